@@ -1,0 +1,1 @@
+"""pendo_nb: explore Pendo product-analytics data from Jupyter as pandas DataFrames."""
