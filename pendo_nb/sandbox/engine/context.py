@@ -1,0 +1,18 @@
+"""What an expression or a pipeline may know about the world outside its rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True)
+class EvalContext:
+    """The sandbox's clock, time zone and apps, as seen by ``now()``, ``date()``, ``expandAppIds()``.
+
+    ``apps`` holds the subscription's app objects (``{"id", "name", "platform"}``).
+    """
+
+    now_ms: int
+    timezone: ZoneInfo
+    apps: tuple[dict, ...] = ()
