@@ -1,0 +1,68 @@
+"""The binder/ folder makes the notebooks launchable on Binder (repo2docker)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BINDER = ROOT / "binder"
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).with_name(name))
+
+
+def test_repo2docker_accepts_the_repository():
+    done = subprocess.run(
+        [_bin("repo2docker"), "--no-build", "--no-run", str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    dockerfile = done.stdout
+    # repo2docker picked our requirements file and our postBuild script.
+    assert 'pip install --no-cache-dir -r "binder/requirements.txt"' in dockerfile
+    assert "./binder/postBuild" in dockerfile
+
+
+def test_binder_has_no_environment_yml_shadowing_requirements():
+    # With both files present repo2docker silently ignores requirements.txt.
+    assert not (BINDER / "environment.yml").exists()
+    assert (BINDER / "postBuild").stat().st_mode & 0o111, "postBuild must be executable"
+
+
+def test_binder_requirements_resolve(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--ignore-installed",
+         "--report", str(tmp_path / "report.json"), "-r", str(BINDER / "requirements.txt")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_binder_pins_match_the_project_constraints():
+    """Notebook outputs were produced with constraints.txt: Binder must run the same versions."""
+    pins = dict(
+        line.split("==", 1)
+        for line in (ROOT / "constraints.txt").read_text().splitlines()
+        if "==" in line
+    )
+    lowered = {name.lower().replace("_", "-"): version for name, version in pins.items()}
+    for line in (BINDER / "requirements.txt").read_text().splitlines():
+        if not line or line.startswith("#"):
+            continue
+        name, version = line.split("==")
+        assert lowered[name.lower().replace("_", "-")] == version, line
+
+
+@pytest.mark.parametrize("required", ["pandas", "ipywidgets", "jupyterlab_widgets", "requests-cache"])
+def test_binder_lists_the_runtime_essentials(required):
+    names = [line.split("==")[0] for line in (BINDER / "requirements.txt").read_text().splitlines()]
+    assert required in names
