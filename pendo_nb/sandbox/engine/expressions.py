@@ -1,0 +1,919 @@
+"""Pendo's expression language (reference 3.7): lexer, parser and compiler to Python closures.
+
+An expression string (a ``filter``, an ``eval``/``select`` value, an aggregator argument, a
+``timeSeries`` bound) is parsed once into a small syntax tree and compiled into nested closures,
+so evaluating it over a million rows costs one Python call per node and no parsing. Input is never
+handed to Python's ``eval``.
+
+Syntax, as Pendo documents it: C precedence (``||`` < ``&&`` < ``== !=`` < ``< <= > >=`` <
+``+ -`` < ``* / %`` < unary ``! -`` < postfix), parentheses, numbers (all computed as floats),
+strings in double quotes (escapes ``\\"``, ``\\\\``, ``\\n``, ``\\t``, ``\\r``, ``\\/``,
+``\\uXXXX``) or backticks (raw), ``true``/``false``/``null``, list literals ``[a, b]``, dotted field
+paths, indexing ``x[0]`` (negative from the end), slices ``x[a:b]``, member access after an index
+(``polls[0].id``) and function calls. ``x in [...]`` is refused, as Pendo refuses it.
+
+Null semantics (reference 3.7): ``&&``/``||`` treat null as false; ``==``/``!=`` treat null as a
+value of its own (``null == null``, ``null != false``); every other operator gives null when an
+input is null. Division or remainder by zero also gives null (Pendo does not document it; null
+keeps a whole query from failing on one row, like the other null rules).
+
+Types: ``+ - * / %`` and unary ``-`` take numbers; ``< <= > >=`` take two numbers or two strings;
+``&&``/``||`` take booleans and numbers (non-zero is true); ``!`` takes booleans. Other operand
+types raise :class:`AggregationError` naming the operator, where and the position.
+
+Positions in messages are 0-based character offsets into the expression text.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .context import EvalContext
+from .errors import AggregationError
+from .functions import FUNCTIONS, ArgumentError, Function
+from .paths import get_segments
+from .values import NUMBER_TYPES, describe_type, values_equal
+
+MAX_EXPRESSION_LENGTH = 100_000
+"""Longest expression accepted (characters); long ``||`` chains of ids stay well below it."""
+
+MAX_NESTING_DEPTH = 64
+"""Deepest nesting of parentheses, brackets, calls, unary operators and indexes accepted.
+
+Parsing and evaluation recurse once per level, so the bound keeps both far from Python's
+recursion limit; chains of one operator (``a || b || c ...``) are flat and do not count.
+"""
+
+_SHOWN_TEXT_LENGTH = 160  # error messages quote at most this much of the expression
+
+Evaluator = Callable[[dict], Any]
+
+
+# --------------------------------------------------------------------------------------- lexer
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # "number", "string", "ident", "op" (operators and punctuation), "end"
+    value: Any
+    pos: int
+
+    def describe(self) -> str:
+        if self.kind == "end":
+            return "end of expression"
+        if self.kind == "string":
+            return "string literal"
+        if self.kind == "number":
+            return f"number {self.value:g}"
+        return f"'{self.value}'"
+
+
+_TWO_CHAR_OPERATORS = frozenset({"==", "!=", "<=", ">=", "&&", "||"})
+_ONE_CHAR_OPERATORS = frozenset("<>!+-*/%()[],:.")
+_SIMPLE_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "n": "\n", "t": "\t", "r": "\r"}
+_IDENT_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_$")
+_IDENT_CHARS = _IDENT_START | frozenset("0123456789")
+_DIGITS = frozenset("0123456789")
+_OPERAND_END = frozenset({"number", "string", "ident"})
+
+
+class _ParseError(Exception):
+    """Internal: a syntax error at a position; turned into AggregationError with context."""
+
+    def __init__(self, detail: str, pos: int) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.pos = pos
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split an expression into tokens; raises ``_ParseError`` at the first bad character."""
+    tokens: list[Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch in " \t\r\n":
+            i += 1
+        elif ch in _DIGITS or (ch == "." and i + 1 < n and text[i + 1] in _DIGITS
+                               and not _ends_operand(tokens)):
+            i = _lex_number(text, i, tokens)
+        elif ch == '"':
+            i = _lex_quoted(text, i, tokens)
+        elif ch == "`":
+            end = text.find("`", i + 1)
+            if end < 0:
+                raise _ParseError("unterminated backtick string", i)
+            tokens.append(Token("string", text[i + 1 : end], i))
+            i = end + 1
+        elif ch in _IDENT_START:
+            j = i + 1
+            while j < n and text[j] in _IDENT_CHARS:
+                j += 1
+            tokens.append(Token("ident", text[i:j], i))
+            i = j
+        elif text[i : i + 2] in _TWO_CHAR_OPERATORS:
+            tokens.append(Token("op", text[i : i + 2], i))
+            i += 2
+        elif ch in _ONE_CHAR_OPERATORS:
+            tokens.append(Token("op", ch, i))
+            i += 1
+        elif ch in "=&|":
+            hint = {"=": "==", "&": "&&", "|": "||"}[ch]
+            raise _ParseError(f"unexpected '{ch}' (did you mean '{hint}'?)", i)
+        elif ch == "'":
+            raise _ParseError("unexpected \"'\" (strings use double quotes or backticks)", i)
+        else:
+            raise _ParseError(f"unexpected character {ch!r}", i)
+    tokens.append(Token("end", None, n))
+    return tokens
+
+
+def _ends_operand(tokens: list[Token]) -> bool:
+    """True when the previous token ends an operand, so a following '.' is member access."""
+    if not tokens:
+        return False
+    last = tokens[-1]
+    return last.kind in _OPERAND_END or last.value in (")", "]")
+
+
+def _lex_number(text: str, start: int, tokens: list[Token]) -> int:
+    n = len(text)
+    i = start
+    while i < n and text[i] in _DIGITS:
+        i += 1
+    if i < n and text[i] == "." and i + 1 < n and text[i + 1] in _DIGITS:
+        i += 1
+        while i < n and text[i] in _DIGITS:
+            i += 1
+    if i < n and text[i] in "eE":
+        j = i + 1
+        if j < n and text[j] in "+-":
+            j += 1
+        if j < n and text[j] in _DIGITS:
+            while j < n and text[j] in _DIGITS:
+                j += 1
+            i = j
+    if i < n and text[i] in _IDENT_CHARS:
+        raise _ParseError(f"malformed number {text[start : i + 1]!r}", start)
+    tokens.append(Token("number", float(text[start:i]), start))
+    return i
+
+
+def _lex_quoted(text: str, start: int, tokens: list[Token]) -> int:
+    parts: list[str] = []
+    i, n = start + 1, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == '"':
+            tokens.append(Token("string", "".join(parts), start))
+            return i + 1
+        if ch == "\\":
+            if i + 1 >= n:
+                break
+            code = text[i + 1]
+            if code in _SIMPLE_ESCAPES:
+                parts.append(_SIMPLE_ESCAPES[code])
+                i += 2
+                continue
+            if code == "u":
+                digits = text[i + 2 : i + 6]
+                if len(digits) == 4 and all(c in "0123456789abcdefABCDEF" for c in digits):
+                    parts.append(chr(int(digits, 16)))
+                    i += 6
+                    continue
+                raise _ParseError("bad \\u escape (needs 4 hex digits)", i)
+            raise _ParseError(f"unknown escape '\\{code}' in string", i)
+        parts.append(ch)
+        i += 1
+    raise _ParseError("unterminated string", start)
+
+
+# -------------------------------------------------------------------------------------- syntax
+
+
+@dataclass
+class Node:
+    pos: int
+
+
+@dataclass
+class Const(Node):
+    value: Any
+
+
+@dataclass
+class FieldRef(Node):
+    segments: tuple[str, ...]
+
+
+@dataclass
+class ListLiteral(Node):
+    items: list[Node]
+
+
+@dataclass
+class Unary(Node):
+    op: str
+    operand: Node
+
+
+@dataclass
+class Chain(Node):
+    """Operands joined by operators of one precedence level, evaluated left to right."""
+
+    operands: list[Node]
+    ops: list[str]
+    op_positions: list[int]
+
+
+@dataclass
+class Index(Node):
+    target: Node
+    index: Node
+
+
+@dataclass
+class Slice(Node):
+    target: Node
+    start: Node | None
+    stop: Node | None
+
+
+@dataclass
+class Member(Node):
+    target: Node
+    name: str
+
+
+@dataclass
+class Call(Node):
+    name: str
+    args: list[Node] = field(default_factory=list)
+
+
+# Binding power of each binary operator (C precedence, weakest first).
+_PRECEDENCE = {
+    "||": 1,
+    "&&": 2,
+    "==": 3, "!=": 3,
+    "<": 4, "<=": 4, ">": 4, ">=": 4,
+    "+": 5, "-": 5,
+    "*": 6, "/": 6, "%": 6,
+}
+_KEYWORD_VALUES = {"true": True, "false": False, "null": None}
+
+
+class _Parser:
+    """Pratt parser over the token list; ``depth`` bounds recursion (MAX_NESTING_DEPTH)."""
+
+    def __init__(self, tokens: list[Token]) -> None:
+        self.tokens = tokens
+        self.index = 0
+        self.depth = 0
+
+    @property
+    def current(self) -> Token:
+        return self.tokens[self.index]
+
+    def advance(self) -> Token:
+        token = self.tokens[self.index]
+        self.index += 1
+        return token
+
+    def expect(self, value: str, context: str) -> Token:
+        token = self.current
+        if token.kind == "op" and token.value == value:
+            return self.advance()
+        raise _ParseError(f"expected '{value}' {context}, found {token.describe()}", token.pos)
+
+    def enter(self, pos: int) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING_DEPTH:
+            raise _ParseError(f"expression nested deeper than {MAX_NESTING_DEPTH} levels", pos)
+
+    def parse(self) -> Node:
+        if self.current.kind == "end":
+            raise _ParseError("empty expression", 0)
+        node = self.parse_binary(1)
+        token = self.current
+        if token.kind != "end":
+            raise _ParseError(self.unexpected_after_operand(token), token.pos)
+        return node
+
+    def unexpected_after_operand(self, token: Token) -> str:
+        if token.kind == "ident" and token.value == "in":
+            return ("'in' is not supported (use contains(list, value) or comparisons joined "
+                    "by ||), found 'in'")
+        return f"unexpected {token.describe()}"
+
+    def parse_binary(self, min_precedence: int) -> Node:
+        left = self.parse_unary()
+        while True:
+            token = self.current
+            precedence = _PRECEDENCE.get(token.value) if token.kind == "op" else None
+            if precedence is None or precedence < min_precedence:
+                return left
+            self.advance()
+            right = self.parse_binary(precedence + 1)
+            if isinstance(left, Chain) and _PRECEDENCE[left.ops[0]] == precedence:
+                # Extending a left-associative chain keeps long `a || b || ...` flat.
+                left.operands.append(right)
+                left.ops.append(token.value)
+                left.op_positions.append(token.pos)
+            else:
+                left = Chain(left.pos, [left, right], [token.value], [token.pos])
+
+    def parse_unary(self) -> Node:
+        token = self.current
+        if token.kind == "op" and token.value in ("!", "-", "+"):
+            self.advance()
+            self.enter(token.pos)
+            operand = self.parse_unary()
+            self.depth -= 1
+            if token.value == "+":
+                return Unary(token.pos, "+", operand)
+            return Unary(token.pos, token.value, operand)
+        return self.parse_postfix()
+
+    def parse_postfix(self) -> Node:
+        node = self.parse_primary()
+        levels = 0
+        while True:
+            token = self.current
+            if token.kind != "op":
+                break
+            if token.value == "[":
+                self.advance()
+                self.enter(token.pos)
+                levels += 1
+                node = self.parse_subscript(node, token.pos)
+            elif token.value == ".":
+                self.advance()
+                name = self.current
+                if name.kind != "ident":
+                    raise _ParseError(
+                        f"expected a field name after '.', found {name.describe()}", name.pos)
+                self.advance()
+                if isinstance(node, FieldRef):
+                    node = FieldRef(node.pos, (*node.segments, name.value))
+                else:
+                    self.enter(token.pos)
+                    levels += 1
+                    node = Member(token.pos, node, name.value)
+            elif token.value == "(":
+                raise _ParseError("only functions can be called", token.pos)
+            else:
+                break
+        self.depth -= levels
+        return node
+
+    def parse_subscript(self, target: Node, pos: int) -> Node:
+        start = stop = None
+        if not self.is_op(":"):
+            if self.is_op("]"):
+                raise _ParseError("empty index", self.current.pos)
+            start = self.parse_binary(1)
+            if self.is_op("]"):
+                self.advance()
+                return Index(pos, target, start)
+        self.expect(":", "in an index or slice")
+        if not self.is_op("]"):
+            stop = self.parse_binary(1)
+        self.expect("]", "to close the slice")
+        return Slice(pos, target, start, stop)
+
+    def is_op(self, value: str) -> bool:
+        token = self.current
+        return token.kind == "op" and token.value == value
+
+    def parse_primary(self) -> Node:
+        token = self.advance()
+        if token.kind in ("number", "string"):
+            return Const(token.pos, token.value)
+        if token.kind == "ident":
+            if token.value in _KEYWORD_VALUES:
+                return Const(token.pos, _KEYWORD_VALUES[token.value])
+            if self.is_op("("):
+                return self.parse_call(token)
+            return FieldRef(token.pos, (token.value,))
+        if token.kind == "op" and token.value == "(":
+            self.enter(token.pos)
+            node = self.parse_binary(1)
+            self.expect(")", f"to close the '(' at position {token.pos}")
+            self.depth -= 1
+            return node
+        if token.kind == "op" and token.value == "[":
+            self.enter(token.pos)
+            items = self.parse_items("]", "list")
+            self.depth -= 1
+            return ListLiteral(token.pos, items)
+        raise _ParseError(f"unexpected {token.describe()}", token.pos)
+
+    def parse_call(self, name: Token) -> Node:
+        if name.value != "if" and name.value not in FUNCTIONS:
+            raise _ParseError(f"unknown function '{name.value}'", name.pos)
+        self.advance()  # "("
+        self.enter(name.pos)
+        args = self.parse_items(")", f"call to {name.value}()")
+        self.depth -= 1
+        return Call(name.pos, name.value, args)
+
+    def parse_items(self, closer: str, what: str) -> list[Node]:
+        items: list[Node] = []
+        if self.is_op(closer):
+            self.advance()
+            return items
+        while True:
+            items.append(self.parse_binary(1))
+            if self.is_op(","):
+                self.advance()
+                continue
+            self.expect(closer, f"or ',' in {what}")
+            return items
+
+
+def parse(text: str) -> Node:
+    """Parse an expression into its syntax tree (raises ``_ParseError``)."""
+    return _Parser(tokenize(text)).parse()
+
+
+# ------------------------------------------------------------------------------------ compiler
+
+
+class Expression:
+    """A compiled expression: call it on a row to get its value.
+
+    Attributes
+    ----------
+    source : str
+        The expression text.
+    field_path : str or None
+        ``"a.b.c"`` when the whole expression is a plain field path, else ``None`` (lets the
+        interpreter read the field directly, or know an ``eval`` target's source field).
+    is_constant : bool
+        True when the value does not depend on the row (then ``value`` holds it).
+    evaluate : callable
+        The underlying ``row -> value`` function (skips one call level in hot loops).
+    """
+
+    __slots__ = ("source", "field_path", "is_constant", "value", "evaluate")
+
+    def __init__(self, source: str, evaluate: Evaluator, field_path: str | None,
+                 is_constant: bool, value: Any) -> None:
+        self.source = source
+        self.evaluate = evaluate
+        self.field_path = field_path
+        self.is_constant = is_constant
+        self.value = value
+
+    def __call__(self, row: dict) -> Any:
+        return self.evaluate(row)
+
+    def __repr__(self) -> str:
+        return f"Expression({self.source!r})"
+
+
+def compile_expression(text: str, ctx: EvalContext, where: str = "filter") -> Expression:
+    """Parse and compile a Pendo expression.
+
+    Parameters
+    ----------
+    text : str
+        The expression, e.g. ``'visitorId == "v1" && numEvents > 2'``.
+    ctx : EvalContext
+        Clock, time zone and apps seen by ``now()``, ``date()`` and ``expandAppIds()``.
+    where : str
+        Where the expression sits (``"pipeline[2].filter"``); named in error messages.
+
+    Returns
+    -------
+    Expression
+        A callable ``row -> value``.
+
+    Raises
+    ------
+    AggregationError
+        For a syntax error, an unknown function, a wrong number of arguments, an argument that
+        is wrong whatever the row (``dateAdd(t, 1, "fortnights")``), an expression too long or
+        too deeply nested. The message names ``where`` and the 0-based character position.
+        Evaluating raises it too when an operand has the wrong type.
+
+    Examples
+    --------
+    >>> from zoneinfo import ZoneInfo
+    >>> ctx = EvalContext(now_ms=0, timezone=ZoneInfo("UTC"))
+    >>> compile_expression("numEvents * 2 > 5", ctx)({"numEvents": 3})
+    True
+    """
+    if not isinstance(text, str):
+        raise AggregationError(
+            f"{where}: an expression must be a string, got {describe_type(text)}")
+    if len(text) > MAX_EXPRESSION_LENGTH:
+        raise AggregationError(
+            f"Cannot parse {where} expression: longer than {MAX_EXPRESSION_LENGTH} characters")
+    try:
+        tree = parse(text)
+    except _ParseError as error:
+        raise AggregationError(
+            f"Cannot parse {where} expression: {error.detail} at position {error.pos} "
+            f"in {_quote(text)}") from None
+    compiler = _Compiler(text, ctx, where)
+    evaluate, constant = compiler.compile(tree)
+    field_path = ".".join(tree.segments) if isinstance(tree, FieldRef) else None
+    if constant:
+        value = evaluate(_NO_ROW)
+        return Expression(text, _constant(value), None, True, value)
+    return Expression(text, evaluate, field_path, False, None)
+
+
+_NO_ROW: dict = {}
+
+
+def _quote(text: str) -> str:
+    shown = text if len(text) <= _SHOWN_TEXT_LENGTH else text[:_SHOWN_TEXT_LENGTH] + "..."
+    return '"' + shown + '"'
+
+
+def _constant(value: Any) -> Evaluator:
+    return lambda row: value
+
+
+def _field_reader(segments: tuple[str, ...]) -> Evaluator:
+    if len(segments) == 1:
+        key = segments[0]
+
+        def read_field(row: dict) -> Any:
+            return row.get(key)
+
+        return read_field
+    first, rest = segments[0], segments[1:]
+
+    def read_path(row: dict) -> Any:
+        value = row.get(first)
+        return None if value is None else get_segments(value, rest)
+
+    return read_path
+
+
+class _Compiler:
+    """Turns a syntax tree into closures; each ``compile_*`` returns ``(evaluate, is_constant)``.
+
+    Constant subtrees are evaluated once here, so errors they contain (``1 + "a"``, a bad period
+    name) surface at compile time.
+    """
+
+    def __init__(self, text: str, ctx: EvalContext, where: str) -> None:
+        self.text = text
+        self.ctx = ctx
+        self.where = where
+
+    def error(self, detail: str, pos: int) -> AggregationError:
+        return AggregationError(f"{self.where}: {detail} at position {pos} in {_quote(self.text)}")
+
+    def compile(self, node: Node) -> tuple[Evaluator, bool]:
+        evaluate, constant = getattr(self, "compile_" + type(node).__name__)(node)
+        if constant and not isinstance(node, Const):
+            value = evaluate(_NO_ROW)
+            return _constant(value), True
+        return evaluate, constant
+
+    def compile_Const(self, node: Const) -> tuple[Evaluator, bool]:
+        return _constant(node.value), True
+
+    def compile_FieldRef(self, node: FieldRef) -> tuple[Evaluator, bool]:
+        return _field_reader(node.segments), False
+
+    def compile_ListLiteral(self, node: ListLiteral) -> tuple[Evaluator, bool]:
+        compiled = [self.compile(item) for item in node.items]
+        items = [evaluate for evaluate, _ in compiled]
+        return (lambda row: [item(row) for item in items]), all(c for _, c in compiled)
+
+    def compile_Unary(self, node: Unary) -> tuple[Evaluator, bool]:
+        operand, constant = self.compile(node.operand)
+        op, error = node.op, self.error
+
+        if op == "!":
+            def logical_not(row: dict) -> Any:
+                value = operand(row)
+                if value is None:
+                    return None
+                if value is True or value is False:
+                    return not value
+                raise error(f"'!' needs a boolean, got {describe_type(value)}", node.pos)
+
+            return logical_not, constant
+
+        sign = -1.0 if op == "-" else 1.0
+
+        def signed(row: dict) -> Any:
+            value = operand(row)
+            if value is None:
+                return None
+            if type(value) in NUMBER_TYPES:
+                return sign * value
+            raise error(f"unary '{op}' needs a number, got {describe_type(value)}", node.pos)
+
+        return signed, constant
+
+    def compile_Chain(self, node: Chain) -> tuple[Evaluator, bool]:
+        compiled = [self.compile(operand) for operand in node.operands]
+        operands = [evaluate for evaluate, _ in compiled]
+        constant = all(c for _, c in compiled)
+        op = node.ops[0]
+        if op in ("||", "&&"):
+            return self.logical(op, operands, node.op_positions), constant
+        evaluate = operands[0]
+        for (right, right_constant), op, pos in zip(compiled[1:], node.ops, node.op_positions,
+                                                    strict=True):
+            constant_value = right(_NO_ROW) if right_constant else _NO_ROW
+            evaluate = self.binary(op, evaluate, right, constant_value, pos)
+        return evaluate, constant
+
+    def logical(self, op: str, operands: list[Evaluator], positions: list[int]) -> Evaluator:
+        error = self.error
+        is_or = op == "||"
+        pairs = list(zip(operands, [positions[0], *positions], strict=True))
+
+        def truth(value: Any, pos: int) -> bool:
+            if value is None:  # null counts as false (reference 3.7)
+                return False
+            if value is True or value is False:
+                return value
+            if type(value) in NUMBER_TYPES:
+                return value != 0
+            raise error(f"'{op}' needs booleans or numbers, got {describe_type(value)}", pos)
+
+        def logical_chain(row: dict) -> bool:
+            for operand, pos in pairs:
+                if truth(operand(row), pos) is is_or:
+                    return is_or
+            return not is_or
+
+        return logical_chain
+
+    def binary(self, op: str, left: Evaluator, right: Evaluator, right_constant: Any,
+               pos: int) -> Evaluator:
+        if op in ("==", "!="):
+            return _equality(op == "==", left, right, right_constant)
+        if op in ("<", "<=", ">", ">="):
+            return self.comparison(op, left, right, pos)
+        return self.arithmetic(op, left, right, pos)
+
+    def comparison(self, op: str, left: Evaluator, right: Evaluator, pos: int) -> Evaluator:
+        compare = _COMPARISONS[op]
+        error = self.error
+
+        def compare_values(row: dict) -> Any:
+            a = left(row)
+            b = right(row)
+            if a is None or b is None:
+                return None
+            if type(a) in NUMBER_TYPES:
+                if type(b) in NUMBER_TYPES:
+                    return compare(a, b)
+            elif type(a) is str and type(b) is str:
+                return compare(a, b)
+            raise error(f"'{op}' compares two numbers or two strings, got "
+                        f"{describe_type(a)} and {describe_type(b)}", pos)
+
+        return compare_values
+
+    def arithmetic(self, op: str, left: Evaluator, right: Evaluator, pos: int) -> Evaluator:
+        calculate = _ARITHMETIC[op]
+        error = self.error
+
+        def arithmetic_values(row: dict) -> Any:
+            a = left(row)
+            b = right(row)
+            if a is None or b is None:
+                return None
+            if type(a) in NUMBER_TYPES and type(b) in NUMBER_TYPES:
+                return calculate(float(a), float(b))
+            raise error(f"'{op}' needs numbers, got {describe_type(a)} and {describe_type(b)}",
+                        pos)
+
+        return arithmetic_values
+
+    def compile_Index(self, node: Index) -> tuple[Evaluator, bool]:
+        target, target_constant = self.compile(node.target)
+        index, index_constant = self.compile(node.index)
+        error = self.error
+
+        def index_value(row: dict) -> Any:
+            container = target(row)
+            key = index(row)
+            if container is None or key is None:
+                return None
+            if type(container) is dict:
+                if type(key) is str:
+                    return container.get(key)
+                raise error(f"an object is indexed by a string, got {describe_type(key)}",
+                            node.pos)
+            if type(container) in (list, str):
+                position = _integer_index(key)
+                if position is None:
+                    raise error(f"an index must be a whole number, got {_show(key)}", node.pos)
+                if -len(container) <= position < len(container):
+                    return container[position]
+                return None
+            raise error(f"cannot index {describe_type(container)}", node.pos)
+
+        return index_value, target_constant and index_constant
+
+    def compile_Slice(self, node: Slice) -> tuple[Evaluator, bool]:
+        target, constant = self.compile(node.target)
+        bounds = []
+        for bound in (node.start, node.stop):
+            if bound is None:
+                bounds.append(None)
+            else:
+                evaluate, bound_constant = self.compile(bound)
+                bounds.append(evaluate)
+                constant = constant and bound_constant
+        start_of, stop_of = bounds
+        error = self.error
+
+        def bound_value(evaluate: Evaluator | None, row: dict) -> int | None:
+            if evaluate is None:
+                return None
+            value = evaluate(row)
+            if value is None:
+                return None
+            position = _integer_index(value)
+            if position is None:
+                raise error(f"a slice bound must be a whole number, got {_show(value)}",
+                            node.pos)
+            return position
+
+        def slice_value(row: dict) -> Any:
+            container = target(row)
+            if container is None:
+                return None
+            if type(container) not in (list, str):
+                raise error(f"cannot slice {describe_type(container)}", node.pos)
+            return container[bound_value(start_of, row):bound_value(stop_of, row)]
+
+        return slice_value, constant
+
+    def compile_Member(self, node: Member) -> tuple[Evaluator, bool]:
+        target, constant = self.compile(node.target)
+        name = node.name
+
+        def member(row: dict) -> Any:
+            value = target(row)
+            return value.get(name) if type(value) is dict else None
+
+        return member, constant
+
+    def compile_Call(self, node: Call) -> tuple[Evaluator, bool]:
+        if node.name == "if":
+            return self.compile_if(node)
+        function = FUNCTIONS[node.name]
+        count = len(node.args)
+        if count < function.min_args or (function.max_args is not None
+                                         and count > function.max_args):
+            raise self.error(f"{node.name}() takes {_arity(function)}, got {count}", node.pos)
+        compiled = [self.compile(arg) for arg in node.args]
+        for index, check in function.literal_checks.items():
+            if index < count and compiled[index][1]:
+                self.check_argument(function, check, compiled[index][0](_NO_ROW), node, index)
+        args = [evaluate for evaluate, _ in compiled]
+        constant = function.pure and all(c for _, c in compiled)
+        return self.call(function, args, node), constant
+
+    def check_argument(self, function: Function, check: Callable[[Any], None], value: Any,
+                       node: Call, index: int) -> None:
+        try:
+            check(value)
+        except ArgumentError as problem:
+            raise self.error(f"{function.name}(): {problem.message}",
+                             node.args[index].pos) from None
+
+    def call(self, function: Function, args: list[Evaluator], node: Call) -> Evaluator:
+        implementation, ctx = function.impl, self.ctx
+        error = self.error
+        name, pos = function.name, node.pos
+
+        def failed(problem: ArgumentError) -> AggregationError:
+            return error(f"{name}(): {problem.message}", pos)
+
+        if len(args) == 0:
+            def call0(row: dict) -> Any:
+                try:
+                    return implementation(ctx)
+                except ArgumentError as problem:
+                    raise failed(problem) from None
+
+            return call0
+        if len(args) == 1:
+            (a,) = args
+
+            def call1(row: dict) -> Any:
+                try:
+                    return implementation(ctx, a(row))
+                except ArgumentError as problem:
+                    raise failed(problem) from None
+
+            return call1
+        if len(args) == 2:
+            a, b = args
+
+            def call2(row: dict) -> Any:
+                try:
+                    return implementation(ctx, a(row), b(row))
+                except ArgumentError as problem:
+                    raise failed(problem) from None
+
+            return call2
+
+        def call_many(row: dict) -> Any:
+            try:
+                return implementation(ctx, *[arg(row) for arg in args])
+            except ArgumentError as problem:
+                raise failed(problem) from None
+
+        return call_many
+
+    def compile_if(self, node: Call) -> tuple[Evaluator, bool]:
+        """``if(cond, a[, b])`` evaluates only the branch it picks; a missing ``b`` is null."""
+        if len(node.args) not in (2, 3):
+            raise self.error(f"if() takes 2 or 3 arguments, got {len(node.args)}", node.pos)
+        compiled = [self.compile(arg) for arg in node.args]
+        condition, when_true = compiled[0][0], compiled[1][0]
+        when_false = compiled[2][0] if len(compiled) == 3 else _constant(None)
+        error = self.error
+
+        def choose(row: dict) -> Any:
+            value = condition(row)
+            if value is True:
+                return when_true(row)
+            if value is False or value is None:  # null picks the "else" branch, as in filter
+                return when_false(row)
+            if type(value) in NUMBER_TYPES:
+                return when_true(row) if value != 0 else when_false(row)
+            raise error(f"if() needs a boolean condition, got {describe_type(value)}", node.pos)
+
+        return choose, all(c for _, c in compiled)
+
+
+def _equality(equal: bool, left: Evaluator, right: Evaluator, right_constant: Any) -> Evaluator:
+    """``==``/``!=``, with fast paths for a constant right side (``field == "x"``)."""
+    if right_constant is not _NO_ROW and type(right_constant) is str or right_constant is None:
+        # A string or null only equals an identical string or null; Python's == agrees.
+        if equal:
+            return lambda row: left(row) == right_constant
+        return lambda row: left(row) != right_constant
+    if right_constant is not _NO_ROW and type(right_constant) in NUMBER_TYPES:
+        if equal:
+            return lambda row: type(value := left(row)) in NUMBER_TYPES and value == right_constant
+        return lambda row: not (type(value := left(row)) in NUMBER_TYPES
+                                and value == right_constant)
+    if equal:
+        return lambda row: values_equal(left(row), right(row))
+    return lambda row: not values_equal(left(row), right(row))
+
+
+def _divide(a: float, b: float) -> float | None:
+    return None if b == 0 else a / b
+
+
+def _remainder(a: float, b: float) -> float | None:
+    # C/Go semantics: the result takes the sign of the dividend (math.fmod), unlike Python's %.
+    return None if b == 0 else math.fmod(a, b)
+
+
+_ARITHMETIC: dict[str, Callable[[float, float], Any]] = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": _divide,
+    "%": _remainder,
+}
+_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+def _integer_index(value: Any) -> int | None:
+    if type(value) in NUMBER_TYPES and float(value).is_integer():
+        return int(value)
+    return None
+
+
+def _show(value: Any) -> str:
+    return repr(value) if type(value) is str else describe_type(value)
+
+
+def _arity(function: Function) -> str:
+    low, high = function.min_args, function.max_args
+    if high is None:
+        return f"at least {low} argument{'s' if low != 1 else ''}"
+    if low == high:
+        return f"{low} argument{'s' if low != 1 else ''}"
+    return f"{low} to {high} arguments"

@@ -1,0 +1,103 @@
+"""Dotted field paths into JSON-like rows (reference 3.1: "anywhere a field name is needed, a
+dotted path can be used; writing to a dotted path creates missing intermediate objects").
+
+A path segment that is an integer (``"steps.0.id"``) indexes a list; negative integers count from
+the end, as expression indexing does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def split_path(path: str) -> tuple[str, ...]:
+    """The segments of a dotted path (``"a.b.c"`` -> ``("a", "b", "c")``)."""
+    return tuple(path.split("."))
+
+
+def get_path(row: Any, path: str) -> Any:
+    """The value at a dotted ``path`` inside ``row``, or ``None`` when any step is missing.
+
+    Parameters
+    ----------
+    row : dict
+        A JSON-like object.
+    path : str
+        Field names joined by dots; an integer segment indexes a list.
+
+    Returns
+    -------
+    Any
+        The value, or ``None`` when a segment is absent or the value on the way is not an object.
+
+    Examples
+    --------
+    >>> get_path({"metadata": {"auto": {"id": "v1"}}}, "metadata.auto.id")
+    'v1'
+    >>> get_path({"steps": [{"id": "s0"}, {"id": "s1"}]}, "steps.-1.id")
+    's1'
+    """
+    if "." not in path:
+        return row.get(path) if isinstance(row, dict) else None
+    return get_segments(row, split_path(path))
+
+
+def get_segments(row: Any, segments: tuple[str, ...]) -> Any:
+    """Like :func:`get_path` with the path already split (the engine splits once per step)."""
+    value = row
+    for segment in segments:
+        if isinstance(value, dict):
+            value = value.get(segment)
+        elif isinstance(value, list):
+            value = _list_item(value, segment)
+        else:
+            return None
+        if value is None:
+            return None
+    return value
+
+
+def _list_item(items: list, segment: str) -> Any:
+    try:
+        index = int(segment)
+    except ValueError:
+        return None
+    if -len(items) <= index < len(items):
+        return items[index]
+    return None
+
+
+def set_path(row: dict, path: str, value: Any) -> None:
+    """Set the value at a dotted ``path`` inside ``row``, creating missing intermediate objects.
+
+    An intermediate value that is not an object (a number, a string, null) is replaced by a new
+    object, as Pendo does when an ``eval`` writes below a scalar field.
+
+    Parameters
+    ----------
+    row : dict
+        The row to change in place.
+    path : str
+        Field names joined by dots.
+    value : Any
+        What to store.
+
+    Examples
+    --------
+    >>> row = {"a": 1}
+    >>> set_path(row, "b.c", 2)
+    >>> row
+    {'a': 1, 'b': {'c': 2}}
+    """
+    if "." not in path:
+        row[path] = value
+        return
+    *parents, last = split_path(path)
+    target = row
+    for segment in parents:
+        child = target.get(segment)
+        if not isinstance(child, dict):
+            child = {}
+            target[segment] = child
+        target = child
+    target[last] = value
