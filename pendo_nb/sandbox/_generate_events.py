@@ -1,0 +1,328 @@
+"""Raw page loads, clicks and track events, generated column-wise with numpy.
+
+The shape follows how people use a B2B product: a visitor is active on a day with a probability set
+by their activity tier (much lower at weekends, in the subscription's time zone), does one session
+of a few to a few dozen events that day, in the web app, the iOS app or both, from the office
+(the account's IP) or from home; the features they click depend on their account's plan. Churned
+accounts stop, new accounts start late. Nothing loops over events in Python, so the ``large`` size
+(millions of events) takes seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pendo_nb.sandbox._generate_catalog import PLANS, Catalog
+from pendo_nb.sandbox._generate_people import Population, VisitStats
+from pendo_nb.sandbox.subscription import CLICK, PAGE_LOAD, TRACK, EventTable
+
+MINUTE_MS = 60_000
+WEB_SERVERS = ("app.acmeprojects.example", "eu.app.acmeprojects.example")
+MOBILE_SERVER = "com.acmeprojects.ios"
+API_TRACK_SERVER = "__apitrackevent__"  # Pendo's server name for server-side track events
+_BACKEND_IP = "198.51.100.20"
+
+# (user agent, parsed name, version, operating system); web browsers first, then the iOS app.
+_WEBKIT = "AppleWebKit/537.36 (KHTML, like Gecko)"
+_WEB_AGENTS = (
+    (
+        f"Mozilla/5.0 (Windows NT 10.0; Win64; x64) {_WEBKIT} Chrome/{{v}}.0.0 Safari/537.36",
+        "Chrome",
+        ("118.0", "119.0", "120.0"),
+        "Windows",
+    ),
+    (
+        f"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) {_WEBKIT} Chrome/{{v}}.0.0 Safari/537.36",
+        "Chrome",
+        ("119.0", "120.0"),
+        "Mac OS X",
+    ),
+    (
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+        "Version/{v} Safari/605.1.15",
+        "Safari",
+        ("16.6", "17.1"),
+        "Mac OS X",
+    ),
+    (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:{v}) Gecko/20100101 Firefox/{v}",
+        "Firefox",
+        ("118.0", "119.0"),
+        "Windows",
+    ),
+    (
+        "Mozilla/5.0 (X11; Linux x86_64; rv:{v}) Gecko/20100101 Firefox/{v}",
+        "Firefox",
+        ("119.0",),
+        "Linux",
+    ),
+    (
+        f"Mozilla/5.0 (Windows NT 10.0; Win64; x64) {_WEBKIT} Chrome/119.0.0.0 Safari/537.36 "
+        "Edg/{v}",
+        "Edge",
+        ("119.0.2151.58",),
+        "Windows",
+    ),
+)
+_MOBILE_AGENTS = (
+    ("AcmeProjects/{v} (iPhone; iOS 17.1; Scale/3.00)", "AcmeProjects", ("4.1.0", "4.2.0"), "iOS"),
+    ("AcmeProjects/{v} (iPad; iOS 16.6; Scale/2.00)", "AcmeProjects", ("4.2.0",), "iOS"),
+)
+_PUBLIC_FIRST_OCTETS = np.array(
+    [23, 34, 45, 52, 63, 71, 81, 91, 98, 104, 142, 151, 176, 185, 203, 212]
+)
+
+
+@dataclass
+class GeneratedEvents:
+    """The event table, the lookup lists it indexes into, and what it says about each visitor."""
+
+    events: EventTable
+    remote_ips: list[str]
+    servers: list[str]
+    user_agents: list[str]
+    parsed_user_agents: list[dict]
+    stats: VisitStats
+    visitor_web_agent: np.ndarray  # index into user_agents of each visitor's browser
+    visitor_mobile_agent: np.ndarray  # ... and of their phone
+    visitor_web_server: np.ndarray  # index into servers of the web server they use
+    active_visitor_days: tuple[np.ndarray, np.ndarray]  # (visitor, day) of every active visitor-day
+
+
+def _user_agent_pool(table) -> tuple[list[str], list[dict]]:
+    strings, parsed = [], []
+    for template, name, versions, os_name in table:
+        for version in versions:
+            strings.append(template.format(v=version))
+            parsed.append({"name": name, "version": version, "os": os_name})
+    return strings, parsed
+
+
+def _ip_strings(rng: np.random.Generator, count: int) -> list[str]:
+    octets = rng.integers(1, 255, size=(count, 4))
+    octets[:, 0] = rng.choice(_PUBLIC_FIRST_OCTETS, size=count)
+    return [f"{a}.{b}.{c}.{d}" for a, b, c, d in octets.tolist()]
+
+
+def _sample_by_weights(rng: np.random.Generator, weights: np.ndarray, count: int) -> np.ndarray:
+    """``count`` indices drawn with probability proportional to ``weights`` (via the CDF)."""
+    cdf = np.cumsum(weights)
+    return np.searchsorted(cdf, rng.random(count) * cdf[-1], side="right").astype(np.int32)
+
+
+def build_events(
+    rng: np.random.Generator,
+    population: Population,
+    catalog: Catalog,
+    day_starts: np.ndarray,
+    weekend: np.ndarray,
+    now_ms: int,
+    rate_scale: float,
+) -> GeneratedEvents:
+    """Generate every raw event of the window.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The events' own random stream.
+    population, catalog
+        Who uses the product, and what it consists of.
+    day_starts : numpy.ndarray
+        ``n_days + 1`` local midnights (epoch ms) in the subscription time zone; day ``d`` is
+        ``[day_starts[d], day_starts[d + 1])``.
+    weekend : numpy.ndarray
+        Whether each day is a Saturday or Sunday, locally.
+    now_ms : int
+        No event happens at or after the sandbox clock.
+    rate_scale : float
+        Multiplies the events per active day (the ``large`` size uses fewer per day, more people).
+    """
+    n_visitors = len(population.visitor_ids)
+    n_accounts = len(population.account_ids)
+    n_days = len(day_starts) - 1
+    web_agents, web_parsed = _user_agent_pool(_WEB_AGENTS)
+    mobile_agents, mobile_parsed = _user_agent_pool(_MOBILE_AGENTS)
+    user_agents = [*web_agents, *mobile_agents, ""]
+    parsed_user_agents = [*web_parsed, *mobile_parsed, {"name": "", "version": "", "os": ""}]
+    no_agent = len(user_agents) - 1
+    servers = [*WEB_SERVERS, MOBILE_SERVER, API_TRACK_SERVER]
+    remote_ips = [*_ip_strings(rng, n_accounts), *_ip_strings(rng, n_visitors), _BACKEND_IP]
+    backend_ip = len(remote_ips) - 1
+
+    # --- which visitor is active on which day ----------------------------------------------------
+    day = np.arange(n_days)
+    alive = (population.visitor_start_day[:, None] <= day) & (
+        day < population.visitor_end_day[:, None]
+    )
+    chance = population.visitor_activity[:, None] * np.where(weekend, 0.22, 1.0)[None, :]
+    active = alive & (rng.random((n_visitors, n_days)) < chance)
+    # Everyone in the visitors list was seen: a visitor alive in the window visits at least once.
+    unseen = alive.any(axis=1) & ~active.any(axis=1)
+    active[unseen, population.visitor_start_day[unseen]] = True
+    vd_visitor, vd_day = (a.astype(np.int32) for a in np.nonzero(active))
+    n_vd = len(vd_visitor)
+
+    # --- per visitor-day: how many events, which app(s), account, ip, session time ---------------
+    mean_events = population.visitor_rate[vd_visitor] * rate_scale * rng.lognormal(0.0, 0.5, n_vd)
+    per_day = 1 + rng.poisson(np.maximum(mean_events - 1.0, 0.1))
+    mode = population.visitor_apps[vd_visitor]
+    both_choice = np.array([0.0, 1.0, 0.35])[rng.choice(3, size=n_vd, p=[0.55, 0.2, 0.25])]
+    mobile_share = np.select([mode == 0, mode == 1], [0.0, 1.0], both_choice)
+    counts = population.visitor_account_count[vd_visitor]
+    slot = np.floor(rng.random(n_vd) * np.maximum(counts, 1)).astype(np.int32)
+    vd_account = np.where(counts > 0, population.visitor_accounts[vd_visitor, slot], -1).astype(
+        np.int32
+    )
+    at_office = (vd_account >= 0) & ~weekend[vd_day] & (rng.random(n_vd) < 0.7)
+    vd_ip = np.where(at_office, vd_account, n_accounts + vd_visitor).astype(np.int32)
+    start_minute = (
+        np.clip(rng.normal(np.where(weekend[vd_day], 14.0, 10.5), 2.5, n_vd), 6.0, 21.0) * 60
+    )
+    session_minutes = np.minimum(per_day * rng.uniform(0.7, 2.5, n_vd), 24 * 60 - start_minute - 1)
+
+    # --- per event --------------------------------------------------------------------------------
+    event_vd = np.repeat(np.arange(n_vd, dtype=np.int32), per_day)
+    n_events = len(event_vd)
+    visitor = vd_visitor[event_vd]
+    app = (rng.random(n_events) < mobile_share[event_vd]).astype(np.int32)
+    ts = (
+        day_starts[vd_day[event_vd]]
+        + (start_minute[event_vd] * MINUTE_MS).astype(np.int64)
+        + (rng.random(n_events) * session_minutes[event_vd] * MINUTE_MS).astype(np.int64)
+    )
+    draw = rng.random(n_events)
+    kind = np.where(draw < 0.45, PAGE_LOAD, np.where(draw < 0.9, CLICK, TRACK)).astype(np.int8)
+    account = vd_account[event_vd]
+    plan_state = np.where(account >= 0, population.account_plan[np.maximum(account, 0)] + 1, 0)
+    obj = _objects(rng, catalog, kind, app, plan_state)
+
+    # Each visitor has one browser and, if they use it, one phone.
+    visitor_web_agent = rng.integers(0, len(web_agents), n_visitors)
+    visitor_mobile_agent = len(web_agents) + rng.integers(0, len(mobile_agents), n_visitors)
+    user_agent = np.where(
+        app == 1, visitor_mobile_agent[visitor], visitor_web_agent[visitor]
+    ).astype(np.int32)
+    eu_account = np.array(
+        [
+            population.accounts[a]["metadata"]["agent"]["region"] == "EMEA"
+            for a in population.account_ids
+        ]
+    )
+    web_server = np.where((account >= 0) & eu_account[np.maximum(account, 0)], 1, 0)
+    primary = population.visitor_accounts[:, 0]
+    visitor_web_server = np.where((primary >= 0) & eu_account[np.maximum(primary, 0)], 1, 0)
+    server = np.where(app == 1, 2, web_server).astype(np.int32)
+    ip = vd_ip[event_vd]
+    server_side = kind == TRACK
+    server_side[server_side] = catalog.track_server_side[obj[server_side]]
+    server[server_side] = 3
+    user_agent[server_side] = no_agent
+    ip[server_side] = backend_ip
+
+    keep = ts < np.minimum(now_ms, day_starts[vd_day[event_vd] + 1])
+    order = np.argsort(ts[keep], kind="stable")
+    events = EventTable(
+        ts=ts[keep][order],
+        visitor=visitor[keep][order],
+        account=account[keep][order],
+        app=app[keep][order],
+        kind=kind[keep][order],
+        object=obj[keep][order],
+        ip=ip[keep][order],
+        server=server[keep][order],
+        user_agent=user_agent[keep][order],
+    )
+    return GeneratedEvents(
+        events=events,
+        remote_ips=remote_ips,
+        servers=servers,
+        user_agents=user_agents,
+        parsed_user_agents=parsed_user_agents,
+        stats=_visit_stats(events, n_visitors, n_accounts, len(catalog.apps)),
+        visitor_web_agent=visitor_web_agent,
+        visitor_mobile_agent=visitor_mobile_agent,
+        visitor_web_server=visitor_web_server,
+        active_visitor_days=(vd_visitor, vd_day),
+    )
+
+
+def _objects(rng, catalog: Catalog, kind, app, plan_state) -> np.ndarray:
+    """The page, feature or track type of each event (-1: an untagged page load or click)."""
+    obj = np.full(len(kind), -1, dtype=np.int32)
+    n_plans = len(PLANS)
+    for a in range(len(catalog.apps)):
+        pages = kind == PAGE_LOAD
+        chosen = pages & (app == a) & (rng.random(len(kind)) >= 0.08)  # 8% of page loads untagged
+        obj[chosen] = _sample_by_weights(
+            rng, catalog.page_weight * (catalog.page_app == a), int(chosen.sum())
+        )
+        tracks = (kind == TRACK) & (app == a)
+        obj[tracks] = _sample_by_weights(
+            rng, catalog.track_weight * (catalog.track_app == a), int(tracks.sum())
+        )
+        for state in range(n_plans + 1):  # 0: no account (anonymous), else plan index + 1
+            plan = max(state - 1, 0)
+            included = plan >= catalog.feature_tier
+            # Outside their plan people rarely click teaser buttons; enterprise uses premium
+            # features more.
+            adoption = np.where(included, 1.0, 0.02) * np.where(
+                (catalog.feature_tier >= 2) & (plan == n_plans - 1), 1.6, 1.0
+            )
+            weights = catalog.feature_weight * adoption * (catalog.feature_app == a)
+            clicks = (kind == CLICK) & (app == a) & (plan_state == state)
+            tagged = clicks & (rng.random(len(kind)) >= 0.15)  # 15% of clicks untagged
+            obj[tagged] = _sample_by_weights(rng, weights, int(tagged.sum()))
+    return obj
+
+
+def _visit_stats(events: EventTable, n_visitors: int, n_accounts: int, n_apps: int) -> VisitStats:
+    """First/last visits per visitor, visitor-app and account, and each visitor's last event."""
+    none = np.iinfo(np.int64).max
+    first = np.full(n_visitors, none, dtype=np.int64)
+    np.minimum.at(first, events.visitor, events.ts)
+    last = np.full(n_visitors, -1, dtype=np.int64)
+    np.maximum.at(last, events.visitor, events.ts)
+    last_index = np.full(n_visitors, -1, dtype=np.int64)
+    np.maximum.at(
+        last_index, events.visitor, np.arange(len(events), dtype=np.int64)
+    )  # sorted by ts
+    seen = last_index >= 0
+    pick = np.maximum(last_index, 0)
+
+    pair = events.visitor.astype(np.int64) * n_apps + events.app
+    app_first = np.full(n_visitors * n_apps, none, dtype=np.int64)
+    np.minimum.at(app_first, pair, events.ts)
+    app_last = np.full(n_visitors * n_apps, -1, dtype=np.int64)
+    np.maximum.at(app_last, pair, events.ts)
+
+    with_account = events.account >= 0
+    account_first = np.full(n_accounts, none, dtype=np.int64)
+    np.minimum.at(account_first, events.account[with_account], events.ts[with_account])
+    account_last = np.full(n_accounts, -1, dtype=np.int64)
+    np.maximum.at(account_last, events.account[with_account], events.ts[with_account])
+
+    # Server-side track events carry no browser: the last *browser* event names the browser.
+    browser = events.server != 3
+    last_browser = np.full(n_visitors, -1, dtype=np.int64)
+    np.maximum.at(last_browser, events.visitor[browser], np.nonzero(browser)[0])
+
+    def unset(a):
+        return np.where(a == none, -1, a)
+
+    return VisitStats(
+        visitor_first_ms=unset(first),
+        visitor_last_ms=last,
+        visitor_last_account=np.where(seen, events.account[pick], -1),
+        visitor_last_user_agent=np.where(
+            last_browser >= 0, events.user_agent[np.maximum(last_browser, 0)], -1
+        ),
+        visitor_last_server=np.where(
+            last_browser >= 0, events.server[np.maximum(last_browser, 0)], -1
+        ),
+        visitor_app_first_ms=unset(app_first).reshape(n_visitors, n_apps),
+        visitor_app_last_ms=app_last.reshape(n_visitors, n_apps),
+        account_first_ms=unset(account_first),
+        account_last_ms=account_last,
+    )
