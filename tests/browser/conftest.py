@@ -118,12 +118,13 @@ def _wait_until_serving(server: LabServer, process: subprocess.Popen, log: Path)
             return
         except requests.RequestException:
             time.sleep(0.25)
-    raise RuntimeError(f"JupyterLab did not answer in {SERVER_START_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
+    tail = log.read_text()[-3000:]
+    raise RuntimeError(f"JupyterLab did not answer in {SERVER_START_TIMEOUT_S} s:\n{tail}")
 
 
 @pytest.fixture(scope="session")
 def jupyter_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
-    """JupyterLab on 127.0.0.1, isolated from the user's Jupyter setup, stopped after the session."""
+    """JupyterLab on 127.0.0.1, isolated from the user's Jupyter setup, stopped at session end."""
     home = tmp_path_factory.mktemp("jupyter")
     root_dir = home / "notebooks"
     root_dir.mkdir()

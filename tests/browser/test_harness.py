@@ -8,10 +8,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(90)]
 
 
 def test_ipywidgets_render_in_jupyterlab(run_notebook):
-    page = run_notebook(["import ipywidgets\nipywidgets.Text(value='rendered by the widget manager')"])
+    page = run_notebook(["import ipywidgets\nipywidgets.Text(value='rendered by widgets')"])
     field = page.locator(".jp-OutputArea-output .widget-text input")
     field.wait_for()
-    assert field.input_value() == "rendered by the widget manager"
+    assert field.input_value() == "rendered by widgets"
 
 
 def test_requests_off_loopback_are_aborted(page):
