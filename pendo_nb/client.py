@@ -1,0 +1,492 @@
+"""``PendoClient``: one method per Pendo endpoint, returning what the server sent.
+
+Endpoint methods are named after the HTTP call they make (``post_aggregation``, ``get_visitor``,
+``get_report_csv``...) and return a :class:`PendoResponse`: the body bytes with ``.json()`` and
+``.text``, plus where and when it came from. They never build DataFrames, so this module does not
+import pandas.
+
+The DataFrame methods (``aggregate``, ``account``, ``visitor``, ``visitor_history``, ``reports``,
+``report``, ``report_csv``, ``update_values``) are twins of the functions of the same name in
+:mod:`pendo_nb.api` and call them with ``client=self``; their docstrings live there.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit
+
+import orjson
+import requests
+
+from pendo_nb import session as http
+from pendo_nb.errors import (
+    ConfigurationError,
+    PendoConnectionError,
+    PendoTimeoutError,
+    ValidationError,
+    error_for_status,
+)
+
+if TYPE_CHECKING:  # only for annotations: the client never imports pandas at run time
+    import pandas as pd
+
+__all__ = ["REGION_HOSTS", "PendoClient", "PendoResponse", "aggregation_envelope"]
+
+#: The five regional API hosts (reference 1.1).
+REGION_HOSTS: dict[str, str] = {
+    "us": "https://app.pendo.io",
+    "us1": "https://us1.app.pendo.io",
+    "eu": "https://app.eu.pendo.io",
+    "jpn": "https://app.jpn.pendo.io",
+    "au": "https://app.au.pendo.io",
+}
+
+API_PREFIX = "/api/v1"
+OBJECT_KINDS = ("visitor", "account")
+
+# Response headers that may carry a request id (Pendo documents none; these are the usual ones).
+_REQUEST_ID_HEADERS = ("x-request-id", "x-pendo-request-id", "request-id", "x-cloud-trace-context")
+# Ids made of these characters go in the path as they are; anything else goes as b64_ (ref. 1.4).
+_URL_SAFE_ID = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*")
+
+
+@dataclass(frozen=True)
+class PendoResponse:
+    """A successful answer: the body and where it came from."""
+
+    content: bytes
+    method: str
+    url: str
+    status: int
+    content_type: str
+    request_id: str | None
+    fetched_at: datetime
+    from_cache: bool
+    region: str | None
+    host: str
+
+    def json(self) -> Any:
+        """The body parsed as JSON."""
+        return orjson.loads(self.content)
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8")
+
+    def provenance(self) -> dict[str, Any]:
+        """What a DataFrame built from this answer records in ``df.attrs``."""
+        return {
+            "request_id": self.request_id,
+            "url": self.url,
+            "host": self.host,
+            "region": self.region,
+            "fetched_at": self.fetched_at,
+            "from_cache": self.from_cache,
+        }
+
+
+def aggregation_envelope(pipeline: Any) -> dict:
+    """Normalize what a user passes as an aggregation into Pendo's request envelope.
+
+    Accepts the full envelope (``{"response": ..., "request": {"pipeline": [...]}}``), the
+    ``request`` part alone (``{"pipeline": [...]}``), a list of steps, a JSON string of any of
+    these, or any object with a ``to_json()`` method returning one of them (``pn.Pipeline``).
+    """
+    if hasattr(pipeline, "to_json"):
+        pipeline = pipeline.to_json()
+    if isinstance(pipeline, (str, bytes)):
+        try:
+            pipeline = orjson.loads(pipeline)
+        except orjson.JSONDecodeError as exc:
+            raise ValidationError(f"the aggregation is not valid JSON: {exc}") from None
+    if isinstance(pipeline, list):
+        envelope = {"response": {"mimeType": "application/json"}, "request": {"pipeline": pipeline}}
+    elif isinstance(pipeline, Mapping) and "request" in pipeline:
+        envelope = dict(pipeline)
+    elif isinstance(pipeline, Mapping) and "pipeline" in pipeline:
+        envelope = {"response": {"mimeType": "application/json"}, "request": dict(pipeline)}
+    else:
+        raise ValidationError(
+            "an aggregation must be a pipeline object, a list of steps, or a request envelope "
+            f"{{'request': {{'pipeline': [...]}}}}; got {type(pipeline).__name__}"
+        )
+    steps = (
+        envelope["request"].get("pipeline") if isinstance(envelope["request"], Mapping) else None
+    )
+    if not isinstance(steps, list) or not steps:
+        raise ValidationError(
+            "the aggregation's request.pipeline must be a non-empty list of steps"
+        )
+    for index, step in enumerate(steps):
+        if not isinstance(step, Mapping) or not step:
+            raise ValidationError(f"pipeline step {index} must be a non-empty object, got {step!r}")
+    return envelope
+
+
+def _region_of_key(key: str) -> str | None:
+    """The region named by a key's suffix (``<uuid>.eu`` -> ``eu``), if any."""
+    _, dot, suffix = key.rpartition(".")
+    return suffix.lower() if dot and suffix.lower() in REGION_HOSTS else None
+
+
+def _mask(key: str) -> str:
+    """At most the last 4 characters, and none of a key too short to hide the rest."""
+    return "****" + key[-4:] if len(key) >= 16 else "****"
+
+
+def _path_id(object_id: str) -> tuple[str, bool]:
+    """The id as a path segment, and whether it had to be ``b64_`` encoded."""
+    if not isinstance(object_id, str) or not object_id:
+        raise ValidationError(f"an id must be a non-empty string, got {object_id!r}")
+    if _URL_SAFE_ID.fullmatch(object_id) and not object_id.startswith("b64_"):
+        return object_id, False
+    encoded = base64.urlsafe_b64encode(object_id.encode("utf-8")).decode("ascii")
+    return "b64_" + encoded, True
+
+
+class PendoClient:
+    """A connection to one Pendo subscription (or the sandbox) with one integration key.
+
+    Usually made by :func:`pendo_nb.connect`. Two kinds of methods:
+
+    * endpoint methods ``get_*`` / ``post_*`` / ``verify_key`` return a :class:`PendoResponse`
+      (``.json()``, ``.text``, provenance) and never build DataFrames;
+    * DataFrame methods ``aggregate``, ``account``, ``visitor``, ``visitor_history``,
+      ``reports``, ``report``, ``report_csv``, ``update_values`` are twins of the module-level
+      functions of :mod:`pendo_nb` (see their docstrings).
+
+    Parameters
+    ----------
+    key : str
+        The integration key. It is sent in a header, masked in ``repr``, and never stored.
+    region : {"us", "us1", "eu", "jpn", "au"}, optional
+        Which regional host to use; default: ``PENDO_REGION``, else the key's suffix
+        (``<uuid>.eu``), else ``"us"``.
+    base_url : str, optional
+        Any other host (the sandbox, a proxy); overrides ``region``.
+    cache, expire_after, rate_limit, retry
+        See :func:`pendo_nb.session.build_session`.
+    timeout : float, (connect, read) or Timeouts
+        Timeouts in seconds; aggregations always get at least 330 s to read.
+    tz : str
+        Time zone of the datetime columns of the DataFrames (``"UTC"`` by default).
+    """
+
+    def __init__(
+        self,
+        key: str,
+        *,
+        region: str | None = None,
+        base_url: str | None = None,
+        cache: bool | str | os.PathLike | Any = True,
+        expire_after: float | None = 3600,
+        timeout: float | tuple[float, float] | http.Timeouts | None = None,
+        rate_limit: float | None = 10.0,
+        retry: http.RetryPolicy = http.DEFAULT_RETRY,
+        tz: str = "UTC",
+    ) -> None:
+        if not isinstance(key, str) or not key.strip():
+            raise ConfigurationError("the integration key must be a non-empty string")
+        self._key = key.strip()
+        self._key_region = _region_of_key(self._key)
+        if base_url:
+            if not re.match(r"https?://[^/]+", base_url):
+                raise ConfigurationError(
+                    f"base_url must start with http:// or https://, got {base_url!r}"
+                )
+            self.region: str | None = None
+            self.base_url = base_url.rstrip("/")
+        else:
+            chosen = (region or os.environ.get("PENDO_REGION") or self._key_region or "us").lower()
+            if chosen not in REGION_HOSTS:
+                raise ConfigurationError(
+                    f"unknown region {chosen!r}: expected one of {', '.join(REGION_HOSTS)} "
+                    "(or pass base_url=...)"
+                )
+            self.region = chosen
+            self.base_url = REGION_HOSTS[chosen]
+        self.host = urlsplit(self.base_url).netloc
+        self.timeouts = http.Timeouts.coerce(timeout)
+        self.tz = tz
+        self._session = http.build_session(
+            self._key,
+            self.base_url,
+            cache=cache,
+            expire_after=expire_after,
+            retry=retry,
+            rate_limit=rate_limit,
+        )
+        self._hits = 0
+        self._misses = 0
+        self._schemas: dict[str, dict] = {}
+
+    def __repr__(self) -> str:
+        region = self.region or "custom"
+        return f"<PendoClient region={region} host={self.host} key={_mask(self._key)}>"
+
+    def close(self) -> None:
+        """Close the HTTP session (and its cache file)."""
+        self._session.close()
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _api_url(self, path: str) -> str:
+        return f"{self.base_url}{API_PREFIX}{path}"
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        b64: bool = False,
+        refresh: bool = False,
+        aggregation: bool = False,
+        accept: str = "application/json",
+    ) -> PendoResponse:
+        url = self._api_url(path)
+        headers = {"Accept": accept}
+        data = None
+        if body is not None:
+            data = http.encode_json(body)
+            headers["Content-Type"] = "application/json"
+        if b64:
+            headers["x-pendo-base64-encoded-params"] = "true"
+        try:
+            response = self._session.request(
+                method,
+                url,
+                params=params,
+                data=data,
+                headers=headers,
+                timeout=self.timeouts.for_request(aggregation=aggregation),
+                force_refresh=refresh,
+            )
+        except requests.Timeout as exc:
+            raise PendoTimeoutError(
+                f"{method} {url} timed out ({type(exc).__name__}); aggregations may take up to "
+                "5 minutes: raise connect(timeout=...) or shorten the time range",
+                method=method,
+                url=url,
+            ) from None
+        except (requests.ConnectionError, requests.exceptions.RetryError) as exc:
+            raise PendoConnectionError(
+                f"{method} {url} failed: no answer from {self.host} ({type(exc).__name__})",
+                method=method,
+                url=url,
+            ) from None
+        from_cache = bool(getattr(response, "from_cache", False))
+        if from_cache:
+            self._hits += 1
+        else:
+            self._misses += 1
+        request_id = next(
+            (response.headers[h] for h in _REQUEST_ID_HEADERS if h in response.headers), None
+        )
+        if response.status_code >= 400:
+            raise error_for_status(
+                response.status_code,
+                method=method,
+                url=response.url or url,
+                body=response.content.decode("utf-8", "replace"),
+                request_id=request_id,
+                is_write=method != "GET" and not aggregation,
+                host=self.host,
+                key_host=urlsplit(REGION_HOSTS[self._key_region]).netloc
+                if self._key_region
+                else None,
+                secret=self._key,
+            )
+        fetched_at = getattr(response, "created_at", None) if from_cache else None
+        return PendoResponse(
+            content=response.content,
+            method=method,
+            url=response.url or url,
+            status=response.status_code,
+            content_type=response.headers.get("Content-Type", ""),
+            request_id=request_id,
+            fetched_at=(fetched_at or datetime.now(UTC)).astimezone(UTC),
+            from_cache=from_cache,
+            region=self.region,
+            host=self.host,
+        )
+
+    # -- endpoint methods -------------------------------------------------------------------
+
+    def post_aggregation(self, pipeline: Any, *, refresh: bool = False) -> PendoResponse:
+        """``POST /aggregation``: run an aggregation (see :func:`aggregation_envelope` for forms).
+
+        Cached like a read: equal pipelines share an entry; ``refresh=True`` asks the server again.
+        """
+        envelope = aggregation_envelope(pipeline)
+        return self._send("POST", "/aggregation", body=envelope, refresh=refresh, aggregation=True)
+
+    def get_account(self, account_id: str, *, refresh: bool = False) -> PendoResponse:
+        """``GET /account/{id}``: one account (404 -> ``NotFoundError``)."""
+        segment, b64 = _path_id(account_id)
+        return self._send("GET", f"/account/{segment}", b64=b64, refresh=refresh)
+
+    def get_visitor(self, visitor_id: str, *, refresh: bool = False) -> PendoResponse:
+        """``GET /visitor/{id}``: one visitor (404 -> ``NotFoundError``)."""
+        segment, b64 = _path_id(visitor_id)
+        return self._send("GET", f"/visitor/{segment}", b64=b64, refresh=refresh)
+
+    def get_visitor_history(
+        self, visitor_id: str, starttime: int, *, refresh: bool = False
+    ) -> PendoResponse:
+        """``GET /visitor/{id}/history?starttime=ms``: 24 hours from ``starttime`` (epoch ms)."""
+        segment, b64 = _path_id(visitor_id)
+        return self._send(
+            "GET",
+            f"/visitor/{segment}/history",
+            params={"starttime": int(starttime)},
+            b64=b64,
+            refresh=refresh,
+        )
+
+    def get_reports(self, *, refresh: bool = False) -> PendoResponse:
+        """``GET /report``: every public report's definition."""
+        return self._send("GET", "/report", refresh=refresh)
+
+    def get_report_results(self, report_id: str, *, refresh: bool = False) -> PendoResponse:
+        """``GET /report/{id}/results.json``: a report's rows."""
+        return self._send(
+            "GET", f"/report/{quote(report_id, safe='')}/results.json", refresh=refresh
+        )
+
+    def get_report_csv(self, report_id: str, *, refresh: bool = False) -> PendoResponse:
+        """``GET /report/{id}/results.csv``: a report's rows as CSV text."""
+        return self._send(
+            "GET",
+            f"/report/{quote(report_id, safe='')}/results.csv",
+            refresh=refresh,
+            accept="text/csv",
+        )
+
+    def get_metadata_schema(self, kind: str, *, refresh: bool = False) -> PendoResponse:
+        """``GET /metadata/schema/{kind}``: field definitions by group (visitor/account)."""
+        return self._send("GET", f"/metadata/schema/{_checked_kind(kind)}", refresh=refresh)
+
+    def post_metadata_values(
+        self, kind: str, group: str, records: Sequence[Mapping[str, Any]], *, create: bool = False
+    ) -> PendoResponse:
+        """``POST /metadata/{kind}/{group}/value``: set fields on many objects at once.
+
+        ``records`` are ``{"visitorId" | "accountId": id, "values": {field: value}}``. Never
+        cached; afterwards, cached reads that may show the old values are forgotten.
+        """
+        kind = _checked_kind(kind)
+        try:
+            return self._send(
+                "POST",
+                f"/metadata/{kind}/{quote(group, safe='')}/value",
+                params={"create": "true"} if create else None,
+                body=list(records),
+            )
+        finally:
+            # Even a failed call may have written part of the records.
+            self._forget_after_write(kind, [r[f"{kind}Id"] for r in records])
+
+    def verify_key(self) -> PendoResponse:
+        """``GET /token/verify``: 200 when the key is valid and may write, 403 otherwise.
+
+        Never cached: the answer must reflect the key as it is now.
+        """
+        return self._send("GET", "/token/verify", refresh=True)
+
+    # -- cache ------------------------------------------------------------------------------
+
+    def metadata_schema(self, kind: str) -> dict[str, dict]:
+        """The metadata schema of ``kind`` (``{group: {field: definition}}``), fetched once."""
+        kind = _checked_kind(kind)
+        if kind not in self._schemas:
+            schema = self.get_metadata_schema(kind).json()
+            self._schemas[kind] = schema if isinstance(schema, dict) else {}
+        return self._schemas[kind]
+
+    def _forget_after_write(self, kind: str, object_ids: Sequence[str]) -> None:
+        paths = set()
+        for object_id in object_ids:
+            segment = _path_id(object_id)[0] if isinstance(object_id, str) and object_id else None
+            if segment:
+                paths.add(f"{urlsplit(self._api_url(f'/{kind}/{segment}')).path}")
+        api = urlsplit(self._api_url("")).path
+        # Aggregations and reports may read any metadata: forget them all.
+        prefixes = [f"{api}/aggregation", f"{api}/report/", f"{api}/metadata/{kind}/"]
+        http.forget_cached(self._session, self.base_url, paths=paths, prefixes=prefixes)
+        self._schemas.pop(kind, None)
+
+    def clear_cache(self) -> None:
+        """Delete every cached answer in this client's cache store (all keys that share it)."""
+        if not self._session.settings.disabled:
+            self._session.cache.clear()
+        self._schemas.clear()
+
+    def cache_info(self) -> http.CacheInfo:
+        """Where the cache lives, how big it is, and this client's hits and misses."""
+        return http.cache_info(self._session, hits=self._hits, misses=self._misses)
+
+    # -- DataFrame twins (see pendo_nb.api) --------------------------------------------------
+
+    def aggregate(self, pipeline: Any, *, refresh: bool = False) -> pd.DataFrame:
+        """Run an aggregation; see :func:`pendo_nb.aggregate`."""
+        from pendo_nb import api
+
+        return api.aggregate(pipeline, client=self, refresh=refresh)
+
+    def account(self, account_id: str, *, refresh: bool = False) -> pd.DataFrame:
+        """One account as a one-row DataFrame; see :func:`pendo_nb.account`."""
+        from pendo_nb import api
+
+        return api.account(account_id, client=self, refresh=refresh)
+
+    def visitor(self, visitor_id: str, *, refresh: bool = False) -> pd.DataFrame:
+        """One visitor as a one-row DataFrame; see :func:`pendo_nb.visitor`."""
+        from pendo_nb import api
+
+        return api.visitor(visitor_id, client=self, refresh=refresh)
+
+    def visitor_history(
+        self, visitor_id: str, start: Any, end: Any = None, **kwargs: Any
+    ) -> pd.DataFrame:
+        """A visitor's activity over ``[start, end)``; see :func:`pendo_nb.visitor_history`."""
+        from pendo_nb import api
+
+        return api.visitor_history(visitor_id, start, end, client=self, **kwargs)
+
+    def reports(self, *, refresh: bool = False) -> pd.DataFrame:
+        """One row per public report; see :func:`pendo_nb.reports`."""
+        from pendo_nb import api
+
+        return api.reports(client=self, refresh=refresh)
+
+    def report(self, report_id: str, *, refresh: bool = False) -> pd.DataFrame:
+        """A report's contents; see :func:`pendo_nb.report`."""
+        from pendo_nb import api
+
+        return api.report(report_id, client=self, refresh=refresh)
+
+    def report_csv(self, report_id: str, *, refresh: bool = False) -> pd.DataFrame:
+        """A report's CSV contents, parsed; see :func:`pendo_nb.report_csv`."""
+        from pendo_nb import api
+
+        return api.report_csv(report_id, client=self, refresh=refresh)
+
+    def update_values(self, kind: str, rows: Any, **kwargs: Any) -> pd.DataFrame:
+        """Set metadata fields on many objects; see :func:`pendo_nb.update_values`."""
+        from pendo_nb import api
+
+        return api.update_values(kind, rows, client=self, **kwargs)
+
+
+def _checked_kind(kind: str) -> str:
+    if kind not in OBJECT_KINDS:
+        raise ValidationError(f"kind must be 'visitor' or 'account', got {kind!r}")
+    return kind

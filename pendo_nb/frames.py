@@ -1,0 +1,492 @@
+"""JSON rows -> pandas DataFrames: flattening, dtypes, provenance. Never HTTP.
+
+Conventions (the same whichever reader built the frame):
+
+* nested objects become dotted columns (``metadata.agent.email``); lists stay Python lists;
+* columns appear in first-seen order, children right after their parent's first appearance;
+* nullable dtypes: ``Int64``, ``Float64``, ``boolean``, ``string``; mixed values stay ``object``;
+* epoch-millisecond fields (:data:`EPOCH_MS_FIELDS`, and ``time`` fields of the metadata schema)
+  become timezone-aware datetimes;
+* metadata fields are cast to their schema type; a value that does not fit becomes NA, is listed
+  in ``df.attrs["uncast_values"]`` and announced with a :class:`CastWarning`;
+* an empty result keeps the columns the request implies;
+* ``df.attrs`` holds provenance (request id, url, host, region, fetched_at, from_cache, ...).
+
+Large JSON answers are read by pyarrow's columnar JSON reader, which never builds a Python object
+per value; small ones (or ones pyarrow cannot type, such as a field that is a number in one row and
+a string in another) go through a plain Python reader.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.json as pa_json
+
+__all__ = [
+    "EPOCH_MS_FIELDS",
+    "CastWarning",
+    "columns_implied_by",
+    "csv_to_frame",
+    "json_to_frame",
+    "metadata_field_types",
+    "rows_to_frame",
+]
+
+#: Field names (the last part of a dotted column) that hold epoch milliseconds.
+EPOCH_MS_FIELDS = frozenset(
+    {
+        "firstvisit", "lastvisit", "lastupdated",
+        "day", "hour", "week", "month", "quarter",
+        "browserTime", "guideTimestamp", "ts", "lastTs", "time", "startTime",
+        "createdAt", "lastUpdatedAt", "firstTime", "lastTime", "lastRunAt", "lastSuccessRunAt",
+        "firstSeenAt", "lastSeenAt", "lastAdvancedAutoAt", "lastDismissedAutoAt",
+        "lastNotSeenAt", "lastTimeoutAt", "publishedAt", "resetAt",
+    }
+)  # fmt: skip
+
+# Epoch-ms fields whose values are all below this (3 March 1973) are left as numbers: a user's
+# own `eval` may call a month number "month".
+_PLAUSIBLE_EPOCH_MS = 1e11
+
+# Answers at least this big go through the columnar reader.
+COLUMNAR_MIN_BYTES = 256 * 1024
+
+_ARROW_TO_PANDAS = {
+    pa.int64(): pd.Int64Dtype(),
+    pa.float64(): pd.Float64Dtype(),
+    pa.bool_(): pd.BooleanDtype(),
+    pa.string(): pd.StringDtype(),
+    pa.large_string(): pd.StringDtype(),
+}
+
+
+class CastWarning(UserWarning):
+    """Some values did not fit their field's schema type (see ``df.attrs['uncast_values']``)."""
+
+
+# -- entry points ----------------------------------------------------------------------------
+
+
+def rows_to_frame(
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    tz: str = "UTC",
+    columns: Iterable[str] = (),
+    field_types: Mapping[str, str] | None = None,
+    attrs: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Build a DataFrame from JSON rows already parsed into Python objects.
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        One JSON object per row.
+    tz : str
+        Time zone of the datetime columns.
+    columns : iterable of str
+        Columns the result must have even when no row holds them (e.g. the names a ``select``
+        step produces), so an empty result keeps its shape.
+    field_types : mapping, optional
+        Column -> Pendo type (``string``, ``boolean``, ``integer``, ``float``, ``number``,
+        ``time``), usually from :func:`metadata_field_types`.
+    attrs : mapping, optional
+        Provenance copied into ``df.attrs``.
+    """
+    for index, row in enumerate(rows):
+        if not isinstance(row, Mapping):
+            raise TypeError(
+                f"row {index} is a {type(row).__name__}, not a JSON object: {row!r:.80}"
+            )
+    flat_rows, order = _flatten_rows(rows)
+    data = {name: _infer_array([r.get(name) for r in flat_rows]) for name in order}
+    frame = pd.DataFrame(data, index=pd.RangeIndex(len(flat_rows)))
+    return _finish(frame, tz=tz, columns=columns, field_types=field_types, attrs=attrs)
+
+
+def json_to_frame(
+    content: bytes,
+    *,
+    key: str | None = "results",
+    tz: str = "UTC",
+    columns: Iterable[str] = (),
+    field_types: Mapping[str, str] | None = None,
+    attrs: Mapping[str, Any] | None = None,
+    columnar: bool | None = None,
+) -> pd.DataFrame:
+    """Build a DataFrame from a JSON answer: an object holding the rows under ``key``, or (with
+    ``key=None``) an array of rows.
+
+    ``columnar`` forces (``True``) or avoids (``False``) the columnar reader; by default it is
+    used for answers of at least :data:`COLUMNAR_MIN_BYTES`. Other parameters as for
+    :func:`rows_to_frame`.
+    """
+    use_columnar = len(content) >= COLUMNAR_MIN_BYTES if columnar is None else columnar
+    frame = _columnar_frame(content, key) if use_columnar else None
+    if frame is None:
+        document = _loads(content)
+        rows = _rows_of(document, key)
+        return rows_to_frame(rows, tz=tz, columns=columns, field_types=field_types, attrs=attrs)
+    return _finish(frame, tz=tz, columns=columns, field_types=field_types, attrs=attrs)
+
+
+def csv_to_frame(
+    text: str,
+    *,
+    tz: str = "UTC",
+    field_types: Mapping[str, str] | None = None,
+    attrs: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Build a DataFrame from CSV text with the dtypes the JSON reader would give the same values.
+
+    Cells are typed column by column: all ``true``/``false`` -> boolean, all integers -> Int64,
+    all numbers -> Float64, else string; an empty cell is missing.
+    """
+    raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
+    data = {name: _infer_array([_csv_value(v) for v in raw[name].tolist()]) for name in raw.columns}
+    frame = pd.DataFrame(data, index=pd.RangeIndex(len(raw)))
+    return _finish(frame, tz=tz, columns=(), field_types=field_types, attrs=attrs)
+
+
+def metadata_field_types(schema: Mapping[str, Any], *, prefix: str = "metadata.") -> dict[str, str]:
+    """Column -> type from a metadata schema (``{group: {field: {"Type": ...}}}``, reference 4.4).
+
+    Fields without a type (``""``) are left out, so their values keep their inferred dtype.
+    """
+    types: dict[str, str] = {}
+    for group, fields in schema.items():
+        if not isinstance(fields, Mapping):
+            continue
+        for name, definition in fields.items():
+            kind = definition.get("Type") if isinstance(definition, Mapping) else None
+            if kind:
+                types[f"{prefix}{group}.{name}"] = str(kind).lower()
+    return types
+
+
+def columns_implied_by(steps: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The columns a pipeline's rows will have, when its steps say so (else ``[]``).
+
+    ``select``, ``group``, ``reduce`` and ``count`` fix the columns; ``eval`` and ``set`` add to
+    them; ``filter``, ``sort``, ``limit``, ``skip`` and ``cat`` keep them; any other step makes
+    them unknown again.
+    """
+    known: list[str] | None = None
+    for step in steps:
+        if not isinstance(step, Mapping) or len(step) != 1:
+            return []
+        ((name, spec),) = step.items()
+        if name == "select" and isinstance(spec, Mapping):
+            known = list(spec)
+        elif name == "group" and isinstance(spec, Mapping):
+            known = list(spec.get("group") or []) + _aggregator_names(spec.get("fields"))
+        elif name == "reduce":
+            known = _aggregator_names(spec)
+        elif name == "count":
+            known = ["count"]
+        elif name in ("eval", "set") and isinstance(spec, Mapping) and known is not None:
+            known += [k for k in spec if k not in known]
+        elif name in ("filter", "sort", "limit", "skip", "cat", "identified", "segment"):
+            continue
+        else:
+            known = None
+    return known or []
+
+
+# -- readers ---------------------------------------------------------------------------------
+
+
+def _loads(content: bytes) -> Any:
+    import orjson
+
+    return orjson.loads(content)
+
+
+def _rows_of(document: Any, key: str | None) -> list:
+    rows = document.get(key) if key is not None and isinstance(document, Mapping) else document
+    if rows is None:
+        return []  # Pendo has been seen to send "results": null for an empty result
+    if not isinstance(rows, list):
+        where = f"'{key}'" if key else "the answer"
+        raise TypeError(f"expected a JSON array of rows in {where}, got {type(rows).__name__}")
+    return rows
+
+
+def _columnar_frame(content: bytes, key: str | None) -> pd.DataFrame | None:
+    """Read rows with pyarrow, or return None when pyarrow cannot give every field one type."""
+    try:
+        if key is None:
+            # An array of rows: wrap it so the whole answer is one line-delimited record.
+            content = b'{"rows":' + content + b"}"
+            key = "rows"
+        options = pa_json.ReadOptions(block_size=len(content) + 1, use_threads=True)
+        table = pa_json.read_json(io.BytesIO(content), read_options=options)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None  # mixed types, pretty-printed text, ...: the plain reader copes
+    del content
+    if table.num_rows != 1 or key not in table.column_names:
+        return None
+    column = table.column(key).combine_chunks()
+    del table
+    if pa.types.is_null(column.type):
+        return None  # "results": null or []
+    if not (pa.types.is_list(column.type) and pa.types.is_struct(column.type.value_type)):
+        return None
+    rows = pa.Table.from_struct_array(column.flatten())
+    del column
+    while any(pa.types.is_struct(field.type) for field in rows.schema):
+        rows = rows.flatten()  # one level per pass; children are named "parent.child"
+    empty_structs = [f.name for f in rows.schema if pa.types.is_struct(f.type)]
+    rows = rows.drop_columns(empty_structs)
+    nested = {
+        f.name: rows.column(f.name).to_pylist()
+        for f in rows.schema
+        if pa.types.is_list(f.type) or pa.types.is_large_list(f.type)
+    }
+    nulls = [f.name for f in rows.schema if pa.types.is_null(f.type)]
+    frame = rows.to_pandas(
+        types_mapper=_ARROW_TO_PANDAS.get,
+        self_destruct=True,  # free each arrow column once converted: lower peak memory
+        split_blocks=True,
+        ignore_metadata=True,
+    )
+    for name, values in nested.items():
+        frame[name] = pd.array(values, dtype=object)  # Python lists, as the plain reader gives
+    for name in nulls:
+        frame[name] = pd.array([None] * len(frame), dtype=object)
+    return frame
+
+
+def _flatten_rows(rows: Sequence[Mapping[str, Any]]) -> tuple[list[dict], list[str]]:
+    """Flatten each row to dotted keys, and the column order (first seen, grouped by parent)."""
+    tree: dict[str, dict] = {}  # key -> subtree, in first-seen order
+    leaves: set[str] = set()
+    flat_rows = []
+    for row in rows:
+        flat: dict[str, Any] = {}
+        _flatten_into(row, "", flat, tree, leaves)
+        flat_rows.append(flat)
+    order: list[str] = []
+    _walk(tree, "", leaves, order)
+    return flat_rows, order
+
+
+def _flatten_into(obj: Mapping, prefix: str, out: dict, tree: dict, leaves: set) -> None:
+    for key, value in obj.items():
+        name = prefix + key
+        subtree = tree.get(key)
+        if subtree is None:
+            subtree = tree[key] = {}
+        if isinstance(value, Mapping):
+            _flatten_into(value, name + ".", out, subtree, leaves)
+        else:
+            out[name] = value
+            leaves.add(name)
+
+
+def _walk(tree: dict, prefix: str, leaves: set, order: list) -> None:
+    for key, subtree in tree.items():
+        name = prefix + key
+        if name in leaves:
+            order.append(name)
+        _walk(subtree, name + ".", leaves, order)
+
+
+def _infer_array(values: list) -> Any:
+    """One column's values -> the nullable array the columnar reader would give them."""
+    kinds = {type(v) for v in values if v is not None}
+    if not kinds:
+        return pd.array(values, dtype=object)
+    if kinds == {bool}:
+        return pd.array(values, dtype="boolean")
+    if kinds == {int} and all(-(2**63) <= v < 2**63 for v in values if v is not None):
+        return pd.array(values, dtype="Int64")
+    if kinds <= {int, float}:
+        return pd.array(values, dtype="Float64")
+    if kinds == {str}:
+        return pd.array(values, dtype="string")
+    return pd.array(values, dtype=object)
+
+
+_CSV_INT = re.compile(r"[-+]?\d+")
+
+
+def _csv_value(cell: Any) -> Any:
+    """A CSV cell as the JSON value it most likely was."""
+    if not isinstance(cell, str):
+        return None  # NaN from an empty cell
+    lowered = cell.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if _CSV_INT.fullmatch(cell):
+        return int(cell)
+    try:
+        number = float(cell)
+    except ValueError:
+        return cell
+    return number if math.isfinite(number) else cell
+
+
+def _aggregator_names(spec: Any) -> list[str]:
+    if isinstance(spec, Mapping):
+        return list(spec)
+    if isinstance(spec, list):
+        return [name for item in spec if isinstance(item, Mapping) for name in item]
+    return []
+
+
+# -- typing and finishing ----------------------------------------------------------------------
+
+
+def _finish(
+    frame: pd.DataFrame,
+    *,
+    tz: str,
+    columns: Iterable[str],
+    field_types: Mapping[str, str] | None,
+    attrs: Mapping[str, Any] | None,
+) -> pd.DataFrame:
+    for name in columns:
+        if name not in frame.columns:
+            frame[name] = pd.array([None] * len(frame), dtype=object)
+    uncast: dict[str, dict[int, Any]] = {}
+    typed = dict(field_types or {})
+    for name in frame.columns:
+        kind = typed.get(name)
+        if kind:
+            frame[name], failures = _cast(frame[name], kind, tz)
+            if failures:
+                uncast[name] = failures
+        elif name.rpartition(".")[2] in EPOCH_MS_FIELDS:
+            frame[name] = _epoch_to_datetime(frame[name], tz)
+    frame.attrs.update(attrs or {})
+    if uncast:
+        frame.attrs["uncast_values"] = uncast
+        summary = ", ".join(f"{name} ({len(bad)})" for name, bad in uncast.items())
+        warnings.warn(
+            f"values that do not fit their schema type became NA: {summary}; "
+            "the originals are in df.attrs['uncast_values']",
+            CastWarning,
+            stacklevel=3,
+        )
+    return frame
+
+
+def _epoch_to_datetime(series: pd.Series, tz: str) -> pd.Series:
+    """Numbers that look like epoch ms -> datetimes; anything else is left alone."""
+    if not (pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series)):
+        return series
+    present = series.dropna()
+    if present.empty or present.abs().min() < _PLAUSIBLE_EPOCH_MS:
+        return series
+    return _ms_to_datetime(series, tz)
+
+
+def _ms_to_datetime(series: pd.Series, tz: str) -> pd.Series:
+    millis = series.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    return pd.Series(
+        pd.to_datetime(millis, unit="ms", utc=True).tz_convert(tz),
+        index=series.index,
+        name=series.name,
+    )
+
+
+def _cast(series: pd.Series, kind: str, tz: str) -> tuple[pd.Series, dict[int, Any]]:
+    """Cast to a schema type; values that do not fit become NA and are returned by row."""
+    dtype = series.dtype
+    if kind == "string" and isinstance(dtype, pd.StringDtype):
+        return series, {}
+    if kind == "boolean" and isinstance(dtype, pd.BooleanDtype):
+        return series, {}
+    if kind == "integer" and isinstance(dtype, pd.Int64Dtype):
+        return series, {}
+    if kind in ("float", "number") and isinstance(dtype, (pd.Int64Dtype, pd.Float64Dtype)):
+        return series.astype("Float64"), {}
+    if kind == "time" and isinstance(dtype, (pd.Int64Dtype, pd.Float64Dtype)):
+        return _ms_to_datetime(series, tz), {}
+    converter = _CONVERTERS.get(kind)
+    if converter is None:
+        return series, {}  # a type this library does not know: keep what the values say
+    converted, failures = [], {}
+    for position, value in enumerate(series.tolist()):
+        if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+            converted.append(None)
+            continue
+        try:
+            converted.append(converter(value))
+        except (TypeError, ValueError, OverflowError):
+            converted.append(None)
+            failures[series.index[position]] = value
+    if kind == "time":
+        result = pd.Series(
+            pd.to_datetime(converted, utc=True), index=series.index, name=series.name
+        )
+        return result.dt.tz_convert(tz), failures
+    target = {"string": "string", "boolean": "boolean", "integer": "Int64"}.get(kind, "Float64")
+    return pd.Series(
+        pd.array(converted, dtype=target), index=series.index, name=series.name
+    ), failures
+
+
+def _to_string(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    raise TypeError(value)
+
+
+def _to_boolean(value: Any) -> bool:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ValueError(value)
+
+
+def _to_integer(value: Any) -> int:
+    if isinstance(value, bool):
+        raise TypeError(value)
+    if isinstance(value, str):
+        value = float(value) if not _CSV_INT.fullmatch(value.strip()) else int(value)
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError(value)
+    return int(value)
+
+
+def _to_float(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise TypeError(value)
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(value)
+    return number
+
+
+def _to_time(value: Any) -> pd.Timestamp:
+    if isinstance(value, bool):
+        raise TypeError(value)
+    if isinstance(value, (int, float)):
+        return pd.Timestamp(value, unit="ms", tz="UTC")
+    if isinstance(value, str):
+        stamp = pd.Timestamp(value)
+        return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    raise TypeError(value)
+
+
+_CONVERTERS = {
+    "string": _to_string,
+    "boolean": _to_boolean,
+    "integer": _to_integer,
+    "float": _to_float,
+    "number": _to_float,
+    "time": _to_time,
+}

@@ -1,0 +1,351 @@
+"""The one place that builds HTTP: caching, retries, timeouts, rate limiting, key redaction.
+
+:func:`build_session` returns a requests-cache ``CachedSession`` configured for Pendo. Every other
+module sends requests through such a session and never configures HTTP itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+import platformdirs
+import requests
+import requests_cache
+from requests.adapters import HTTPAdapter
+from requests_cache.cache_keys import create_key
+from urllib3.exceptions import MaxRetryError, ResponseError
+from urllib3.util.retry import Retry
+
+__all__ = [
+    "KEY_HEADER",
+    "CacheInfo",
+    "RateLimiter",
+    "RetryPolicy",
+    "Timeouts",
+    "build_session",
+    "cache_dir",
+    "cache_info",
+    "encode_json",
+    "forget_cached",
+]
+
+KEY_HEADER = "x-pendo-integration-key"
+
+#: Statuses worth retrying: rate limited, or a server/gateway failure that Pendo says to retry.
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+def encode_json(value: Any) -> bytes:
+    """Serialize a request body with sorted keys, so equal pipelines share one cache entry."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def cache_dir() -> Path:
+    """The directory of the default cache: ``PENDO_NB_CACHE_DIR``, else the user cache dir."""
+    configured = os.environ.get("PENDO_NB_CACHE_DIR")
+    # The environment wins so tests, CI and shared machines can point the cache elsewhere.
+    return Path(configured) if configured else Path(platformdirs.user_cache_dir("pendo_nb"))
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Connect and read timeouts in seconds.
+
+    ``aggregation`` is the read timeout of aggregation requests: Pendo lets an aggregation run for
+    up to 5 minutes, so it is never below 330 s.
+    """
+
+    connect: float = 10.0
+    read: float = 60.0
+    aggregation: float = 330.0
+
+    @classmethod
+    def coerce(cls, value: float | tuple[float, float] | Timeouts | None) -> Timeouts:
+        """Accept a number (read timeout), a ``(connect, read)`` pair, or a ``Timeouts``."""
+        if value is None:
+            return cls()
+        if isinstance(value, Timeouts):
+            return value
+        if isinstance(value, tuple):
+            connect, read = value
+        else:
+            connect, read = min(float(value), cls.connect), float(value)
+        if connect <= 0 or read <= 0:
+            raise ValueError(f"timeouts must be positive, got connect={connect}, read={read}")
+        return cls(connect=connect, read=read, aggregation=max(read, cls.aggregation))
+
+    def for_request(self, *, aggregation: bool = False) -> tuple[float, float]:
+        return (self.connect, self.aggregation if aggregation else self.read)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to retry 429, 5xx and dropped connections.
+
+    Attributes
+    ----------
+    max_tries : int
+        Attempts in all, the first included.
+    max_seconds : float
+        Give up once this much time has passed since the first attempt, or when the next wait
+        (``Retry-After`` or backoff) would go beyond it.
+    backoff : float
+        First backoff in seconds; it doubles on each retry, plus up to ``backoff`` of jitter.
+    backoff_max : float
+        Longest single backoff.
+    """
+
+    max_tries: int = 5
+    max_seconds: float = 120.0
+    backoff: float = 1.0
+    backoff_max: float = 30.0
+
+
+# The start of the request in flight on this thread, so the retry budget counts from the first
+# attempt (urllib3 only consults the Retry object after a failure).
+_request_started = threading.local()
+
+
+def _sleep(seconds: float) -> None:
+    """Wait between retries (a seam for tests, which record waits instead of sleeping)."""
+    time.sleep(seconds)
+
+
+class _BoundedRetry(Retry):
+    """urllib3 ``Retry`` with a total time budget on top of its try count."""
+
+    def __init__(self, *args: Any, max_seconds: float = 120.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_seconds = max_seconds
+
+    def new(self, **kw: Any) -> _BoundedRetry:
+        retry = super().new(**kw)
+        retry.max_seconds = self.max_seconds
+        return retry
+
+    def increment(
+        self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None
+    ):
+        retry = super().increment(method, url, response, error, _pool, _stacktrace)
+        wait = None
+        if response is not None and self.respect_retry_after_header:
+            wait = self.get_retry_after(response)
+        if wait is None:
+            wait = retry.get_backoff_time()
+        started = getattr(_request_started, "value", time.monotonic())
+        if time.monotonic() - started + wait > self.max_seconds:
+            # Waiting would overrun the budget: stop now. urllib3 then hands back the last
+            # response (for a status retry) or raises for a connection error.
+            raise MaxRetryError(_pool, url, error or ResponseError("retry time budget exhausted"))
+        return retry
+
+    def get_backoff_time(self) -> float:
+        # urllib3 retries the first failure at once; Pendo asks for a pause before any retry.
+        return max(self.backoff_factor, super().get_backoff_time())
+
+    def sleep(self, response=None) -> None:
+        wait = self.get_retry_after(response) if response is not None else None
+        _sleep(wait if wait is not None else self.get_backoff_time())
+
+
+class RateLimiter:
+    """A token bucket: at most ``rate`` requests per second on average, bursts up to ``burst``."""
+
+    def __init__(self, rate: float, burst: int | None = None) -> None:
+        if rate <= 0:
+            raise ValueError(f"rate_limit must be positive (requests per second), got {rate}")
+        self.rate = float(rate)
+        self.capacity = float(burst if burst is not None else max(1, int(rate)))
+        self._tokens = self.capacity
+        self._updated = time.monotonic()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        """Block until one request may be sent."""
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self.capacity, self._tokens + (now - self._updated) * self.rate)
+            self._updated = now
+            wait = 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.rate
+            self._tokens -= 1  # may go negative: later callers queue behind this one
+        if wait:
+            time.sleep(wait)
+
+
+class _PendoAdapter(HTTPAdapter):
+    """Rate-limits each request that really goes to the network and starts its retry budget."""
+
+    def __init__(self, *, retry: Retry, limiter: RateLimiter | None) -> None:
+        super().__init__(max_retries=retry)
+        self.limiter = limiter
+
+    def send(self, request, **kwargs):
+        if self.limiter is not None:
+            self.limiter.acquire()
+        _request_started.value = time.monotonic()
+        return super().send(request, **kwargs)
+
+
+def _namespaced_key_fn(namespace: str):
+    """Cache keys prefixed by a hash of key and host: one key's answers never serve another."""
+
+    def key_fn(request, **kwargs) -> str:
+        return hashlib.sha256(f"{namespace}:{create_key(request, **kwargs)}".encode()).hexdigest()
+
+    return key_fn
+
+
+def _only_reads(response: requests.Response) -> bool:
+    """Cache GETs and aggregation POSTs (reads); never a write."""
+    request = response.request
+    return request.method == "GET" or (
+        request.method == "POST" and urlsplit(request.url).path.endswith("/aggregation")
+    )
+
+
+DEFAULT_RETRY = RetryPolicy()
+
+
+def build_session(
+    key: str,
+    base_url: str,
+    *,
+    cache: bool | str | os.PathLike | requests_cache.BaseCache = True,
+    expire_after: float | timedelta | None = 3600,
+    retry: RetryPolicy = DEFAULT_RETRY,
+    rate_limit: float | None = 10.0,
+) -> requests_cache.CachedSession:
+    """Build the HTTP session of one client.
+
+    Parameters
+    ----------
+    key : str
+        The integration key, sent in ``x-pendo-integration-key`` and never stored.
+    base_url : str
+        Scheme and host (and port) the client talks to; it namespaces the cache with the key.
+    cache : bool, path or requests_cache backend
+        ``True``: SQLite file in :func:`cache_dir`; a path: SQLite file there; a backend object:
+        used as is; ``False``: no caching.
+    expire_after : float, timedelta or None
+        How long a cached answer stays fresh (seconds); ``None`` keeps answers until cleared.
+        One hour by default: Pendo's data lags by 15 minutes or more anyway.
+    retry : RetryPolicy
+        Retries of 429 (honouring ``Retry-After``), 500/502/503/504 and dropped connections.
+    rate_limit : float or None
+        Most requests per second sent to the network; ``None`` for no limit. The default (10/s)
+        is far under the ~100/s that third parties report for Pendo, so notebooks never trip it.
+    """
+    namespace = hashlib.sha256(f"{key}\n{base_url}".encode()).hexdigest()[:16]
+    session = requests_cache.CachedSession(
+        **_backend_options(cache),
+        expire_after=-1 if expire_after is None else expire_after,
+        # POST is cached for aggregations, which are reads; _only_reads keeps writes out.
+        allowable_methods=("GET", "POST"),
+        filter_fn=_only_reads,
+        # Remove the key from what is stored, and from cache keys (the namespace replaces it).
+        ignored_parameters=[KEY_HEADER],
+        key_fn=_namespaced_key_fn(namespace),
+        # Pendo sends no cache headers worth obeying; freshness is ours to decide.
+        cache_control=False,
+        # Only complete answers are worth reusing.
+        allowable_codes=(200,),
+    )
+    bounded = _BoundedRetry(
+        total=retry.max_tries - 1,
+        status_forcelist=sorted(RETRY_STATUSES),
+        # None = every method: aggregation POSTs are reads, and metadata writes set values
+        # (setting the same values twice is harmless).
+        allowed_methods=None,
+        respect_retry_after_header=True,
+        backoff_factor=retry.backoff,
+        backoff_max=retry.backoff_max,
+        backoff_jitter=retry.backoff,  # jitter spreads out clients retrying in step
+        # Hand back the last 429/5xx once retries are exhausted, so the error carries its body.
+        raise_on_status=False,
+        max_seconds=retry.max_seconds,
+    )
+    adapter = _PendoAdapter(retry=bounded, limiter=RateLimiter(rate_limit) if rate_limit else None)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers[KEY_HEADER] = key
+    session.headers["Accept"] = "application/json"
+    session.headers["User-Agent"] = "pendo_nb (+https://github.com/pendo_nb)"
+    return session
+
+
+def _backend_options(cache: bool | str | os.PathLike | requests_cache.BaseCache) -> dict[str, Any]:
+    if cache is False or cache is None:
+        # A disabled in-memory cache keeps one session type (and its per-call options) everywhere.
+        return {"backend": "memory", "disabled": True}
+    if cache is True:
+        return {"cache_name": str(cache_dir() / "http_cache.sqlite"), "backend": "sqlite"}
+    if isinstance(cache, requests_cache.BaseCache):
+        return {"backend": cache}
+    if isinstance(cache, (str, os.PathLike)):
+        path = Path(cache)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return {"cache_name": str(path), "backend": "sqlite"}
+    raise TypeError(f"cache must be True, False, a path or a requests_cache backend, got {cache!r}")
+
+
+def forget_cached(
+    session: requests_cache.CachedSession,
+    base_url: str,
+    *,
+    paths: Iterable[str] = (),
+    prefixes: Iterable[str] = (),
+) -> int:
+    """Delete cached answers of ``base_url`` whose path is in ``paths`` or starts with a prefix.
+
+    Used after a write, for every key's entries: another key of the same subscription would
+    otherwise keep serving the old values. Returns how many entries were deleted.
+    """
+    if session.settings.disabled:
+        return 0
+    exact, starts = set(paths), tuple(prefixes)
+    origin = urlsplit(base_url).netloc
+    doomed = []
+    for response in session.cache.filter(valid=True, expired=True):
+        url = urlsplit(response.request.url or "")
+        if url.netloc == origin and (url.path in exact or (starts and url.path.startswith(starts))):
+            doomed.append(response.cache_key)
+    if doomed:
+        session.cache.delete(*doomed)
+    return len(doomed)
+
+
+@dataclass(frozen=True)
+class CacheInfo:
+    """What a client's cache holds and how it served this client.
+
+    ``entries`` and ``size_bytes`` cover the whole store (every key that shares it); ``hits``
+    and ``misses`` count this client's requests since it was made.
+    """
+
+    enabled: bool
+    location: str | None
+    entries: int
+    size_bytes: int | None
+    hits: int
+    misses: int
+
+
+def cache_info(session: requests_cache.CachedSession, *, hits: int, misses: int) -> CacheInfo:
+    """Describe the cache of ``session``; the caller counts its own hits and misses."""
+    if session.settings.disabled:
+        return CacheInfo(False, None, 0, None, hits, misses)
+    location = getattr(session.cache, "db_path", None)
+    size = Path(location).stat().st_size if location and Path(location).exists() else None
+    return CacheInfo(
+        True, str(location) if location else None, len(session.cache.responses), size, hits, misses
+    )
