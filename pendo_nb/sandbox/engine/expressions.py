@@ -333,8 +333,6 @@ class _Parser:
             self.enter(token.pos)
             operand = self.parse_unary()
             self.depth -= 1
-            if token.value == "+":
-                return Unary(token.pos, "+", operand)
             return Unary(token.pos, token.value, operand)
         return self.parse_postfix()
 
@@ -625,12 +623,24 @@ class _Compiler:
         op = node.ops[0]
         if op in ("||", "&&"):
             return self.logical(op, operands, node.op_positions), constant
-        evaluate = operands[0]
-        for (right, right_constant), op, pos in zip(compiled[1:], node.ops, node.op_positions,
-                                                    strict=True):
-            constant_value = right(_NO_ROW) if right_constant else _NO_ROW
-            evaluate = self.binary(op, evaluate, right, constant_value, pos)
-        return evaluate, constant
+        if len(operands) == 2:
+            left, right = operands
+            if op in ("==", "!=") and compiled[1][1]:
+                return _equality_with_constant(op == "==", left, right(_NO_ROW)), constant
+            step = self.value_operator(op, node.op_positions[0])
+            return (lambda row: step(left(row), right(row))), constant
+        # Longer chains (a + b + c ...) fold in a loop, so their length costs no recursion.
+        first = operands[0]
+        steps = [(self.value_operator(op, pos), right)
+                 for op, pos, right in zip(node.ops, node.op_positions, operands[1:], strict=True)]
+
+        def fold(row: dict) -> Any:
+            value = first(row)
+            for step, right in steps:
+                value = step(value, right(row))
+            return value
+
+        return fold, constant
 
     def logical(self, op: str, operands: list[Evaluator], positions: list[int]) -> Evaluator:
         error = self.error
@@ -654,40 +664,31 @@ class _Compiler:
 
         return logical_chain
 
-    def binary(self, op: str, left: Evaluator, right: Evaluator, right_constant: Any,
-               pos: int) -> Evaluator:
-        if op in ("==", "!="):
-            return _equality(op == "==", left, right, right_constant)
-        if op in ("<", "<=", ">", ">="):
-            return self.comparison(op, left, right, pos)
-        return self.arithmetic(op, left, right, pos)
-
-    def comparison(self, op: str, left: Evaluator, right: Evaluator, pos: int) -> Evaluator:
-        compare = _COMPARISONS[op]
+    def value_operator(self, op: str, pos: int) -> Callable[[Any, Any], Any]:
+        """The binary operator ``op`` on two values, with Pendo's null and type rules."""
+        if op == "==":
+            return values_equal
+        if op == "!=":
+            return lambda a, b: not values_equal(a, b)
         error = self.error
+        if op in _COMPARISONS:
+            compare = _COMPARISONS[op]
 
-        def compare_values(row: dict) -> Any:
-            a = left(row)
-            b = right(row)
-            if a is None or b is None:
-                return None
-            if type(a) in NUMBER_TYPES:
-                if type(b) in NUMBER_TYPES:
+            def compare_values(a: Any, b: Any) -> Any:
+                if a is None or b is None:
+                    return None
+                if type(a) in NUMBER_TYPES:
+                    if type(b) in NUMBER_TYPES:
+                        return compare(a, b)
+                elif type(a) is str and type(b) is str:
                     return compare(a, b)
-            elif type(a) is str and type(b) is str:
-                return compare(a, b)
-            raise error(f"'{op}' compares two numbers or two strings, got "
-                        f"{describe_type(a)} and {describe_type(b)}", pos)
+                raise error(f"'{op}' compares two numbers or two strings, got "
+                            f"{describe_type(a)} and {describe_type(b)}", pos)
 
-        return compare_values
-
-    def arithmetic(self, op: str, left: Evaluator, right: Evaluator, pos: int) -> Evaluator:
+            return compare_values
         calculate = _ARITHMETIC[op]
-        error = self.error
 
-        def arithmetic_values(row: dict) -> Any:
-            a = left(row)
-            b = right(row)
+        def arithmetic_values(a: Any, b: Any) -> Any:
             if a is None or b is None:
                 return None
             if type(a) in NUMBER_TYPES and type(b) in NUMBER_TYPES:
@@ -859,21 +860,20 @@ class _Compiler:
         return choose, all(c for _, c in compiled)
 
 
-def _equality(equal: bool, left: Evaluator, right: Evaluator, right_constant: Any) -> Evaluator:
-    """``==``/``!=``, with fast paths for a constant right side (``field == "x"``)."""
-    if right_constant is not _NO_ROW and type(right_constant) is str or right_constant is None:
+def _equality_with_constant(equal: bool, left: Evaluator, constant: Any) -> Evaluator:
+    """``field == "x"`` and friends: one comparison per row, no type dispatch when possible."""
+    if constant is None or type(constant) is str:
         # A string or null only equals an identical string or null; Python's == agrees.
         if equal:
-            return lambda row: left(row) == right_constant
-        return lambda row: left(row) != right_constant
-    if right_constant is not _NO_ROW and type(right_constant) in NUMBER_TYPES:
+            return lambda row: left(row) == constant
+        return lambda row: left(row) != constant
+    if type(constant) in NUMBER_TYPES:
         if equal:
-            return lambda row: type(value := left(row)) in NUMBER_TYPES and value == right_constant
-        return lambda row: not (type(value := left(row)) in NUMBER_TYPES
-                                and value == right_constant)
+            return lambda row: type(value := left(row)) in NUMBER_TYPES and value == constant
+        return lambda row: not (type(value := left(row)) in NUMBER_TYPES and value == constant)
     if equal:
-        return lambda row: values_equal(left(row), right(row))
-    return lambda row: not values_equal(left(row), right(row))
+        return lambda row: values_equal(left(row), constant)
+    return lambda row: not values_equal(left(row), constant)
 
 
 def _divide(a: float, b: float) -> float | None:
