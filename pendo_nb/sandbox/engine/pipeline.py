@@ -1,0 +1,229 @@
+"""The interpreter: checks a whole request, then runs its steps top-down over the rows.
+
+A pipeline is compiled before anything runs, so a mistake in step 7 is reported without reading a
+single event, and each step's arguments (expressions, aggregators, time series) are parsed once.
+Running then threads the rows through the compiled steps (reference 3.1).
+
+Limits (:class:`Limits`) keep every request bounded. Pendo cuts aggregations at 5 minutes or 4 GB
+and tells users to split the range (reference 1.6); the sandbox answers past its caps the same way:
+
+- run time over ``max_seconds``: status 408 (the status Pendo uses for its other 5-minute cut,
+  metadata bulk updates), "split the time range";
+- more than ``max_rows`` rows between two steps or in the result: status 413, "split the time
+  range" (rows stand in for bytes: they are what the sandbox holds in memory);
+- ``fork``/``spawn``/``merge`` nested deeper than ``max_depth``, more than ``max_steps`` steps in
+  all, or a timeSeries over ``max_periods`` periods: status 400.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pendo_nb.sandbox.subscription import Subscription
+
+from .context import EvalContext
+from .errors import AggregationError
+from .operators import OPERATORS
+from .rows import Rows, as_records
+from .sources import compile_source
+from .timeseries import DEFAULT_MAX_PERIODS
+
+_MIME_TYPES = ("application/json",)
+# Steps that produce rows of their own; a top-level pipeline must start with one.
+_HEAD_STEPS = ("source", "spawn")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps that keep one aggregation from taking the sandbox down (see the module docstring).
+
+    The defaults are generous: the ``large`` subscription's 30-day event queries fit easily.
+    """
+
+    max_seconds: float = 120.0
+    max_rows: int = 5_000_000
+    max_depth: int = 8
+    max_steps: int = 1_000
+    max_periods: int = DEFAULT_MAX_PERIODS
+
+
+class RunState:
+    """The clock and row budget of one running aggregation."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self._deadline = time.monotonic() + limits.max_seconds
+
+    def check(self, row_count: int, where: str) -> None:
+        """Raise when the run is over its time or its row budget (called after every step)."""
+        if row_count > self.limits.max_rows:
+            raise AggregationError(
+                f"{where}: more than {self.limits.max_rows:,} rows; "
+                "split the time range into smaller requests",
+                status=413,
+            )
+        if time.monotonic() > self._deadline:
+            raise AggregationError(
+                f"{where}: the aggregation ran longer than {self.limits.max_seconds:g} seconds; "
+                "split the time range into smaller requests",
+                status=408,
+            )
+
+
+StepFunction = Callable[[Rows, RunState], Rows]
+
+
+@dataclass
+class StepEnv:
+    """What compiling a step may use: the subscription, the clock, the limits, the nesting depth."""
+
+    subscription: Subscription
+    ctx: EvalContext
+    limits: Limits
+    depth: int = 0
+    _step_count: list[int] = field(default_factory=lambda: [0])  # shared by nested envs
+
+    def compile_pipeline(self, steps: Any, where: str, *, with_source: bool) -> CompiledPipeline:
+        """Compile a nested pipeline (``fork`` branch, ``spawn`` branch, ``merge`` pipeline).
+
+        ``with_source`` says whether it must start with its own ``source``/``spawn`` (spawn and
+        merge) or continue from the rows it is given (fork).
+        """
+        if self.depth + 1 > self.limits.max_depth:
+            raise AggregationError(
+                f"{where}: fork/spawn/merge nested deeper than {self.limits.max_depth} levels"
+            )
+        nested = StepEnv(self.subscription, self.ctx, self.limits, self.depth + 1, self._step_count)
+        return _compile_steps(steps, nested, where, with_source=with_source)
+
+
+@dataclass(frozen=True)
+class CompiledPipeline:
+    """Compiled steps; call with the incoming rows (ignored when it starts with a source)."""
+
+    steps: tuple[tuple[str, StepFunction], ...]
+    head: Callable[[RunState], Rows] | None
+
+    def __call__(self, rows: Rows, run: RunState) -> Rows:
+        if self.head is not None:
+            rows = self.head(run)
+        for where, step in self.steps:
+            rows = step(rows, run)
+            run.check(len(rows), where)
+        return rows
+
+
+def run_aggregation(
+    body: Any, subscription: Subscription, *, limits: Limits | None = None
+) -> dict:
+    """Answer ``POST /api/v1/aggregation``.
+
+    Parameters
+    ----------
+    body : dict
+        The request envelope: ``{"response": {...}, "request": {"pipeline": [...]}}``.
+        ``response`` may be ``{}`` or absent (JSON is the default); labels such as
+        ``request.name``, ``request.requestId``, ``channelId`` or a stray ``request.sort`` are
+        accepted and ignored (reference 3.1).
+    subscription : Subscription
+        The data, clock (``now_ms``) and time zone.
+    limits : Limits, optional
+        Caps on run time, rows and nesting; the defaults are generous.
+
+    Returns
+    -------
+    dict
+        ``{"startTime": subscription.now_ms, "results": [rows...]}``.
+
+    Raises
+    ------
+    AggregationError
+        400/422 for bad input, 408/413 past the limits; the message names the place.
+    """
+    if not isinstance(body, dict):
+        raise AggregationError("the aggregation body must be a JSON object")
+    response = body.get("response")
+    if response is not None:
+        if not isinstance(response, dict):
+            raise AggregationError("response: must be an object")
+        mime_type = response.get("mimeType") or "application/json"
+        if mime_type not in _MIME_TYPES:
+            raise AggregationError(
+                f"response.mimeType: {mime_type!r} is not supported; use application/json"
+            )
+    request = body.get("request")
+    if not isinstance(request, dict):
+        raise AggregationError("request: required, an object holding the pipeline")
+    if "pipeline" not in request:
+        raise AggregationError("request.pipeline: required")
+    results = run_pipeline(request["pipeline"], subscription, limits=limits)
+    return {"startTime": subscription.now_ms, "results": results}
+
+
+def run_pipeline(
+    steps: Any, subscription: Subscription, *, limits: Limits | None = None
+) -> list[dict]:
+    """Run bare pipeline steps (a report's ``aggregation.pipeline``) and return the rows.
+
+    Parameters
+    ----------
+    steps : list
+        Pipeline steps; the first is a ``source`` (or a ``spawn``).
+    subscription : Subscription
+        The data, clock and time zone.
+    limits : Limits, optional
+        Caps on run time, rows and nesting.
+
+    Returns
+    -------
+    list of dict
+        The rows the last step emits.
+    """
+    limits = limits or Limits()
+    ctx = EvalContext(subscription.now_ms, subscription.timezone, tuple(subscription.apps))
+    env = StepEnv(subscription, ctx, limits)
+    pipeline = _compile_steps(steps, env, "pipeline", with_source=True)
+    run = RunState(limits)
+    return as_records(pipeline([], run))
+
+
+def step_type(step: Any, where: str) -> str:
+    """The type of a step: its one key (a ``source`` step may carry ``timeSeries`` beside it)."""
+    if isinstance(step, dict):
+        if "source" in step and set(step) <= {"source", "timeSeries"}:
+            return "source"
+        if len(step) == 1:
+            return next(iter(step))
+    raise AggregationError(f"{where}: a step must be an object with exactly one key")
+
+
+def _compile_steps(steps: Any, env: StepEnv, where: str, *, with_source: bool) -> CompiledPipeline:
+    if not isinstance(steps, list):
+        raise AggregationError(f"{where}: must be a list of steps")
+    if not steps:
+        raise AggregationError(f"{where}: must hold at least one step")
+    env._step_count[0] += len(steps)
+    if env._step_count[0] > env.limits.max_steps:
+        raise AggregationError(f"{where}: more than {env.limits.max_steps} steps in all")
+    head = None
+    compiled: list[tuple[str, StepFunction]] = []
+    for index, step in enumerate(steps):
+        kind = step_type(step, f"{where}[{index}]")
+        step_where = f"{where}[{index}].{kind}"
+        if kind not in OPERATORS and kind != "source":
+            # Pendo's own wording (issue 4: `skip` is answered exactly like this).
+            raise AggregationError(f"unknown step type {kind!r}")
+        if kind in _HEAD_STEPS and index > 0:
+            raise AggregationError(f"{step_where}: only the first step of a pipeline may be a {kind}")
+        if kind == "source":
+            if not with_source:
+                raise AggregationError(f"{step_where}: this pipeline continues from rows; no source")
+            head = compile_source(step, env, step_where)
+            continue
+        if index == 0 and with_source and kind != "spawn":
+            raise AggregationError(f"{step_where}: a pipeline must start with a source or spawn")
+        compiled.append((step_where, OPERATORS[kind](step[kind], env, step_where)))
+    return CompiledPipeline(tuple(compiled), head)

@@ -1,0 +1,59 @@
+"""The two shapes rows travel in between pipeline steps.
+
+Most steps work on a ``list[dict]`` of JSON-like rows. The grouped event sources produce hundreds of
+thousands of flat, fully populated rows, so they hand over a :class:`ColumnBatch` instead: the same
+rows held column-wise in a DataFrame. A step that can do its work on whole columns (``group``,
+``reduce``, ``select``, ``sort``, ``limit``, ``count``, ``cat``) keeps the batch; any other step
+calls :func:`as_records` and sees ordinary dicts. Either way the step computes the same rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+import orjson
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class ColumnBatch:
+    """Rows held column-wise: one DataFrame column per top-level field, no missing values.
+
+    String dimensions may be categorical columns; numbers are int64/float64 columns.
+    """
+
+    frame: pd.DataFrame
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def has_fields(self, names: list[str] | tuple[str, ...]) -> bool:
+        """Whether every name is a column (a dotted path never is: batches are flat)."""
+        return all(name in self.frame.columns for name in names)
+
+    def records(self) -> list[dict]:
+        """The rows as fresh dicts with plain Python values."""
+        columns = {
+            name: (col.astype(object) if isinstance(col.dtype, pd.CategoricalDtype) else col)
+            for name, col in self.frame.items()
+        }
+        return pd.DataFrame(columns, copy=False).to_dict("records")
+
+
+Rows: TypeAlias = "list[dict] | ColumnBatch"
+
+
+def as_records(rows: Rows) -> list[dict]:
+    """The rows as a list of dicts (a batch is converted; a list is returned as is)."""
+    return rows.records() if isinstance(rows, ColumnBatch) else rows
+
+
+def deep_copy(value: Any) -> Any:
+    """A copy of a JSON-like value that shares nothing with the original.
+
+    Rows that later steps may change in place (``eval``, ``set``, ``unwind``) must never alias the
+    subscription's objects or each other; a round trip through orjson is the fastest deep copy of
+    plain JSON data.
+    """
+    return orjson.loads(orjson.dumps(value))

@@ -1,0 +1,637 @@
+"""The ``source`` step: one function per Pendo source, each reading rows from the subscription.
+
+Object sources (``visitors``, ``pages``, ``guides``...) are snapshots and return fresh copies of the
+subscription's objects, so later steps may change rows in place. The grouped event sources
+(``events``, ``pageEvents``, ``featureEvents``, ``trackEvents``) group the raw columnar events into
+Pendo's rows (reference 5.6) with numpy and hand them on as a :class:`ColumnBatch`.
+
+Choices where the reference is silent (each says why in place): ``events`` leaves out track events
+(Pendo counts them there only when an app setting is on); ``blacklist`` applies the subscription's
+do-not-process flags; the default app is the first of ``Subscription.apps``.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from pendo_nb.sandbox.subscription import CLICK, PAGE_LOAD, TRACK, Subscription
+
+from .errors import AggregationError
+from .expressions import compile_expression
+from .paths import get_path
+from .rows import ColumnBatch, Rows, deep_copy
+from .timeseries import PERIOD_FIELDS, resolve_time_series
+
+if TYPE_CHECKING:
+    from .pipeline import RunState, StepEnv
+
+_BLACKLIST_MODES = ("apply", "ignore", "only")
+
+
+@dataclass(frozen=True)
+class SourceCall:
+    """What one source function gets: the parsed parameters and the resolved periods."""
+
+    subscription: Subscription
+    env: StepEnv
+    name: str
+    params: dict
+    periods: list[tuple[int, int]] | None  # None when the step has no timeSeries
+    period_field: str | None  # "day", "hour", ... for the bucket field of grouped events
+    where: str
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """First start and last end of the periods."""
+        assert self.periods is not None
+        return self.periods[0][0], self.periods[-1][1]
+
+
+SourceFunction = Callable[[SourceCall], Rows]
+
+
+def compile_source(step: dict, env: StepEnv, where: str) -> Callable[[RunState], Rows]:
+    """Check a ``source`` step and return the function that reads its rows.
+
+    Parameters
+    ----------
+    step : dict
+        The whole step, ``{"source": {"<name>": params, "timeSeries": {...}}}``. ``timeSeries`` is
+        also accepted beside ``source`` (Pendo's spawn example) or inside the params (as Estuary
+        sends it for visitors), reference 3.2.
+    env : StepEnv
+        The subscription, clock and limits.
+    where : str
+        The step's position, e.g. ``pipeline[0].source``, for error messages.
+
+    Returns
+    -------
+    callable
+        ``read(run) -> rows``.
+    """
+    spec = step.get("source")
+    if not isinstance(spec, dict):
+        raise AggregationError(f"{where}: must be an object naming one source")
+    names = [key for key in spec if key != "timeSeries"]
+    if len(names) != 1:
+        raise AggregationError(
+            f"{where}: name exactly one source, got {', '.join(map(repr, names)) or 'none'}"
+        )
+    name = names[0]
+    if name not in SOURCES:
+        raise AggregationError(f"{where}: unknown source {name!r}")
+    function, needs_time_series = SOURCES[name]
+    params = spec[name]
+    if params is None:
+        params = {}
+    if not isinstance(params, dict) and name != "const":
+        raise AggregationError(f"{where}.{name}: parameters must be an object or null")
+
+    time_series = spec.get("timeSeries", step.get("timeSeries"))
+    if time_series is None and isinstance(params, dict):
+        time_series = params.get("timeSeries")
+    if isinstance(params, dict):
+        params = {k: v for k, v in params.items() if k != "timeSeries"}
+    periods = period_field = None
+    if time_series is not None:
+        periods = resolve_time_series(
+            time_series,
+            env.ctx,
+            where=f"{where}.timeSeries",
+            max_periods=env.limits.max_periods,
+        )
+        period_field = PERIOD_FIELDS[time_series["period"]]
+    elif needs_time_series:
+        raise AggregationError(f"{where}.{name}: this source needs a timeSeries")
+
+    call = SourceCall(env.subscription, env, name, params, periods, period_field, f"{where}.{name}")
+
+    def read(run: RunState) -> Rows:
+        with env.subscription.lock:  # the server may be writing metadata meanwhile
+            rows = function(call)
+        run.check(len(rows), call.where)
+        return rows
+
+    return read
+
+
+# ---------------------------------------------------------------------------------------------
+# Parameters shared by several sources
+
+
+def _app_ids(call: SourceCall, *, default_all: bool = False) -> set[int] | None:
+    """The app ids the ``appId`` parameter selects; ``None`` means every app.
+
+    Without ``appId`` Pendo reads the default app only; an object-id filter (``pageId``...) picks
+    the object's own app instead, so it lifts the default.
+    """
+    value = call.params.get("appId")
+    if value is None:
+        if default_all or any(key in call.params for key in _ID_FILTERS):
+            return None
+        return {call.subscription.apps[0]["id"]}
+    values = value if isinstance(value, list) else [value]
+    ids: set[int] = set()
+    for item in values:
+        if isinstance(item, str):  # "expandAppIds(\"*\")", or a number written as a string
+            try:
+                item = float(item)
+            except ValueError:
+                item = compile_expression(item, call.env.ctx, f"{call.where}.appId")({})
+        for app_id in item if isinstance(item, list) else [item]:
+            if isinstance(app_id, bool) or not isinstance(app_id, (int, float)):
+                raise AggregationError(f"{call.where}.appId: {app_id!r} is not an app id")
+            ids.add(int(app_id))
+    return ids
+
+
+_ID_FILTERS = {
+    "pageId": "pageId",
+    "pageIds": "pageId",
+    "featureId": "featureId",
+    "featureIds": "featureId",
+    "trackTypeId": "trackTypeId",
+    "trackTypeIds": "trackTypeId",
+    "guideId": "guideId",
+    "guideStepId": "guideStepId",
+    "pollId": "pollId",
+}
+
+
+def _id_filter(call: SourceCall, field: str) -> set[str] | None:
+    """Ids given by ``<field>`` / ``<field>s`` (a string or a list of strings), or ``None``."""
+    chosen: set[str] | None = None
+    for key in (field, field + "s"):
+        if key not in call.params:
+            continue
+        value = call.params[key]
+        values = value if isinstance(value, list) else [value]
+        if not all(isinstance(v, str) for v in values):
+            raise AggregationError(f"{call.where}.{key}: expected an id or a list of ids")
+        chosen = (chosen or set()) | set(values)
+    return chosen
+
+
+def _blacklist(call: SourceCall) -> str:
+    mode = call.params.get("blacklist", "apply")
+    if mode not in _BLACKLIST_MODES:
+        raise AggregationError(
+            f"{call.where}.blacklist: {mode!r} is not one of {', '.join(_BLACKLIST_MODES)}"
+        )
+    return mode
+
+
+def _excluded(call: SourceCall, kind: str) -> set[str]:
+    """Ids the exclude list hides. The sandbox's exclude list is its do-not-process flags."""
+    return call.subscription.do_not_process.get(kind, set())
+
+
+def _keep_by_blacklist(mode: str, flagged: bool) -> bool:
+    return mode == "ignore" or (mode == "only") == flagged
+
+
+# ---------------------------------------------------------------------------------------------
+# Visitors and accounts
+
+
+def _people(call: SourceCall, kind: str, *, flagged_only: bool = False) -> list[dict]:
+    objects = call.subscription.visitors if kind == "visitor" else call.subscription.accounts
+    mode = "only" if flagged_only else _blacklist(call)
+    flagged = _excluded(call, kind)
+    since = call.params.get("since")
+    if since is not None:
+        since = _number_param(call, "since", since)
+    rows = []
+    for object_id, row in objects.items():
+        if not _keep_by_blacklist(mode, object_id in flagged):
+            continue
+        if since is not None and (get_path(row, "metadata.auto.lastupdated") or 0) < since:
+            continue
+        if kind == "visitor" and call.params.get("identified") is True and _anonymous(object_id):
+            continue
+        rows.append(row)
+    return deep_copy(rows)
+
+
+def _anonymous(visitor_id: str) -> bool:
+    # Reference 6.13 picks `_PENDO_T_` as the anonymous prefix (the generator's choice too).
+    return visitor_id.startswith("_PENDO_T_")
+
+
+def _number_param(call: SourceCall, key: str, value: Any) -> float:
+    if isinstance(value, str):
+        value = compile_expression(value, call.env.ctx, f"{call.where}.{key}")({})
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise AggregationError(f"{call.where}.{key}: expected a number, got {value!r}")
+    return float(value)
+
+
+def visitors(call: SourceCall) -> list[dict]:
+    """Every visitor (``since``, ``identified``, ``blacklist`` honoured); ``appId`` is ignored."""
+    return _people(call, "visitor")
+
+
+def accounts(call: SourceCall) -> list[dict]:
+    """Every account; ``appId`` is ignored, as Estuary observed (reference 3.2)."""
+    return _people(call, "account")
+
+
+def do_not_process_visitors(call: SourceCall) -> list[dict]:
+    """Visitors flagged do-not-process."""
+    return _people(call, "visitor", flagged_only=True)
+
+
+def do_not_process_accounts(call: SourceCall) -> list[dict]:
+    """Accounts flagged do-not-process."""
+    return _people(call, "account", flagged_only=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Catalog objects
+
+
+def _catalog(call: SourceCall, objects: list[dict], id_field: str | None) -> list[dict]:
+    apps = _app_ids(call)
+    ids = _id_filter(call, id_field) if id_field else None
+    rows = [
+        obj
+        for obj in objects
+        if (apps is None or obj.get("appId") in apps) and (ids is None or obj.get("id") in ids)
+    ]
+    return deep_copy(rows)
+
+
+def pages(call: SourceCall) -> list[dict]:
+    """Tagged pages of the chosen apps (or those named by ``pageId``/``pageIds``)."""
+    return _catalog(call, call.subscription.pages, "pageId")
+
+
+def features(call: SourceCall) -> list[dict]:
+    """Tagged features of the chosen apps (or those named by ``featureId``/``featureIds``)."""
+    return _catalog(call, call.subscription.features, "featureId")
+
+
+def track_types(call: SourceCall) -> list[dict]:
+    """Track types of the chosen apps (or those named by ``trackTypeId``/``trackTypeIds``)."""
+    return _catalog(call, call.subscription.track_types, "trackTypeId")
+
+
+def guides(call: SourceCall) -> list[dict]:
+    """Guides of the chosen apps (or those named by ``guideId``)."""
+    return _catalog(call, call.subscription.guides, "guideId")
+
+
+def groups(call: SourceCall) -> list[dict]:
+    """Product areas; their ``items`` only with ``items: true``.
+
+    ``groupType: "guideCategory"`` gives no rows: the sandbox has no guide categories.
+    """
+    group_type = call.params.get("groupType", "group")
+    if group_type not in ("group", "guideCategory"):
+        raise AggregationError(f"{call.where}.groupType: {group_type!r} is not group or guideCategory")
+    if group_type == "guideCategory":
+        return []
+    rows = deep_copy(call.subscription.groups)
+    if call.params.get("items") is not True:
+        for row in rows:
+            row.pop("items", None)
+    return rows
+
+
+def apps(call: SourceCall) -> list[dict]:
+    """The subscription's apps (``id``, ``name``, ``platform``)."""
+    return deep_copy(call.subscription.apps)
+
+
+def const(call: SourceCall) -> list[dict]:
+    """The rows written in the request: ``{"const": [{...}, ...]}``."""
+    rows = call.params
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise AggregationError(f"{call.where}: expected a list of objects")
+    return deep_copy(rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# Grouped event sources (page loads, clicks, track events)
+
+# Output field of the object id for each grouped source, and the subscription list it indexes.
+_OBJECT_FIELDS = {
+    "pageEvents": ("pageId", "pages"),
+    "featureEvents": ("featureId", "features"),
+    "trackEvents": ("trackTypeId", "track_types"),
+}
+
+
+def events(call: SourceCall) -> ColumnBatch:
+    """All page loads and clicks, tagged or not, grouped; ``pageId`` is ``allevents[-<appId>]``.
+
+    Track events are left out: Pendo counts them here only when an app setting is on (3.4).
+    """
+    return _grouped_events(call, kinds=(PAGE_LOAD, CLICK), tagged_only=False)
+
+
+def page_events(call: SourceCall) -> ColumnBatch:
+    """Tagged page loads grouped per page."""
+    return _grouped_events(call, kinds=(PAGE_LOAD,), tagged_only=True)
+
+
+def feature_events(call: SourceCall) -> ColumnBatch:
+    """Tagged clicks grouped per feature."""
+    return _grouped_events(call, kinds=(CLICK,), tagged_only=True)
+
+
+def track_events(call: SourceCall) -> ColumnBatch:
+    """Track events grouped per track type."""
+    return _grouped_events(call, kinds=(TRACK,), tagged_only=True)
+
+
+def _grouped_events(call: SourceCall, *, kinds: tuple[int, ...], tagged_only: bool) -> ColumnBatch:
+    """Pendo's grouped rows (reference 5.6): one per (visitor, account, app, bucket, object, remote
+    IP, server, user agent) with ``numEvents``, ``numMinutes`` (distinct minutes with an event),
+    ``firstTime`` and ``lastTime``."""
+    sub = call.subscription
+    table = sub.events
+    start, end = call.span
+    lo, hi = np.searchsorted(table.ts, [start, end], side="left")  # the table is sorted by ts
+    ts = table.ts[lo:hi]
+    columns = {
+        "visitor": table.visitor[lo:hi],
+        "account": table.account[lo:hi],
+        "app": table.app[lo:hi],
+        "object": table.object[lo:hi],
+        "ip": table.ip[lo:hi],
+        "server": table.server[lo:hi],
+        "ua": table.user_agent[lo:hi],
+    }
+    keep = np.isin(table.kind[lo:hi], kinds)
+    if tagged_only:
+        keep &= columns["object"] >= 0
+    app_ids = _app_ids(call)
+    if app_ids is not None:
+        wanted = [i for i, app in enumerate(sub.apps) if app["id"] in app_ids]
+        keep &= np.isin(columns["app"], wanted)
+    object_field, catalog_name = _OBJECT_FIELDS.get(call.name, (None, None))
+    if object_field is not None:
+        ids = _id_filter(call, object_field)
+        if ids is not None:
+            catalog = getattr(sub, catalog_name)
+            wanted = [i for i, obj in enumerate(catalog) if obj["id"] in ids]
+            keep &= np.isin(columns["object"], wanted)
+    keep &= _blacklist_mask(call, columns["visitor"], columns["account"])
+
+    ts = ts[keep]
+    columns = {name: values[keep] for name, values in columns.items()}
+    starts = np.array([s for s, _ in call.periods], dtype=np.int64)
+    columns["bucket"] = np.searchsorted(starts, ts, side="right") - 1
+    if object_field is None:
+        del columns["object"]  # `events` rows have one pseudo page per app
+
+    keys = ["bucket", "visitor", "account", "app", *(["object"] if object_field else []),
+            "ip", "server", "ua"]  # fmt: skip
+    sizes = {
+        "bucket": len(starts),
+        "visitor": len(sub.visitor_ids),
+        "account": len(sub.account_ids),
+        "app": len(sub.apps),
+        "object": len(getattr(sub, catalog_name)) if catalog_name else 0,
+        "ip": len(sub.remote_ips),
+        "server": len(sub.servers),
+        "ua": len(sub.user_agents),
+    }
+    group_key = _composite_key([columns[k] for k in keys], [sizes[k] for k in keys])
+    # A stable sort keeps each group's events in time order (the table is sorted by ts).
+    order = np.argsort(group_key, kind="stable")
+    sorted_ids = group_key[order]
+    sorted_ts = ts[order]
+    n = len(ts)
+    new_group = np.ones(n, dtype=bool)
+    new_group[1:] = sorted_ids[1:] != sorted_ids[:-1]
+    first_index = np.flatnonzero(new_group)
+    last_index = np.append(first_index[1:], n) - 1
+    minute = sorted_ts // 60_000
+    new_minute = new_group.copy()
+    new_minute[1:] |= minute[1:] != minute[:-1]
+    group_of_row = np.cumsum(new_group) - 1
+
+    def key(name: str) -> np.ndarray:
+        return columns[name][order][first_index]
+
+    frame = {
+        "visitorId": _categorical(key("visitor"), sub.visitor_ids),
+        "accountId": _categorical(key("account"), sub.account_ids, missing=""),
+        "appId": np.array([app["id"] for app in sub.apps], dtype=np.int64)[key("app")],
+        call.period_field: starts[key("bucket")],
+    }
+    if object_field is None:
+        default_app = sub.apps[0]["id"]
+        names = ["allevents" if a["id"] == default_app else f"allevents-{a['id']}" for a in sub.apps]
+        frame["pageId"] = _categorical(key("app"), names)
+    else:
+        catalog = getattr(sub, catalog_name)
+        frame[object_field] = _categorical(key("object"), [obj["id"] for obj in catalog])
+    frame["remoteIp"] = _categorical(key("ip"), sub.remote_ips)
+    frame["server"] = _categorical(key("server"), sub.servers)
+    frame["userAgent"] = _categorical(key("ua"), sub.user_agents)
+    frame["numEvents"] = np.diff(np.append(first_index, n))
+    frame["numMinutes"] = np.bincount(group_of_row[new_minute], minlength=len(first_index))
+    frame["firstTime"] = sorted_ts[first_index]
+    frame["lastTime"] = sorted_ts[last_index]
+    return ColumnBatch(pd.DataFrame(frame))
+
+
+def _composite_key(keys: list[np.ndarray], sizes: list[int]) -> np.ndarray:
+    """One int64 per row that orders like the tuple of ``keys`` (each in ``[-1, size)``)."""
+    composite = np.zeros(len(keys[0]), dtype=np.int64)
+    bound = 1  # composite < bound
+    for values, size in zip(keys, sizes, strict=True):
+        radix = size + 1  # +1 makes room for the -1 of "no account"
+        if bound > (2**62) // radix:  # would overflow: renumber the combinations seen so far
+            composite = np.unique(composite, return_inverse=True)[1].astype(np.int64)
+            bound = int(composite.max()) + 1 if len(composite) else 1
+        composite = composite * radix + (values.astype(np.int64) + 1)
+        bound *= radix
+    return composite
+
+
+def _categorical(codes: np.ndarray, labels: list[str], missing: str | None = None) -> pd.Categorical:
+    """Strings as a categorical column; code -1 becomes ``missing``."""
+    if missing is not None:
+        labels = [*labels, missing]
+        codes = np.where(codes < 0, len(labels) - 1, codes)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(labels, dtype=object))
+
+
+def _blacklist_mask(call: SourceCall, visitor: np.ndarray, account: np.ndarray) -> np.ndarray:
+    mode = _blacklist(call)
+    if mode == "ignore":
+        return np.ones(len(visitor), dtype=bool)
+    sub = call.subscription
+    flagged_visitors = _excluded(call, "visitor")
+    flagged_accounts = _excluded(call, "account")
+    visitor_flags = np.array([v in flagged_visitors for v in sub.visitor_ids], dtype=bool)
+    account_flags = np.array([a in flagged_accounts for a in sub.account_ids] + [False], dtype=bool)
+    flagged = visitor_flags[visitor] | account_flags[account]  # account -1 reads the False pad
+    return flagged if mode == "only" else ~flagged
+
+
+# ---------------------------------------------------------------------------------------------
+# Guide and poll events
+
+
+def _in_range(rows: list[dict], call: SourceCall) -> list[dict]:
+    """Rows (sorted by browserTime) inside the periods."""
+    start, end = call.span
+    times = [row["browserTime"] for row in rows]
+    return rows[bisect.bisect_left(times, start) : bisect.bisect_left(times, end)]
+
+
+def _event_filter(call: SourceCall, id_fields: tuple[str, ...]) -> Callable[[dict], bool]:
+    app_ids = _app_ids(call)
+    wanted = {field: _id_filter(call, field) for field in id_fields}
+    wanted = {field: ids for field, ids in wanted.items() if ids is not None}
+    mode = _blacklist(call)
+    flagged_visitors = _excluded(call, "visitor")
+
+    def keep(row: dict) -> bool:
+        return (
+            (app_ids is None or row.get("appId") in app_ids)
+            and all(row.get(field) in ids for field, ids in wanted.items())
+            and _keep_by_blacklist(mode, row.get("visitorId") in flagged_visitors)
+        )
+
+    return keep
+
+
+def guide_events(call: SourceCall) -> list[dict]:
+    """One row per guide event in the range (``guideId``/``guideStepId`` filters)."""
+    keep = _event_filter(call, ("guideId", "guideStepId"))
+    return deep_copy([row for row in _in_range(call.subscription.guide_events, call) if keep(row)])
+
+
+def poll_events(call: SourceCall) -> list[dict]:
+    """One row per poll response in the range (``guideId``/``pollId`` filters)."""
+    keep = _event_filter(call, ("guideId", "pollId"))
+    return deep_copy([row for row in _in_range(call.subscription.poll_events, call) if keep(row)])
+
+
+# guideEvents types -> the guidesSeen field holding the last time of that type.
+_LAST_TIME_FIELDS = {
+    "guideAdvanced": "lastAdvancedAutoAt",
+    "guideDismissed": "lastDismissedAutoAt",
+    "guideNotSeen": "lastNotSeenAt",
+    "guideTimeout": "lastTimeoutAt",
+}
+_STATES = {
+    "guideSeen": "active",
+    "guideAdvanced": "advanced",
+    "guideDismissed": "dismissed",
+    "guideTimeout": "timeout",
+    "guideSnoozed": "snoozed",
+}
+
+
+def _guides_seen_rows(call: SourceCall) -> list[dict]:
+    """Per (guide, step, visitor) with at least one guideSeen: all-time first/last times."""
+    keep = _event_filter(call, ("guideId", "guideStepId"))
+    summaries: dict[tuple, dict] = {}
+    for event in call.subscription.guide_events:  # sorted by browserTime: later events win
+        if not keep(event):
+            continue
+        key = (event.get("guideId"), event.get("guideStepId"), event.get("visitorId"))
+        row = summaries.get(key)
+        if row is None:
+            row = summaries[key] = {
+                "guideId": key[0],
+                "guideStepId": key[1],
+                "visitorId": key[2],
+                "firstSeenAt": None,
+                "lastSeenAt": None,
+                **dict.fromkeys(_LAST_TIME_FIELDS.values()),
+                "seenCount": 0,
+                "lastState": None,
+            }
+        kind, at = event.get("type"), event.get("browserTime")
+        if kind == "guideSeen":
+            row["firstSeenAt"] = row["firstSeenAt"] if row["firstSeenAt"] is not None else at
+            row["lastSeenAt"] = at
+            row["seenCount"] += 1
+        elif kind in _LAST_TIME_FIELDS:
+            row[_LAST_TIME_FIELDS[kind]] = at
+        row["lastState"] = _STATES.get(kind, row["lastState"])
+    return [row for row in summaries.values() if row["seenCount"]]
+
+
+def guides_seen(call: SourceCall) -> list[dict]:
+    """Guide summaries whose last view falls in the range (reference 3.4)."""
+    start, end = call.span
+    return [r for r in _guides_seen_rows(call) if start <= r["lastSeenAt"] < end]
+
+
+def guides_seen_ever(call: SourceCall) -> list[dict]:
+    """Guide summaries over all time."""
+    return _guides_seen_rows(call)
+
+
+def _polls_seen_rows(call: SourceCall) -> list[dict]:
+    """Each visitor's last response per (guide, poll). Pendo's attribute tables call the answer
+    ``pollResponse`` while its own examples read ``response``: both are emitted (reference 6.6)."""
+    keep = _event_filter(call, ("guideId", "pollId"))
+    latest: dict[tuple, dict] = {}
+    for event in call.subscription.poll_events:  # sorted by browserTime: the last one stays
+        if keep(event):
+            latest[(event.get("guideId"), event.get("pollId"), event.get("visitorId"))] = event
+    return [
+        {
+            "guideId": guide_id,
+            "pollId": poll_id,
+            "visitorId": visitor_id,
+            "accountId": event.get("accountId"),
+            "time": event.get("browserTime"),
+            "pollResponse": deep_copy(event.get("pollResponse")),
+            "response": deep_copy(event.get("pollResponse")),
+        }
+        for (guide_id, poll_id, visitor_id), event in latest.items()
+    ]
+
+
+def polls_seen(call: SourceCall) -> list[dict]:
+    """Last poll responses that fall in the range."""
+    start, end = call.span
+    return [row for row in _polls_seen_rows(call) if start <= row["time"] < end]
+
+
+def polls_seen_ever(call: SourceCall) -> list[dict]:
+    """Last poll responses over all time."""
+    return _polls_seen_rows(call)
+
+
+#: Source name -> (function, whether it needs a timeSeries).
+SOURCES: dict[str, tuple[SourceFunction, bool]] = {
+    "visitors": (visitors, False),
+    "accounts": (accounts, False),
+    "doNotProcessVisitors": (do_not_process_visitors, False),
+    "doNotProcessAccounts": (do_not_process_accounts, False),
+    "pages": (pages, False),
+    "features": (features, False),
+    "trackTypes": (track_types, False),
+    "guides": (guides, False),
+    "groups": (groups, False),
+    "apps": (apps, False),
+    "const": (const, False),
+    "events": (events, True),
+    "pageEvents": (page_events, True),
+    "featureEvents": (feature_events, True),
+    "trackEvents": (track_events, True),
+    "guideEvents": (guide_events, True),
+    "pollEvents": (poll_events, True),
+    "guidesSeen": (guides_seen, True),
+    "guidesSeenEver": (guides_seen_ever, False),
+    "pollsSeen": (polls_seen, True),
+    "pollsSeenEver": (polls_seen_ever, False),
+}
