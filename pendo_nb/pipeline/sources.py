@@ -1,0 +1,268 @@
+"""The ``source`` step and the ``pn.source`` namespace that starts pipelines (reference 3.2-3.4).
+
+``pn.source.page_events(page_id="abc", app_id="*")`` starts a pipeline reading ``pageEvents``:
+source names and parameters are written in snake_case and sent in Pendo's camelCase, and
+``app_id`` takes the ``expandAppIds`` filters (``"*"``, ``"web"``, ``"ios|android"``...) directly.
+Pendo's own names work too (``pn.source.pageEvents``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import ClassVar
+
+from pendo_nb.errors import PipelineError
+from pendo_nb.pipeline._values import JSON, json_value
+from pendo_nb.pipeline.parse import check_expression
+from pendo_nb.pipeline.steps import Step, register, step_class
+from pendo_nb.pipeline.timeseries import TimeSeries, time_series_from_json
+
+_COMMON = ("appId", "blacklist")
+#: Source name -> (needs a timeSeries?, the parameters it takes besides appId and blacklist).
+#: ``None`` for "needs" means both are seen (special sources of low confidence).
+SOURCES: dict[str, tuple[bool | None, tuple[str, ...]]] = {
+    # object sources: a current snapshot, no timeSeries
+    "visitors": (False, ("since", "identified")),
+    "accounts": (False, ()),
+    "doNotProcessVisitors": (False, ()),
+    "doNotProcessAccounts": (False, ()),
+    "pages": (False, ("pageId", "pageIds")),
+    "features": (False, ("featureId", "featureIds")),
+    "trackTypes": (False, ("trackTypeId", "trackTypeIds")),
+    "guides": (False, ("guideId",)),
+    "groups": (False, ("items", "groupType")),
+    "apps": (False, ()),
+    "vocItems": (False, ("type",)),
+    "votes": (False, ()),
+    "guidesSeenEver": (False, ("guideId", "guideStepId")),
+    "pollsSeenEver": (False, ("guideId", "pollId")),
+    # event sources: need a timeSeries
+    "events": (True, ("eventClass",)),
+    "pageEvents": (True, ("pageId", "pageIds")),
+    "featureEvents": (True, ("featureId", "featureIds")),
+    "trackEvents": (True, ("trackTypeId", "trackTypeIds")),
+    "guideEvents": (True, ("guideId", "guideStepId")),
+    "guidesSeen": (True, ("guideId", "guideStepId")),
+    "pollEvents": (True, ("guideId", "pollId")),
+    "pollsSeen": (True, ("guideId", "pollId")),
+    "emailEvents": (True, ("targetType", "targetId", "eventType")),
+    "singleEvents": (True, ("eventClass", "reverseTime")),
+    # special sources (reference 3.4, low confidence)
+    "timespan": (None, ("kind",)),
+    "recordingMetadata": (None, ()),
+    "agenticEvents": (None, ()),
+    "rawEvents": (None, ()),
+    "const": (False, ()),  # {"const": [rows...]}: inline rows, for trying operators out
+}
+
+#: The ``expandAppIds`` filters of reference 3.2.
+APP_FILTERS = ("*", "web", "extension", "mobile", "ios", "android")
+_EXPAND_APP_IDS = re.compile(r'expandAppIds\("([^"\\]*)"\)')
+
+
+def snake_case(name: str) -> str:
+    """``pageEvents`` -> ``page_events``."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def camel_case(name: str) -> str:
+    """``page_events`` -> ``pageEvents``."""
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def app_id_value(value: object, where: str) -> JSON:
+    """An ``appId``: a number, a list, an ``expandAppIds(...)`` expression, or a filter name.
+
+    ``"*"``, ``"web"``, ``"ios|android"``... become ``expandAppIds("...")``.
+    """
+    if isinstance(value, bool):
+        raise PipelineError(f"{where}: expected an app id, got {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, list | tuple):
+        return [app_id_value(item, where) for item in value]
+    if isinstance(value, str):
+        if all(part in APP_FILTERS for part in value.split("|")):
+            return f'expandAppIds("{value}")'
+        if value.startswith("expandAppIds("):
+            return check_expression(value, where)
+        if re.fullmatch(r"-?\d+", value):
+            return int(value)
+    raise PipelineError(
+        f"{where}: expected an app id number, a list, or one of {'|'.join(APP_FILTERS)} "
+        f"(several joined by |), got {value!r}"
+    )
+
+
+@register
+@step_class
+class Source(Step):
+    """``{"source": {"<name>": <params or null>, "timeSeries": {...}}}``."""
+
+    op: ClassVar[str] = "source"
+    method: ClassVar[str] = "source"
+    name: str
+    params: JSON = None
+    time_series: TimeSeries | None = None
+
+    def __post_init__(self) -> None:
+        where = f"source.{snake_case(self.name) if isinstance(self.name, str) else self.name}"
+        if self.name not in SOURCES:
+            raise PipelineError(f"{where}: unknown source {self.name!r}; known: {sorted(SOURCES)}")
+        needs_time, extra = SOURCES[self.name]
+        if self.name == "const":
+            rows = self.params
+            if not isinstance(rows, Sequence) or not all(isinstance(r, Mapping) for r in rows):
+                raise PipelineError(f"{where}(rows): expected a list of row objects")
+            object.__setattr__(self, "params", json_value(rows, where))
+        elif self.params is not None:
+            object.__setattr__(self, "params", self._checked_params(where, (*_COMMON, *extra)))
+        if self.time_series is not None and needs_time is False:
+            raise PipelineError(f"{where}: {self.name} is a snapshot and takes no time series")
+
+    def _checked_params(self, where: str, known: tuple[str, ...]) -> JSON:
+        if not isinstance(self.params, Mapping):
+            raise PipelineError(f"{where}: parameters must be an object, got {self.params!r}")
+        params = {}
+        for key, value in self.params.items():
+            if key not in known:
+                raise PipelineError(
+                    f"{where}({snake_case(key)}): unknown parameter; "
+                    f"known: {', '.join(snake_case(k) for k in known)}"
+                )
+            here = f"{where}({snake_case(key)})"
+            params[key] = app_id_value(value, here) if key == "appId" else json_value(value, here)
+        return params or None  # {} and null mean the same (reference 3.2)
+
+    def with_time_series(self, time_series: TimeSeries) -> Source:
+        """A copy reading the periods of ``time_series``."""
+        return Source(self.name, self.params, time_series)
+
+    def body(self) -> JSON:
+        body: dict = {self.name: self.params}
+        if self.time_series is not None:
+            body["timeSeries"] = self.time_series.to_json()
+        return body
+
+    @classmethod
+    def from_body(cls, body: object) -> Step:
+        if not isinstance(body, Mapping):
+            raise PipelineError(f"source: expected {{'<sourceName>': ...}}, got {body!r}")
+        names = [key for key in body if key != "timeSeries"]
+        if len(names) != 1:
+            raise PipelineError(f"source: expected exactly one source name, got {names}")
+        series = body.get("timeSeries")
+        time_series = None if series is None else time_series_from_json(series, "time_series")
+        return cls(names[0], body[names[0]], time_series)
+
+    def code_args(self) -> str:
+        """The whole start of the chain: ``pn.source.x(...)`` plus ``.time_series(...)``."""
+        function = f"pn.source.{snake_case(self.name)}"
+        if self.name == "const":
+            code = f"{function}({self.params!r})"
+        else:
+            args = [f"{snake_case(key)}={self._code_value(key, value)!r}"
+                    for key, value in (self.params or {}).items()]  # fmt: skip
+            code = f"{function}({', '.join(args)})"
+        series = self.time_series
+        if series is not None:
+            end = f"count={series.count!r}" if series.count is not None else f"last={series.last!r}"
+            code += f".time_series({series.period!r}, first={series.first!r}, {end})"
+        return code
+
+    @staticmethod
+    def _code_value(key: str, value: JSON) -> JSON:
+        if key == "appId" and isinstance(value, str):
+            match = _EXPAND_APP_IDS.fullmatch(value)
+            if match and all(part in APP_FILTERS for part in match.group(1).split("|")):
+                return match.group(1)
+        return value
+
+    def describe(self) -> str:
+        text = f"read {self.name}"
+        if self.params:
+            shown = self.params if self.name != "const" else f"{len(self.params)} inline rows"
+            text += f" {shown}"
+        if self.time_series is not None:
+            text += f" over {self.time_series.describe()}"
+        return text
+
+
+class UnknownSourceError(PipelineError, AttributeError):
+    """``pn.source.<name>`` for a name that is not a Pendo source (also an AttributeError, so
+    ``hasattr`` and tab completion behave)."""
+
+
+class _Sources:
+    """Start a pipeline from a Pendo source: ``pn.source.events(app_id="*")``.
+
+    Every source of reference 3.4 is here under its snake_case name (``page_events``,
+    ``guides_seen_ever``...) and its Pendo name (``pageEvents``). Keyword arguments are the
+    source's parameters in snake_case (``app_id``, ``page_id``, ``event_class``...).
+    """
+
+    def __init__(self) -> None:
+        for name in SOURCES:
+            setattr(self, snake_case(name), _source_function(name))
+
+    def __getattr__(self, name: str) -> Callable:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in SOURCES:
+            return getattr(self, snake_case(name))
+        raise UnknownSourceError(
+            f"source.{name}: unknown source; known: {', '.join(snake_case(s) for s in SOURCES)}"
+        )
+
+
+def _source_function(name: str) -> Callable:
+    snake = snake_case(name)
+    needs_time, extra = SOURCES[name]
+
+    if name == "const":
+
+        def start(rows: Sequence[Mapping]) -> object:
+            return _start(Source(name, list(rows)))
+
+    else:
+
+        def start(**params: object) -> object:
+            converted = {}
+            for key, value in params.items():
+                pendo_key = camel_case(key)
+                if pendo_key not in (*_COMMON, *extra):
+                    known = ", ".join(snake_case(k) for k in (*_COMMON, *extra))
+                    raise PipelineError(f"source.{snake}({key}): unknown parameter; known: {known}")
+                converted[pendo_key] = value
+            return _start(Source(name, converted or None))
+
+    start.__name__ = snake
+    start.__qualname__ = f"source.{snake}"
+    params = ", ".join(snake_case(k) for k in (*_COMMON, *extra))
+    timing = {
+        True: "Add the periods to read with .last(), .between(), .on() or .time_series().",
+        False: "A current snapshot: takes no time series.",
+        None: "Unofficial source (reference 3.4, low confidence).",
+    }[needs_time]
+    start.__doc__ = (
+        f"Start a pipeline reading Pendo's ``{name}`` source.\n\n"
+        + (
+            "Parameters: rows (a list of row objects).\n\n"
+            if name == "const"
+            else f"Parameters (all optional): {params}.\n\n"
+        )  # fmt: skip
+        + timing
+    )
+    return start
+
+
+def _start(step: Source):
+    # Imported here: pipeline.py imports this module for the Source step.
+    from pendo_nb.pipeline.pipeline import Pipeline
+
+    return Pipeline((step,))
+
+
+source = _Sources()
