@@ -377,7 +377,11 @@ class _Parser:
             if self.is_op("]"):
                 self.advance()
                 return Index(pos, target, start)
-        self.expect(":", "in an index or slice")
+            if not self.is_op(":"):
+                raise _ParseError(
+                    f"expected ']' or ':' in an index, found {self.current.describe()}",
+                    self.current.pos)
+        self.advance()  # ":"
         if not self.is_op("]"):
             stop = self.parse_binary(1)
         self.expect("]", "to close the slice")
