@@ -1,0 +1,208 @@
+"""An offline, Pendo-compatible API server over a deterministic synthetic subscription.
+
+>>> from pendo_nb.sandbox import Sandbox
+>>> with Sandbox(size="small") as sandbox:           # doctest: +SKIP
+...     requests.get(sandbox.url + "/api/v1/report",
+...                  headers={"x-pendo-integration-key": sandbox.key})
+
+The sandbox answers Pendo's paths under ``/api/v1`` with Pendo's status codes and bodies. It
+accepts two keys: a read-write key and a read-only key (refused on writes); both default to the
+documented demo keys below, which protect nothing and are fine to print.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import ipaddress
+import socket
+import threading
+import warnings
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import orjson
+
+from pendo_nb.sandbox.server import SandboxHTTPServer
+from pendo_nb.sandbox.subscription import Subscription, generate, parse_now, parse_timezone
+
+DEMO_KEY = "pendo-sandbox-demo-rw"
+DEMO_READ_ONLY_KEY = "pendo-sandbox-demo-ro"
+
+__all__ = ["DEMO_KEY", "DEMO_READ_ONLY_KEY", "Sandbox", "Subscription", "generate"]
+
+
+@functools.lru_cache(maxsize=4)
+def _pristine(seed: int, size: str, now_ms: int, timezone: str) -> Subscription:
+    """One generation per arguments; sandboxes get private copies of it (writes never leak)."""
+    return generate(seed=seed, size=size, now=now_ms, timezone=timezone)
+
+
+def _private_copy(subscription: Subscription) -> Subscription:
+    """A copy whose writable parts (metadata, schema, ids, catalog, reports) are its own.
+
+    The event table (read-only arrays) and the guide/poll event rows, the bulk of the data, are
+    shared: nothing writes them.
+    """
+
+    def deep(value):
+        return orjson.loads(
+            orjson.dumps(value)
+        )  # exact for JSON-like data, much faster than deepcopy
+
+    shared = {"events", "guide_events", "poll_events", "timezone", "lock", "do_not_process"}
+    copies = {
+        f.name: deep(getattr(subscription, f.name))
+        for f in dataclasses.fields(subscription)
+        if f.name not in shared and isinstance(getattr(subscription, f.name), list | dict)
+    }
+    return dataclasses.replace(
+        subscription,
+        **copies,
+        do_not_process={kind: set(ids) for kind, ids in subscription.do_not_process.items()},
+        lock=threading.RLock(),
+    )
+
+
+class Sandbox:
+    """A sandbox server: a real HTTP server on a background thread, over a synthetic subscription.
+
+    Parameters
+    ----------
+    seed : int
+        Seeds the synthetic subscription; the same seed and size give byte-identical answers.
+    size : {"small", "demo", "large"}
+        ``small`` for tests, ``demo`` (default) for notebooks, ``large`` for benchmarks.
+    now : str, datetime or int, optional
+        The sandbox clock (default ``2026-11-01T12:00:00Z``): ``now()`` in aggregations.
+    timezone : str
+        The subscription time zone (IANA name, default ``"UTC"``); day buckets follow it.
+    key, read_only_key : str
+        The read-write and the read-only integration keys the server accepts.
+    port : int
+        0 (default) picks a free port.
+    host : str
+        The address to bind; loopback by default. Any other address warns: the sandbox has no
+        real authentication.
+
+    Examples
+    --------
+    >>> with Sandbox(size="small") as sandbox:          # doctest: +SKIP
+    ...     print(sandbox.url)
+    http://127.0.0.1:54321
+    """
+
+    def __init__(
+        self,
+        seed: int = 7,
+        size: str = "demo",
+        now: str | datetime | int | None = None,
+        timezone: str = "UTC",
+        key: str = DEMO_KEY,
+        read_only_key: str = DEMO_READ_ONLY_KEY,
+        port: int = 0,
+        host: str = "127.0.0.1",
+    ) -> None:
+        if (
+            not isinstance(key, str)
+            or not isinstance(read_only_key, str)
+            or not key
+            or not read_only_key
+        ):
+            raise ValueError("key and read_only_key must be non-empty strings")
+        if key == read_only_key:
+            raise ValueError("key and read_only_key must differ")
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+            raise ValueError(f"port must be an integer from 0 to 65535, not {port!r}")
+        self.seed = seed
+        self.size = size
+        self._now_ms = parse_now(now)
+        self._timezone = parse_timezone(timezone)
+        self.key = key
+        self.read_only_key = read_only_key
+        self.port = port
+        self.host = host
+        self._subscription: Subscription | None = None
+        self._server: SandboxHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        where = self.url if self.running else "not running"
+        return f"<Sandbox {where} seed={self.seed} size={self.size!r} key=*** read_only_key=***>"
+
+    @property
+    def subscription(self) -> Subscription:
+        """The synthetic subscription this sandbox serves (generated on first use)."""
+        if self._subscription is None:
+            tz: ZoneInfo = self._timezone
+            self._subscription = _private_copy(
+                _pristine(self.seed, self.size, self._now_ms, tz.key)
+            )
+        return self._subscription
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    @property
+    def url(self) -> str:
+        """The server's base URL, e.g. ``http://127.0.0.1:54321``; the API is under ``/api/v1``."""
+        if self._server is None:
+            raise RuntimeError(
+                "the sandbox is not running: call start() or use it in a `with` block"
+            )
+        host, port = self._server.server_address[:2]
+        if host in ("0.0.0.0", "::"):
+            host = "127.0.0.1" if host == "0.0.0.0" else "::1"
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+    def start(self) -> Sandbox:
+        """Start serving on a background thread (a no-op if already running); returns ``self``."""
+        if self._server is not None:
+            return self
+        if not _is_loopback(self.host):
+            warnings.warn(
+                f"binding the sandbox to {self.host!r} makes it reachable from other machines; "
+                "its keys are demo keys, not protection",
+                stacklevel=2,
+            )
+        server_class = SandboxHTTPServer
+        if ":" in self.host:
+            server_class = type(
+                "SandboxHTTPServer6", (SandboxHTTPServer,), {"address_family": socket.AF_INET6}
+            )
+        self._server = server_class(
+            (self.host, self.port), self.subscription, self.key, self.read_only_key
+        )
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.2},
+            name="pendo-sandbox",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and free the port (a no-op if not running)."""
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+        self._server = self._thread = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

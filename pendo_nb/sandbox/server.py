@@ -1,0 +1,381 @@
+"""The sandbox's HTTP server: Pendo's ``/api/v1`` paths over a :class:`Subscription`.
+
+Every endpoint answers with Pendo's status codes and body shapes (reference sections 1 and 2):
+JSON bodies, plain-text error messages that say what is wrong, 401 without a key, 403 for an
+unknown key or a write with the read-only key. Requests are served one at a time per subscription
+(``subscription.lock``), so writes are seen whole by every later read and aggregation.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import orjson
+
+from pendo_nb.sandbox import history, reports, writes
+from pendo_nb.sandbox._generate_catalog import WEB_APP_ID
+from pendo_nb.sandbox._json import dumps
+from pendo_nb.sandbox.subscription import Subscription
+
+API_PREFIX = "/api/v1/"
+KEY_HEADER = "x-pendo-integration-key"
+BASE64_HEADER = "x-pendo-base64-encoded-params"
+MAX_BODY_BYTES = 16 * 1024 * 1024
+JSON_TYPE = "application/json"
+TEXT_TYPE = "text/plain; charset=utf-8"
+CSV_TYPE = "text/csv; charset=utf-8"
+
+
+class HttpError(Exception):
+    """An error answer: ``status`` and a short plain-text ``message``."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+@dataclass
+class Request:
+    """One parsed request; ``params`` are the path's variable segments, already decoded."""
+
+    method: str
+    path: str
+    params: list[str]
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+    read_only: bool
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+    content_type: str = JSON_TYPE
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _json(value) -> Response:
+    return Response(200, dumps(value))
+
+
+def _parse_json_body(request: Request):
+    if not request.body.strip():
+        raise HttpError(400, "request body is empty: send a JSON document")
+    try:
+        return orjson.loads(request.body)
+    except orjson.JSONDecodeError as exc:
+        raise HttpError(400, f"request body is not valid JSON: {exc}") from None
+
+
+class Routes:
+    """The endpoint handlers of one server; each takes a :class:`Request` and returns a Response."""
+
+    def __init__(self, subscription: Subscription) -> None:
+        self.sub = subscription
+        self.history = history.VisitorHistory(subscription)
+
+    # --- ids ----------------------------------------------------------------------------------
+    @staticmethod
+    def _object_id(raw: str, request: Request) -> str:
+        """A path id, decoding ``b64_<urlsafe base64>`` when the base64 header says so (ref 1.4)."""
+        if request.headers.get(BASE64_HEADER, "").strip().lower() == "true" and raw.startswith(
+            "b64_"
+        ):
+            encoded = raw[4:]
+            try:
+                return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode("utf-8")
+            except (binascii.Error, UnicodeDecodeError, ValueError):
+                raise HttpError(
+                    400, f"{raw!r} is not a valid b64_ id (url-safe base64 of a UTF-8 id)"
+                ) from None
+        return raw
+
+    # --- visitors and accounts ----------------------------------------------------------------
+    def account(self, request: Request) -> Response:
+        account_id = self._object_id(request.params[0], request)
+        row = self.sub.accounts.get(account_id)
+        if row is None:
+            raise HttpError(404, "Error while getting account, no such entity found")
+        return _json({"id": account_id, "metadata": row["metadata"]})
+
+    def _visitor_row(self, request: Request) -> tuple[str, dict]:
+        visitor_id = self._object_id(request.params[0], request)
+        row = self.sub.visitors.get(visitor_id)
+        if row is None:
+            raise HttpError(404, "Error while getting visitor, no such entity found")
+        return visitor_id, row
+
+    def visitor(self, request: Request) -> Response:
+        visitor_id, row = self._visitor_row(request)
+        account_ids = row["metadata"].get("auto", {}).get("accountids", [])
+        return _json({"id": visitor_id, "accountIds": account_ids, "metadata": row["metadata"]})
+
+    def visitor_history(self, request: Request) -> Response:
+        visitor_id, _row = self._visitor_row(request)
+        raw = request.query.get("starttime")
+        if raw is None:
+            raise HttpError(400, "missing query parameter starttime (epoch milliseconds)")
+        if not re.fullmatch(r"-?\d{1,18}", raw.strip()):
+            raise HttpError(
+                400, f"starttime={raw!r} is not an integer number of epoch milliseconds"
+            )
+        try:
+            return _json(self.history.items(visitor_id, int(raw)))
+        except history.HistoryTooOld as exc:
+            raise HttpError(400, str(exc)) from None
+
+    # --- reports ------------------------------------------------------------------------------
+    def report_list(self, request: Request) -> Response:
+        return _json([r for r in self.sub.reports if r.get("shared")])
+
+    def _report(self, request: Request) -> dict:
+        for report in self.sub.reports:
+            if report["id"] == request.params[0] and report.get("shared"):
+                return report
+        raise HttpError(404, "The report in question was not found.")
+
+    def _report_rows(self, request: Request) -> tuple[dict, list[dict]]:
+        report = self._report(request)
+        try:
+            return report, reports.report_rows(report, self.sub)
+        except reports.ReportNotRetrievable as exc:
+            # Pendo does not say how it refuses these (reference 2.5); 400 with a reason is ours.
+            raise HttpError(400, str(exc)) from None
+
+    def report_json(self, request: Request) -> Response:
+        return _json(self._report_rows(request)[1])
+
+    def report_csv(self, request: Request) -> Response:
+        report, rows = self._report_rows(request)
+        columns = [f["field"] for f in report["aggregation"]["fields"]]
+        return Response(200, reports.to_csv(columns, rows).encode("utf-8"), CSV_TYPE)
+
+    # --- metadata -----------------------------------------------------------------------------
+    def schema(self, request: Request) -> Response:
+        kind = request.params[0]
+        if kind not in self.sub.schema:
+            raise HttpError(404, f"unknown metadata kind {kind!r}: use 'visitor' or 'account'")
+        return _json(self.sub.schema[kind])
+
+    def update_values(self, request: Request) -> Response:
+        if request.read_only:
+            raise HttpError(
+                403,
+                "This integration key is read-only: metadata updates need a key with write access",
+            )
+        kind, group = request.params
+        create = request.query.get("create", "false").strip().lower()
+        if create not in ("true", "false"):
+            raise HttpError(400, f"create={request.query['create']!r} must be true or false")
+        body = _parse_json_body(request)
+        try:
+            return _json(writes.update_values(self.sub, kind, group, body, create=create == "true"))
+        except writes.WriteRejected as exc:
+            raise HttpError(exc.status, exc.message) from None
+
+    # --- catalog ------------------------------------------------------------------------------
+    def _catalog(self, objects: list[dict], request: Request) -> Response:
+        """Objects of the default app, or ``?appId=``, ``?expand=*`` (all apps), ``?id=a,b``."""
+        query = request.query
+        if "id" in query:
+            wanted = {i.strip() for i in query["id"].split(",") if i.strip()}
+            return _json([o for o in objects if o["id"] in wanted])
+        if "expand" in query:
+            if query["expand"].strip() != "*":
+                raise HttpError(400, f"expand={query['expand']!r} is not supported: use expand=*")
+            return _json(objects)
+        app_id = WEB_APP_ID
+        if "appId" in query:
+            try:
+                app_id = int(query["appId"])
+            except ValueError:
+                raise HttpError(400, f"appId={query['appId']!r} is not an integer app id") from None
+        return _json([o for o in objects if o["appId"] == app_id])
+
+    def pages(self, request: Request) -> Response:
+        return self._catalog(self.sub.pages, request)
+
+    def features(self, request: Request) -> Response:
+        return self._catalog(self.sub.features, request)
+
+    def guides(self, request: Request) -> Response:
+        return self._catalog(self.sub.guides, request)
+
+    def track_types(self, request: Request) -> Response:
+        return self._catalog(self.sub.track_types, request)
+
+    # --- keys and aggregations ----------------------------------------------------------------
+    def verify_token(self, request: Request) -> Response:
+        # Verification checks for write access too (reference 1.3): a read-only key is refused.
+        if request.read_only:
+            raise HttpError(403, "Key is invalid: it does not have write access")
+        return Response(200, b"", TEXT_TYPE)
+
+    def aggregation(self, request: Request) -> Response:
+        from pendo_nb.sandbox.engine import AggregationError, run_aggregation
+
+        body = _parse_json_body(request)
+        if not isinstance(body, dict):
+            raise HttpError(
+                400,
+                "request body must be a JSON object: "
+                '{"response": ..., "request": {"pipeline": [...]}}',
+            )
+        try:
+            result = run_aggregation(body, self.sub)
+        except AggregationError as exc:
+            raise HttpError(exc.status, exc.message) from None
+        response_spec = body.get("response")
+        if isinstance(response_spec, dict) and response_spec.get("mimeType") == "text/csv":
+            columns, rows = reports.flat_columns(result["results"])
+            return Response(200, reports.to_csv(columns, rows).encode("utf-8"), CSV_TYPE)
+        return _json(result)
+
+
+# (method, path pattern under /api/v1 with "*" for a variable segment, handler name)
+_ROUTES: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("GET", ("account", "*"), "account"),
+    ("GET", ("visitor", "*"), "visitor"),
+    ("GET", ("visitor", "*", "history"), "visitor_history"),
+    ("GET", ("report",), "report_list"),
+    ("GET", ("report", "*", "results.json"), "report_json"),
+    ("GET", ("report", "*", "results.csv"), "report_csv"),
+    ("GET", ("metadata", "schema", "*"), "schema"),
+    ("POST", ("metadata", "*", "*", "value"), "update_values"),
+    ("GET", ("page",), "pages"),
+    ("GET", ("feature",), "features"),
+    ("GET", ("guide",), "guides"),
+    ("GET", ("tracktype",), "track_types"),
+    ("GET", ("token", "verify"), "verify_token"),
+    ("POST", ("aggregation",), "aggregation"),
+)
+
+
+def _match(segments: list[str]) -> list[tuple[str, list[str], str]]:
+    """Routes whose pattern fits ``segments``: (method, variable segments, handler name)."""
+    found = []
+    for method, pattern, name in _ROUTES:
+        if len(pattern) == len(segments) and all(
+            p in ("*", s) for p, s in zip(pattern, segments, strict=True)
+        ):
+            # A literal segment wins over a variable one (metadata/schema/visitor is the schema).
+            params = [s for p, s in zip(pattern, segments, strict=True) if p == "*"]
+            found.append((method, params, name))
+    return found
+
+
+class SandboxHTTPServer(ThreadingHTTPServer):
+    """A threading HTTP server bound to one subscription and its two keys."""
+
+    daemon_threads = True  # a stuck client never keeps the interpreter alive
+    allow_reuse_address = True
+
+    def __init__(
+        self, address: tuple[str, int], subscription: Subscription, key: str, read_only_key: str
+    ) -> None:
+        if not key or not read_only_key or key == read_only_key:
+            raise ValueError(
+                "the sandbox needs two different, non-empty keys (read-write and read-only)"
+            )
+        self.subscription = subscription
+        self.routes = Routes(subscription)
+        self._keys = {key: False, read_only_key: True}  # key -> read-only?
+        super().__init__(address, _Handler)
+
+    def is_read_only(self, key: str) -> bool | None:
+        """``True``/``False`` for the read-only/read-write key, ``None`` for an unknown key."""
+        return self._keys.get(key)
+
+    def dispatch(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Response:
+        """Answer one request (never raises)."""
+        try:
+            return self._dispatch(method, target, headers, body)
+        except HttpError as exc:
+            return Response(exc.status, exc.message.encode("utf-8"), TEXT_TYPE, exc.headers)
+
+    def _dispatch(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Response:
+        parts = urlsplit(target)
+        if not parts.path.startswith(API_PREFIX):
+            raise HttpError(404, f"Not found: {parts.path} (the API is under {API_PREFIX})")
+        key = headers.get(KEY_HEADER, "").strip()
+        if not key:
+            raise HttpError(401, f"Missing integration key: send it in the {KEY_HEADER} header")
+        read_only = self.is_read_only(key)
+        if read_only is None:
+            raise HttpError(403, "Key is invalid")
+        segments = [unquote(s) for s in parts.path[len(API_PREFIX) :].split("/")]
+        candidates = _match(segments)
+        if not candidates:
+            raise HttpError(404, f"Not found: {method} {parts.path}")
+        chosen = _most_specific([c for c in candidates if c[0] == method])
+        if chosen is None:
+            allowed = ", ".join(sorted({c[0] for c in candidates}))
+            raise HttpError(
+                405, f"{method} is not allowed on {parts.path}; use {allowed}", {"Allow": allowed}
+            )
+        _method, params, name = chosen
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        request = Request(method, parts.path, params, query, headers, body, read_only)
+        with self.subscription.lock:
+            try:
+                return getattr(self.routes, name)(request)
+            except HttpError:
+                raise
+            except Exception as exc:  # a sandbox bug: say so without echoing the request
+                return Response(
+                    500, f"Internal sandbox error ({type(exc).__name__})".encode(), TEXT_TYPE
+                )
+
+
+def _most_specific(candidates: list[tuple[str, list[str], str]]):
+    return min(candidates, key=lambda c: len(c[1]), default=None)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive for requests.Session; every answer has a length
+    timeout = 60  # an idle or stalled client cannot hold a thread forever
+    server: SandboxHTTPServer
+
+    def _serve(self) -> None:
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        length_text = headers.get("content-length", "0").strip() or "0"
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            self.close_connection = True
+            return self._send(
+                Response(411, b"send the body with a Content-Length header", TEXT_TYPE)
+            )
+        if not length_text.isdigit():
+            self.close_connection = True
+            return self._send(Response(400, b"invalid Content-Length header", TEXT_TYPE))
+        length = int(length_text)
+        if length > MAX_BODY_BYTES:
+            self.close_connection = True  # the body is not read; the connection cannot be reused
+            message = (
+                f"request body of {length} bytes is larger than the {MAX_BODY_BYTES}-byte limit"
+            )
+            return self._send(Response(413, message.encode(), TEXT_TYPE))
+        body = self.rfile.read(length) if length else b""
+        self._send(self.server.dispatch(self.command, self.path, headers, body))
+
+    def _send(self, response: Response) -> None:
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(response.body)))
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 (the base class's name)
+        """Silent: a notebook's output is no place for access logs."""
