@@ -143,14 +143,17 @@ def csv_to_frame(
     *,
     tz: str = "UTC",
     field_types: Mapping[str, str] | None = None,
+    titles: Mapping[str, str] | None = None,
     attrs: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Build a DataFrame from CSV text with the dtypes the JSON reader would give the same values.
 
     Cells are typed column by column: all ``true``/``false`` -> boolean, all integers -> Int64,
-    all numbers -> Float64, else string; an empty cell is missing.
+    all numbers -> Float64, else string; an empty cell is missing. ``titles`` maps header titles
+    back to field names (Pendo's CSV may use display titles).
     """
     raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
+    raw = raw.rename(columns=dict(titles or {}))
     data = {name: _infer_array([_csv_value(v) for v in raw[name].tolist()]) for name in raw.columns}
     frame = pd.DataFrame(data, index=pd.RangeIndex(len(raw)))
     return _finish(frame, tz=tz, columns=(), field_types=field_types, attrs=attrs)
@@ -354,9 +357,12 @@ def _finish(
     field_types: Mapping[str, str] | None,
     attrs: Mapping[str, Any] | None,
 ) -> pd.DataFrame:
-    for name in columns:
+    implied = list(dict.fromkeys(columns))
+    for name in implied:
         if name not in frame.columns:
             frame[name] = pd.array([None] * len(frame), dtype=object)
+    if implied:  # the request's own order first (a select's order), then whatever else came
+        frame = frame[implied + [name for name in frame.columns if name not in set(implied)]]
     uncast: dict[str, dict[int, Any]] = {}
     typed = dict(field_types or {})
     for name in frame.columns:
@@ -406,8 +412,8 @@ def _cast(series: pd.Series, kind: str, tz: str) -> tuple[pd.Series, dict[int, A
         return series, {}
     if kind == "boolean" and isinstance(dtype, pd.BooleanDtype):
         return series, {}
-    if kind == "integer" and isinstance(dtype, pd.Int64Dtype):
-        return series, {}
+    if kind in ("integer", "number") and isinstance(dtype, pd.Int64Dtype):
+        return series, {}  # "number" keeps whole numbers whole
     if kind in ("float", "number") and isinstance(dtype, (pd.Int64Dtype, pd.Float64Dtype)):
         return series.astype("Float64"), {}
     if kind == "time" and isinstance(dtype, (pd.Int64Dtype, pd.Float64Dtype)):
