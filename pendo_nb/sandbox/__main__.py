@@ -1,0 +1,84 @@
+"""Run the sandbox standalone: ``python -m pendo_nb.sandbox --port 8765``.
+
+Prints the base URL and both keys, then serves until Ctrl-C. Any HTTP client can use it, e.g.
+``curl -H "x-pendo-integration-key: pendo-sandbox-demo-rw" http://127.0.0.1:8765/api/v1/report``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+
+from pendo_nb.sandbox import DEMO_KEY, DEMO_READ_ONLY_KEY, Sandbox
+from pendo_nb.sandbox.subscription import DEFAULT_NOW, SIZES
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m pendo_nb.sandbox",
+        description="An offline Pendo-compatible API server over a synthetic subscription.",
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=8765, help="port; 0 picks a free one (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--key", default=DEMO_KEY, help="read-write integration key (default: the demo key)"
+    )
+    parser.add_argument(
+        "--read-only-key",
+        default=DEMO_READ_ONLY_KEY,
+        help="read-only integration key (default: the demo key)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=7, help="seed of the synthetic data (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--size", choices=sorted(SIZES), default="demo", help="data size (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--now", default=DEFAULT_NOW, help="the sandbox clock, ISO 8601 (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--timezone", default="UTC", help="subscription time zone, IANA name (default: %(default)s)"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line, serve until interrupted, return the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        sandbox = Sandbox(
+            seed=args.seed,
+            size=args.size,
+            now=args.now,
+            timezone=args.timezone,
+            key=args.key,
+            read_only_key=args.read_only_key,
+            port=args.port,
+            host=args.host,
+        )
+        sandbox.start()
+    except (ValueError, TypeError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    # Keys are printed on purpose: the operator chose them (or they are the public demo keys).
+    print(f"Pendo sandbox ({args.size}, seed {args.seed}): {sandbox.url} (API under /api/v1)", flush=True)
+    print(f"  read-write key: {sandbox.key}", flush=True)
+    print(f"  read-only key:  {sandbox.read_only_key}", flush=True)
+    print("Press Ctrl-C to stop.", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
