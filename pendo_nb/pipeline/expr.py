@@ -204,7 +204,7 @@ def col(name: str) -> Expr:
     >>> str(col("metadata.agent.email").is_null())
     'isNull(metadata.agent.email)'
     """
-    return Expr(check_field_path(name, "col(name)"))
+    return Expr(check_field_path(name, "col(name)", in_expression=True))
 
 
 def lit(value: object) -> Expr:

@@ -46,20 +46,20 @@ KNOWN_FUNCTIONS = frozenset(
 #: Longest expression accepted, and deepest nesting: far beyond any real pipeline, and they keep
 #: the recursive descent from exhausting Python's stack on hostile input.
 MAX_LENGTH = 100_000
-MAX_DEPTH = 200
+MAX_DEPTH = 64
 
 _TOKEN = re.compile(
     r"""
     (?P<space>\s+)
   | (?P<number>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)
-  | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<name>[A-Za-z_$][A-Za-z0-9_$]*)
   | (?P<op>==|!=|<=|>=|&&|\|\||[<>!+\-*/%()\[\],:.])
   | (?P<quote>["`])
   | (?P<bad>.)
     """,
     re.VERBOSE | re.DOTALL,
 )
-_SEGMENT = re.compile(r"[A-Za-z0-9_]+")
+_SEGMENT = re.compile(r"[A-Za-z0-9_$]+")
 _DOUBLE_QUOTED_ESCAPES = frozenset('"\\/bfnrtu`')
 _HINTS = {
     "=": "use == to compare",
@@ -306,11 +306,18 @@ def check_expression(text: object, where: str) -> str:
     return text
 
 
-_FIELD_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*")
+# Names written where a field is expected (keys, outputs of unwind...) may also hold "-", which
+# Pendo's app-specific metadata groups use; inside an expression "-" is subtraction.
+_FIELD_PATH = re.compile(r"[A-Za-z_$][\w$-]*(?:\.[\w$-]+)*")
+_EXPRESSION_PATH = re.compile(r"[A-Za-z_$][\w$]*(?:\.[\w$]+)*")
 
 
-def check_field_path(text: object, where: str) -> str:
-    """Check that ``text`` is a (possibly dotted) field name such as ``metadata.agent.email``."""
-    if not isinstance(text, str) or not _FIELD_PATH.fullmatch(text):
+def check_field_path(text: object, where: str, *, in_expression: bool = False) -> str:
+    """Check that ``text`` is a (possibly dotted) field name such as ``metadata.agent.email``.
+
+    With ``in_expression``, the name must also read as a field inside an expression (no ``-``).
+    """
+    pattern = _EXPRESSION_PATH if in_expression else _FIELD_PATH
+    if not isinstance(text, str) or not pattern.fullmatch(text):
         raise PipelineError(f"{where}: {text!r} is not a field name (letters, digits, _, dots)")
     return text

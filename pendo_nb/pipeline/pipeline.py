@@ -42,6 +42,7 @@ from pendo_nb.pipeline.steps import (
     Spawn,
     Step,
     Switch,
+    Unofficial,
     Unwind,
     Useragent,
     steps_from_json,
@@ -294,7 +295,7 @@ class Pipeline:
         return self._then(Identified(f"!{field}" if anonymous else field))
 
     def bulk_expand(
-        self, out: str, *, visitor: str | None = None, account: str | None = None
+        self, out: str | Mapping, *, visitor: str | None = None, account: str | None = None
     ) -> Pipeline:
         """Attach visitor or account metadata under ``out``:
         ``bulk_expand("account", account="accountId")`` gives ``account.agent.name``..."""
@@ -304,7 +305,7 @@ class Pipeline:
 
     def expand(
         self,
-        out: str,
+        out: str | Mapping,
         *,
         page: str | None = None,
         feature: str | None = None,
@@ -321,7 +322,7 @@ class Pipeline:
 
     def item_seen(
         self,
-        out: str,
+        out: str | Mapping,
         *,
         page_id: str | None = None,
         feature_id: str | None = None,
@@ -335,9 +336,12 @@ class Pipeline:
         """Keep rows whose visitor/account belongs to the segment ``segment_id``."""
         return self._then(Segment(segment_id))
 
-    def useragent(self, out: str, field: str = "userAgent") -> Pipeline:
-        """Parse the user-agent string in ``field`` into an object ``out`` (``out.name``...)."""
-        return self._then(Useragent({out: field}))
+    def useragent(self, out: str | Mapping[str, str], field: str = "userAgent") -> Pipeline:
+        """Parse the user-agent string in ``field`` into an object ``out`` (``out.name``...).
+
+        ``out`` may also be a mapping ``{out: field, ...}`` for several fields at once.
+        """
+        return self._then(Useragent(out if isinstance(out, Mapping) else {out: field}))
 
     # -- advanced operators -------------------------------------------------------------------
     def unwind(
@@ -355,12 +359,22 @@ class Pipeline:
         """
         return self._then(Unwind(field, index, keep_empty, prefix))
 
-    def switch(self, out: str, field: str, cases: Sequence[Mapping[str, Any]]) -> Pipeline:
+    def switch(
+        self,
+        out: str | Mapping,
+        field: str | None = None,
+        cases: Sequence[Mapping[str, Any]] | None = None,
+    ) -> Pipeline:
         """Set ``out`` to the ``value`` of the first case whose conditions all hold for ``field``.
 
         ``cases`` look like ``[{"value": "small", "<": 10}, {"value": "large", ">=": 10}]``;
-        rows matching no case are dropped (Pendo's behaviour).
+        rows matching no case are dropped (Pendo's behaviour). ``out`` may also be Pendo's whole
+        mapping ``{out: {field: cases}, ...}``.
         """
+        if isinstance(out, Mapping):
+            return self._then(Switch(out))
+        if field is None or cases is None:
+            raise PipelineError("switch: give out, field and cases")
         return self._then(Switch({out: {field: list(cases)}}))
 
     def fork(self, *branches: Pipeline | Sequence) -> Pipeline:
@@ -389,6 +403,11 @@ class Pipeline:
         ``{}`` copies nothing.
         """
         return self._then(Merge(fields, pipeline, mappings))
+
+    def unofficial(self, op: str, argument: Any = None) -> Pipeline:
+        """Add an operator seen in real Pendo report definitions but not documented
+        (``treeify``, ``retention``, ``pes``...; reference 3.5), passed as given."""
+        return self._then(Unofficial(op, argument))
 
     # -- JSON ---------------------------------------------------------------------------------
     @classmethod
@@ -482,9 +501,13 @@ class Pipeline:
         return display.Text(display.explain(self))
 
 
-def _one_target(out: str, choices: Mapping[str, str | None], where: str) -> dict:
+def _one_target(out: str | Mapping, choices: Mapping[str, str | None], where: str) -> Mapping:
+    """``{out: {kind: value}}`` from the one keyword given, or ``out`` itself when it is already
+    that mapping (several outputs in one step, as ``to_code`` writes them)."""
     given = {kind: value for kind, value in choices.items() if value is not None}
-    if len(given) != 1:
+    if isinstance(out, Mapping) and not given:
+        return out
+    if len(given) != 1 or isinstance(out, Mapping):
         names = ", ".join(snake_case(kind) for kind in choices)
         raise PipelineError(f"{where}(out={out!r}): give exactly one of {names}")
     ((kind, value),) = given.items()

@@ -29,7 +29,7 @@ from pendo_nb.pipeline.aggregators import Aggregator, as_aggregator
 from pendo_nb.pipeline.expr import expression_text
 from pendo_nb.pipeline.parse import check_field_path
 
-#: Period bucket fields of event rows: Pendo refuses ``eval`` assignments to them (reference 3.5).
+#: Period bucket fields of event rows: Pendo refuses assignments to them (reference 3.5, 3.9).
 READ_ONLY_FIELDS = frozenset({"day", "hour", "week", "month", "quarter"})
 
 _OPERATORS: dict[str, type[Step]] = {}
@@ -102,6 +102,16 @@ def _pairs(value: object, where: str) -> tuple[tuple[str, object], ...]:
     return pairs
 
 
+def _check_writable(pairs: Sequence[tuple[str, object]], method: str) -> None:
+    """Refuse writes to the period fields (``day``, ``day.x``...), which Pendo keeps read-only."""
+    for name, _ in pairs:
+        if name.split(".")[0] in READ_ONLY_FIELDS:
+            raise PipelineError(
+                f"{method}(fields[{name!r}]): {name!r} is read-only in Pendo; "
+                "write to another name, e.g. dayStart"
+            )
+
+
 def _named_expressions(value: object, where: str) -> tuple[tuple[str, str], ...]:
     return tuple(
         (name, expression_text(item, f"{where}[{name!r}]")) for name, item in _pairs(value, where)
@@ -172,10 +182,10 @@ def step_from_json(body: object, where: str) -> Step:
     if op in _REFUSED:
         raise PipelineError(f"{where}: {op!r} is not supported: {_REFUSED[op]}")
     cls = _OPERATORS.get(op)
-    if cls is None:
+    if cls is None and op not in UNOFFICIAL_OPERATORS:
         raise PipelineError(f"{where}: unknown operator {op!r}; known: {sorted(_OPERATORS)}")
     try:
-        return cls.from_body(value)
+        return cls.from_body(value) if cls else Unofficial(op, value)
     except PipelineError as error:
         raise PipelineError(f"{where}: {error}") from None
 
@@ -246,12 +256,7 @@ class Eval(Step):
 
     def __post_init__(self) -> None:
         fields = _named_expressions(self.fields, "eval(fields)")
-        for name, _ in fields:
-            if name in READ_ONLY_FIELDS:
-                raise PipelineError(
-                    f"eval(fields[{name!r}]): {name!r} is read-only in Pendo; "
-                    f"write to another name, e.g. {name}Start"
-                )
+        _check_writable(fields, "eval")
         _set(self, "fields", fields)
 
     def body(self) -> JSON:
@@ -279,6 +284,7 @@ class Set(Step):
 
     def __post_init__(self) -> None:
         pairs = _pairs(self.values, "set(values)")
+        _check_writable(pairs, "set")
         _set(self, "values", tuple((n, json_value(v, f"set(values[{n!r}])")) for n, v in pairs))
 
     def body(self) -> JSON:
@@ -1007,3 +1013,37 @@ class Merge(Step):
             f"merge in {copied} from an inner pipeline of {len(self.pipeline)} steps, "
             f"matched on {', '.join(self.fields)}"
         )
+
+
+#: Operators seen only in real report definitions and third-party notes (reference 3.5,
+#: "unofficial"): their shapes are not documented, so they are carried verbatim.
+UNOFFICIAL_OPERATORS = frozenset(
+    {"treeify", "unmarshal", "expandList", "pages", "features", "matchRules", "retention",
+     "sessionReplays", "pes", "adoption", "growth", "stickiness"}
+)  # fmt: skip
+
+
+@step_class
+class Unofficial(Step):
+    """An operator of :data:`UNOFFICIAL_OPERATORS`, e.g. ``{"treeify": {...}}``, kept as given."""
+
+    op: str
+    argument: JSON = None
+    method: ClassVar[str] = "unofficial"
+
+    def __post_init__(self) -> None:
+        if self.op not in UNOFFICIAL_OPERATORS:
+            raise PipelineError(
+                f"unofficial(op): {self.op!r} is not a known Pendo operator; "
+                f"known unofficial ones: {sorted(UNOFFICIAL_OPERATORS)}"
+            )
+        _set(self, "argument", json_value(self.argument, f"unofficial({self.op})"))
+
+    def body(self) -> JSON:
+        return self.argument
+
+    def code_args(self) -> str:
+        return f"{self.op!r}, {self.argument!r}"
+
+    def describe(self) -> str:
+        return f"{self.op} (unofficial operator, passed as given) {self.argument!r}"
