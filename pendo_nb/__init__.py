@@ -1,1 +1,68 @@
-"""pendo_nb: explore Pendo product-analytics data from Jupyter as pandas DataFrames."""
+"""pendo_nb: explore Pendo product-analytics data from Jupyter as pandas DataFrames.
+
+>>> import pendo_nb as pn
+>>> pn.connect(sandbox=True)            # doctest: +SKIP
+>>> pn.aggregate([{"source": {"visitors": None}}, {"limit": 5}])  # doctest: +SKIP
+"""
+
+from pendo_nb.api import (
+    account,
+    aggregate,
+    cache_info,
+    clear_cache,
+    connect,
+    report,
+    report_csv,
+    reports,
+    update_values,
+    visitor,
+    visitor_history,
+)
+from pendo_nb.client import PendoClient
+from pendo_nb.errors import (
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    NotFoundError,
+    PendoAPIError,
+    PendoConnectionError,
+    PendoError,
+    PendoTimeoutError,
+    PipelineError,
+    RateLimitError,
+    ServerError,
+    ValidationError,
+    WriteAccessError,
+)
+
+__all__ = [
+    # connecting
+    "connect",
+    "PendoClient",
+    # reading and writing, as DataFrames
+    "aggregate",
+    "account",
+    "visitor",
+    "visitor_history",
+    "reports",
+    "report",
+    "report_csv",
+    "update_values",
+    # the cache
+    "clear_cache",
+    "cache_info",
+    # errors
+    "PendoError",
+    "ConfigurationError",
+    "ValidationError",
+    "PipelineError",
+    "PendoConnectionError",
+    "PendoTimeoutError",
+    "PendoAPIError",
+    "BadRequestError",
+    "AuthenticationError",
+    "WriteAccessError",
+    "NotFoundError",
+    "RateLimitError",
+    "ServerError",
+]
