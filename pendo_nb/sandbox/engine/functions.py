@@ -166,7 +166,18 @@ def to_text(value: Any) -> str:
     if type(value) in NUMBER_TYPES:
         number = float(value)
         return str(int(number)) if number.is_integer() else repr(number)
-    return json.dumps(value, separators=(",", ":"), default=str)
+    return json.dumps(_integral_floats_as_ints(value), separators=(",", ":"), default=str)
+
+
+def _integral_floats_as_ints(value: Any) -> Any:
+    """A copy where ``1.0`` becomes ``1``, so lists print as Pendo's Go encoder prints them."""
+    if type(value) is list:
+        return [_integral_floats_as_ints(item) for item in value]
+    if type(value) is dict:
+        return {key: _integral_floats_as_ints(item) for key, item in value.items()}
+    if type(value) in NUMBER_TYPES and float(value).is_integer():
+        return int(value)
+    return value
 
 
 def _to_string(ctx: EvalContext, value: Any) -> Any:
@@ -251,7 +262,8 @@ def _date(ctx: EvalContext, *parts: Any) -> Any:
             if len(parts) > 1:
                 raise ArgumentError("date(text) takes a single string")
             return float(dates.parse_date(parts[0], ctx.timezone))
-        names = ("year", "month", "day", "hour", "minute", "second", "nanosecond")
+        names = ("the year", "the month", "the day", "the hour", "the minute", "the second",
+                 "the nanosecond")
         whole = [_need_whole(part, name) for part, name in zip(parts, names, strict=False)]
         defaults = [1970, 1, 1, 0, 0, 0, 0]
         year, month, day, hour, minute, second, nanos = whole + defaults[len(whole):]
