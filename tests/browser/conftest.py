@@ -131,7 +131,9 @@ def jupyter_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]
     settings_dir = home / "lab-settings"
     _write_lab_settings(settings_dir)
     env = {
-        **os.environ,
+        # No real key, region or cache of the user's ever reaches the kernel.
+        **{k: v for k, v in os.environ.items() if not k.startswith("PENDO_")},
+        "PENDO_NB_CACHE_DIR": str(home / "pendo-cache"),
         "JUPYTER_CONFIG_DIR": str(home / "config"),
         "JUPYTER_DATA_DIR": str(home / "data"),
         "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
@@ -284,3 +286,17 @@ def _wait_for_idle_kernel(page, server: LabServer, notebook_name: str) -> None:
         ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator[data-status='idle']",
         timeout=KERNEL_IDLE_TIMEOUT_MS,
     )
+
+
+@pytest.fixture
+def save_screenshot(request: pytest.FixtureRequest):
+    """Save a screenshot of one element under ``test-artifacts/widgets/`` (for design review)."""
+    artifacts = request.config.rootpath / "test-artifacts" / "widgets"
+
+    def _save(locator, name: str) -> Path:
+        artifacts.mkdir(parents=True, exist_ok=True)
+        path = artifacts / f"{name}.png"
+        locator.screenshot(path=str(path))
+        return path
+
+    return _save

@@ -1,0 +1,309 @@
+"""Parts every pendo_nb widget shares: the stylesheet, the status line and the table view.
+
+- :class:`StatusLine` shows, in one line under a form, what is happening (a spinner and a message
+  while a call runs), what went wrong (one readable sentence, the details one click away, never a
+  traceback), or a short note.
+- :func:`run_busy` runs one call to the public API with the form's controls disabled and the
+  status line busy, and turns any exception into that one readable line.
+- :class:`TableView` shows a DataFrame as its shape and a scrollable table.
+
+Widgets build their HTML from escaped text only, so no value from Pendo can inject markup.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import numbers
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+import ipywidgets as widgets
+import numpy as np
+import pandas as pd
+import traitlets
+
+from pendo_nb.errors import PendoAPIError, PendoConnectionError, PendoError
+
+T = TypeVar("T")
+
+#: Rows a table renders; the whole DataFrame is always in the widget's ``.result``.
+MAX_TABLE_ROWS = 200
+
+# Scoped under .pendo-nb so nothing leaks into the rest of the notebook. Colours come from
+# JupyterLab's theme variables (with fallbacks), so dark themes stay readable.
+_CSS = """
+.pendo-nb { gap: 6px; padding: 4px 0; }
+.pendo-nb .pendo-title { font-weight: 600; font-size: var(--jp-content-font-size2, 1.2em);
+  margin: 0 0 2px 0; }
+.pendo-nb .pendo-hint { color: var(--jp-ui-font-color2, #616161);
+  font-size: var(--jp-ui-font-size1, 13px); }
+.pendo-nb .pendo-row { align-items: center; gap: 8px; }
+.pendo-nb .pendo-mono select, .pendo-nb .pendo-mono textarea {
+  font-family: var(--jp-code-font-family, monospace); font-size: var(--jp-code-font-size, 13px); }
+.pendo-nb .pendo-status { min-height: 22px; }
+.pendo-nb .pendo-busy { color: var(--jp-ui-font-color1, #212121); }
+.pendo-nb .pendo-spinner { display: inline-block; width: 12px; height: 12px;
+  margin-right: 6px; vertical-align: -1px; border-radius: 50%;
+  border: 2px solid var(--jp-border-color2, #ccc);
+  border-top-color: var(--jp-brand-color1, #1976d2);
+  animation: pendo-spin 0.8s linear infinite; }
+@keyframes pendo-spin { to { transform: rotate(360deg); } }
+.pendo-nb .pendo-error { color: var(--jp-error-color1, #d32f2f); }
+.pendo-nb .pendo-error summary { cursor: pointer; }
+.pendo-nb .pendo-error summary .pendo-more { color: var(--jp-ui-font-color2, #616161);
+  font-size: 0.9em; margin-left: 6px; }
+.pendo-nb .pendo-error pre { color: var(--jp-ui-font-color1, #212121); white-space: pre-wrap;
+  background: var(--jp-layout-color2, #eee); padding: 6px 8px; margin: 4px 0 0 0;
+  border-radius: 3px; font-size: var(--jp-code-font-size, 12px); }
+.pendo-nb .pendo-note { color: var(--jp-ui-font-color2, #616161); }
+.pendo-nb .pendo-shape { color: var(--jp-ui-font-color2, #616161); margin: 2px 0 4px 0; }
+/* Widget HTML inherits the 28 px line height of form controls: reset it for text blocks. */
+.pendo-nb .pendo-table, .pendo-nb .pendo-shape, .pendo-nb .pendo-error pre { line-height: 1.4; }
+.pendo-nb .pendo-list-header { margin: 0; padding: 0 0 0 5px; line-height: 1.4; }
+.pendo-nb .pendo-table { max-height: 360px; overflow: auto;
+  border: 1px solid var(--jp-border-color2, #e0e0e0); border-radius: 3px; }
+.pendo-nb .pendo-table table { border-collapse: collapse; width: max-content; min-width: 100%;
+  font-size: var(--jp-ui-font-size1, 13px); }
+.pendo-nb .pendo-table th { position: sticky; top: 0; z-index: 1; text-align: left;
+  background: var(--jp-layout-color2, #f5f5f5); font-weight: 600; }
+.pendo-nb .pendo-table th, .pendo-nb .pendo-table td { padding: 3px 10px;
+  border-bottom: 1px solid var(--jp-border-color3, #eee); white-space: nowrap; }
+.pendo-nb .pendo-table td.pendo-num { text-align: right; font-variant-numeric: tabular-nums; }
+.pendo-nb .pendo-table tr.pendo-group th { background: var(--jp-layout-color3, #eaeaea);
+  position: static; text-transform: uppercase; font-size: 0.85em; letter-spacing: 0.03em; }
+.pendo-nb .pendo-table tbody tr:hover { background: var(--jp-layout-color2, #f5f5f5); }
+.pendo-nb .widget-button:disabled, .pendo-nb .jupyter-button:disabled { cursor: not-allowed; }
+.pendo-nb .pendo-chart { display: flex; align-items: flex-end; gap: 3px; height: 90px;
+  padding: 4px 0; border-bottom: 1px solid var(--jp-border-color2, #ccc); }
+.pendo-nb .pendo-bar { flex: 1 1 0; max-width: 28px; min-width: 6px;
+  background: var(--jp-brand-color1, #1976d2); border-radius: 2px 2px 0 0; }
+.pendo-nb .pendo-axis { display: flex; justify-content: space-between; gap: 8px;
+  color: var(--jp-ui-font-color2, #616161); font-size: 0.85em; }
+.pendo-nb .pendo-code textarea { font-family: var(--jp-code-font-family, monospace);
+  font-size: var(--jp-code-font-size, 12px); }
+.pendo-nb .pendo-field-error input, .pendo-nb .pendo-field-error textarea {
+  border-color: var(--jp-error-color1, #d32f2f) !important; }
+"""
+
+
+def stylesheet() -> widgets.HTML:
+    """An invisible widget carrying the pendo_nb stylesheet; every pendo_nb widget includes one."""
+    return widgets.HTML(f"<style>{_CSS}</style>", layout=widgets.Layout(display="none"))
+
+
+def styled(widget: widgets.Widget, *classes: str) -> widgets.Widget:
+    """Add CSS classes to ``widget`` and return it (for building layouts inline)."""
+    for name in classes:
+        widget.add_class(name)
+    return widget
+
+
+def row(*children: widgets.Widget, **layout: Any) -> widgets.HBox:
+    """A horizontal row of controls, vertically centred, with even spacing."""
+    return styled(widgets.HBox(list(children), layout=widgets.Layout(**layout)), "pendo-row")
+
+
+def hint(text: str) -> widgets.HTML:
+    """A short grey explanatory line."""
+    return widgets.HTML(f'<span class="pendo-hint">{html.escape(text)}</span>')
+
+
+def title(text: str) -> widgets.HTML:
+    """The widget's heading."""
+    return widgets.HTML(f'<div class="pendo-title">{html.escape(text)}</div>')
+
+
+def describe_error(error: BaseException) -> tuple[str, str]:
+    """A one-line summary of ``error`` and the details to show on demand.
+
+    The summary says what went wrong in a sentence; the details carry what support needs (status,
+    request, request id, the start of Pendo's answer). Errors never hold the integration key.
+    """
+    if isinstance(error, PendoAPIError):
+        body_line = error.body.splitlines()[0] if error.body else ""
+        summary = f"{_title_of(error)} ({error.status}): {body_line or error.hint or ''}".rstrip(
+            ": "
+        )
+        details = [f"{error.method} {error.url}", f"status: {error.status}"]
+        if error.request_id:
+            details.append(f"request id: {error.request_id}")
+        if error.hint:
+            details.append(f"hint: {error.hint}")
+        if error.body:
+            details.append(f"answer: {error.body}")
+        return summary, "\n".join(details)
+    message = str(error).strip() or type(error).__name__
+    first, _, rest = message.partition("\n")
+    if isinstance(error, PendoConnectionError):
+        return f"{_title_of(error)}: {first}", f"{error.method} {error.url}\n{rest}".strip()
+    if isinstance(error, PendoError | ValueError | KeyError | TypeError):
+        return first, rest.strip()
+    # Anything else is a bug in pendo_nb or a library: name the type so it can be reported.
+    return f"{type(error).__name__}: {first}", rest.strip()
+
+
+def _title_of(error: BaseException) -> str:
+    """'NotFoundError' -> 'Not found', 'PendoConnectionError' -> 'Connection failed'..."""
+    titles = {
+        "AuthenticationError": "Key refused",
+        "WriteAccessError": "Write refused",
+        "NotFoundError": "Not found",
+        "RateLimitError": "Rate limited",
+        "ServerError": "Pendo failed",
+        "BadRequestError": "Request refused",
+        "PendoTimeoutError": "No answer in time",
+        "PendoConnectionError": "Connection failed",
+    }
+    for cls in type(error).__mro__:
+        if cls.__name__ in titles:
+            return titles[cls.__name__]
+    return "Pendo error"
+
+
+class StatusLine(widgets.HTML):
+    """One line under a form: busy with a message, an error with details on demand, or a note.
+
+    Attributes
+    ----------
+    error : Exception or None
+        The last error shown (None after anything else is shown).
+    """
+
+    error = traitlets.Instance(BaseException, allow_none=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.add_class("pendo-status")
+
+    def busy(self, message: str) -> None:
+        """Show a spinner and ``message``."""
+        self.error = None
+        self.value = (
+            f'<span class="pendo-busy"><span class="pendo-spinner"></span>'
+            f"{html.escape(message)}</span>"
+        )
+
+    def note(self, message: str) -> None:
+        """Show a short neutral note."""
+        self.error = None
+        self.value = f'<span class="pendo-note">{html.escape(message)}</span>'
+
+    def show_error(self, error: BaseException) -> None:
+        """Show ``error`` as one line; its details unfold on click (an HTML ``<details>``)."""
+        summary, details = describe_error(error)
+        self.error = error
+        more = '<span class="pendo-more">details</span>' if details else ""
+        body = f"<pre>{html.escape(details)}</pre>" if details else ""
+        self.value = (
+            f'<details class="pendo-error"><summary>⚠ {html.escape(summary)}{more}</summary>'
+            f"{body}</details>"
+        )
+
+    def clear(self) -> None:
+        """Show nothing."""
+        self.error = None
+        self.value = ""
+
+
+def run_busy(
+    action: Callable[[], T],
+    *,
+    status: StatusLine,
+    controls: Iterable[widgets.Widget],
+    message: str,
+) -> T | None:
+    """Run ``action`` with ``controls`` disabled and ``status`` busy; return its result.
+
+    Any exception is shown on ``status`` (and kept in ``status.error``) and ``None`` is returned:
+    a widget callback must never dump a traceback into the notebook's log.
+    """
+    controls = list(controls)
+    enabled_before = [control.disabled for control in controls]
+    for control in controls:
+        control.disabled = True
+    status.busy(message)
+    try:
+        result = action()
+    except Exception as error:  # noqa: BLE001 - shown to the user in one line, see docstring
+        status.show_error(error)
+        return None
+    else:
+        status.clear()
+        return result
+    finally:
+        for control, disabled in zip(controls, enabled_before, strict=True):
+            control.disabled = disabled
+
+
+def shape_text(frame: pd.DataFrame) -> str:
+    """'12 rows × 5 columns' (singular where it applies)."""
+    rows, columns = frame.shape
+    return f"{rows:,} row{'s' * (rows != 1)} × {columns} column{'s' * (columns != 1)}"
+
+
+def format_cell(value: Any) -> str:
+    """A cell as text: blanks for missing values, dates without a midnight time, lists joined."""
+    if isinstance(value, list | tuple | np.ndarray):
+        return ", ".join(format_cell(item) for item in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {format_cell(item)}" for key, item in value.items())
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, pd.Timestamp):
+        text = value.strftime("%Y-%m-%d %H:%M:%S" if value.tz is None else "%Y-%m-%d %H:%M:%S %Z")
+        return text.replace(" 00:00:00", "")
+    if isinstance(value, float | np.floating):
+        if math.isnan(value):
+            return ""
+        return str(int(value)) if float(value).is_integer() else str(round(float(value), 4))
+    return str(value)
+
+
+def _is_numeric(value: Any) -> bool:
+    return isinstance(value, numbers.Number) and not isinstance(value, bool | np.bool_)
+
+
+def table_html(frame: pd.DataFrame, *, max_rows: int = MAX_TABLE_ROWS) -> str:
+    """``frame`` as an escaped HTML table (at most ``max_rows`` rows), numbers right-aligned."""
+    head = "".join(f"<th>{html.escape(str(column))}</th>" for column in frame.columns)
+    body = []
+    for values in frame.head(max_rows).itertuples(index=False, name=None):
+        cells = "".join(
+            f'<td class="pendo-num">{html.escape(format_cell(v))}</td>'
+            if _is_numeric(v)
+            else f"<td>{html.escape(format_cell(v))}</td>"
+            for v in values
+        )
+        body.append(f"<tr>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+class TableView(widgets.HTML):
+    """A DataFrame shown as its shape and a scrollable table (the first ``MAX_TABLE_ROWS`` rows)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.add_class("pendo-table-view")
+
+    def show(self, frame: pd.DataFrame, *, caption: str | None = None) -> None:
+        """Show ``frame``; ``caption`` replaces the shape line's default wording."""
+        shape = shape_text(frame)
+        if len(frame) > MAX_TABLE_ROWS:
+            shape += f" (showing the first {MAX_TABLE_ROWS}; all rows are in .result)"
+        line = f"{caption} · {shape}" if caption else shape
+        self.value = (
+            f'<div class="pendo-shape">{html.escape(line)}</div>'
+            f'<div class="pendo-table">{table_html(frame)}</div>'
+        )
+
+    def show_html(self, shape_line: str, table: str) -> None:
+        """Show an already-escaped ``table`` under ``shape_line`` (for custom layouts)."""
+        self.value = (
+            f'<div class="pendo-shape">{html.escape(shape_line)}</div>'
+            f'<div class="pendo-table">{table}</div>'
+        )
+
+    def clear(self) -> None:
+        """Show nothing."""
+        self.value = ""

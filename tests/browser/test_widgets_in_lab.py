@@ -1,0 +1,73 @@
+"""The widgets in a real JupyterLab: type, pick, click, and see the data the sandbox serves.
+
+Expected values come straight from the sandbox's HTTP API (a plain ``requests`` GET), never from
+pendo_nb, so the widget, the client and the DataFrame readers are all under test.
+"""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
+
+
+def _get(sandbox, path: str):
+    response = requests.get(
+        f"{sandbox.url}/api/v1{path}", headers={"x-pendo-integration-key": sandbox.key}, timeout=10
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def _connect_cell(sandbox) -> str:
+    return (
+        "from pendo_nb.api import connect\n"
+        f"client = connect(key={sandbox.key!r}, base_url={sandbox.url!r}, cache=False)"
+    )
+
+
+def _first_row(table) -> dict[str, str]:
+    """The first body row of an HTML table, keyed by its column headers."""
+    headers = table.locator("thead th").all_inner_texts()
+    cells = table.locator("tbody tr").first.locator("td").all_inner_texts()
+    return dict(zip(headers, cells, strict=True))
+
+
+def test_report_picker_search_pick_and_load(run_notebook, sandbox, save_screenshot):
+    admins = next(r for r in _get(sandbox, "/report") if r["name"] == "Admins")
+    expected = _get(sandbox, f"/report/{admins['id']}/results.json")[0]
+
+    page = run_notebook(
+        [
+            _connect_cell(sandbox),
+            "from pendo_nb.widgets import ReportPicker\n"
+            "picker = ReportPicker(client=client)\n"
+            "picker",
+        ]
+    )
+    picker = page.locator(".pendo-report-picker")
+    options = picker.locator("select option")
+    options.first.wait_for()
+    assert options.count() == len(_get(sandbox, "/report"))
+
+    picker.locator("input[type=text]").press_sequentially("admi")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.pendo-report-picker select option').length === 1"
+    )
+    assert options.first.inner_text().startswith("Admins")
+    picker.locator("select").select_option(index=0)
+    load = picker.locator("button", has_text="Load")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.pendo-report-picker button')]"
+        ".some(b => b.textContent.includes('Load') && !b.disabled)"
+    )
+    load.click()
+
+    table = picker.locator(".pendo-table table")
+    table.wait_for()
+    first = _first_row(table)
+    for column in ("visitorId", "email", "name", "accountId"):
+        assert first[column] == expected[column]
+    assert "row" in picker.locator(".pendo-shape").inner_text()
+    save_screenshot(picker, "report_picker")
