@@ -223,7 +223,7 @@ def test_csv_gives_the_dtypes_json_gives():
         "ok": "boolean",
         "lastVisit": "time",
     }
-    text = "Visitor,n,ratio,ok,lastVisit\na,3,0.5,true,%d\nb,4,1,false,\n" % T0
+    text = f"Visitor,n,ratio,ok,lastVisit\na,3,0.5,true,{T0}\nb,4,1,false,\n"
     from_csv = frames.csv_to_frame(text, field_types=types, titles={"Visitor": "visitorId"})
     from_json = frames.rows_to_frame(rows, field_types=types)
     pd.testing.assert_frame_equal(from_csv, from_json)
