@@ -211,6 +211,9 @@ def _distinct_count(values: list) -> int:
     try:
         distinct = set(values)
     except TypeError:  # lists or objects among the values
+        distinct = None
+    if distinct is None or 0 in distinct or 1 in distinct:
+        # Python's set takes True for 1 and False for 0; Pendo's equality does not.
         distinct = {hashable(value) for value in values}
     distinct.discard(None)
     return len(distinct)
