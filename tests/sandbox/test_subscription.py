@@ -28,15 +28,47 @@ CORE_OPERATORS = {
     "limit",
 }
 GUIDE_EVENT_FIELDS = {
-    "visitorId", "accountId", "accountIds", "appId", "browserTime", "guideTimestamp", "type", "guideId",
-    "guideStepId", "guideSeenReason", "country", "region", "latitude", "longitude", "remoteIp",
-    "serverName", "url", "userAgent", "loadTime", "language", "elementPath", "eventId", "uiElementId",
-    "uiElementType", "uiElementText", "uiElementActions", "destinationStepId",
-}  # fmt: skip
+    "visitorId",
+    "accountId",
+    "accountIds",
+    "appId",
+    "browserTime",
+    "guideTimestamp",
+    "type",
+    "guideId",
+    "guideStepId",
+    "guideSeenReason",
+    "country",
+    "region",
+    "latitude",
+    "longitude",
+    "remoteIp",
+    "serverName",
+    "url",
+    "userAgent",
+    "loadTime",
+    "language",
+    "elementPath",
+    "eventId",
+    "uiElementId",
+    "uiElementType",
+    "uiElementText",
+    "uiElementActions",
+    "destinationStepId",
+}
 SCHEMA_KEYS = {
-    "Type", "DisplayName", "ElementType", "ElementFormat", "Dirty", "isHidden", "isDeleted",
-    "isCalculated", "isPerApp", "isPromoted", "neverIndex",
-}  # fmt: skip
+    "Type",
+    "DisplayName",
+    "ElementType",
+    "ElementFormat",
+    "Dirty",
+    "isHidden",
+    "isDeleted",
+    "isCalculated",
+    "isPerApp",
+    "isPromoted",
+    "neverIndex",
+}
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +90,20 @@ def test_same_seed_and_size_give_identical_data(sub):
     again = generate(seed=7, size="small")
     for name, array in vars(sub.events).items():
         assert np.array_equal(array, getattr(again.events, name)), name
-    for name in ("accounts", "visitors", "schema", "pages", "features", "guides", "guide_events",
-                 "poll_events", "reports", "segments", "visitor_ids", "remote_ips"):  # fmt: skip
+    for name in (
+        "accounts",
+        "visitors",
+        "schema",
+        "pages",
+        "features",
+        "guides",
+        "guide_events",
+        "poll_events",
+        "reports",
+        "segments",
+        "visitor_ids",
+        "remote_ips",
+    ):
         assert getattr(sub, name) == getattr(again, name), name
 
 
@@ -90,9 +134,20 @@ def test_two_apps_web_default_and_mobile(sub, events):
 
 
 def test_visitors_have_pendo_metadata_groups(sub):
-    auto_keys = {"id", "idhash", "accountid", "accountids", "firstvisit", "lastvisit", "lastupdated",
-                 "lastbrowsername", "lastbrowserversion", "lastoperatingsystem", "lastservername",
-                 "lastuseragent"}  # fmt: skip
+    auto_keys = {
+        "id",
+        "idhash",
+        "accountid",
+        "accountids",
+        "firstvisit",
+        "lastvisit",
+        "lastupdated",
+        "lastbrowsername",
+        "lastbrowserversion",
+        "lastoperatingsystem",
+        "lastservername",
+        "lastuseragent",
+    }
     for visitor_id, row in sub.visitors.items():
         assert row["visitorId"] == visitor_id
         metadata = row["metadata"]
@@ -212,9 +267,11 @@ def test_feature_adoption_depends_on_plan(sub, events):
     ].copy()
     clicks["plan"] = clicks.accountId.map(plan)
     pro_features = {
-        f["id"] for f in sub.features
-        if f["name"] in ("Share Dashboard", "Schedule Report", "Run Query", "Segment Picker", "AI Summary")
-    }  # fmt: skip
+        f["id"]
+        for f in sub.features
+        if f["name"]
+        in ("Share Dashboard", "Schedule Report", "Run Query", "Segment Picker", "AI Summary")
+    }
     share = clicks.objectId.isin(pro_features).groupby(clicks.plan).mean()
     assert min(share["pro"], share["enterprise"]) > 5 * max(share["free"], share["starter"])
 
