@@ -34,6 +34,7 @@ from pendo_nb.errors import (
     ValidationError,
     WriteAccessError,
 )
+from pendo_nb.pipeline import Pipeline, agg, col, load_ipython_extension, source
 
 __all__ = [
     # connecting
@@ -48,6 +49,12 @@ __all__ = [
     "report",
     "report_csv",
     "update_values",
+    # the aggregation builder (and %load_ext pendo_nb for the %%pendo cell magic)
+    "Pipeline",
+    "source",
+    "agg",
+    "col",
+    "load_ipython_extension",
     # the cache
     "clear_cache",
     "cache_info",

@@ -72,7 +72,7 @@ class Expr:
     def __bool__(self) -> bool:
         raise TypeError(
             "a Pendo expression has no truth value here: combine conditions with & (and), "
-            "| (or) and ~ (not), and write a < b & b < c instead of a < b < c"
+            "| (or) and ~ (not), with parentheses: (a < b) & (b < c), not a < b < c"
         )
 
     # -- building -----------------------------------------------------------------------------
