@@ -27,6 +27,7 @@ Positions in messages are 0-based character offsets into the expression text.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -629,9 +630,9 @@ class _Compiler:
             return self.logical(op, operands, node.op_positions), constant
         if len(operands) == 2:
             left, right = operands
-            if op in ("==", "!=") and compiled[1][1]:
-                return _equality_with_constant(op == "==", left, right(_NO_ROW)), constant
             step = self.value_operator(op, node.op_positions[0])
+            if compiled[1][1] and not constant:
+                return _with_constant_right(op, step, left, right(_NO_ROW)), constant
             return (lambda row: step(left(row), right(row))), constant
         # Longer chains (a + b + c ...) fold in a loop, so their length costs no recursion.
         first = operands[0]
@@ -662,7 +663,10 @@ class _Compiler:
 
         def logical_chain(row: dict) -> bool:
             for operand, pos in pairs:
-                if truth(operand(row), pos) is is_or:
+                value = operand(row)
+                if value is not True and value is not False:  # booleans skip the call
+                    value = truth(value, pos)
+                if value is is_or:
                     return is_or
             return not is_or
 
@@ -864,20 +868,36 @@ class _Compiler:
         return choose, all(c for _, c in compiled)
 
 
-def _equality_with_constant(equal: bool, left: Evaluator, constant: Any) -> Evaluator:
-    """``field == "x"`` and friends: one comparison per row, no type dispatch when possible."""
-    if constant is None or type(constant) is str:
-        # A string or null only equals an identical string or null; Python's == agrees.
-        if equal:
-            return lambda row: left(row) == constant
-        return lambda row: left(row) != constant
-    if type(constant) in NUMBER_TYPES:
-        if equal:
-            return lambda row: type(value := left(row)) in NUMBER_TYPES and value == constant
-        return lambda row: not (type(value := left(row)) in NUMBER_TYPES and value == constant)
-    if equal:
-        return lambda row: values_equal(left(row), constant)
-    return lambda row: not values_equal(left(row), constant)
+def _with_constant_right(op: str, step: Callable[[Any, Any], Any], left: Evaluator,
+                         constant: Any) -> Evaluator:
+    """``field == "x"``, ``numEvents > 5``, ``x * 2``: the common filters and evals, with the
+    constant bound once and the usual operand types handled without the general ``step``."""
+    if op in ("==", "!="):
+        equal = op == "=="
+        if constant is None or type(constant) is str:
+            # A string or null only equals an identical string or null; Python's == agrees.
+            if equal:
+                return lambda row: left(row) == constant
+            return lambda row: left(row) != constant
+        if type(constant) in NUMBER_TYPES:
+            if equal:
+                return lambda row: type(value := left(row)) in NUMBER_TYPES and value == constant
+            return lambda row: not (type(value := left(row)) in NUMBER_TYPES
+                                    and value == constant)
+        return lambda row: step(left(row), constant)
+    if type(constant) not in NUMBER_TYPES or op in ("/", "%"):
+        return lambda row: step(left(row), constant)
+    fast = _COMPARISONS.get(op) or _ARITHMETIC[op]
+    is_arithmetic = op in _ARITHMETIC
+    number = float(constant)
+
+    def with_constant(row: dict) -> Any:
+        value = left(row)
+        if type(value) in NUMBER_TYPES:
+            return fast(float(value), number) if is_arithmetic else fast(value, number)
+        return step(value, number)
+
+    return with_constant
 
 
 def _divide(a: float, b: float) -> float | None:
@@ -890,17 +910,17 @@ def _remainder(a: float, b: float) -> float | None:
 
 
 _ARITHMETIC: dict[str, Callable[[float, float], Any]] = {
-    "+": lambda a, b: a + b,
-    "-": lambda a, b: a - b,
-    "*": lambda a, b: a * b,
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
     "/": _divide,
     "%": _remainder,
 }
 _COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
 }
 
 
