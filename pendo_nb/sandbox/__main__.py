@@ -67,7 +67,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     # Keys are printed on purpose: the operator chose them (or they are the public demo keys).
-    print(f"Pendo sandbox ({args.size}, seed {args.seed}): {sandbox.url} (API under /api/v1)", flush=True)
+    print(
+        f"Pendo sandbox ({args.size}, seed {args.seed}): {sandbox.url} (API under /api/v1)",
+        flush=True,
+    )
     print(f"  read-write key: {sandbox.key}", flush=True)
     print(f"  read-only key:  {sandbox.read_only_key}", flush=True)
     print("Press Ctrl-C to stop.", flush=True)

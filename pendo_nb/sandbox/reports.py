@@ -58,24 +58,3 @@ def to_csv(columns: list[str], rows: list[dict]) -> str:
     for row in rows:
         writer.writerow([_csv_cell(row.get(column)) for column in columns])
     return out.getvalue()
-
-
-def flat_columns(rows: list[dict]) -> tuple[list[str], list[dict]]:
-    """Dotted columns (first-seen order) and flattened rows, for CSV aggregation responses."""
-    columns: dict[str, None] = {}
-    flat_rows = []
-    for row in rows:
-        flat: dict[str, Any] = {}
-        _flatten(row, "", flat)
-        columns.update(dict.fromkeys(flat))
-        flat_rows.append(flat)
-    return list(columns), flat_rows
-
-
-def _flatten(value: dict, prefix: str, out: dict) -> None:
-    for key, item in value.items():
-        name = f"{prefix}{key}"
-        if isinstance(item, dict) and item:
-            _flatten(item, name + ".", out)
-        else:
-            out[name] = item

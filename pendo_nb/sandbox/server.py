@@ -91,7 +91,8 @@ class Routes:
         ):
             encoded = raw[4:]
             try:
-                return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode("utf-8")
+                padded = encoded + "=" * (-len(encoded) % 4)
+                return base64.b64decode(padded, altchars=b"-_", validate=True).decode("utf-8")
             except (binascii.Error, UnicodeDecodeError, ValueError):
                 raise HttpError(
                     400, f"{raw!r} is not a valid b64_ id (url-safe base64 of a UTF-8 id)"
@@ -233,10 +234,6 @@ class Routes:
             result = run_aggregation(body, self.sub)
         except AggregationError as exc:
             raise HttpError(exc.status, exc.message) from None
-        response_spec = body.get("response")
-        if isinstance(response_spec, dict) and response_spec.get("mimeType") == "text/csv":
-            columns, rows = reports.flat_columns(result["results"])
-            return Response(200, reports.to_csv(columns, rows).encode("utf-8"), CSV_TYPE)
         return _json(result)
 
 
