@@ -337,6 +337,8 @@ class Group(Step):
         _set(self, "keys", _fields(self.keys, "group(keys)"))
         if self.fields is not None:
             _set(self, "fields", _aggregators(self.fields, "group(fields)"))
+        else:
+            _set(self, "list_form", False)  # no fields: nothing is written in either form
         if self.force_keys is not None:
             _set(self, "force_keys", _named_expressions(self.force_keys, "group(force_keys)"))
 

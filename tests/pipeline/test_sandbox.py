@@ -1,0 +1,113 @@
+"""The builder against a real sandbox server: report pipelines round-trip and give the reports'
+own rows, pipelines run, and equal pipelines share a cache entry."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from normalize import normalize_steps
+
+import pendo_nb as pn
+from pendo_nb.pipeline import Pipeline, col, lit
+
+
+@pytest.fixture(scope="module")
+def client(sandbox):
+    return pn.connect(sandbox=sandbox, cache=False)
+
+
+def report_pipelines(sandbox):
+    return [
+        (report["id"], report["aggregation"]["pipeline"]) for report in sandbox.subscription.reports
+    ]
+
+
+def test_every_report_pipeline_round_trips(sandbox):
+    pipelines = report_pipelines(sandbox)
+    assert pipelines
+    for _, steps in pipelines:
+        written = Pipeline.from_json(steps).to_json()["request"]["pipeline"]
+        assert written == normalize_steps(steps)
+
+
+def test_report_pipelines_rebuilt_from_code_give_the_reports_rows(sandbox, client):
+    # Only List reports have retrievable contents (reference 2.5).
+    lists = [r for r in sandbox.subscription.reports if r["definition"]["type"] == "List"]
+    assert lists
+    for report in lists:
+        expected = orjson.loads(client.get_report_results(report["id"]).content)
+        steps = report["aggregation"]["pipeline"]
+        rebuilt = eval(str(Pipeline.from_json(steps).to_code()), {"pn": pn})  # our own code
+        answer = orjson.loads(client.post_aggregation(rebuilt).content)
+        assert answer["results"] == expected
+
+
+def test_visitors_come_back_as_generated(sandbox, client):
+    first_ids = sorted(sandbox.subscription.visitors)[:5]
+    frame = pn.source.visitors().select(id="visitorId").sort("id").limit(5).run(client=client)
+    assert frame["id"].tolist() == first_ids
+
+
+def test_run_uses_the_default_client(sandbox):
+    pn.connect(sandbox=sandbox, cache=False)
+    assert len(pn.source.visitors().count().run()) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['quote " inside', "back\\slash", "tick ` tick", 'all: " \\ `', "line\nbreak"],
+)
+def test_quoted_strings_are_accepted_and_match_exactly(sandbox, client, text):
+    visitor_id = sorted(sandbox.subscription.visitors)[0]
+    p = (
+        pn.source.visitors()
+        .eval(probe=lit(text))
+        .filter((col("visitorId") == visitor_id) & (col("probe") == text))
+        .select(id="visitorId", probe="probe")
+    )
+    frame = p.run(client=client)
+    assert frame["id"].tolist() == [visitor_id]
+    assert frame["probe"].tolist() == [text]
+
+
+def test_email_filter_finds_the_one_visitor(sandbox, client):
+    with_email = [
+        (vid, row) for vid, row in sorted(sandbox.subscription.visitors.items())
+        if row["metadata"]["agent"].get("email")
+    ]  # fmt: skip
+    visitor_id, visitor = with_email[len(with_email) // 2]
+    email = visitor["metadata"]["agent"]["email"]
+    frame = (
+        pn.source.visitors()
+        .filter(col("metadata.agent.email") == email)
+        .select(id="visitorId")
+        .run(client=client)
+    )
+    expected = [vid for vid, row in sandbox.subscription.visitors.items()
+                if row["metadata"]["agent"].get("email") == email]  # fmt: skip
+    assert sorted(frame["id"].tolist()) == sorted(expected) and visitor_id in expected
+
+
+def test_preview_adds_a_trailing_limit(client):
+    p = pn.source.visitors().select(id="visitorId").sort("-id")
+    assert p.preview(3, client=client)["id"].tolist() == p.run(client=client)["id"].tolist()[:3]
+    assert len(p.steps) == 3  # preview did not change p
+
+
+def test_equal_pipelines_share_a_cache_entry(sandbox):
+    cached = pn.connect(sandbox=sandbox, cache=True)
+    built = pn.source.accounts().select(id="accountId").sort("id").limit(4)
+    read = Pipeline.from_json(
+        [
+            {"source": {"accounts": {}}},
+            {"select": {"id": "accountId"}},
+            {"sort": ["id"]},
+            {"limit": 4},
+        ]
+    )
+    assert built == read
+    first = built.run(client=cached)
+    second = read.run(client=cached)
+    assert not first.attrs["from_cache"]
+    assert second.attrs["from_cache"]
+    assert first["id"].tolist() == second["id"].tolist()
