@@ -108,8 +108,9 @@ def _any_step(draw, depth: int):
         return p.fork(*branches)
     if kind == "spawn":
         return p.spawn(*(draw(any_source) + branch for branch in branches))
-    return p.merge(draw(st.lists(PATHS, min_size=1, max_size=2)), draw(any_source) + branches[0],
-                   mappings=draw(st.none() | st.dictionaries(NAMES, PATHS, max_size=2)))  # fmt: skip
+    keys = draw(st.lists(PATHS, min_size=1, max_size=2))
+    mappings = draw(st.none() | st.dictionaries(NAMES, PATHS, max_size=2))
+    return p.merge(keys, draw(any_source) + branches[0], mappings=mappings)
 
 
 def _any_chain(depth: int):
@@ -162,7 +163,8 @@ def runnable_pipeline(draw):
                 (col(field) == draw(TEXT)) | col(field).contains(draw(TEXT)) | col(field).is_null()
             )
         elif kind == "eval" and numbers:
-            name = draw(NAMES.filter(lambda n: n not in numbers + strings))
+            taken = set(numbers + strings)
+            name = draw(NAMES.filter(lambda n, taken=taken: n not in taken))
             p = p.eval({name: col(draw(st.sampled_from(numbers))) * 2 + 1})
             numbers.append(name)
         elif kind == "sort" and numbers + strings:
