@@ -346,6 +346,7 @@ def visitor_history(
     pandas.DataFrame
         One row per history item (``type``, ``ts``, ``lastTs``, ids, ``parsedUserAgent.*`` ...)
         with ``visitorId`` and the ``windowStart`` of the 24-hour window it came from.
+        ``df.attrs`` adds the ``start`` and ``end`` used and the server's ``server_now``.
 
     Raises
     ------
@@ -398,6 +399,8 @@ def visitor_history(
         "from_cache": all(r.from_cache for r in responses),
         "request_id": None,
         "windows": len(windows),
+        "start": pd.Timestamp(start_ms, unit="ms", tz="UTC").tz_convert(c.tz),
+        "end": pd.Timestamp(end_ms, unit="ms", tz="UTC").tz_convert(c.tz),
         "server_now": pd.Timestamp(now_ms, unit="ms", tz="UTC").tz_convert(c.tz),
     }
     frame = frames.rows_to_frame(rows, tz=c.tz, columns=HISTORY_COLUMNS, attrs=attrs)
