@@ -199,7 +199,8 @@ def aggregate(
     pandas.DataFrame
         One row per result row: nested fields as dotted columns, epoch-ms fields as datetimes,
         metadata fields typed by the subscription's schema. ``df.attrs`` holds the provenance,
-        the ``pipeline`` sent and ``server_time`` (when the server ran it).
+        the ``pipeline`` sent and ``server_time`` (the server's clock when it ran the query: use
+        it, not this machine's clock, for "the last N days").
 
     Examples
     --------
@@ -213,14 +214,33 @@ def aggregate(
     envelope = aggregation_envelope(pipeline)
     response = c.post_aggregation(envelope, refresh=refresh)
     steps = envelope["request"]["pipeline"]
+    attrs = {**response.provenance(), "pipeline": envelope}
+    started = _start_time(response.content)
+    if started is not None:
+        attrs["server_time"] = pd.Timestamp(started, unit="ms", tz="UTC").tz_convert(c.tz)
     return frames.json_to_frame(
         response.content,
         key="results",
         tz=c.tz,
         columns=frames.columns_implied_by(steps),
         field_types=_metadata_types(c, _source_kind(steps)),
-        attrs={**response.provenance(), "pipeline": envelope},
+        attrs=attrs,
     )
+
+
+_START_TIME = re.compile(rb'"startTime"\s*:\s*(\d+)')
+
+
+def _start_time(content: bytes) -> int | None:
+    """The answer's ``startTime`` (when the server ran it), read without parsing the rows.
+
+    Pendo writes it before or after ``results``, so looking at both ends of the body suffices.
+    """
+    for end in (content[:128], content[-128:]):
+        match = _START_TIME.search(end)
+        if match:
+            return int(match.group(1))
+    return None
 
 
 def account(
