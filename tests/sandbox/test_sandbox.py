@@ -1,0 +1,186 @@
+"""The ``Sandbox`` object, determinism across servers, the JSON writer, and the command line."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+import pytest
+import requests
+from sandbox_helpers import Api
+
+from pendo_nb.sandbox import DEMO_KEY, DEMO_READ_ONLY_KEY, Sandbox
+from pendo_nb.sandbox._json import dumps
+
+# Endpoints whose answers must be byte-identical for identical (seed, size).
+DETERMINISTIC_GETS = [
+    "/api/v1/report",
+    "/api/v1/metadata/schema/visitor",
+    "/api/v1/metadata/schema/account",
+    "/api/v1/page?expand=*",
+    "/api/v1/feature?expand=*",
+    "/api/v1/guide?expand=*",
+    "/api/v1/tracktype?expand=*",
+]
+EVENTS_BY_VISITOR = [
+    {
+        "source": {
+            "events": {"appId": 'expandAppIds("*")'},
+            "timeSeries": {"period": "dayRange", "first": "now()", "count": -30},
+        }
+    },
+    {"group": {"group": ["visitorId"], "fields": {"numEvents": {"sum": "numEvents"}}}},
+    {"sort": ["visitorId"]},
+]
+
+
+def _answers(sandbox: Sandbox) -> list[bytes]:
+    api = Api(sandbox)
+    sub = sandbox.subscription
+    paths = [
+        *DETERMINISTIC_GETS,
+        f"/api/v1/account/{sub.account_ids[0]}",
+        f"/api/v1/visitor/{sub.visitor_ids[0]}",
+    ]
+    paths += [
+        f"/api/v1/report/{r['id']}/results.json"
+        for r in sub.reports
+        if r["definition"]["type"] == "List"
+    ]
+    paths += [
+        f"/api/v1/report/{r['id']}/results.csv"
+        for r in sub.reports
+        if r["definition"]["type"] == "List"
+    ]
+    answers = [api.get(path).content for path in paths]
+    answers.append(api.aggregate(EVENTS_BY_VISITOR).content)
+    return answers
+
+
+def test_two_generations_give_byte_identical_answers():
+    # seed 11 is used nowhere else, so each sandbox generates its own subscription afresh.
+    with Sandbox(seed=11, size="small") as first:
+        first_answers = _answers(first)
+    from pendo_nb.sandbox import _pristine
+
+    _pristine.cache_clear()
+    with Sandbox(seed=11, size="small") as second:
+        assert _answers(second) == first_answers
+    with Sandbox(seed=12, size="small") as other:
+        assert _answers(other) != first_answers
+
+
+def test_defaults_and_masked_repr():
+    sandbox = Sandbox(size="small")
+    assert sandbox.key == DEMO_KEY == "pendo-sandbox-demo-rw"
+    assert sandbox.read_only_key == DEMO_READ_ONLY_KEY == "pendo-sandbox-demo-ro"
+    assert "not running" in repr(sandbox)
+    with pytest.raises(RuntimeError, match="not running"):
+        _ = sandbox.url
+    with sandbox:
+        assert sandbox.url.startswith("http://127.0.0.1:") and not sandbox.url.endswith("/")
+        assert sandbox.start() is sandbox  # already running: no second server
+        text = repr(sandbox)
+        assert sandbox.url in text and DEMO_KEY not in text and DEMO_READ_ONLY_KEY not in text
+    assert not sandbox.running
+
+
+def test_custom_keys_clock_and_time_zone():
+    with Sandbox(
+        size="small",
+        key="rw-123",
+        read_only_key="ro-456",
+        now="2026-06-01T00:00:00Z",
+        timezone="Asia/Tokyo",
+    ) as sandbox:
+        headers = {"x-pendo-integration-key": "rw-123"}
+        assert (
+            requests.get(
+                sandbox.url + "/api/v1/token/verify", headers=headers, timeout=10
+            ).status_code
+            == 200
+        )
+        headers = {"x-pendo-integration-key": DEMO_KEY}
+        assert (
+            requests.get(sandbox.url + "/api/v1/report", headers=headers, timeout=10).status_code
+            == 403
+        )
+        assert sandbox.subscription.now_ms == int(
+            datetime(2026, 6, 1, tzinfo=UTC).timestamp() * 1000
+        )
+        assert sandbox.subscription.timezone.key == "Asia/Tokyo"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"key": ""}, "non-empty strings"),
+        ({"key": "same", "read_only_key": "same"}, "must differ"),
+        ({"port": 70000}, "port must be an integer"),
+        ({"now": "soon"}, "not an ISO 8601 time"),
+        ({"timezone": "Nowhere/Land"}, "not a known IANA time zone"),
+    ],
+)
+def test_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        Sandbox(**kwargs)
+
+
+def test_binding_a_non_loopback_address_warns():
+    # 192.0.2.1 (TEST-NET-1) is no address of this machine: binding fails just after the warning.
+    with pytest.warns(UserWarning, match="reachable from other machines"), pytest.raises(OSError):
+        Sandbox(size="small", host="192.0.2.1").start()
+
+
+def test_json_writer_prints_integral_floats_as_integers():
+    value = {"a": 5.0, "b": [1.5, -2.0, {"c": 1e15}], "d": "5.0", "e": True, "f": None, "g": 1e300}
+    assert (
+        dumps(value)
+        == b'{"a":5,"b":[1.5,-2,{"c":1000000000000000}],"d":"5.0","e":true,"f":null,"g":1e+300}'
+    )
+
+
+def test_command_line_serves_until_stopped():
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pendo_nb.sandbox",
+            "--port",
+            "0",
+            "--size",
+            "small",
+            "--key",
+            "cli-rw",
+            "--read-only-key",
+            "cli-ro",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        banner = [process.stdout.readline() for _ in range(3)]
+        url = banner[0].split(": ", 1)[1].split(" ")[0]
+        assert url.startswith("http://127.0.0.1:")
+        assert "cli-rw" in banner[1] and "cli-ro" in banner[2]
+        response = requests.get(
+            url + "/api/v1/token/verify", headers={"x-pendo-integration-key": "cli-rw"}, timeout=10
+        )
+        assert response.status_code == 200
+    finally:
+        os.kill(process.pid, signal.SIGINT)
+        assert process.wait(timeout=20) == 0
+
+
+def test_command_line_rejects_bad_arguments():
+    result = subprocess.run(
+        [sys.executable, "-m", "pendo_nb.sandbox", "--port", "0", "--timezone", "Nowhere/Land"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and "not a known IANA time zone" in result.stderr
