@@ -1,0 +1,82 @@
+"""`pendo_nb.__all__` is the public API: a change to it must show up here, in review."""
+
+from __future__ import annotations
+
+import inspect
+
+import pendo_nb
+
+PUBLIC = {
+    # connecting
+    "connect",
+    "PendoClient",
+    # DataFrame functions
+    "aggregate",
+    "account",
+    "visitor",
+    "visitor_history",
+    "reports",
+    "report",
+    "report_csv",
+    "update_values",
+    # the aggregation builder
+    "Pipeline",
+    "source",
+    "agg",
+    "col",
+    "load_ipython_extension",
+    # the cache
+    "clear_cache",
+    "cache_info",
+    # errors
+    "PendoError",
+    "ConfigurationError",
+    "ValidationError",
+    "PipelineError",
+    "PendoConnectionError",
+    "PendoTimeoutError",
+    "PendoAPIError",
+    "BadRequestError",
+    "AuthenticationError",
+    "WriteAccessError",
+    "NotFoundError",
+    "RateLimitError",
+    "ServerError",
+}
+
+DATAFRAME_FUNCTIONS = [
+    "aggregate",
+    "account",
+    "visitor",
+    "visitor_history",
+    "reports",
+    "report",
+    "report_csv",
+    "update_values",
+]
+
+
+def test_all_is_exactly_the_public_api():
+    assert len(pendo_nb.__all__) == len(set(pendo_nb.__all__)), "duplicates in __all__"
+    assert set(pendo_nb.__all__) == PUBLIC
+
+
+def test_every_exported_name_exists():
+    for name in pendo_nb.__all__:
+        assert getattr(pendo_nb, name) is not None, name
+
+
+def test_errors_share_one_root():
+    for name in pendo_nb.__all__:
+        value = getattr(pendo_nb, name)
+        if inspect.isclass(value) and name.endswith("Error"):
+            assert issubclass(value, pendo_nb.PendoError), name
+
+
+def test_dataframe_functions_take_client_document_themselves_and_have_twins():
+    for name in DATAFRAME_FUNCTIONS:
+        function = getattr(pendo_nb, name)
+        assert "client" in inspect.signature(function).parameters, name
+        for section in ("Parameters", "Returns", "Examples"):
+            assert section in (function.__doc__ or ""), f"{name} docstring lacks {section}"
+        assert callable(getattr(pendo_nb.PendoClient, name)), f"PendoClient.{name}"
