@@ -13,7 +13,7 @@
 The cell's result is stored in the user's namespace under the given name (like BigQuery's
 ``%%bigquery df``) and shown. A JSON cell is read with ``Pipeline.from_json``; any other cell is
 Python run in the notebook's namespace, whose last expression must be a ``Pipeline`` (or a JSON
-body as a dict or list).
+body as a dict or list); ``pn`` is imported there first if the notebook has not done it.
 """
 
 from __future__ import annotations

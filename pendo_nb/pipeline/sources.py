@@ -182,9 +182,10 @@ class Source(Step):
 
     def describe(self) -> str:
         text = f"read {self.name}"
-        if self.params:
-            shown = self.params if self.name != "const" else f"{len(self.params)} inline rows"
-            text += f" {shown}"
+        if self.name == "const":
+            text += f" ({len(self.params)} inline rows)"
+        elif self.params:
+            text += " (" + ", ".join(f"{key}={value}" for key, value in self.params.items()) + ")"
         if self.time_series is not None:
             text += f" over {self.time_series.describe()}"
         return text
