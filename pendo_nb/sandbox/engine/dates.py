@@ -48,7 +48,7 @@ def to_datetime(ms: float, tz: ZoneInfo) -> datetime:
     """The wall-clock time in ``tz`` of an epoch-ms instant."""
     try:
         return (_EPOCH + timedelta(milliseconds=ms)).astimezone(tz)
-    except OverflowError:
+    except (OverflowError, ValueError):  # ValueError: NaN
         raise DateError(f"timestamp {ms:g} is out of range") from None
 
 

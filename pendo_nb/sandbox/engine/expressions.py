@@ -906,7 +906,9 @@ def _divide(a: float, b: float) -> float | None:
 
 def _remainder(a: float, b: float) -> float | None:
     # C/Go semantics: the result takes the sign of the dividend (math.fmod), unlike Python's %.
-    return None if b == 0 else math.fmod(a, b)
+    if b == 0 or math.isinf(a):  # C gives NaN for an infinite dividend; null, like x % 0
+        return None
+    return math.fmod(a, b)
 
 
 _ARITHMETIC: dict[str, Callable[[float, float], Any]] = {

@@ -274,7 +274,7 @@ def _date(ctx: EvalContext, *parts: Any) -> Any:
 
 
 def _check_period(name: Any) -> str:
-    if name not in dates.PERIOD_UNITS:
+    if type(name) is not str or name not in dates.PERIOD_UNITS:
         raise ArgumentError(f"unknown period {to_text(name)!r} (expected one of "
                             f"{', '.join(dates.PERIOD_UNITS)})")
     return dates.PERIOD_UNITS[name]
@@ -291,7 +291,7 @@ def _start_of_period(ctx: EvalContext, period: Any, timestamp: Any) -> Any:
 
 
 def _check_add_unit(name: Any) -> str:
-    if name not in dates.ADD_UNITS:
+    if type(name) is not str or name not in dates.ADD_UNITS:
         raise ArgumentError(f"unknown unit {to_text(name)!r} (expected one of "
                             f"{', '.join(dates.ADD_UNITS)})")
     return dates.ADD_UNITS[name]
@@ -316,7 +316,7 @@ _DISTANCE_UNITS = {**dates.PERIOD_UNITS, **dates.ADD_UNITS}
 
 
 def _check_distance_unit(name: Any) -> str:
-    if name not in _DISTANCE_UNITS:
+    if type(name) is not str or name not in _DISTANCE_UNITS:
         raise ArgumentError(f"unknown period {to_text(name)!r} (expected one of "
                             f"{', '.join(_DISTANCE_UNITS)})")
     return _DISTANCE_UNITS[name]

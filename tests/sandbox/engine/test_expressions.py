@@ -19,8 +19,11 @@ from pendo_nb.sandbox.engine.expressions import (
     MAX_NESTING_DEPTH,
     compile_expression,
 )
+from pendo_nb.sandbox.engine.functions import FUNCTIONS
 
 CTX = EvalContext(now_ms=1_793_534_400_000, timezone=ZoneInfo("UTC"))
+NEW_YORK = EvalContext(now_ms=1_793_534_400_000, timezone=ZoneInfo("America/New_York"),
+                       apps=({"id": -323232, "platform": "web"}, {"id": 7, "platform": "ios"}))
 ROW = {
     "visitorId": "v1",
     "numEvents": 4,
@@ -426,3 +429,43 @@ def test_random_text_compiles_or_raises_aggregation_error(text):
         expression(ROW)
     except AggregationError:
         pass
+
+
+_ROW_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(-(10**15), 10**15),
+    st.floats(allow_nan=False, allow_infinity=True), st.text(max_size=8),
+    st.lists(st.one_of(st.integers(-5, 5), st.text(max_size=3), st.none()), max_size=4),
+    st.dictionaries(st.sampled_from(["a", "b"]), st.integers(-5, 5), max_size=2),
+)  # fmt: skip
+_LEAVES = st.one_of(
+    st.sampled_from(["a", "b", "c", "c.a", "missing", "null", "true", "false", "now()",
+                     '"daily"', '"days"', '"web|ios"', '"2006-01-02"', '"x,y"', "`a::b`",
+                     "1e308", "-1", "0", "0.5", "3", "[]", "[1, `x`]"]),
+    st.integers(-(10**13), 2 * 10**12).map(str),
+)  # fmt: skip
+_NAMES = sorted(FUNCTIONS) + ["if"]
+
+
+def _combine(children):
+    args = st.lists(children, max_size=4).map(", ".join)
+    return st.one_of(
+        st.tuples(children, st.sampled_from(list("+-*/%<>") + ["==", "!=", "<=", ">=", "&&",
+                                                               "||"]), children)
+        .map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        st.tuples(st.sampled_from(["!", "-"]), children).map(lambda t: f"{t[0]}({t[1]})"),
+        st.tuples(st.sampled_from(_NAMES), args).map(lambda t: f"{t[0]}({t[1]})"),
+        st.tuples(children, children).map(lambda t: f"({t[0]})[{t[1]}]"),
+        st.tuples(children, children).map(lambda t: f"({t[0]})[{t[1]}:]"),
+        args.map(lambda items: f"[{items}]"),
+    )
+
+
+@settings(max_examples=600, deadline=timedelta(seconds=2))
+@given(st.recursive(_LEAVES, _combine, max_leaves=12),
+       st.fixed_dictionaries({"a": _ROW_VALUES, "b": _ROW_VALUES, "c": _ROW_VALUES}))
+def test_random_well_formed_expressions_evaluate_or_raise_aggregation_error(text, row):
+    for ctx in (CTX, NEW_YORK):
+        try:
+            compile_expression(text, ctx)(row)
+        except AggregationError:
+            pass
