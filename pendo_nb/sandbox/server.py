@@ -339,6 +339,9 @@ def _most_specific(candidates: list[tuple[str, list[str], str]]):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive for requests.Session; every answer has a length
     timeout = 60  # an idle or stalled client cannot hold a thread forever
+    # Headers and body go out in two writes; with Nagle on, a keep-alive client waits ~40 ms for
+    # the delayed ACK of the first before the second leaves.
+    disable_nagle_algorithm = True
     server: SandboxHTTPServer
 
     def _serve(self) -> None:
