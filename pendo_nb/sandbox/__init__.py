@@ -23,13 +23,14 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
+from pendo_nb.sandbox.faults import FaultInjector, FaultPlan, plan_from
 from pendo_nb.sandbox.server import SandboxHTTPServer
 from pendo_nb.sandbox.subscription import Subscription, generate, parse_now, parse_timezone
 
 DEMO_KEY = "pendo-sandbox-demo-rw"
 DEMO_READ_ONLY_KEY = "pendo-sandbox-demo-ro"
 
-__all__ = ["DEMO_KEY", "DEMO_READ_ONLY_KEY", "Sandbox", "Subscription", "generate"]
+__all__ = ["DEMO_KEY", "DEMO_READ_ONLY_KEY", "FaultPlan", "Sandbox", "Subscription", "generate"]
 
 
 @functools.lru_cache(maxsize=4)
@@ -84,6 +85,18 @@ class Sandbox:
     host : str
         The address to bind; loopback by default. Any other address warns: the sandbox has no
         real authentication.
+    latency_ms : float
+        Milliseconds added to every answer (default 0).
+    faults : str, list of str or FaultPlan, optional
+        Fault injection for tests and benchmarks, off by default: fault kinds among ``429``,
+        ``503``, ``reset``, ``slow``, ``truncate`` (``"429,503"`` or a list), or a
+        :class:`~pendo_nb.sandbox.faults.FaultPlan` for finer control (which requests, after how
+        many). The injector is ``.faults`` (it records every request it saw).
+    fault_rate : float
+        Probability from 0 to 1 that a request gets a fault (all kinds unless ``faults`` names
+        some).
+    fault_seed : int
+        Seeds the fault draws, so a run is reproducible.
 
     Examples
     --------
@@ -102,6 +115,10 @@ class Sandbox:
         read_only_key: str = DEMO_READ_ONLY_KEY,
         port: int = 0,
         host: str = "127.0.0.1",
+        latency_ms: float = 0.0,
+        faults: str | list[str] | FaultPlan | None = None,
+        fault_rate: float = 0.0,
+        fault_seed: int = 0,
     ) -> None:
         if (
             not isinstance(key, str)
@@ -122,6 +139,8 @@ class Sandbox:
         self.read_only_key = read_only_key
         self.port = port
         self.host = host
+        plan = plan_from(faults, rate=fault_rate, seed=fault_seed, latency_ms=latency_ms)
+        self.faults: FaultInjector | None = FaultInjector(plan) if plan else None
         self._subscription: Subscription | None = None
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -174,6 +193,7 @@ class Sandbox:
         self._server = server_class(
             (self.host, self.port), self.subscription, self.key, self.read_only_key
         )
+        self._server.faults = self.faults
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.2},

@@ -45,6 +45,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--timezone", default="UTC", help="subscription time zone, IANA name (default: %(default)s)"
     )
+    faults = parser.add_argument_group("fault injection (off by default; for tests and benchmarks)")
+    faults.add_argument(
+        "--latency-ms", type=float, default=0.0, help="added to every answer (default: 0)"
+    )
+    faults.add_argument(
+        "--fault-rate", type=float, default=0.0, help="probability of a fault per request, 0 to 1"
+    )
+    faults.add_argument(
+        "--faults",
+        default=None,
+        help="fault kinds to draw from, e.g. 429,503,reset,slow,truncate (default: all)",
+    )
+    faults.add_argument("--fault-seed", type=int, default=0, help="seed of the fault draws")
     return parser
 
 
@@ -61,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
             read_only_key=args.read_only_key,
             port=args.port,
             host=args.host,
+            latency_ms=args.latency_ms,
+            faults=args.faults,
+            fault_rate=args.fault_rate,
+            fault_seed=args.fault_seed,
         )
         sandbox.start()
     except (ValueError, TypeError, OSError) as exc:

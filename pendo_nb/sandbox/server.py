@@ -274,6 +274,8 @@ class SandboxHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True  # a stuck client never keeps the interpreter alive
     allow_reuse_address = True
+    #: A ``faults.FaultInjector`` set by ``Sandbox(faults=...)``; ``None`` serves normally.
+    faults = None
 
     def __init__(
         self, address: tuple[str, int], subscription: Subscription, key: str, read_only_key: str
@@ -363,7 +365,12 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return self._send(Response(413, message.encode(), TEXT_TYPE))
         body = self.rfile.read(length) if length else b""
-        self._send(self.server.dispatch(self.command, self.path, headers, body))
+        if self.server.faults is None:
+            return self._send(self.server.dispatch(self.command, self.path, headers, body))
+        # Fault injection (tests and benchmarks) decides whether and how badly to answer.
+        self.server.faults.serve(
+            self, lambda: self.server.dispatch(self.command, self.path, headers, body)
+        )
 
     def _send(self, response: Response) -> None:
         self.send_response(response.status)
