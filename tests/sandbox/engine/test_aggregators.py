@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pendo_nb.sandbox.engine.aggregators import compile_aggregators
 from pendo_nb.sandbox.engine.context import EvalContext
 from pendo_nb.sandbox.engine.errors import AggregationError
 
 CTX = EvalContext(now_ms=1_793_534_400_000, timezone=ZoneInfo("UTC"))
+_KNOWN = ["count", "countIf", "sum", "avg", "mean", "median", "min", "max", "first", "list",
+          "stddev", "var", "listIf", "concat", "percentiles"]
 
 # numEvents "7" is a string on purpose (numeric aggregators skip it); visitorId, numMinutes,
 # tags and plan hold nulls.
@@ -192,3 +197,37 @@ def test_type_errors_in_arguments_surface_when_reducing():
     aggregators = compile_aggregators({"x": {"sum": "numEvents * 2"}}, CTX, "reduce")
     with pytest.raises(AggregationError, match="'\\*' needs numbers, got string and number"):
         aggregators.reduce(ROWS)
+
+
+_ARGUMENTS = st.one_of(
+    st.none(), st.integers(-3, 3), st.booleans(),
+    st.sampled_from(["a", "b", "a.b", "a + b", "a > 1", "missing", "len(a)", "(", "a ="]),
+)  # fmt: skip
+_OBJECT_ARGUMENTS = st.dictionaries(
+    st.sampled_from(["count", "if", "list", "field", "p50", "p"]),
+    st.one_of(_ARGUMENTS, st.floats(-10, 110), st.lists(_ARGUMENTS, max_size=3)),
+    max_size=4,
+)
+_SPECS = st.dictionaries(
+    st.sampled_from(["x", "y", "z.w"]),
+    st.one_of(
+        st.dictionaries(st.sampled_from([*_KNOWN, "last", "Sum"]),
+                        st.one_of(_ARGUMENTS, _OBJECT_ARGUMENTS, st.lists(_ARGUMENTS, max_size=3)),
+                        min_size=1, max_size=2),
+        _ARGUMENTS,
+    ),
+    max_size=3,
+)  # fmt: skip
+_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-(10**12), 10**12),
+                    st.floats(allow_nan=False), st.text(max_size=3),
+                    st.lists(st.integers(0, 3), max_size=3))  # fmt: skip
+
+
+@settings(max_examples=300, deadline=timedelta(seconds=2))
+@given(st.one_of(_SPECS, _SPECS.map(lambda spec: [{k: v} for k, v in spec.items()])),
+       st.lists(st.fixed_dictionaries({"a": _VALUES, "b": _VALUES}), max_size=6))
+def test_random_specs_compile_and_reduce_or_raise_aggregation_error(spec, rows):
+    try:
+        compile_aggregators(spec, CTX, "reduce").reduce(rows)
+    except AggregationError:
+        pass
