@@ -1,11 +1,15 @@
 """ipywidgets forms over the public pendo_nb functions (they never do HTTP themselves).
 
 - :class:`ReportPicker`: find a public report and load it as a DataFrame.
+- :class:`VisitorLookup` and :class:`AccountLookup`: one object's metadata by group; for a
+  visitor, their accounts (one click opens each) and a chart of their activity.
 
 Each widget exposes its state as traits (``.value``, ``.result`` ...) and its events as
 ``on_<event>(callback, remove=False)``; ``display(widget)`` is all a notebook needs.
 """
 
+from pendo_nb.widgets.account_lookup import AccountLookup
 from pendo_nb.widgets.report_picker import ReportPicker
+from pendo_nb.widgets.visitor_lookup import VisitorLookup
 
-__all__ = ["ReportPicker"]
+__all__ = ["AccountLookup", "ReportPicker", "VisitorLookup"]

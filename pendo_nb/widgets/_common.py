@@ -41,7 +41,6 @@ _CSS = """
 .pendo-nb .pendo-row { align-items: center; gap: 8px; }
 .pendo-nb .pendo-mono select, .pendo-nb .pendo-mono textarea {
   font-family: var(--jp-code-font-family, monospace); font-size: var(--jp-code-font-size, 13px); }
-.pendo-nb .pendo-status { min-height: 22px; }
 .pendo-nb .pendo-busy { color: var(--jp-ui-font-color1, #212121); }
 .pendo-nb .pendo-spinner { display: inline-block; width: 12px; height: 12px;
   margin-right: 6px; vertical-align: -1px; border-radius: 50%;
@@ -70,16 +69,27 @@ _CSS = """
 .pendo-nb .pendo-table th, .pendo-nb .pendo-table td { padding: 3px 10px;
   border-bottom: 1px solid var(--jp-border-color3, #eee); white-space: nowrap; }
 .pendo-nb .pendo-table td.pendo-num { text-align: right; font-variant-numeric: tabular-nums; }
-.pendo-nb .pendo-table tr.pendo-group th { background: var(--jp-layout-color3, #eaeaea);
-  position: static; text-transform: uppercase; font-size: 0.85em; letter-spacing: 0.03em; }
+.pendo-nb .pendo-table tr.pendo-group th { position: static; padding-top: 8px;
+  background: var(--jp-layout-color1, #fff); color: var(--jp-brand-color1, #1976d2);
+  border-bottom: 1px solid var(--jp-brand-color2, #64b5f6);
+  text-transform: uppercase; font-size: 0.8em; letter-spacing: 0.05em; }
+.pendo-nb .pendo-kv { width: 100%; table-layout: fixed; }
+.pendo-nb .pendo-kv td { white-space: normal; overflow-wrap: anywhere; }
+.pendo-nb .pendo-kv td:first-child { width: 220px; color: var(--jp-ui-font-color2, #616161); }
+.pendo-nb .pendo-panel { border-left: 3px solid var(--jp-brand-color2, #64b5f6);
+  padding-left: 12px; margin: 4px 0 4px 2px; }
 .pendo-nb .pendo-table tbody tr:hover { background: var(--jp-layout-color2, #f5f5f5); }
 .pendo-nb .widget-button:disabled, .pendo-nb .jupyter-button:disabled { cursor: not-allowed; }
-.pendo-nb .pendo-chart { display: flex; align-items: flex-end; gap: 3px; height: 90px;
-  padding: 4px 0; border-bottom: 1px solid var(--jp-border-color2, #ccc); }
-.pendo-nb .pendo-bar { flex: 1 1 0; max-width: 28px; min-width: 6px;
+.pendo-nb .pendo-chart-box { max-width: 100%; line-height: 1.4; }
+.pendo-nb .pendo-chart { display: flex; align-items: flex-end; gap: 2px; height: 90px;
+  border-bottom: 1px solid var(--jp-border-color1, #bdbdbd); }
+.pendo-nb .pendo-bar { flex: 1 1 0; min-width: 1px; min-height: 1px;
   background: var(--jp-brand-color1, #1976d2); border-radius: 2px 2px 0 0; }
+.pendo-nb .pendo-bar.pendo-zero { background: var(--jp-border-color2, #e0e0e0); }
 .pendo-nb .pendo-axis { display: flex; justify-content: space-between; gap: 8px;
-  color: var(--jp-ui-font-color2, #616161); font-size: 0.85em; }
+  color: var(--jp-ui-font-color2, #616161); font-size: 0.85em; padding-top: 2px; }
+.pendo-nb .pendo-subtitle { font-weight: 600; margin-top: 8px; }
+.pendo-nb .pendo-subtitle .pendo-hint { font-weight: normal; margin-left: 4px; }
 .pendo-nb .pendo-code textarea { font-family: var(--jp-code-font-family, monospace);
   font-size: var(--jp-code-font-size, 12px); }
 .pendo-nb .pendo-field-error input, .pendo-nb .pendo-field-error textarea {
@@ -112,6 +122,12 @@ def hint(text: str) -> widgets.HTML:
 def title(text: str) -> widgets.HTML:
     """The widget's heading."""
     return widgets.HTML(f'<div class="pendo-title">{html.escape(text)}</div>')
+
+
+def subtitle(text: str, note: str = "") -> widgets.HTML:
+    """A section heading inside a widget, with an optional grey note after it."""
+    extra = f' <span class="pendo-hint">{html.escape(note)}</span>' if note else ""
+    return widgets.HTML(f'<div class="pendo-subtitle">{html.escape(text)}{extra}</div>')
 
 
 def describe_error(error: BaseException) -> tuple[str, str]:
@@ -175,6 +191,12 @@ class StatusLine(widgets.HTML):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.add_class("pendo-status")
+        self.layout.display = "none"
+
+    @traitlets.observe("value")
+    def _hide_when_empty(self, change: dict) -> None:
+        # An empty line would still take a row of space between the form and its result.
+        self.layout.display = None if change["new"] else "none"
 
     def busy(self, message: str) -> None:
         """Show a spinner and ``message``."""

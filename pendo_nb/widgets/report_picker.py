@@ -45,9 +45,7 @@ def report_listing(reports: pd.DataFrame) -> pd.DataFrame:
     or account), ``updated`` (the last-updated time) and ``exportable`` (False for Path, Funnel
     and Data Explorer reports), sorted by name.
     """
-    updated_column = next(
-        (c for c in ("lastUpdatedAt", "createdAt") if c in reports.columns), None
-    )
+    updated_column = next((c for c in ("lastUpdatedAt", "createdAt") if c in reports.columns), None)
     listing = pd.DataFrame(
         {
             "id": _first_present(reports, "id"),

@@ -296,6 +296,9 @@ def save_screenshot(request: pytest.FixtureRequest):
     def _save(locator, name: str) -> Path:
         artifacts.mkdir(parents=True, exist_ok=True)
         path = artifacts / f"{name}.png"
+        # The notebook scrolls inside its panel: make the window tall enough for the whole widget.
+        height = locator.bounding_box()["height"]
+        locator.page.set_viewport_size({"width": 1400, "height": int(max(1000, height + 400))})
         locator.screenshot(path=str(path))
         return path
 

@@ -71,3 +71,45 @@ def test_report_picker_search_pick_and_load(run_notebook, sandbox, save_screensh
         assert first[column] == expected[column]
     assert "row" in picker.locator(".pendo-shape").inner_text()
     save_screenshot(picker, "report_picker")
+
+
+def test_visitor_lookup_enter_an_id_and_see_the_visitor(run_notebook, sandbox, save_screenshot):
+    visitor_id = sandbox.subscription.visitor_ids[0]
+    expected = _get(sandbox, f"/visitor/{visitor_id}")
+
+    page = run_notebook(
+        [
+            _connect_cell(sandbox),
+            "from pendo_nb.widgets import VisitorLookup\n"
+            "lookup = VisitorLookup(client=client)\n"
+            "lookup",
+        ]
+    )
+    lookup = page.locator(".pendo-visitor-lookup")
+    id_box = lookup.locator("input[type=text]").first
+    id_box.wait_for()
+    id_box.fill(visitor_id)
+    id_box.press("Enter")
+
+    table = lookup.locator(".pendo-table table").first
+    table.wait_for()
+    fields = dict(
+        zip(
+            table.locator("tbody tr td:first-child").all_inner_texts(),
+            table.locator("tbody tr td:last-child").all_inner_texts(),
+            strict=True,
+        )
+    )
+    assert fields["id"] == expected["id"]
+    assert fields["email"] == expected["metadata"]["agent"]["email"]
+    assert fields["name"] == expected["metadata"]["agent"]["name"]
+    links = lookup.locator(".pendo-account-link")
+    assert links.all_inner_texts() == expected["accountIds"]
+
+    lookup.locator("button", has_text="Show activity").click()
+    lookup.locator(".pendo-chart").wait_for()
+    links.first.click()
+    account = lookup.locator(".pendo-account-lookup .pendo-table table")
+    account.wait_for()
+    assert expected["accountIds"][0] in account.inner_text()
+    save_screenshot(lookup, "visitor_lookup")
