@@ -119,8 +119,6 @@ class Source(Step):
             object.__setattr__(self, "params", json_value(rows, where))
         elif self.params is not None:
             object.__setattr__(self, "params", self._checked_params(where, (*_COMMON, *extra)))
-        if self.time_series is not None and needs_time is False:
-            raise PipelineError(f"{where}: {self.name} is a snapshot and takes no time series")
 
     def _checked_params(self, where: str, known: tuple[str, ...]) -> JSON:
         if not isinstance(self.params, Mapping):
@@ -137,7 +135,14 @@ class Source(Step):
         return params or None  # {} and null mean the same (reference 3.2)
 
     def with_time_series(self, time_series: TimeSeries) -> Source:
-        """A copy reading the periods of ``time_series``."""
+        """A copy reading the periods of ``time_series``.
+
+        Snapshot sources refuse one here, where a user adds it, but not when read from JSON:
+        Estuary sends ``visitors`` with a timeSeries in production, and Pendo ignores it.
+        """
+        if SOURCES[self.name][0] is False:
+            where = f"source.{snake_case(self.name)}"
+            raise PipelineError(f"{where}: {self.name} is a snapshot and takes no time series")
         return Source(self.name, self.params, time_series)
 
     def body(self) -> JSON:
@@ -153,12 +158,21 @@ class Source(Step):
         names = [key for key in body if key != "timeSeries"]
         if len(names) != 1:
             raise PipelineError(f"source: expected exactly one source name, got {names}")
+        params = body[names[0]]
         series = body.get("timeSeries")
+        if series is None and isinstance(params, Mapping) and "timeSeries" in params:
+            # Estuary's placement, inside the parameters (reference 3.2): the same meaning.
+            params = {key: value for key, value in params.items() if key != "timeSeries"}
+            series = body[names[0]]["timeSeries"]
         time_series = None if series is None else time_series_from_json(series, "time_series")
-        return cls(names[0], body[names[0]], time_series)
+        return cls(names[0], params, time_series)
 
     def code_args(self) -> str:
         """The whole start of the chain: ``pn.source.x(...)`` plus ``.time_series(...)``."""
+        series = self.time_series
+        if series is not None and SOURCES[self.name][0] is False:
+            # Only readable from JSON (see with_time_series), so the code reads it the same way.
+            return f"pn.Pipeline.from_json([{self.to_json()!r}])"
         function = f"pn.source.{snake_case(self.name)}"
         if self.name == "const":
             code = f"{function}({self.params!r})"
@@ -166,7 +180,6 @@ class Source(Step):
             args = [f"{snake_case(key)}={self._code_value(key, value)!r}"
                     for key, value in (self.params or {}).items()]  # fmt: skip
             code = f"{function}({', '.join(args)})"
-        series = self.time_series
         if series is not None:
             end = f"count={series.count!r}" if series.count is not None else f"last={series.last!r}"
             code += f".time_series({series.period!r}, first={series.first!r}, {end})"

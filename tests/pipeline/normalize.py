@@ -2,7 +2,7 @@
 
 Pendo ignores ``channelId``, ``response.location`` and a stray ``request.sort`` (reference 3.1),
 defaults the mime type to JSON, reads ``{}`` and ``null`` source parameters alike, and accepts
-``timeSeries`` beside ``source`` as well as inside it (reference 3.2).
+``timeSeries`` beside ``source`` or inside its parameters as well as inside it (reference 3.2).
 """
 
 from __future__ import annotations
@@ -38,6 +38,11 @@ def _normalize_step(step):
         step = {"source": {**step["source"], "timeSeries": step["timeSeries"]}}
     ((op, value),) = step.items()
     if op == "source":
+        value = dict(value)
+        for name, params in list(value.items()):
+            if isinstance(params, dict) and "timeSeries" in params:
+                value["timeSeries"] = params["timeSeries"]
+                value[name] = {k: v for k, v in params.items() if k != "timeSeries"}
         value = {key: (None if item == {} else item) for key, item in value.items()}
     elif op in _NESTED:
         value = [normalize_steps(branch) for branch in value]
