@@ -790,7 +790,7 @@ class _Compiler:
             if index < count and compiled[index][1]:
                 self.check_argument(function, check, compiled[index][0](_NO_ROW), node, index)
         args = [evaluate for evaluate, _ in compiled]
-        constant = function.pure and all(c for _, c in compiled)
+        constant = all(c for _, c in compiled)
         return self.call(function, args, node), constant
 
     def check_argument(self, function: Function, check: Callable[[Any], None], value: Any,

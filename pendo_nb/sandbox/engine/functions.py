@@ -13,8 +13,9 @@ Choices where Pendo's documentation is silent, each also noted at the function:
 - ``isNull(x)`` behaves as ``isNil(x)`` (true when null or missing): every Pendo sample uses
   ``!isNull(x)`` to mean "x is present" (reference 6.5).
 - ``listInRange(list, min, max)`` returns the numeric elements within ``[min, max]``.
-- ``hash(x)`` is the 32-bit FNV-1a hash of the UTF-8 text of ``x`` (``toString(x)``): stable across
-  runs and machines, unlike Python's ``hash``.
+- ``hash(x)`` is the CRC-32 of the UTF-8 text of ``x`` (``toString(x)``), the same function the
+  sandbox uses for ``metadata.auto.idhash``, so ``hash(visitorId)`` equals that field. It is stable
+  across runs and machines, unlike Python's ``hash``.
 - Parent/child accounts: Pendo stores a child account's id as ``"<parentId>::<childId>"``
   (support.pendo.io, "Configure for multi-level accounts"). ``parentAccountId`` gives the part
   before ``::`` (null when there is none); ``childAccountId`` the part after it (the whole id
@@ -30,6 +31,8 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from pendo_nb.sandbox._identifiers import idhash
 
 from . import dates
 from .context import EvalContext
@@ -50,8 +53,9 @@ class Function:
     """One entry of the function table.
 
     ``literal_checks`` maps an argument index to a validator run at compile time when that
-    argument is a constant (so ``dateAdd(t, 1, "fortnights")`` fails before any row is read);
-    ``pure`` is false for nothing today (``now()`` is constant for a request).
+    argument is a constant (so ``dateAdd(t, 1, "fortnights")`` fails before any row is read).
+    Every function is pure for one request (``now()`` is the request's fixed clock), so calls
+    with constant arguments are evaluated once, at compile time.
     """
 
     name: str
@@ -59,7 +63,6 @@ class Function:
     max_args: int | None
     impl: Callable[..., Any]
     literal_checks: Mapping[int, Callable[[Any], None]] = field(default_factory=dict)
-    pure: bool = True
 
 
 # ------------------------------------------------------------------------------- type checks
@@ -368,16 +371,8 @@ def _identified(ctx: EvalContext, visitor_id: Any) -> bool:
     return not to_text(visitor_id).startswith(ANONYMOUS_PREFIXES)
 
 
-def fnv1a_32(text: str) -> int:
-    """The 32-bit FNV-1a hash of the UTF-8 bytes of ``text``."""
-    value = 0x811C9DC5
-    for byte in text.encode("utf-8"):
-        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
-    return value
-
-
 def _hash(ctx: EvalContext, value: Any) -> Any:
-    return None if value is None else float(fnv1a_32(to_text(value)))
+    return None if value is None else float(idhash(to_text(value)))
 
 
 def _child_account_id(ctx: EvalContext, account_id: Any) -> Any:

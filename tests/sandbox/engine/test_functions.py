@@ -395,16 +395,15 @@ def test_identified(text, expected):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        # Published FNV-1a 32-bit test vectors: "" -> 0x811c9dc5, "a" -> 0xe40c292c,
-        # "foobar" -> 0xbf9cf968.
-        ('hash("")', 0x811C9DC5),
-        ('hash("a")', 0xE40C292C),
-        ('hash("foobar")', 0xBF9CF968),
-        ('hash(5) == hash("5")', True),
+        # The CRC-32 check values: "" -> 0, "a" -> 0xe8b7be43, "123456789" -> 0xcbf43926.
+        ('hash("")', 0),
+        ('hash("a")', 0xE8B7BE43),
+        ('hash("123456789")', 0xCBF43926),
+        ("hash(123456789)", 0xCBF43926),  # numbers hash as their text
         ("hash(missing)", None),
     ],
 )
-def test_hash_is_fnv1a_of_the_text(text, expected):
+def test_hash_is_crc32_of_the_text(text, expected):
     assert run(text) == expected
 
 
