@@ -23,7 +23,7 @@ import requests
 import requests_cache
 from requests.adapters import HTTPAdapter
 from requests_cache.cache_keys import create_key
-from urllib3.exceptions import MaxRetryError, ResponseError
+from urllib3.exceptions import MaxRetryError, ProtocolError, ResponseError
 from urllib3.util.retry import Retry
 
 __all__ = [
@@ -111,8 +111,9 @@ class RetryPolicy:
     backoff_max: float = 30.0
 
 
-# The start of the request in flight on this thread, so the retry budget counts from the first
-# attempt (urllib3 only consults the Retry object after a failure).
+# The start of the request in flight on this thread (``value``) and its retries so far
+# (``retries``), so the budget counts from the first attempt (urllib3 only consults the Retry
+# object after a failure) and across the re-sends of a body cut short (each starts a fresh Retry).
 _request_started = threading.local()
 
 
@@ -122,21 +123,26 @@ def _sleep(seconds: float) -> None:
 
 
 class _BoundedRetry(Retry):
-    """urllib3 ``Retry`` with a total time budget on top of its try count."""
+    """urllib3 ``Retry`` with a total time budget, and a try count per request, on top."""
 
     def __init__(self, *args: Any, max_seconds: float = 120.0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.max_seconds = max_seconds
+        self.max_retries = self.total
 
     def new(self, **kw: Any) -> _BoundedRetry:
         retry = super().new(**kw)
         retry.max_seconds = self.max_seconds
+        retry.max_retries = self.max_retries
         return retry
 
     def increment(
         self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None
     ):
         retry = super().increment(method, url, response, error, _pool, _stacktrace)
+        _request_started.retries = getattr(_request_started, "retries", 0) + 1
+        if isinstance(self.max_retries, int) and _request_started.retries > self.max_retries:
+            raise MaxRetryError(_pool, url, error or ResponseError("too many retries"))
         wait = None
         if response is not None and self.respect_retry_after_header:
             wait = self.get_retry_after(response)
@@ -190,10 +196,28 @@ class _PendoAdapter(HTTPAdapter):
         self.limiter = limiter
 
     def send(self, request, **kwargs):
-        if self.limiter is not None:
-            self.limiter.acquire()
         _request_started.value = time.monotonic()
-        return super().send(request, **kwargs)
+        _request_started.retries = 0
+        while True:
+            if self.limiter is not None:
+                self.limiter.acquire()
+            response = super().send(request, **kwargs)
+            if kwargs.get("stream"):
+                return response
+            try:
+                # Read the body here: urllib3 retries failures up to the headers only, and a
+                # body cut short would otherwise escape as a bare ChunkedEncodingError.
+                response.content  # noqa: B018
+                return response
+            except requests.exceptions.ChunkedEncodingError as exc:
+                response.close()
+                try:
+                    retry = self.max_retries.increment(
+                        request.method, request.url, error=ProtocolError(str(exc))
+                    )
+                except MaxRetryError:
+                    raise requests.ConnectionError(exc, request=request) from None
+                retry.sleep()
 
 
 def _namespaced_key_fn(namespace: str):
