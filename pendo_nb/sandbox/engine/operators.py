@@ -3,8 +3,10 @@
 Each function checks the step's argument and returns ``run(rows, state) -> rows``. Steps never
 change the list they are given (a ``fork`` hands the same list to every branch) and return a new
 one; ``eval``, ``set`` and the expanding steps change rows in place, which is how Pendo shares a
-row between fork branches. Rows a step multiplies (``unwind``) or attaches (``bulkExpand``,
-``expand``, ``merge``) are deep copies, so no two rows ever share a nested object by accident.
+row between fork branches. Rows may share nested objects (``unwind`` copies only the top level,
+``merge`` hands one inner value to several rows), so every write goes through ``write_path``, which
+copies the objects on its way instead of changing them; whatever comes from the subscription
+(``bulkExpand``, ``expand``) is a deep copy.
 
 Choices where the reference is silent, each documented at its step: ``sort`` puts nulls first
 ascending (last descending); ``join`` lets later rows' fields win and emits incomplete joins at the
@@ -29,7 +31,7 @@ from .aggregators import Aggregators, compile_aggregators
 from .errors import AggregationError
 from .expressions import compile_expression
 from .paths import get_path, set_path, split_path
-from .rows import ColumnBatch, Rows, as_records, deep_copy
+from .rows import ColumnBatch, Rows, as_records, deep_copy, write_path
 from .timeseries import PERIOD_FIELDS
 from .useragent import parse_user_agent
 from .values import NUMBER_TYPES, hashable, values_equal
@@ -121,13 +123,18 @@ def compile_filter(arg: Any, env: StepEnv, where: str) -> StepFunction:
 def compile_select(arg: Any, env: StepEnv, where: str) -> StepFunction:
     """``{"select": {"out": "<expr>", ...}}``: rows holding only these fields (null if missing)."""
     spec = _object(arg, where)
-    outputs = [(name, compile_expression(text, env.ctx, f"{where}.{name}")) for name, text in spec.items()]
+    outputs = [
+        (name, compile_expression(text, env.ctx, f"{where}.{name}")) for name, text in spec.items()
+    ]
     renames = {name: expr.field_path for name, expr in outputs}
 
     def run(rows: Rows, state: RunState) -> Rows:
-        if isinstance(rows, ColumnBatch) and all("." not in n for n in renames) and rows.has_fields(
-            [path for path in renames.values() if path is not None] or ["\0"]
-        ) and None not in renames.values():
+        if (
+            isinstance(rows, ColumnBatch)
+            and all("." not in n for n in renames)
+            and rows.has_fields([path for path in renames.values() if path is not None] or ["\0"])
+            and None not in renames.values()
+        ):
             frame = rows.frame
             return ColumnBatch(pd.DataFrame({name: frame[path] for name, path in renames.items()}))
         out = []
@@ -158,7 +165,7 @@ def compile_eval(arg: Any, env: StepEnv, where: str) -> StepFunction:
         for row in records:
             values = [expr.evaluate(row) for _, expr in outputs]
             for (name, _), value in zip(outputs, values, strict=True):
-                set_path(row, name, value)
+                write_path(row, name, value)
         return list(records)
 
     return run
@@ -174,16 +181,18 @@ def compile_set(arg: Any, env: StepEnv, where: str) -> StepFunction:
         records = as_records(rows)
         for row in records:
             for name, value in spec.items():
-                set_path(row, name, deep_copy(value))
+                write_path(row, name, value)
         return list(records)
 
     return run
 
 
 def compile_identified(arg: Any, env: StepEnv, where: str) -> StepFunction:
-    """``{"identified": "visitorId"}`` keeps identified visitors; ``"!visitorId"`` anonymous ones."""
+    """``{"identified": "visitorId"}`` keeps identified visitors, ``"!visitorId"`` anonymous ones."""
     if not isinstance(arg, str):
-        raise AggregationError(f"{where}: expected a field name such as 'visitorId' or '!visitorId'")
+        raise AggregationError(
+            f"{where}: expected a field name such as 'visitorId' or '!visitorId'"
+        )
     keep = not arg.startswith("!")
     field = _field(arg.removeprefix("!"), where)
     is_identified = compile_expression(f"identified({field})", env.ctx, where).evaluate
@@ -330,7 +339,7 @@ def _forced_keys(spec: Any, keys: list[str], env: StepEnv, where: str) -> dict[s
             raise AggregationError(f"{where}.{name}: not one of the group fields")
         values = compile_expression(text, env.ctx, f"{where}.{name}")({})
         if not isinstance(values, list):
-            raise AggregationError(f"{where}.{name}: must give a list, e.g. list(\"a\", \"b\")")
+            raise AggregationError(f'{where}.{name}: must give a list, e.g. list("a", "b")')
         forced[name] = values
     return forced
 
@@ -399,7 +408,9 @@ def _group_columns(batch: ColumnBatch, keys: list[str], aggregators: Aggregators
     columns: dict[str, Any] = {"_size": grouped.size()}
     for item in aggregators.items:
         if item.kind == "count":
-            values = columns["_size"] if item.field_path is None else grouped[item.field_path].nunique()
+            values = (
+                columns["_size"] if item.field_path is None else grouped[item.field_path].nunique()
+            )
         else:
             values = grouped[item.field_path].agg(_NUMERIC_COLUMN_AGGREGATORS[item.kind])
             if item.kind in _FLOAT_RESULTS:
@@ -429,7 +440,7 @@ def compile_bulk_expand(arg: Any, env: StepEnv, where: str) -> StepFunction:
                     objects = sub.visitors if kind == "visitor" else sub.accounts
                     found = objects.get(get_path(row, field))
                     metadata = found.get("metadata") if isinstance(found, dict) else None
-                    set_path(row, out, deep_copy(metadata) if metadata is not None else None)
+                    write_path(row, out, deep_copy(metadata) if metadata is not None else None)
         return list(records)
 
     return run
@@ -441,7 +452,7 @@ def _lookups(arg: Any, kinds: tuple[str, ...], where: str) -> dict[str, tuple[st
     for out, target in spec.items():
         _writable(_field(out, f"{where}.{out}"), f"{where}.{out}")
         if not isinstance(target, dict) or len(target) != 1:
-            raise AggregationError(f"{where}.{out}: expected {{\"<kind>\": \"<idField>\"}}")
+            raise AggregationError(f'{where}.{out}: expected {{"<kind>": "<idField>"}}')
         kind, field = next(iter(target.items()))
         if kind not in kinds:
             raise AggregationError(f"{where}.{out}: {kind!r} is not one of {', '.join(kinds)}")
@@ -468,7 +479,7 @@ def compile_expand(arg: Any, env: StepEnv, where: str) -> StepFunction:
             for row in records:
                 for out, (kind, field) in lookups.items():
                     found = index[kind].get(get_path(row, field))
-                    set_path(row, out, deep_copy(found) if found is not None else None)
+                    write_path(row, out, deep_copy(found) if found is not None else None)
         return list(records)
 
     return run
@@ -486,7 +497,7 @@ def compile_item_seen(arg: Any, env: StepEnv, where: str) -> StepFunction:
     for out, target in spec.items():
         _writable(_field(out, f"{where}.{out}"), f"{where}.{out}")
         if not isinstance(target, dict) or len(target) != 1:
-            raise AggregationError(f"{where}.{out}: expected {{\"pageId\": \"<id>\"}}")
+            raise AggregationError(f'{where}.{out}: expected {{"pageId": "<id>"}}')
         kind, object_id = next(iter(target.items()))
         if kind not in _ITEM_KINDS or not isinstance(object_id, str):
             raise AggregationError(
@@ -503,7 +514,7 @@ def compile_item_seen(arg: Any, env: StepEnv, where: str) -> StepFunction:
             for row in records:
                 i = visitor_index.get(get_path(row, "visitorId"))
                 seen = i is not None and counts[i] > 0
-                set_path(row, out, {"count": int(counts[i]) if seen else 0,
+                write_path(row, out, {"count": int(counts[i]) if seen else 0,
                                     "lastUsed": int(last_used[i]) if seen else None})  # fmt: skip
         return list(records)
 
@@ -556,7 +567,9 @@ def compile_useragent(arg: Any, env: StepEnv, where: str) -> StepFunction:
         for row in records:
             for out, source in pairs:
                 value = get_path(row, source)
-                set_path(row, out, dict(parse_user_agent(value)) if isinstance(value, str) else None)
+                write_path(
+                    row, out, dict(parse_user_agent(value)) if isinstance(value, str) else None
+                )
         return list(records)
 
     return run
@@ -596,19 +609,19 @@ def compile_unwind(arg: Any, env: StepEnv, where: str) -> StepFunction:
                 items = [items]
             if not items:
                 if keep_empty:
-                    set_path(row, field, None)
+                    write_path(row, field, None)
                     if index is not None:
-                        set_path(row, index, None)
+                        write_path(row, index, None)
                     out.append(row)
                 continue
             # Prefix lists grow quadratically; count their elements against the row budget.
             budget -= len(items) * (len(items) + 1) // 2 if prefix else len(items)
             state.check(state.limits.max_rows - budget, where)
             for position in range(len(items)):
-                copy = deep_copy(row)
-                set_path(copy, field, items[: position + 1] if prefix else items[position])
+                copy = dict(row)
+                write_path(copy, field, items[: position + 1] if prefix else items[position])
                 if index is not None:
-                    set_path(copy, index, position)
+                    write_path(copy, index, position)
                 out.append(copy)
         return out
 
@@ -637,7 +650,7 @@ def compile_switch(arg: Any, env: StepEnv, where: str) -> StepFunction:
     for out, by_input in spec.items():
         _writable(_field(out, f"{where}.{out}"), f"{where}.{out}")
         if not isinstance(by_input, dict) or len(by_input) != 1:
-            raise AggregationError(f"{where}.{out}: expected {{\"<inputField>\": [cases]}}")
+            raise AggregationError(f'{where}.{out}: expected {{"<inputField>": [cases]}}')
         source, cases = next(iter(by_input.items()))
         _field(source, f"{where}.{out}")
         if not isinstance(cases, list) or not cases:
@@ -678,7 +691,7 @@ def compile_switch(arg: Any, env: StepEnv, where: str) -> StepFunction:
                 chosen.append((out, case_value))
             else:
                 for out, case_value in chosen:
-                    set_path(row, out, deep_copy(case_value))
+                    write_path(row, out, case_value)
                 out_rows.append(row)
         return out_rows
 
@@ -730,9 +743,11 @@ def _branches(arg: Any, env: StepEnv, where: str, *, with_source: bool) -> list:
     branches = []
     for i, steps in enumerate(arg):
         if isinstance(steps, list) and not steps:
-            raise AggregationError(f"{where}[{i}]: empty pipeline (use [{{\"cat\": null}}])")
+            raise AggregationError(f'{where}[{i}]: empty pipeline (use [{{"cat": null}}])')
         branch_where = f"{where}[{i}]"
-        branches.append((branch_where, env.compile_pipeline(steps, branch_where, with_source=with_source)))
+        branches.append(
+            (branch_where, env.compile_pipeline(steps, branch_where, with_source=with_source))
+        )
     return branches
 
 
@@ -804,10 +819,10 @@ def compile_merge(arg: Any, env: StepEnv, where: str) -> StepFunction:
                 continue
             if mappings is None:
                 for name, value in match.items():
-                    row[name] = deep_copy(value)
+                    row[name] = value
             else:
                 for out, inner in mappings.items():
-                    set_path(row, out, deep_copy(get_path(match, inner)))
+                    write_path(row, out, get_path(match, inner))
         return list(records)
 
     return run

@@ -15,6 +15,8 @@ from typing import Any, TypeAlias
 import orjson
 import pandas as pd
 
+from .paths import split_path
+
 
 @dataclass(frozen=True)
 class ColumnBatch:
@@ -52,8 +54,28 @@ def as_records(rows: Rows) -> list[dict]:
 def deep_copy(value: Any) -> Any:
     """A copy of a JSON-like value that shares nothing with the original.
 
-    Rows that later steps may change in place (``eval``, ``set``, ``unwind``) must never alias the
-    subscription's objects or each other; a round trip through orjson is the fastest deep copy of
-    plain JSON data.
+    Whatever a step takes from the subscription is copied, so no row aliases the server's data
+    (which metadata writes change). A round trip through orjson is the fastest deep copy of plain
+    JSON data.
     """
     return orjson.loads(orjson.dumps(value))
+
+
+def write_path(row: dict, path: str, value: Any) -> None:
+    """Set a dotted ``path`` in ``row`` without changing any nested object in place.
+
+    Inside a pipeline rows may share nested objects (rows unwound from one row, values merged
+    into several rows), so every object on the way down is replaced by a shallow copy before it
+    is written; missing or non-object intermediates become new objects, as with ``set_path``.
+    """
+    if "." not in path:
+        row[path] = value
+        return
+    *parents, last = split_path(path)
+    target = row
+    for segment in parents:
+        child = target.get(segment)
+        child = dict(child) if isinstance(child, dict) else {}
+        target[segment] = child
+        target = child
+    target[last] = value

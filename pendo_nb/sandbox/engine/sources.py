@@ -6,8 +6,9 @@ subscription's objects, so later steps may change rows in place. The grouped eve
 Pendo's rows (reference 5.6) with numpy and hand them on as a :class:`ColumnBatch`.
 
 Choices where the reference is silent (each says why in place): ``events`` leaves out track events
-(Pendo counts them there only when an app setting is on); ``blacklist`` applies the subscription's
-do-not-process flags; the default app is the first of ``Subscription.apps``.
+(Pendo counts them there only when an app setting is on); the exclude list that the event
+sources' ``blacklist`` parameter applies is the subscription's do-not-process flags (object sources
+list everyone); the default app is the first of ``Subscription.apps``.
 """
 
 from __future__ import annotations
@@ -188,7 +189,7 @@ def _blacklist(call: SourceCall) -> str:
 
 
 def _excluded(call: SourceCall, kind: str) -> set[str]:
-    """Ids the exclude list hides. The sandbox's exclude list is its do-not-process flags."""
+    """Ids on the exclude list: the subscription's do-not-process flags."""
     return call.subscription.do_not_process.get(kind, set())
 
 
@@ -202,14 +203,13 @@ def _keep_by_blacklist(mode: str, flagged: bool) -> bool:
 
 def _people(call: SourceCall, kind: str, *, flagged_only: bool = False) -> list[dict]:
     objects = call.subscription.visitors if kind == "visitor" else call.subscription.accounts
-    mode = "only" if flagged_only else _blacklist(call)
-    flagged = _excluded(call, kind)
+    flagged = _excluded(call, kind) if flagged_only else None
     since = call.params.get("since")
     if since is not None:
         since = _number_param(call, "since", since)
     rows = []
     for object_id, row in objects.items():
-        if not _keep_by_blacklist(mode, object_id in flagged):
+        if flagged is not None and object_id not in flagged:
             continue
         if since is not None and (get_path(row, "metadata.auto.lastupdated") or 0) < since:
             continue
@@ -233,7 +233,8 @@ def _number_param(call: SourceCall, key: str, value: Any) -> float:
 
 
 def visitors(call: SourceCall) -> list[dict]:
-    """Every visitor (``since``, ``identified``, ``blacklist`` honoured); ``appId`` is ignored."""
+    """Every visitor, do-not-process ones included (they carry ``metadata.pendo.donotprocess``);
+    ``since`` and ``identified: true`` narrow the list, ``appId`` is ignored."""
     return _people(call, "visitor")
 
 
@@ -294,7 +295,9 @@ def groups(call: SourceCall) -> list[dict]:
     """
     group_type = call.params.get("groupType", "group")
     if group_type not in ("group", "guideCategory"):
-        raise AggregationError(f"{call.where}.groupType: {group_type!r} is not group or guideCategory")
+        raise AggregationError(
+            f"{call.where}.groupType: {group_type!r} is not group or guideCategory"
+        )
     if group_type == "guideCategory":
         return []
     rows = deep_copy(call.subscription.groups)
@@ -384,14 +387,12 @@ def _grouped_events(call: SourceCall, *, kinds: tuple[int, ...], tagged_only: bo
             wanted = [i for i, obj in enumerate(catalog) if obj["id"] in ids]
             keep &= np.isin(columns["object"], wanted)
     keep &= _blacklist_mask(call, columns["visitor"], columns["account"])
-
-    ts = ts[keep]
-    columns = {name: values[keep] for name, values in columns.items()}
-    starts = np.array([s for s, _ in call.periods], dtype=np.int64)
-    columns["bucket"] = np.searchsorted(starts, ts, side="right") - 1
     if object_field is None:
         del columns["object"]  # `events` rows have one pseudo page per app
 
+    starts = np.array([s for s, _ in call.periods], dtype=np.int64)
+    columns["bucket"] = np.searchsorted(starts, ts, side="right") - 1
+    columns["minute"] = (ts - start) // 60_000
     keys = ["bucket", "visitor", "account", "app", *(["object"] if object_field else []),
             "ip", "server", "ua"]  # fmt: skip
     sizes = {
@@ -404,23 +405,28 @@ def _grouped_events(call: SourceCall, *, kinds: tuple[int, ...], tagged_only: bo
         "server": len(sub.servers),
         "ua": len(sub.user_agents),
     }
-    group_key = _composite_key([columns[k] for k in keys], [sizes[k] for k in keys])
-    # A stable sort keeps each group's events in time order (the table is sorted by ts).
-    order = np.argsort(group_key, kind="stable")
-    sorted_ids = group_key[order]
-    sorted_ts = ts[order]
-    n = len(ts)
+    minute_radix = (end - start) // 60_000 + 2
+    # Group keys with the minute as the least significant part: one sort puts each group's rows
+    # together with its minutes in order, so distinct minutes are where the key changes.
+    kept = np.flatnonzero(keep)
+    composite = _composite_key([columns[k][kept] for k in keys], [sizes[k] for k in keys])
+    composite = composite * minute_radix + columns["minute"][kept]
+    order = np.argsort(composite)
+    rows = kept[order]  # positions in the time slice, grouped, minutes ascending
+    sorted_key = composite[order]
+    group_part = sorted_key // minute_radix
+    n = len(rows)
     new_group = np.ones(n, dtype=bool)
-    new_group[1:] = sorted_ids[1:] != sorted_ids[:-1]
+    new_group[1:] = group_part[1:] != group_part[:-1]
+    new_minute = np.ones(n, dtype=bool)
+    new_minute[1:] = sorted_key[1:] != sorted_key[:-1]
     first_index = np.flatnonzero(new_group)
-    last_index = np.append(first_index[1:], n) - 1
-    minute = sorted_ts // 60_000
-    new_minute = new_group.copy()
-    new_minute[1:] |= minute[1:] != minute[:-1]
     group_of_row = np.cumsum(new_group) - 1
+    sorted_ts = ts[rows]
+    first_rows = rows[first_index]
 
     def key(name: str) -> np.ndarray:
-        return columns[name][order][first_index]
+        return columns[name][first_rows]
 
     frame = {
         "visitorId": _categorical(key("visitor"), sub.visitor_ids),
@@ -430,7 +436,9 @@ def _grouped_events(call: SourceCall, *, kinds: tuple[int, ...], tagged_only: bo
     }
     if object_field is None:
         default_app = sub.apps[0]["id"]
-        names = ["allevents" if a["id"] == default_app else f"allevents-{a['id']}" for a in sub.apps]
+        names = [
+            "allevents" if a["id"] == default_app else f"allevents-{a['id']}" for a in sub.apps
+        ]
         frame["pageId"] = _categorical(key("app"), names)
     else:
         catalog = getattr(sub, catalog_name)
@@ -440,8 +448,8 @@ def _grouped_events(call: SourceCall, *, kinds: tuple[int, ...], tagged_only: bo
     frame["userAgent"] = _categorical(key("ua"), sub.user_agents)
     frame["numEvents"] = np.diff(np.append(first_index, n))
     frame["numMinutes"] = np.bincount(group_of_row[new_minute], minlength=len(first_index))
-    frame["firstTime"] = sorted_ts[first_index]
-    frame["lastTime"] = sorted_ts[last_index]
+    frame["firstTime"] = np.minimum.reduceat(sorted_ts, first_index) if n else sorted_ts
+    frame["lastTime"] = np.maximum.reduceat(sorted_ts, first_index) if n else sorted_ts
     return ColumnBatch(pd.DataFrame(frame))
 
 
@@ -459,11 +467,17 @@ def _composite_key(keys: list[np.ndarray], sizes: list[int]) -> np.ndarray:
     return composite
 
 
-def _categorical(codes: np.ndarray, labels: list[str], missing: str | None = None) -> pd.Categorical:
+def _categorical(
+    codes: np.ndarray, labels: list[str], missing: str | None = None
+) -> pd.Categorical:
     """Strings as a categorical column; code -1 becomes ``missing``."""
     if missing is not None:
         labels = [*labels, missing]
         codes = np.where(codes < 0, len(labels) - 1, codes)
+    if len(set(labels)) != len(labels):  # categories must be unique; lists may repeat a string
+        position: dict[str, int] = {}
+        remap = np.array([position.setdefault(label, len(position)) for label in labels])
+        codes, labels = remap[codes], list(position)
     return pd.Categorical.from_codes(codes, categories=pd.Index(labels, dtype=object))
 
 

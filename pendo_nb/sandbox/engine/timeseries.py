@@ -1,4 +1,4 @@
-"""The ``timeSeries`` of a source step: which calendar periods an event source covers (reference 3.3).
+"""A source step's ``timeSeries``: the calendar periods an event source covers (reference 3.3).
 
 A time series is ``period`` + ``first`` + exactly one of ``last`` (inclusive) or ``count``. Periods
 snap to boundaries in the subscription time zone: hours, local midnights, Sundays (``weekRange``)

@@ -11,6 +11,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
+
 from pendo_nb.sandbox.subscription import CLICK, PAGE_LOAD, TRACK, EventTable, Subscription
 
 WEB_APP = -323232
@@ -31,8 +32,12 @@ def _visitor(visitor_id: str, account_id: str, **custom) -> dict:
     return {
         "visitorId": visitor_id,
         "metadata": {
-            "auto": {"id": visitor_id, "accountid": account_id, "accountids": [account_id],
-                     "lastupdated": 1_000},  # fmt: skip
+            "auto": {
+                "id": visitor_id,
+                "accountid": account_id,
+                "accountids": [account_id],
+                "lastupdated": 1_000,
+            },  # fmt: skip
             "agent": {"email": f"{visitor_id}@example.com"},
             "custom": dict(custom),
         },
@@ -42,8 +47,11 @@ def _visitor(visitor_id: str, account_id: str, **custom) -> dict:
 def _account(account_id: str, **custom) -> dict:
     return {
         "accountId": account_id,
-        "metadata": {"auto": {"id": account_id}, "agent": {"name": account_id.upper()},
-                     "custom": dict(custom)},  # fmt: skip
+        "metadata": {
+            "auto": {"id": account_id},
+            "agent": {"name": account_id.upper()},
+            "custom": dict(custom),
+        },  # fmt: skip
     }
 
 
@@ -69,11 +77,15 @@ def make_subscription(events=(), *, timezone="UTC", now="2026-11-01T12:00", guid
     track_types = [{"id": "t1", "appId": WEB_APP, "name": "Signed up"}]
     catalogs = {PAGE_LOAD: pages, CLICK: features, TRACK: track_types}
     visitor_ids, account_ids = list(visitors), list(accounts)
-    ips, servers, agents = ["10.0.0.1", "10.0.0.2"], ["app.example", "__apitrackevent__"], [
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-        "Chrome/119.0.0.0 Safari/537.36",
-        "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1) Gecko/20100101 Firefox/120.0",
-    ]
+    ips, servers, agents = (
+        ["10.0.0.1", "10.0.0.2"],
+        ["app.example", "__apitrackevent__"],
+        [
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/119.0.0.0 Safari/537.36",
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1) Gecko/20100101 Firefox/120.0",
+        ],
+    )
     parsed = []
     for event in events:
         when, visitor, account, kind, object_id, *extra = event

@@ -8,12 +8,11 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 import pytest
+from engine_builders import ms
 
 from pendo_nb.sandbox.engine.context import EvalContext
 from pendo_nb.sandbox.engine.errors import AggregationError
 from pendo_nb.sandbox.engine.timeseries import resolve_time_series
-
-from engine_builders import ms
 
 NOW = "2026-11-01T12:00"  # a Sunday
 
@@ -124,7 +123,10 @@ def test_first_and_last_accept_numeric_strings_and_expressions():
     [
         ({"period": "yearRange", "first": 0, "count": 1}, "period"),
         ({"period": "daily", "first": 0, "count": 1}, "period"),
-        ({"period": "dayRange", "first": 0, "last": 0, "count": 1}, "exactly one of 'last' or 'count'"),
+        (
+            {"period": "dayRange", "first": 0, "last": 0, "count": 1},
+            "exactly one of 'last' or 'count'",
+        ),
         ({"period": "dayRange", "first": 0}, "exactly one of 'last' or 'count'"),
         ({"period": "dayRange", "count": 1}, "'first' is required"),
         ({"period": "dayRange", "first": 0, "count": 0}, "count: must not be 0"),
