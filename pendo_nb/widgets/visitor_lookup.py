@@ -118,7 +118,7 @@ class VisitorLookup(ObjectLookup):
 
     def _extra_children(self) -> list[widgets.Widget]:
         self.account_lookup: AccountLookup | None = None
-        self.account_buttons = row(layout=widgets.Layout(flex_flow="row wrap"))
+        self.account_buttons = row(flex_flow="row wrap")
         self.account_panel = styled(widgets.VBox(), "pendo-panel")
         self.history_start = _date_picker("From")
         self.history_end = _date_picker("To")
