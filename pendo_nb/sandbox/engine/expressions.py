@@ -26,6 +26,7 @@ Positions in messages are 0-based character offsets into the expression text.
 
 from __future__ import annotations
 
+import copy
 import math
 import operator
 from collections.abc import Callable
@@ -541,6 +542,9 @@ def _quote(text: str) -> str:
 
 
 def _constant(value: Any) -> Evaluator:
+    if type(value) in (list, dict):
+        # Each row gets its own copy: a later step may change the list in one row.
+        return lambda row: copy.deepcopy(value)
     return lambda row: value
 
 

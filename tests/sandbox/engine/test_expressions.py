@@ -469,3 +469,10 @@ def test_random_well_formed_expressions_evaluate_or_raise_aggregation_error(text
             compile_expression(text, ctx)(row)
         except AggregationError:
             pass
+
+
+def test_constant_lists_are_not_shared_between_rows():
+    expression = compile_expression('[1, ["a"]]', CTX)
+    first, second = expression({}), expression({})
+    first[1].append("b")
+    assert second == [1, ["a"]]
