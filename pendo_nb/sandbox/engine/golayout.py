@@ -61,6 +61,7 @@ _TOKENS: list[tuple[str, Directive]] = [
     ("06", lambda m: f"{m.year % 100:02d}"),
     ("002", lambda m: f"{m.timetuple().tm_yday:03d}"),
     ("__2", lambda m: f"{m.timetuple().tm_yday:>3d}"),
+    ("_2006", lambda m: f"_{m.year:04d}"),  # Go reads "_2006" as "_" then the year
     ("_2", lambda m: f"{m.day:>2d}"),
     ("15", lambda m: f"{m.hour:02d}"),
     ("1", lambda m: str(m.month)),

@@ -356,6 +356,7 @@ def test_date_dist_counts_calendar_days_in_utc_differently():
         ("05,00", AFTERNOON_MS, "45,12"),
         ("Janet Monkey", NOW, "Janet Monkey"),  # Jan/Mon followed by lowercase stay literal
         ("week of Jan 2", NOW, "week of Nov 1"),
+        ("report_2006_01", NOW, "report_2026_11"),
     ],
 )
 def test_format_time_go_layouts_in_new_york(layout, moment, expected):
