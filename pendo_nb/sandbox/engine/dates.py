@@ -74,9 +74,9 @@ def start_of(ms: float, unit: str, tz: ZoneInfo) -> int:
     """The start (epoch ms) of the hour/day/week/month/quarter/year containing ``ms`` in ``tz``."""
     moment = to_datetime(ms, tz)
     if unit == "hour":
-        # An hour is the same instant span everywhere except in half-hour zones; truncate the
-        # wall clock so that Asia/Kolkata hours start at :00 local time.
-        return wall_clock_ms(tz, moment.year, moment.month, moment.day, moment.hour)
+        # Truncate the wall clock (Asia/Kolkata hours start at :30 UTC) keeping ``fold``, so the
+        # repeated 01:00-02:00 of a DST fall-back day gives two different hours.
+        return to_ms(moment.replace(minute=0, second=0, microsecond=0))
     if unit == "day":
         return wall_clock_ms(tz, moment.year, moment.month, moment.day)
     if unit == "week":

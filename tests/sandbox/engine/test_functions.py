@@ -262,11 +262,20 @@ def test_date_refuses_malformed_input(text, message):
         (f'startOfPeriod("monthRange", {DEC_1_NY - 1})', NOV_1_NY),
         (f'startOfPeriod("monthly", {DEC_1_NY})', DEC_1_NY),
         (f'startOfPeriod("hourly", {AFTERNOON_MS})', 1_793_548_800_000),  # 16:00Z
+        # 01:30 happens twice on Nov 1 in New York: 05:30Z (EDT) and 06:30Z (EST).
+        (f'startOfPeriod("hourly", {NOV_1_NY + 90 * 60_000})', NOV_1_NY + HOUR),
+        (f'startOfPeriod("hourly", {NOV_1_NY + 150 * 60_000})', NOV_1_NY + 2 * HOUR),
         ('startOfPeriod("daily", missing)', None),
     ],
 )
 def test_start_of_period(text, expected):
     assert run(text) == expected
+
+
+def test_hours_start_on_the_local_hour_in_half_hour_zones():
+    kolkata = EvalContext(now_ms=NOW, timezone=ZoneInfo("Asia/Kolkata"))
+    # 12:00Z is 17:30 IST; the hour began at 17:00 IST = 11:30Z.
+    assert run('startOfPeriod("hourly", now())', kolkata) == NOW - HOUR // 2
 
 
 def test_start_of_period_in_utc():
