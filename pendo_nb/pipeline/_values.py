@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keyword
 import math
+import re
 from collections.abc import Mapping
 
 import orjson
@@ -71,3 +72,14 @@ def single_key(value: object, where: str) -> tuple[str, object]:
 def python_name(name: str) -> bool:
     """True when ``name`` can be written as a Python keyword argument."""
     return name.isidentifier() and not keyword.iskeyword(name)
+
+
+def snake_case(name: str) -> str:
+    """``pageEvents`` -> ``page_events`` (Pendo's names as Python names)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def camel_case(name: str) -> str:
+    """``page_events`` -> ``pageEvents``."""
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)

@@ -16,10 +16,10 @@ import orjson
 
 from pendo_nb.errors import PipelineError
 from pendo_nb.pipeline import display
-from pendo_nb.pipeline._values import canonical_bytes
+from pendo_nb.pipeline._values import canonical_bytes, snake_case
 from pendo_nb.pipeline.aggregators import Aggregator
 from pendo_nb.pipeline.expr import Expr
-from pendo_nb.pipeline.sources import Source, snake_case
+from pendo_nb.pipeline.sources import Source
 from pendo_nb.pipeline.steps import (
     BulkExpand,
     Cat,
@@ -233,9 +233,9 @@ class Pipeline:
         """
         return self._then(Eval(_merged(fields, named)))
 
-    def set(self, fields: Mapping[str, Any] | None = None, /, **named: Any) -> Pipeline:
+    def set(self, values: Mapping[str, Any] | None = None, /, **named: Any) -> Pipeline:
         """Set fields to constant JSON values (``{"set": ...}``, unofficial)."""
-        return self._then(Set(_merged(fields, named)))
+        return self._then(Set(_merged(values, named)))
 
     def group(
         self,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import ClassVar
 
 from pendo_nb.errors import PipelineError
-from pendo_nb.pipeline._values import JSON, json_value
+from pendo_nb.pipeline._values import JSON, camel_case, json_value, snake_case
 from pendo_nb.pipeline.parse import check_expression
 from pendo_nb.pipeline.steps import Step, register, step_class
 from pendo_nb.pipeline.timeseries import TimeSeries, time_series_from_json
@@ -59,17 +59,6 @@ SOURCES: dict[str, tuple[bool | None, tuple[str, ...]]] = {
 #: The ``expandAppIds`` filters of reference 3.2.
 APP_FILTERS = ("*", "web", "extension", "mobile", "ios", "android")
 _EXPAND_APP_IDS = re.compile(r'expandAppIds\("([^"\\]*)"\)')
-
-
-def snake_case(name: str) -> str:
-    """``pageEvents`` -> ``page_events``."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-def camel_case(name: str) -> str:
-    """``page_events`` -> ``pageEvents``."""
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 def app_id_value(value: object, where: str) -> JSON:

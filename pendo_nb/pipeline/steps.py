@@ -11,7 +11,7 @@ does not document) are refused.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -24,6 +24,7 @@ from pendo_nb.pipeline._values import (
     output_name,
     python_name,
     single_key,
+    snake_case,
 )
 from pendo_nb.pipeline.aggregators import Aggregator, as_aggregator
 from pendo_nb.pipeline.expr import expression_text
@@ -60,8 +61,8 @@ class Step:
 
     @classmethod
     def from_body(cls, body: object) -> Step:
-        """Read the value under the operator key."""
-        raise NotImplementedError
+        """Read the value under the operator key (by default, the step's one argument)."""
+        return cls(body)
 
     def code_args(self) -> str:
         """The arguments of the builder call that makes this step, as Python source."""
@@ -89,25 +90,27 @@ def _set(step: Step, name: str, value: object) -> None:
 
 # -- helpers shared by several steps ---------------------------------------------------------------
 def _pairs(value: object, where: str) -> tuple[tuple[str, object], ...]:
-    """A mapping (or pairs) as a tuple of ``(name, value)``, names checked, order kept."""
-    items = value.items() if isinstance(value, Mapping) else value
-    try:
-        pairs = tuple((output_name(name, where), item) for name, item in items)
-    except (TypeError, ValueError) as error:
-        if isinstance(error, PipelineError):
-            raise
-        raise PipelineError(f"{where}: expected a mapping of names, got {value!r}") from None
-    if not pairs:
+    """A mapping (or ``(name, value)`` pairs) as a tuple of pairs, names checked, order kept."""
+    if isinstance(value, Mapping):
+        items = tuple(value.items())
+    elif isinstance(value, Sequence) and all(
+        isinstance(pair, Sequence) and not isinstance(pair, str) and len(pair) == 2
+        for pair in value
+    ):
+        items = tuple(value)
+    else:
+        raise PipelineError(f"{where}: expected a mapping of names, got {value!r}")
+    if not items:
         raise PipelineError(f"{where}: needs at least one field")
-    return pairs
+    return tuple((output_name(name, where), item) for name, item in items)
 
 
-def _check_writable(pairs: Sequence[tuple[str, object]], method: str) -> None:
+def _check_writable(pairs: Sequence[tuple[str, object]], where: str) -> None:
     """Refuse writes to the period fields (``day``, ``day.x``...), which Pendo keeps read-only."""
     for name, _ in pairs:
         if name.split(".")[0] in READ_ONLY_FIELDS:
             raise PipelineError(
-                f"{method}(fields[{name!r}]): {name!r} is read-only in Pendo; "
+                f"{where}[{name!r}]: {name!r} is read-only in Pendo; "
                 "write to another name, e.g. dayStart"
             )
 
@@ -206,10 +209,6 @@ class Filter(Step):
     def body(self) -> JSON:
         return self.expression
 
-    @classmethod
-    def from_body(cls, body: object) -> Step:
-        return cls(body)
-
     def code_args(self) -> str:
         return repr(self.expression)
 
@@ -232,10 +231,6 @@ class Select(Step):
     def body(self) -> JSON:
         return dict(self.fields)
 
-    @classmethod
-    def from_body(cls, body: object) -> Step:
-        return cls(body)
-
     def code_args(self) -> str:
         return _kwargs_code(self.fields)
 
@@ -256,15 +251,11 @@ class Eval(Step):
 
     def __post_init__(self) -> None:
         fields = _named_expressions(self.fields, "eval(fields)")
-        _check_writable(fields, "eval")
+        _check_writable(fields, "eval(fields)")
         _set(self, "fields", fields)
 
     def body(self) -> JSON:
         return dict(self.fields)
-
-    @classmethod
-    def from_body(cls, body: object) -> Step:
-        return cls(body)
 
     def code_args(self) -> str:
         return _kwargs_code(self.fields)
@@ -284,15 +275,11 @@ class Set(Step):
 
     def __post_init__(self) -> None:
         pairs = _pairs(self.values, "set(values)")
-        _check_writable(pairs, "set")
-        _set(self, "values", tuple((n, json_value(v, f"set(values[{n!r}])")) for n, v in pairs))
+        _check_writable(pairs, "set(values)")
+        _set(self, "values", tuple((n, json_value(v, f"set(values)[{n!r}]")) for n, v in pairs))
 
     def body(self) -> JSON:
         return dict(self.values)
-
-    @classmethod
-    def from_body(cls, body: object) -> Step:
-        return cls(body)
 
     def code_args(self) -> str:
         return _kwargs_code(self.values)
@@ -437,10 +424,6 @@ class Sort(Step):
     def body(self) -> JSON:
         return list(self.keys)
 
-    @classmethod
-    def from_body(cls, body: object) -> Step:
-        return cls(body)
-
     def code_args(self) -> str:
         return ", ".join(repr(key) for key in self.keys)
 
@@ -464,10 +447,6 @@ class Limit(Step):
 
     def body(self) -> JSON:
         return self.n
-
-    @classmethod
-    def from_body(cls, body: object) -> Step:
-        return cls(body)
 
     def code_args(self) -> str:
         return repr(self.n)
@@ -535,10 +514,6 @@ class Identified(Step):
     def body(self) -> JSON:
         return self.field
 
-    @classmethod
-    def from_body(cls, body: object) -> Step:
-        return cls(body)
-
     def code_args(self) -> str:
         if self.field.startswith("!"):
             return f"{self.field[1:]!r}, anonymous=True"
@@ -570,15 +545,11 @@ def _targets_json(targets: tuple[tuple[str, str, str], ...]) -> JSON:
     return {out: {kind: value} for out, kind, value in targets}
 
 
-_SNAKE = {"trackType": "track_type", "vocItem": "voc_item", "pageId": "page_id",
-          "featureId": "feature_id", "trackTypeId": "track_type_id"}  # fmt: skip
-
-
 def _targets_code(targets: tuple[tuple[str, str, str], ...]) -> str:
     (out, kind, value), *rest = targets
     if rest:  # several outputs in one step: only the raw JSON form says that
         return repr(_targets_json(targets))
-    return f"{out!r}, {_SNAKE.get(kind, kind)}={value!r}"
+    return f"{out!r}, {snake_case(kind)}={value!r}"
 
 
 @step_class
@@ -586,23 +557,18 @@ class _TargetStep(Step):
     """Steps shaped ``{"outField": {"<kind>": "<value>"}}``."""
 
     kinds: ClassVar[tuple[str, ...]]
+    check_value: ClassVar[Callable[[object, str], str]] = staticmethod(check_field_path)
     targets: tuple[tuple[str, str, str], ...]
 
     def __post_init__(self) -> None:
         body = self.targets
         if not isinstance(body, Mapping):
             body = _targets_json(body)
-        _set(self, "targets", _targets(body, self.kinds, f"{self.method}", **self._checks()))
-
-    def _checks(self) -> dict:
-        return {}
+        targets = _targets(body, self.kinds, self.method, value_check=self.check_value)
+        _set(self, "targets", targets)
 
     def body(self) -> JSON:
         return _targets_json(self.targets)
-
-    @classmethod
-    def from_body(cls, body: object) -> Step:
-        return cls(body)
 
     def code_args(self) -> str:
         return _targets_code(self.targets)
@@ -656,8 +622,7 @@ class ItemSeen(_TargetStep):
     method: ClassVar[str] = "item_seen"
     kinds: ClassVar[tuple[str, ...]] = ("pageId", "featureId", "trackTypeId")
 
-    def _checks(self) -> dict:
-        return {"value_check": _object_id}
+    check_value: ClassVar[Callable[[object, str], str]] = staticmethod(_object_id)
 
     def describe(self) -> str:
         return "; ".join(
@@ -719,10 +684,6 @@ class Useragent(Step):
 
     def body(self) -> JSON:
         return dict(self.targets)
-
-    @classmethod
-    def from_body(cls, body: object) -> Step:
-        return cls(body)
 
     def code_args(self) -> str:
         (out, source), *rest = self.targets
@@ -883,10 +844,6 @@ class Fork(Step):
     def body(self) -> JSON:
         return [[step.to_json() for step in branch] for branch in self.branches]
 
-    @classmethod
-    def from_body(cls, body: object) -> Step:
-        return cls(body)
-
     def code_args(self) -> str:
         return _branches_code(self.branches)
 
@@ -908,10 +865,6 @@ class Spawn(Step):
 
     def body(self) -> JSON:
         return [[step.to_json() for step in branch] for branch in self.pipelines]
-
-    @classmethod
-    def from_body(cls, body: object) -> Step:
-        return cls(body)
 
     def code_args(self) -> str:
         return _branches_code(self.pipelines)

@@ -64,12 +64,12 @@ def test_pipeline_error_is_a_value_error_and_a_pendo_error():
         (lambda: Pipeline().last(7), "last: the pipeline does not start with a source"),
         (lambda: VISITORS.filter("numEvents > "), "filter(expression): cannot parse expression"),
         (lambda: VISITORS.filter(["a"]), "filter(expression): expected an expression"),
-        (lambda: VISITORS.eval(day="now()"), "eval(fields['day']): 'day' is read-only"),
+        (lambda: VISITORS.eval(day="now()"), "eval(fields)['day']: 'day' is read-only"),
         (
             lambda: VISITORS.eval({"week.start": "1"}),
-            "eval(fields['week.start']): 'week.start' is read-only",
+            "eval(fields)['week.start']: 'week.start' is read-only",
         ),
-        (lambda: VISITORS.set(hour=1), "set(fields['hour']): 'hour' is read-only"),
+        (lambda: VISITORS.set(hour=1), "set(values)['hour']: 'hour' is read-only"),
         (lambda: VISITORS.eval(x="a = 1"), "eval(fields)['x']: cannot parse expression"),
         (lambda: VISITORS.select(), "select(fields): needs at least one field"),
         (
@@ -262,7 +262,7 @@ def test_nesting_and_length_are_bounded():
             "pipeline[0]: fork(branches)[1][0]: limit(n): must be at least 1",
         ),
         ([{"join": {"fields": ["a"], "width": 1}}], "pipeline[0]: join(width): must be at least 2"),
-        ([{"eval": {"day": "1"}}], "pipeline[0]: eval(fields['day']): 'day' is read-only"),
+        ([{"eval": {"day": "1"}}], "pipeline[0]: eval(fields)['day']: 'day' is read-only"),
         ([{"filter": "a", "limit": 1}], "pipeline[0]: expected an object with exactly one key"),
         ([{"count": 5}], "pipeline[0]: count: takes no argument"),
         (
