@@ -188,7 +188,7 @@ def compile_set(arg: Any, env: StepEnv, where: str) -> StepFunction:
 
 
 def compile_identified(arg: Any, env: StepEnv, where: str) -> StepFunction:
-    """``{"identified": "visitorId"}`` keeps identified visitors, ``"!visitorId"`` anonymous ones."""
+    """``{"identified": "visitorId"}``: identified visitors only; ``"!visitorId"``: anonymous."""
     if not isinstance(arg, str):
         raise AggregationError(
             f"{where}: expected a field name such as 'visitorId' or '!visitorId'"

@@ -1,0 +1,365 @@
+"""Sources (reference 3.2, 3.4, 4.5, 5.6): hand-built events with hand-computed rows, and the
+generator's raw events regrouped with pandas."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from engine_builders import IOS_APP, WEB_APP, ms
+
+from pendo_nb.sandbox.engine import AggregationError, run_pipeline
+from pendo_nb.sandbox.subscription import CLICK, PAGE_LOAD, generate
+
+LAST_3_DAYS = {"period": "dayRange", "first": "now()", "count": -3}
+ROW_FIELDS = ["visitorId", "accountId", "appId", "day", "pageId", "remoteIp", "server",
+              "userAgent", "numEvents", "numMinutes", "firstTime", "lastTime"]  # fmt: skip
+
+
+def source(name, params=None, time_series=LAST_3_DAYS):
+    spec = {name: params}
+    if time_series is not None:
+        spec["timeSeries"] = time_series
+    return {"source": spec}
+
+
+EVENTS = [
+    # v1 on Oct 30: two page loads in the same minute, one click two minutes later (web).
+    ("2026-10-30T10:00:05", "v1", "a1", "page", "p1"),
+    ("2026-10-30T10:00:50", "v1", "a1", "page", "p1"),
+    ("2026-10-30T10:02:00", "v1", "a1", "click", "f1"),
+    # v1 on Oct 30 from another IP: a separate row.
+    ("2026-10-30T11:00:00", "v1", "a1", "page", "p2", {"ip": 1}),
+    # v2 on Oct 31: an untagged page load (counts for `events`, not `pageEvents`).
+    ("2026-10-31T23:59:59", "v2", "a2", "page", None),
+    # the anonymous visitor has no account; a server-side track event.
+    ("2026-10-31T09:00", "_PENDO_T_anon", None, "track", "t1", {"server": 1}),
+    # iOS app page load: only when appId asks for it.
+    ("2026-10-31T09:00", "v1", "a1", "page", "p3", {"app": IOS_APP}),
+    # outside the range: today (Nov 1) and Oct 28.
+    ("2026-11-01T01:00", "v1", "a1", "page", "p1"),
+    ("2026-10-28T23:59:59", "v1", "a1", "page", "p1"),
+]
+
+
+def by_key(rows, *fields):
+    return sorted(rows, key=lambda r: tuple(str(r[f]) for f in fields))
+
+
+def test_events_rows_group_per_visitor_day_ip_and_count_minutes(make_subscription):
+    sub = make_subscription(EVENTS)
+    rows = run_pipeline([source("events")], sub)
+    chrome = sub.user_agents[0]
+    expected = [
+        {"visitorId": "v1", "accountId": "a1", "appId": WEB_APP, "day": ms("2026-10-30"),
+         "pageId": "allevents", "remoteIp": "10.0.0.1", "server": "app.example",
+         "userAgent": chrome, "numEvents": 3, "numMinutes": 2,
+         "firstTime": ms("2026-10-30T10:00:05"), "lastTime": ms("2026-10-30T10:02:00")},
+        {"visitorId": "v1", "accountId": "a1", "appId": WEB_APP, "day": ms("2026-10-30"),
+         "pageId": "allevents", "remoteIp": "10.0.0.2", "server": "app.example",
+         "userAgent": chrome, "numEvents": 1, "numMinutes": 1,
+         "firstTime": ms("2026-10-30T11:00"), "lastTime": ms("2026-10-30T11:00")},
+        {"visitorId": "v2", "accountId": "a2", "appId": WEB_APP, "day": ms("2026-10-31"),
+         "pageId": "allevents", "remoteIp": "10.0.0.1", "server": "app.example",
+         "userAgent": chrome, "numEvents": 1, "numMinutes": 1,
+         "firstTime": ms("2026-10-31T23:59:59"), "lastTime": ms("2026-10-31T23:59:59")},
+    ]  # fmt: skip
+    assert by_key(rows, "visitorId", "remoteIp") == expected
+    assert all(list(row) == ROW_FIELDS for row in rows)
+
+
+def test_events_for_all_apps_name_the_pseudo_page_per_app(make_subscription):
+    sub = make_subscription(EVENTS)
+    rows = run_pipeline([source("events", {"appId": 'expandAppIds("*")'})], sub)
+    ios = [row for row in rows if row["appId"] == IOS_APP]
+    assert [(r["visitorId"], r["pageId"], r["numEvents"]) for r in ios] == [
+        ("v1", f"allevents-{IOS_APP}", 1)
+    ]
+    assert {row["pageId"] for row in rows if row["appId"] == WEB_APP} == {"allevents"}
+
+
+@pytest.mark.parametrize(
+    ("app_id", "pages"),
+    [
+        (None, {"p1", "p2"}),
+        (WEB_APP, {"p1", "p2"}),
+        (IOS_APP, {"p3"}),
+        ([WEB_APP, IOS_APP], {"p1", "p2", "p3"}),
+        ('expandAppIds("ios")', {"p3"}),
+        (['expandAppIds("web")'], {"p1", "p2"}),
+        (str(IOS_APP), {"p3"}),
+    ],
+)
+def test_page_events_app_id_forms(make_subscription, app_id, pages):
+    sub = make_subscription(EVENTS)
+    params = None if app_id is None else {"appId": app_id}
+    rows = run_pipeline([source("pageEvents", params)], sub)
+    assert {row["pageId"] for row in rows} == pages
+
+
+def test_page_feature_and_track_events_keep_tagged_objects(make_subscription):
+    sub = make_subscription(EVENTS)
+    pages = run_pipeline([source("pageEvents")], sub)
+    assert by_key([(r["pageId"], r["numEvents"], r["numMinutes"]) for r in pages], 0) == [
+        ("p1", 2, 1),
+        ("p2", 1, 1),
+    ]
+    features = run_pipeline([source("featureEvents")], sub)
+    assert [(r["featureId"], r["visitorId"], r["numEvents"]) for r in features] == [("f1", "v1", 1)]
+    tracks = run_pipeline([source("trackEvents")], sub)
+    assert [(r["trackTypeId"], r["visitorId"], r["accountId"], r["server"]) for r in tracks] == [
+        ("t1", "_PENDO_T_anon", "", "__apitrackevent__")
+    ]
+
+
+def test_object_id_filters(make_subscription):
+    sub = make_subscription(EVENTS)
+    only_p2 = run_pipeline([source("pageEvents", {"pageId": "p2"})], sub)
+    assert [r["pageId"] for r in only_p2] == ["p2"]
+    several = run_pipeline([source("pageEvents", {"pageIds": ["p2", "p3"]})], sub)
+    # An id filter picks the objects' own apps: p3 (iOS) is found without appId.
+    assert sorted(r["pageId"] for r in several) == ["p2", "p3"]
+    assert run_pipeline([source("pageEvents", {"pageId": "nope"})], sub) == []
+
+
+def test_hour_range_buckets_are_hour_starts(make_subscription):
+    sub = make_subscription(EVENTS)
+    hours = {"period": "hourRange", "first": ms("2026-10-30T10:30"), "count": 2}
+    rows = run_pipeline([source("events", None, hours)], sub)
+    assert sorted((r["hour"], r["numEvents"]) for r in rows) == [
+        (ms("2026-10-30T10:00"), 3),
+        (ms("2026-10-30T11:00"), 1),
+    ]
+    assert all("day" not in row for row in rows)
+
+
+def test_week_and_month_buckets(make_subscription):
+    sub = make_subscription(EVENTS)
+    weeks = run_pipeline([source("events", None, {"period": "weekRange", "first": "now()",
+                                                 "count": -1})], sub)  # fmt: skip
+    # Oct 25 (Sunday) .. Nov 1: everything but today's and the Oct 28 load... which is in it.
+    assert {r["week"] for r in weeks} == {ms("2026-10-25")}
+    assert sum(r["numEvents"] for r in weeks) == 6
+    months = run_pipeline([source("events", None, {"period": "monthRange", "first": "now()",
+                                                  "count": 1})], sub)  # fmt: skip
+    assert [(r["month"], r["numEvents"]) for r in months] == [(ms("2026-11-01"), 1)]
+
+
+def test_day_buckets_follow_the_time_zone(make_subscription):
+    tz = "America/New_York"
+    # 23:30 local on Oct 30 is Oct 31 in UTC; the row's day is local Oct 30.
+    sub = make_subscription([("2026-10-30T23:30", "v1", "a1", "page", "p1")], timezone=tz)
+    rows = run_pipeline([source("events")], sub)
+    assert [r["day"] for r in rows] == [ms("2026-10-30", tz)]
+
+
+def test_dst_day_holds_all_its_25_hours(make_subscription):
+    tz = "America/New_York"  # Nov 1 2026 01:00 EDT -> 01:00 EST
+    sub = make_subscription(
+        [("2026-11-01T00:30", "v1", "a1", "page", "p1"),
+         ("2026-11-01T23:30", "v1", "a1", "page", "p1"),
+         ("2026-11-02T00:10", "v1", "a1", "page", "p1")],
+        timezone=tz, now="2026-11-02T12:00",
+    )  # fmt: skip
+    rows = run_pipeline([source("events", None, {"period": "dayRange", "first": "now()",
+                                                 "count": -1})], sub)  # fmt: skip
+    assert [(r["day"], r["numEvents"]) for r in rows] == [(ms("2026-11-01", tz), 2)]
+
+
+def test_blacklist_applies_do_not_process_flags(make_subscription):
+    sub = make_subscription(EVENTS, do_not_process={"visitor": {"v2"}})
+    visitors = lambda params: {r["visitorId"] for r in run_pipeline([source("events", params)], sub)}  # noqa: E731
+    assert visitors(None) == {"v1"}
+    assert visitors({"blacklist": "ignore"}) == {"v1", "v2"}
+    assert visitors({"blacklist": "only"}) == {"v2"}
+    with pytest.raises(AggregationError, match="blacklist"):
+        visitors({"blacklist": "sometimes"})
+
+
+def test_object_sources_are_fresh_copies(make_subscription):
+    sub = make_subscription()
+    rows = run_pipeline([source("visitors", None, None),
+                         {"eval": {"metadata.agent.email": "\"changed\""}}], sub)  # fmt: skip
+    assert {r["metadata"]["agent"]["email"] for r in rows} == {"changed"}
+    assert sub.visitors["v1"]["metadata"]["agent"]["email"] == "v1@example.com"
+
+
+def test_visitors_accounts_and_do_not_process_sources(make_subscription):
+    sub = make_subscription(do_not_process={"visitor": {"v2"}, "account": {"a1"}})
+    assert [r["visitorId"] for r in run_pipeline([source("visitors", None, None)], sub)] == [
+        "v1", "v2", "_PENDO_T_anon"]  # fmt: skip
+    identified = run_pipeline([source("visitors", {"identified": True}, None)], sub)
+    assert [r["visitorId"] for r in identified] == ["v1", "v2"]
+    assert [r["accountId"] for r in run_pipeline([source("accounts", None, None)], sub)] == [
+        "a1", "a2"]  # fmt: skip
+    dnp_v = run_pipeline([source("doNotProcessVisitors", None, None)], sub)
+    dnp_a = run_pipeline([source("doNotProcessAccounts", None, None)], sub)
+    assert [r["visitorId"] for r in dnp_v] == ["v2"]
+    assert [r["accountId"] for r in dnp_a] == ["a1"]
+
+
+def test_catalog_sources_default_to_the_default_app(make_subscription):
+    sub = make_subscription()
+    ids = lambda name, params=None: [r["id"] for r in run_pipeline([source(name, params, None)], sub)]  # noqa: E731
+    assert ids("pages") == ["p1", "p2"]
+    assert ids("pages", {"appId": IOS_APP}) == ["p3"]
+    assert ids("pages", {"pageId": "p3"}) == ["p3"]
+    assert ids("features") == ["f1"]
+    assert ids("trackTypes") == ["t1"]
+    assert ids("guides") == ["g1"]
+    assert ids("apps") == [WEB_APP, IOS_APP]
+
+
+def test_groups_items_only_on_request(make_subscription):
+    sub = make_subscription()
+    assert run_pipeline([source("groups", None, None)], sub) == [{"id": "grp1", "name": "Analytics"}]
+    with_items = run_pipeline([source("groups", {"items": True}, None)], sub)
+    assert with_items[0]["items"] == [{"itemId": "p1"}]
+
+
+def test_const_source_rows(make_subscription):
+    rows = [{"a": 1}, {"a": 2, "b": {"c": None}}]
+    assert run_pipeline([source("const", rows, None)], make_subscription()) == rows
+    with pytest.raises(AggregationError, match="const"):
+        run_pipeline([source("const", {"a": 1}, None)], make_subscription())
+
+
+def _guide_event(visitor, when, kind, step="s1", guide="g1"):
+    return {"visitorId": visitor, "accountId": "a1", "appId": WEB_APP, "browserTime": ms(when),
+            "type": kind, "guideId": guide, "guideStepId": step}  # fmt: skip
+
+
+GUIDE_EVENTS = [
+    _guide_event("v1", "2026-10-20T10:00", "guideSeen"),
+    _guide_event("v1", "2026-10-31T10:00", "guideSeen"),
+    _guide_event("v1", "2026-10-31T10:01", "guideAdvanced"),
+    _guide_event("v2", "2026-10-20T10:00", "guideSeen"),
+    _guide_event("v2", "2026-10-20T10:05", "guideDismissed"),
+    _guide_event("_PENDO_T_anon", "2026-10-30T10:00", "guideTimeout"),  # never seen
+]
+
+
+def test_guide_events_in_range(make_subscription):
+    sub = make_subscription(guide_events=GUIDE_EVENTS)
+    rows = run_pipeline([source("guideEvents")], sub)
+    assert [(r["visitorId"], r["type"]) for r in rows] == [
+        ("_PENDO_T_anon", "guideTimeout"), ("v1", "guideSeen"), ("v1", "guideAdvanced")]  # fmt: skip
+
+
+def test_guides_seen_summaries(make_subscription):
+    sub = make_subscription(guide_events=GUIDE_EVENTS)
+    ever = by_key(run_pipeline([source("guidesSeenEver", None, None)], sub), "visitorId")
+    assert ever == [
+        {"guideId": "g1", "guideStepId": "s1", "visitorId": "v1",
+         "firstSeenAt": ms("2026-10-20T10:00"), "lastSeenAt": ms("2026-10-31T10:00"),
+         "lastAdvancedAutoAt": ms("2026-10-31T10:01"), "lastDismissedAutoAt": None,
+         "lastNotSeenAt": None, "lastTimeoutAt": None, "seenCount": 2, "lastState": "advanced"},
+        {"guideId": "g1", "guideStepId": "s1", "visitorId": "v2",
+         "firstSeenAt": ms("2026-10-20T10:00"), "lastSeenAt": ms("2026-10-20T10:00"),
+         "lastAdvancedAutoAt": None, "lastDismissedAutoAt": ms("2026-10-20T10:05"),
+         "lastNotSeenAt": None, "lastTimeoutAt": None, "seenCount": 1, "lastState": "dismissed"},
+    ]  # fmt: skip
+    recent = run_pipeline([source("guidesSeen")], sub)  # last view within Oct 29..31
+    assert [r["visitorId"] for r in recent] == ["v1"]
+
+
+def _poll_event(visitor, when, response, poll="poll1"):
+    return {"visitorId": visitor, "accountId": "a1", "appId": WEB_APP, "browserTime": ms(when),
+            "type": "pollResponse", "guideId": "g1", "pollId": poll,
+            "pollResponse": response}  # fmt: skip
+
+
+def test_polls_seen_emit_both_response_fields(make_subscription):
+    sub = make_subscription(poll_events=[
+        _poll_event("v1", "2026-10-20T10:00", 3),
+        _poll_event("v1", "2026-10-31T10:00", 9),
+        _poll_event("v2", "2026-10-20T10:00", 10),
+    ])  # fmt: skip
+    ever = by_key(run_pipeline([source("pollsSeenEver", None, None)], sub), "visitorId")
+    assert [(r["visitorId"], r["pollResponse"], r["response"], r["time"]) for r in ever] == [
+        ("v1", 9, 9, ms("2026-10-31T10:00")),
+        ("v2", 10, 10, ms("2026-10-20T10:00")),
+    ]
+    assert [r["visitorId"] for r in run_pipeline([source("pollsSeen")], sub)] == ["v1"]
+    events = run_pipeline([source("pollEvents", {"pollId": "poll1"})], sub)
+    assert [r["pollResponse"] for r in events] == [9]
+
+
+@pytest.mark.parametrize(
+    ("step", "message"),
+    [
+        ({"source": {"segments": None}}, "unknown source 'segments'"),
+        ({"source": {}}, "name exactly one source"),
+        ({"source": {"visitors": None, "accounts": None}}, "name exactly one source"),
+        ({"source": {"events": None}}, "needs a timeSeries"),
+        ({"source": {"visitors": 3}}, "parameters must be an object"),
+        ({"source": {"events": {"appId": "nope("}, "timeSeries": LAST_3_DAYS}}, "appId"),
+        ({"source": {"events": {"appId": True}, "timeSeries": LAST_3_DAYS}}, "appId"),
+        ({"source": {"events": None, "timeSeries": {"period": "dayRange", "first": 0}}},
+         "exactly one of"),
+        ({"source": {"pageEvents": {"pageId": 3}, "timeSeries": LAST_3_DAYS}}, "pageId"),
+    ],
+)  # fmt: skip
+def test_bad_sources_are_400_naming_the_place(make_subscription, step, message):
+    with pytest.raises(AggregationError) as caught:
+        run_pipeline([step], make_subscription())
+    assert caught.value.status == 400
+    assert message in caught.value.message
+    assert "pipeline[0].source" in caught.value.message
+
+
+def test_time_series_placement_quirks(make_subscription):
+    sub = make_subscription(EVENTS)
+    inside = run_pipeline([source("events")], sub)
+    sibling = run_pipeline([{"source": {"events": None}, "timeSeries": LAST_3_DAYS}], sub)
+    in_params = run_pipeline([{"source": {"events": {"timeSeries": LAST_3_DAYS}}}], sub)
+    assert inside == sibling == in_params != []
+
+
+# --------------------------------------------------------------------------------------------
+# The generator's data, regrouped independently with pandas
+
+
+@pytest.fixture(scope="module")
+def small():
+    return generate(size="small", timezone="Europe/Berlin")
+
+
+def _pandas_event_rows(sub, start, end):
+    """Grouped `events` rows from the raw table with pandas; day buckets via the zone's dates."""
+    table = sub.events
+    frame = pd.DataFrame({"ts": table.ts, "visitor": table.visitor, "account": table.account,
+                          "app": table.app, "kind": table.kind, "ip": table.ip,
+                          "server": table.server, "ua": table.user_agent})  # fmt: skip
+    frame = frame[(frame.ts >= start) & (frame.ts < end) & frame.kind.isin([PAGE_LOAD, CLICK])
+                  & (frame.app == 0)]  # fmt: skip
+    local = pd.to_datetime(frame.ts, unit="ms", utc=True).dt.tz_convert(str(sub.timezone))
+    midnight = local.dt.normalize()
+    frame = frame.assign(day=(midnight.dt.tz_convert("UTC") - pd.Timestamp(0, tz="UTC"))
+                         // pd.Timedelta(milliseconds=1), minute=frame.ts // 60_000)  # fmt: skip
+    keys = ["visitor", "account", "app", "day", "ip", "server", "ua"]
+    rows = frame.groupby(keys).agg(numEvents=("ts", "size"), firstTime=("ts", "min"),
+                                   lastTime=("ts", "max"),
+                                   numMinutes=("minute", "nunique")).reset_index()  # fmt: skip
+    rows["visitorId"] = np.asarray(sub.visitor_ids, dtype=object)[rows.visitor]
+    accounts = np.asarray([*sub.account_ids, ""], dtype=object)
+    rows["accountId"] = accounts[rows.account]  # -1 (no account) reads the "" at the end
+    rows["remoteIp"] = np.asarray(sub.remote_ips, dtype=object)[rows.ip]
+    return rows
+
+
+def test_events_source_matches_pandas_over_generated_data(small):
+    rows = run_pipeline([source("events", None, {"period": "dayRange", "first": "now()",
+                                                 "count": -7})], small)  # fmt: skip
+    tz = str(small.timezone)
+    today = pd.Timestamp(small.now_ms, unit="ms", tz="UTC").tz_convert(tz).normalize()
+    start = int((today - pd.Timedelta(days=7)).tz_convert("UTC").timestamp() * 1000)
+    end = int(today.tz_convert("UTC").timestamp() * 1000)
+    expected = _pandas_event_rows(small, start, end)
+    fields = ["visitorId", "accountId", "day", "remoteIp", "numEvents", "numMinutes", "firstTime",
+              "lastTime"]  # fmt: skip
+    got = sorted(tuple(row[f] for f in fields) for row in rows)
+    want = sorted(tuple(record[f] for f in fields)
+                  for record in expected[fields].to_dict("records"))  # fmt: skip
+    assert len(got) > 100
+    assert got == want
