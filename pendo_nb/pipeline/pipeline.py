@@ -57,6 +57,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 DEFAULT_MIME_TYPE = "application/json"
+#: Steps a whole request can start with: they make rows of their own (the metric operators are
+#: Pendo's pipeline-head operators of reference 3.5).
+_HEAD_OPERATORS = ("source", "spawn", "pes", "adoption", "growth", "stickiness")
 _MIME_TYPES = (DEFAULT_MIME_TYPE, "text/csv")
 
 ExprLike = str | Expr
@@ -471,11 +474,26 @@ class Pipeline:
         client : PendoClient, optional
             Defaults to the client made by the last ``pn.connect()``.
         """
+        self._check_runnable("run")
         # Imported here: the client layer imports nothing from the builder, and the builder
         # stays importable (and testable) without it.
         from pendo_nb.api import aggregate
 
         return aggregate(self, client=client)
+
+    def _check_runnable(self, where: str) -> None:
+        """A whole request must start with rows: a source (with its periods, if it needs them)
+        or a spawn. Sub-pipelines for fork/merge need not, so this is checked only on running."""
+        head = self.steps[0] if self.steps else None
+        if head is None or head.op not in _HEAD_OPERATORS:
+            raise PipelineError(
+                f"{where}: a pipeline must start with a source (pn.source.<name>(...)) or spawn"
+            )
+        if isinstance(head, Source) and head.time_series is None and head.needs_time_series:
+            raise PipelineError(
+                f"{where}: {head.name} reads events and needs periods: add .last(7, 'days'), "
+                ".between(start, end), .on(day) or .time_series(...)"
+            )
 
     def preview(self, n: int = 10, client=None) -> pd.DataFrame:
         """Run the pipeline with a trailing ``limit(n)``: a quick look at the first rows."""

@@ -123,6 +123,11 @@ class Source(Step):
             params[key] = app_id_value(value, here) if key == "appId" else json_value(value, here)
         return params or None  # {} and null mean the same (reference 3.2)
 
+    @property
+    def needs_time_series(self) -> bool:
+        """True for event sources, which read periods (reference 3.4)."""
+        return SOURCES[self.name][0] is True
+
     def with_time_series(self, time_series: TimeSeries) -> Source:
         """A copy reading the periods of ``time_series``.
 

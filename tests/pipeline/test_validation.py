@@ -293,3 +293,22 @@ def test_from_json_names_the_step(body, message):
     assert text.startswith("Pipeline.from_json")
     assert message in text
     assert len(re.findall("Pipeline.from_json", text)) == 1
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "message"),
+    [
+        (Pipeline(), "run: a pipeline must start with a source"),
+        (Pipeline().filter("a > 1"), "run: a pipeline must start with a source"),
+        (
+            pn.source.page_events(),
+            "run: pageEvents reads events and needs periods: add .last(7, 'days')",
+        ),
+    ],
+)
+def test_run_refuses_pipelines_that_cannot_run_before_any_request(pipeline, message):
+    # No client is connected: the error must come from the builder, before any HTTP.
+    with pytest.raises(PipelineError, match=re.escape(message)):
+        pipeline.run()
+    with pytest.raises(PipelineError, match=re.escape(message)):
+        pipeline.preview()
