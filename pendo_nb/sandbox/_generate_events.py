@@ -194,9 +194,11 @@ def build_events(
     )
     draw = rng.random(n_events)
     kind = np.where(draw < 0.45, PAGE_LOAD, np.where(draw < 0.9, CLICK, TRACK)).astype(np.int8)
+    del draw  # per-event temporaries are dropped early: `large` has millions of events
     account = vd_account[event_vd]
     plan_state = np.where(account >= 0, population.account_plan[np.maximum(account, 0)] + 1, 0)
-    obj = _objects(rng, catalog, kind, app, plan_state)
+    obj = _objects(rng, catalog, kind, app, plan_state.astype(np.int8))
+    del plan_state
 
     # Each visitor has one browser and, if they use it, one phone.
     visitor_web_agent = rng.integers(0, len(web_agents), n_visitors)
@@ -214,6 +216,7 @@ def build_events(
     primary = population.visitor_accounts[:, 0]
     visitor_web_server = np.where((primary >= 0) & eu_account[np.maximum(primary, 0)], 1, 0)
     server = np.where(app == 1, 2, web_server).astype(np.int32)
+    del web_server
     ip = vd_ip[event_vd]
     server_side = kind == TRACK
     server_side[server_side] = catalog.track_server_side[obj[server_side]]
@@ -221,18 +224,19 @@ def build_events(
     user_agent[server_side] = no_agent
     ip[server_side] = backend_ip
 
-    keep = ts < np.minimum(now_ms, day_starts[vd_day[event_vd] + 1])
-    order = np.argsort(ts[keep], kind="stable")
+    keep = np.flatnonzero(ts < np.minimum(now_ms, day_starts[vd_day[event_vd] + 1]))
+    order = keep[np.argsort(ts[keep], kind="stable")]  # positions of the kept events, by time
+    del keep
     events = EventTable(
-        ts=ts[keep][order],
-        visitor=visitor[keep][order],
-        account=account[keep][order],
-        app=app[keep][order],
-        kind=kind[keep][order],
-        object=obj[keep][order],
-        ip=ip[keep][order],
-        server=server[keep][order],
-        user_agent=user_agent[keep][order],
+        ts=ts[order],
+        visitor=visitor[order],
+        account=account[order],
+        app=app[order],
+        kind=kind[order],
+        object=obj[order],
+        ip=ip[order],
+        server=server[order],
+        user_agent=user_agent[order],
     )
     return GeneratedEvents(
         events=events,

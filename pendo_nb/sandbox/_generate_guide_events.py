@@ -176,6 +176,7 @@ class _RowWriter:
         n_visitors = len(population.visitor_ids)
         self.geo_pick = rng.integers(0, 3, n_visitors)
         self.event_ids = iter(())
+        self._contexts: dict[tuple[int, bool], tuple[dict, dict]] = {}
 
     def _event_id(self) -> str:
         token = next(self.event_ids, None)
@@ -184,35 +185,49 @@ class _RowWriter:
             token = next(self.event_ids)
         return token
 
+    def _visitor_context(self, v: int, mobile: bool) -> tuple[dict, dict]:
+        """The fields of a row that depend only on the visitor and the app (computed once)."""
+        key = (v, mobile)
+        if key not in self._contexts:
+            pop, gen = self.population, self.generated
+            visitor_id = pop.visitor_ids[v]
+            metadata = pop.visitors[visitor_id]["metadata"]
+            accounts = metadata["auto"]["accountids"]
+            region = pop.accounts[accounts[0]]["metadata"]["agent"]["region"] if accounts else "NA"
+            places = _GEO[region]
+            country, state, lat, lon = places[int(self.geo_pick[v]) % len(places)]
+            ua = int((gen.visitor_mobile_agent if mobile else gen.visitor_web_agent)[v])
+            server = self.mobile_server if mobile else int(gen.visitor_web_server[v])
+            who = {
+                "visitorId": visitor_id,
+                "accountId": metadata["auto"]["accountid"],
+                "accountIds": accounts,
+            }
+            where = {
+                "country": country,
+                "region": state,
+                "latitude": lat,
+                "longitude": lon,
+                "remoteIp": gen.remote_ips[len(pop.account_ids) + v],
+                "serverName": gen.servers[server],
+                "userAgent": gen.user_agents[ua],
+                "language": metadata["agent"].get("language", ""),
+            }
+            self._contexts[key] = (who, where)
+        return self._contexts[key]
+
     def _context(self, v: int, t: int, guide: Guide, step: dict) -> dict:
-        pop, gen = self.population, self.generated
-        visitor_id = pop.visitor_ids[v]
-        metadata = pop.visitors[visitor_id]["metadata"]
-        accounts = [pop.account_ids[a] for a in pop.visitor_accounts[v] if a >= 0]
-        region = pop.accounts[accounts[0]]["metadata"]["agent"]["region"] if accounts else "NA"
-        places = _GEO[region]
-        country, state, lat, lon = places[int(self.geo_pick[v]) % len(places)]
-        mobile = guide.obj["appId"] == MOBILE_APP_ID
-        ua = int((gen.visitor_mobile_agent if mobile else gen.visitor_web_agent)[v])
-        server = self.mobile_server if mobile else int(gen.visitor_web_server[v])
+        who, where = self._visitor_context(v, guide.obj["appId"] == MOBILE_APP_ID)
         return {
-            "visitorId": visitor_id,
-            "accountId": metadata["auto"]["accountid"],
-            "accountIds": accounts,
+            **who,
+            "accountIds": list(who["accountIds"]),
             "appId": guide.obj["appId"],
             "browserTime": t,
             "guideTimestamp": t,
             "guideId": guide.obj["id"],
             "guideStepId": step["id"],
-            "country": country,
-            "region": state,
-            "latitude": lat,
-            "longitude": lon,
-            "remoteIp": gen.remote_ips[len(pop.account_ids) + v],
-            "serverName": gen.servers[server],
+            **where,
             "url": self.page_url[step["pageId"]],
-            "userAgent": gen.user_agents[ua],
-            "language": metadata["agent"].get("language", ""),
             "eventId": self._event_id(),
         }
 

@@ -375,16 +375,20 @@ def build_population(
 
 
 def _visitor_rows(rng, n_identified, n_anonymous, visitor_accounts, account_ids, accounts):
-    first = rng.integers(0, len(_FIRST_NAMES), n_identified)
-    last = rng.integers(0, len(_LAST_NAMES), n_identified)
-    roles = _pick(rng, _ROLES, n_identified)
-    languages = _pick(rng, _LANGUAGES, n_identified + n_anonymous)
-    departments = rng.integers(0, len(_DEPARTMENTS), n_identified)
-    progress = np.round(rng.beta(2.0, 1.5, n_identified), 3)
-    logins = rng.negative_binomial(2, 0.05, n_identified)
-    beta = rng.random(n_identified) < 0.18
-    flags = rng.random((n_identified, 3))
+    # Python lists: indexing numpy arrays one element at a time is slow in per-visitor loops.
+    first = rng.integers(0, len(_FIRST_NAMES), n_identified).tolist()
+    last = rng.integers(0, len(_LAST_NAMES), n_identified).tolist()
+    roles = _pick(rng, _ROLES, n_identified).tolist()
+    languages = _pick(rng, _LANGUAGES, n_identified + n_anonymous).tolist()
+    departments = rng.integers(0, len(_DEPARTMENTS), n_identified).tolist()
+    progress = np.round(rng.beta(2.0, 1.5, n_identified), 3).tolist()
+    logins = rng.negative_binomial(2, 0.05, n_identified).tolist()
+    beta = (rng.random(n_identified) < 0.18).tolist()
+    no_guides = (rng.random(n_identified) < 0.03).tolist()
+    designer = (rng.random(n_identified) < 0.02).tolist()
+    signup_days_before_renewal = rng.integers(200, 900, n_identified).tolist()
     dnp_index = int(rng.integers(0, n_identified))
+    primary = visitor_accounts[:, 0].tolist()
 
     visitor_ids: list[str] = []
     visitors: dict[str, dict] = {}
@@ -393,18 +397,16 @@ def _visitor_rows(rng, n_identified, n_anonymous, visitor_accounts, account_ids,
         [
             (
                 f"{_FIRST_NAMES[f].lower()}.{_LAST_NAMES[la].lower()}",
-                account_ids[visitor_accounts[i, 0]].split("/")[0].replace("-", "") + ".example",
+                account_ids[primary[i]].split("/")[0].replace("-", "") + ".example",
             )
             for i, (f, la) in enumerate(zip(first, last, strict=True))
         ]
     )
     for i in range(n_identified):
         email = emails[i]
-        account = account_ids[visitor_accounts[i, 0]]
-        signup = (
-            accounts[account]["metadata"]["custom"]["renewaldate"]
-            - int(rng.integers(200, 900)) * DAY_MS
-        )
+        account = account_ids[primary[i]]
+        renewal = accounts[account]["metadata"]["custom"]["renewaldate"]
+        signup = renewal - signup_days_before_renewal[i] * DAY_MS
         is_dnp = i == dnp_index
         visitor = {
             "visitorId": email,
@@ -417,15 +419,15 @@ def _visitor_rows(rng, n_identified, n_anonymous, visitor_accounts, account_ids,
                 },
                 "custom": {
                     "department": _DEPARTMENTS[departments[i]],
-                    "onboardingprogress": float(progress[i]),
-                    "logincount": int(logins[i]),
-                    "betaopt": bool(beta[i]),
+                    "onboardingprogress": progress[i],
+                    "logincount": logins[i],
+                    "betaopt": beta[i],
                     "signupdate": signup,
                 },
                 "pendo": {
                     "donotprocess": is_dnp,
-                    "blacklistguides": bool(flags[i, 1] < 0.03),
-                    "designerenabled": bool(flags[i, 2] < 0.02),
+                    "blacklistguides": no_guides[i],
+                    "designerenabled": designer[i],
                 },
             },
         }
@@ -478,25 +480,38 @@ def apply_visit_metadata(
     ``lastupdated`` is the last visit (or the first-seen time of people not seen in the window):
     metadata is refreshed whenever the snippet loads.
     """
+    # Python lists: indexing numpy arrays one element at a time is slow in per-visitor loops.
+    seen_before_ms = population.visitor_first_seen_ms.tolist()
+    first_visit, last_visit = stats.visitor_first_ms.tolist(), stats.visitor_last_ms.tolist()
+    last_account, last_agent = (
+        stats.visitor_last_account.tolist(),
+        stats.visitor_last_user_agent.tolist(),
+    )
+    last_server, account_slots = (
+        stats.visitor_last_server.tolist(),
+        population.visitor_accounts.tolist(),
+    )
+    app_first, app_last = stats.visitor_app_first_ms.tolist(), stats.visitor_app_last_ms.tolist()
+    app_groups = [f"auto__{abs(app['id'])}" for app in APPS]
+    no_agent = {"name": "", "version": "", "os": ""}
     for v, visitor_id in enumerate(population.visitor_ids):
         row = population.visitors[visitor_id]
-        seen_before = int(population.visitor_first_seen_ms[v])
-        first_ms = seen_before if seen_before >= 0 else int(stats.visitor_first_ms[v])
-        last_ms = int(stats.visitor_last_ms[v]) if stats.visitor_last_ms[v] >= 0 else first_ms
+        seen_before = seen_before_ms[v] >= 0
+        first_ms = seen_before_ms[v] if seen_before else first_visit[v]
+        last_ms = last_visit[v] if last_visit[v] >= 0 else first_ms
         if first_ms < 0:  # new in the window but never active: seen once at the window start
             first_ms = last_ms = window_start_ms
-        accounts = [population.account_ids[a] for a in population.visitor_accounts[v] if a >= 0]
-        last_account = (
-            population.account_ids[stats.visitor_last_account[v]]
-            if stats.visitor_last_account[v] >= 0
-            else (accounts[0] if accounts else "")
-        )
-        ua = int(stats.visitor_last_user_agent[v])
-        parsed = parsed_user_agents[ua] if ua >= 0 else {"name": "", "version": "", "os": ""}
+        accounts = [population.account_ids[a] for a in account_slots[v] if a >= 0]
+        if last_account[v] >= 0:
+            account = population.account_ids[last_account[v]]
+        else:
+            account = accounts[0] if accounts else ""
+        ua = last_agent[v]
+        parsed = parsed_user_agents[ua] if ua >= 0 else no_agent
         auto = {
             "id": visitor_id,
             "idhash": idhash(visitor_id),
-            "accountid": last_account,
+            "accountid": account,
             "accountids": accounts,
             "firstvisit": first_ms,
             "lastvisit": last_ms,
@@ -504,23 +519,26 @@ def apply_visit_metadata(
             "lastbrowsername": parsed["name"],
             "lastbrowserversion": parsed["version"],
             "lastoperatingsystem": parsed["os"],
-            "lastservername": servers[stats.visitor_last_server[v]]
-            if stats.visitor_last_server[v] >= 0
-            else "",
+            "lastservername": servers[last_server[v]] if last_server[v] >= 0 else "",
             "lastuseragent": user_agents[ua] if ua >= 0 else "",
         }
-        metadata = {
-            "auto": auto,
-            **_per_app_auto(stats, v, first_ms, seen_before >= 0),
-            **row["metadata"],
+        # ``auto__<appId>`` per app used in the window (the app id's sign dropped, as Pendo does).
+        per_app = {
+            group: {
+                "firstvisit": first_ms if seen_before else app_first[v][a],
+                "lastvisit": app_last[v][a],
+            }
+            for a, group in enumerate(app_groups)
+            if app_last[v][a] >= 0
         }
-        row["metadata"] = metadata
+        row["metadata"] = {"auto": auto, **per_app, **row["metadata"]}
 
+    account_first, account_last = stats.account_first_ms.tolist(), stats.account_last_ms.tolist()
+    existed_before = (population.account_start_day == 0).tolist()
     for a, account_id in enumerate(population.account_ids):
         row = population.accounts[account_id]
-        last_ms = int(stats.account_last_ms[a])
-        first_ms = int(stats.account_first_ms[a])
-        if population.account_start_day[a] == 0:  # the account existed before the window
+        first_ms, last_ms = account_first[a], account_last[a]
+        if existed_before[a]:
             first_ms = window_start_ms - (idhash(account_id) % 900 + 30) * DAY_MS
         if first_ms < 0:
             first_ms = window_start_ms
@@ -534,18 +552,6 @@ def apply_visit_metadata(
             "lastupdated": last_ms,
         }
         row["metadata"] = {"auto": auto, **row["metadata"]}
-
-
-def _per_app_auto(stats: VisitStats, v: int, first_ms: int, seen_before: bool) -> dict:
-    """``auto__<appId>`` groups (sign of the app id dropped, as in Pendo's samples)."""
-    out = {}
-    for a, app in enumerate(APPS):
-        last = int(stats.visitor_app_last_ms[v, a])
-        if last < 0:
-            continue
-        first = first_ms if seen_before else int(stats.visitor_app_first_ms[v, a])
-        out[f"auto__{abs(app['id'])}"] = {"firstvisit": first, "lastvisit": last}
-    return out
 
 
 # --- the metadata schema (reference 4.4) -------------------------------------------------------
