@@ -266,6 +266,7 @@ _PRECEDENCE = {
     "*": 6, "/": 6, "%": 6,
 }
 _KEYWORD_VALUES = {"true": True, "false": False, "null": None}
+_WORD_OPERATORS = {"and": "&&", "or": "||"}  # SQL/Python habits, refused with a hint
 
 
 class _Parser:
@@ -309,6 +310,8 @@ class _Parser:
         if token.kind == "ident" and token.value == "in":
             return ("'in' is not supported (use contains(list, value) or comparisons joined "
                     "by ||), found 'in'")
+        if token.kind == "ident" and token.value in _WORD_OPERATORS:
+            return f"unexpected '{token.value}' (did you mean '{_WORD_OPERATORS[token.value]}'?)"
         return f"unexpected {token.describe()}"
 
     def parse_binary(self, min_precedence: int) -> Node:

@@ -320,6 +320,8 @@ def test_type_errors_between_constants_surface_at_compile_time():
         (r'"bad \q escape"', r"unknown escape '\q' in string", 5),
         (r'"\u12"', "bad \\u escape", 1),
         ("visitorId in [1, 2]", "'in' is not supported (use contains(list, value)", 10),
+        ("a and b", "unexpected 'and' (did you mean '&&'?)", 2),
+        ("a or b", "unexpected 'or' (did you mean '||'?)", 2),
         ("frobnicate(1)", "unknown function 'frobnicate'", 0),
         ("numEvents(1)", "unknown function 'numEvents'", 0),
         ("polls[0](1)", "only functions can be called", 8),
