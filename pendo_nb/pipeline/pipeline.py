@@ -203,12 +203,13 @@ class Pipeline:
             resolved = period_for_unit(period)
         except PipelineError as error:
             raise PipelineError(f"between(period): {error}") from None
-        series = make_time_series(resolved, start, end, None, "between")
+        series = make_time_series(resolved, start, end, None, "between", names=("start", "end"))
         return self._with_series("between", series)
 
     def on(self, day: Any) -> Pipeline:
         """Read the one day containing ``day`` (a date, date string, timestamp or expression)."""
-        return self._with_series("on", make_time_series("dayRange", day, None, 1, "on"))
+        series = make_time_series("dayRange", day, None, 1, "on", names=("day", "day"))
+        return self._with_series("on", series)
 
     # -- basic operators ----------------------------------------------------------------------
     def filter(self, expression: ExprLike) -> Pipeline:

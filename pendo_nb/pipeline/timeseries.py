@@ -125,24 +125,33 @@ class TimeSeries:
 
 
 def make_time_series(
-    period: object, first: object, last: object, count: object, where: str
+    period: object,
+    first: object,
+    last: object,
+    count: object,
+    where: str,
+    *,
+    names: tuple[str, str] = ("first", "last"),
 ) -> TimeSeries:
-    """Check and convert the parts of a ``timeSeries``; ``where`` is the calling method's name."""
+    """Check and convert the parts of a ``timeSeries``.
+
+    ``where`` is the calling method's name and ``names`` what it calls ``first`` and ``last``
+    (``between`` says ``start``/``end``), so errors name the argument the user wrote.
+    """
+    first_where, last_where = (f"{where}({name})" for name in names)
     if period not in PERIODS:
         raise PipelineError(
             f"{where}(period): {period!r} is not a Pendo period; use one of {PERIODS}"
         )
     if first is None:
-        raise PipelineError(f"{where}(first): a time series needs a first time")
+        raise PipelineError(f"{first_where}: a time series needs a first time")
     if (last is None) == (count is None):
         raise PipelineError(f"{where}: give exactly one of last= or count=, not both or neither")
     if count is not None:
         if isinstance(count, bool) or not isinstance(count, int) or count == 0:
             raise PipelineError(f"{where}(count): expected a non-zero integer, got {count!r}")
-        return TimeSeries(period, time_bound(first, f"{where}(first)"), count=count)
-    return TimeSeries(
-        period, time_bound(first, f"{where}(first)"), last=time_bound(last, f"{where}(last)")
-    )
+        return TimeSeries(period, time_bound(first, first_where), count=count)
+    return TimeSeries(period, time_bound(first, first_where), last=time_bound(last, last_where))
 
 
 def time_series_from_json(body: object, where: str) -> TimeSeries:

@@ -53,10 +53,10 @@ def test_pipeline_error_is_a_value_error_and_a_pendo_error():
         (lambda: EVENTS.last(3, "fortnights"), "last(unit): 'fortnights' is not one of"),
         (
             lambda: EVENTS.between("2024-02-30", "now()"),
-            "between(first): '2024-02-30' is not a valid date",
+            "between(start): '2024-02-30' is not a valid date",
         ),
         (lambda: EVENTS.between("2024-01-01", "now()", period="decade"), "between(period)"),
-        (lambda: EVENTS.on(3.5), "on(first): expected epoch milliseconds"),
+        (lambda: EVENTS.on(3.5), "on(day): expected epoch milliseconds"),
         (
             lambda: VISITORS.last(7),
             "last: source.visitors: visitors is a snapshot and takes no time series",
