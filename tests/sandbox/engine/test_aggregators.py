@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -231,3 +232,29 @@ def test_random_specs_compile_and_reduce_or_raise_aggregation_error(spec, rows):
         compile_aggregators(spec, CTX, "reduce").reduce(rows)
     except AggregationError:
         pass
+
+
+@settings(max_examples=150, deadline=timedelta(seconds=2))
+@given(st.lists(st.one_of(st.none(), st.integers(-1000, 1000),
+                          st.floats(-1e6, 1e6, allow_nan=False)), max_size=30))
+def test_numeric_aggregators_agree_with_pandas(values):
+    rows = [{"x": value} for value in values]
+    series = pd.Series([value for value in values if value is not None], dtype="float64")
+    spec = {name: {name: "x"} for name in ("sum", "avg", "median", "min", "max", "stddev", "var")}
+    spec["distinct"] = {"count": "x"}
+    spec["pcts"] = {"percentiles": {"field": "x", "p25": 25, "p90": 90}}
+    got = reduce(spec, rows)
+
+    def expected(value):
+        return None if pd.isna(value) else pytest.approx(float(value), rel=1e-9, abs=1e-6)
+
+    assert got["sum"] == pytest.approx(series.sum(), rel=1e-9, abs=1e-6)
+    assert got["avg"] == expected(series.mean())
+    assert got["median"] == expected(series.median())
+    assert got["min"] == expected(series.min())
+    assert got["max"] == expected(series.max())
+    assert got["stddev"] == expected(series.std())
+    assert got["var"] == expected(series.var())
+    assert got["distinct"] == series.nunique()
+    assert got["pcts"] == {"p25": expected(series.quantile(0.25)),
+                           "p90": expected(series.quantile(0.9))}
