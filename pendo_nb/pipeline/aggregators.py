@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pendo_nb.errors import PipelineError
-from pendo_nb.pipeline._values import JSON, canonical_bytes, json_value, single_key
+from pendo_nb.pipeline._values import JSON, canonical_bytes, json_value, single_key, snake_case
 from pendo_nb.pipeline.expr import expression_text
 from pendo_nb.pipeline.parse import check_field_path
 
@@ -31,7 +31,7 @@ KNOWN_AGGREGATORS = _EXPRESSION_AGGREGATORS | _OPAQUE_AGGREGATORS | {
 }  # fmt: skip
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class Aggregator:
     """One aggregator: ``name`` is Pendo's (``"sum"``), ``argument`` its JSON argument."""
 
@@ -41,12 +41,7 @@ class Aggregator:
     def to_json(self) -> dict:
         return {self.name: json_value(self.argument, self.name)}
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Aggregator):
-            return NotImplemented
-        return self.name == other.name and self.argument == other.argument
-
-    def __hash__(self) -> int:
+    def __hash__(self) -> int:  # the argument may be a dict: hash its canonical JSON
         return hash(canonical_bytes(self.to_json()))
 
     def __repr__(self) -> str:
@@ -65,7 +60,7 @@ class Aggregator:
             named = {key: value for key, value in arg.items() if key != "field"}
             return f"pn.agg.percentiles({arg['field']!r}, {named!r})"
         if self.name in _EXPRESSION_AGGREGATORS:
-            return f"pn.agg.{_SNAKE_NAMES.get(self.name, self.name)}({arg!r})"
+            return f"pn.agg.{snake_case(self.name)}({arg!r})"
         return repr(self.to_json())
 
     def describe(self) -> str:
@@ -75,9 +70,6 @@ class Aggregator:
         if self.name in _EXPRESSION_AGGREGATORS:
             return f"{self.name} of {self.argument}"
         return f"{self.name} {self.argument}"
-
-
-_SNAKE_NAMES = {"listAverage": "list_average"}
 
 
 def aggregator_from_json(spec: object, where: str) -> Aggregator:
