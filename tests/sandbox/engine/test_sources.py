@@ -168,7 +168,10 @@ def test_dst_day_holds_all_its_25_hours(make_subscription):
 
 def test_blacklist_applies_do_not_process_flags(make_subscription):
     sub = make_subscription(EVENTS, do_not_process={"visitor": {"v2"}})
-    visitors = lambda params: {r["visitorId"] for r in run_pipeline([source("events", params)], sub)}  # noqa: E731
+
+    def visitors(params):
+        return {r["visitorId"] for r in run_pipeline([source("events", params)], sub)}
+
     assert visitors(None) == {"v1"}
     assert visitors({"blacklist": "ignore"}) == {"v1", "v2"}
     assert visitors({"blacklist": "only"}) == {"v2"}
@@ -200,7 +203,10 @@ def test_visitors_accounts_and_do_not_process_sources(make_subscription):
 
 def test_catalog_sources_default_to_the_default_app(make_subscription):
     sub = make_subscription()
-    ids = lambda name, params=None: [r["id"] for r in run_pipeline([source(name, params, None)], sub)]  # noqa: E731
+
+    def ids(name, params=None):
+        return [r["id"] for r in run_pipeline([source(name, params, None)], sub)]
+
     assert ids("pages") == ["p1", "p2"]
     assert ids("pages", {"appId": IOS_APP}) == ["p3"]
     assert ids("pages", {"pageId": "p3"}) == ["p3"]
@@ -212,7 +218,9 @@ def test_catalog_sources_default_to_the_default_app(make_subscription):
 
 def test_groups_items_only_on_request(make_subscription):
     sub = make_subscription()
-    assert run_pipeline([source("groups", None, None)], sub) == [{"id": "grp1", "name": "Analytics"}]
+    assert run_pipeline([source("groups", None, None)], sub) == [
+        {"id": "grp1", "name": "Analytics"}
+    ]
     with_items = run_pipeline([source("groups", {"items": True}, None)], sub)
     assert with_items[0]["items"] == [{"itemId": "p1"}]
 
@@ -243,7 +251,10 @@ def test_guide_events_in_range(make_subscription):
     sub = make_subscription(guide_events=GUIDE_EVENTS)
     rows = run_pipeline([source("guideEvents")], sub)
     assert [(r["visitorId"], r["type"]) for r in rows] == [
-        ("_PENDO_T_anon", "guideTimeout"), ("v1", "guideSeen"), ("v1", "guideAdvanced")]  # fmt: skip
+        ("_PENDO_T_anon", "guideTimeout"),
+        ("v1", "guideSeen"),
+        ("v1", "guideAdvanced"),
+    ]
 
 
 def test_guides_seen_summaries(make_subscription):
