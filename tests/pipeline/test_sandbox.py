@@ -111,3 +111,70 @@ def test_equal_pipelines_share_a_cache_entry(sandbox):
     assert not first.attrs["from_cache"]
     assert second.attrs["from_cache"]
     assert first["id"].tolist() == second["id"].tolist()
+
+
+def _operator_pipelines(subscription):
+    """One small pipeline per builder method, over rows where the method makes sense."""
+    page_id = subscription.pages[0]["id"]
+    visitor_segment = next(s["id"] for s in subscription.segments if s["kind"] == "visitor")
+    page_events = pn.source.page_events(page_id=page_id).last(7)
+    events = pn.source.events(app_id="*").last(3)
+    visitors = pn.source.visitors().limit(20)
+    return {
+        "filter": visitors.filter(col("visitorId").not_null()),
+        "select": visitors.select({"id": "visitorId", "Visitor email": "metadata.agent.email"}),
+        "eval": events.eval(hours=col("numMinutes") / 60),
+        "set": visitors.set(flag=True, tags=["a"]),
+        "group": events.group("visitorId", "day", n=pn.agg.count(), e=pn.agg.sum("numEvents")),
+        "group list form": events.group("accountId", list_form=True, m=pn.agg.max("numMinutes")),
+        "group keys only": events.group("visitorId"),
+        "reduce": events.reduce(
+            visitors=pn.agg.count("visitorId"),
+            active=pn.agg.count_if("visitorId", "numEvents > 1"),
+            avg=pn.agg.avg("numMinutes"),
+            median=pn.agg.median("numMinutes"),
+            first=pn.agg.first("visitorId"),
+        ),
+        "reduce list form": events.reduce(total=pn.agg.sum("numEvents"), list_form=True),
+        "sort": visitors.sort("-visitorId"),
+        "limit": visitors.limit(2),
+        "count": events.count(),
+        "cat": visitors.cat(),
+        "identified": events.identified("visitorId"),
+        "identified anonymous": events.identified("visitorId", anonymous=True),
+        "bulk_expand": events.limit(5).bulk_expand("account", account="accountId"),
+        "expand": page_events.limit(5).expand("page", page="pageId"),
+        "item_seen": visitors.item_seen("seen", page_id=page_id),
+        "segment": visitors.segment(visitor_segment),
+        "useragent": events.limit(5).useragent("ua"),
+        "unwind": visitors.select(id="visitorId", ids="metadata.auto.accountids").unwind(
+            "ids", index="i", keep_empty=True
+        ),
+        "switch": events.switch(
+            "size", "numEvents", [{"value": "small", "<": 5}, {"value": "big", ">=": 5}]
+        ),
+        "fork": events.fork(Pipeline().count(), Pipeline().limit(1)),
+        "spawn": Pipeline().spawn(pn.source.visitors().count(), pn.source.accounts().count()),
+        "join": Pipeline()
+        .spawn(
+            pn.source.visitors().select(id="visitorId", a="visitorId"),
+            pn.source.visitors().select(id="visitorId", b="metadata.agent.email"),
+        )
+        .join("id", width=2),
+        "merge": events.limit(10).merge(
+            "accountId", pn.source.accounts(), mappings={"plan": "metadata.agent.plan"}
+        ),
+        "between": pn.source.events().between("2026-10-01", "2026-10-03"),
+        "on": pn.source.events(app_id="web").on("2026-10-20").count(),
+        "last including the current period": pn.source.events()
+        .last(2, "weeks", include_current=True)
+        .count(),
+    }
+
+
+def test_every_operator_the_builder_writes_runs_on_the_sandbox(sandbox, client):
+    for name, pipeline in _operator_pipelines(sandbox.subscription).items():
+        try:
+            pipeline.run(client=client)
+        except pn.BadRequestError as error:  # pragma: no cover - the message is the point
+            pytest.fail(f"{name}: the sandbox refused {pipeline.to_json()}: {error}")
