@@ -29,6 +29,8 @@ T = TypeVar("T")
 
 #: Rows a table renders; the whole DataFrame is always in the widget's ``.result``.
 MAX_TABLE_ROWS = 200
+#: Width of the label column of form rows (field messages are indented by as much).
+LABEL_WIDTH = "84px"
 
 # Scoped under .pendo-nb so nothing leaks into the rest of the notebook. Colours come from
 # JupyterLab's theme variables (with fallbacks), so dark themes stay readable.
@@ -39,6 +41,13 @@ _CSS = """
 .pendo-nb .pendo-hint { color: var(--jp-ui-font-color2, #616161);
   font-size: var(--jp-ui-font-size1, 13px); }
 .pendo-nb .pendo-row { align-items: center; gap: 8px; }
+.pendo-nb .pendo-label { justify-content: flex-end; flex: 0 0 auto; }
+.pendo-nb .pendo-label .widget-label-basic, .pendo-nb .pendo-label { text-align: right; }
+.pendo-nb .pendo-status { line-height: 1.4; }
+.pendo-nb .pendo-field-message { margin-left: calc(84px + 8px); }
+.pendo-nb .pendo-json-text { margin: 0; padding: 6px 8px; max-height: 340px; overflow: auto;
+  background: var(--jp-layout-color2, #f5f5f5); border-radius: 3px; line-height: 1.35;
+  font-family: var(--jp-code-font-family, monospace); font-size: var(--jp-code-font-size, 12px); }
 .pendo-nb .pendo-mono select, .pendo-nb .pendo-mono textarea {
   font-family: var(--jp-code-font-family, monospace); font-size: var(--jp-code-font-size, 13px); }
 .pendo-nb .pendo-busy { color: var(--jp-ui-font-color1, #212121); }
@@ -114,6 +123,12 @@ def row(*children: widgets.Widget, **layout: Any) -> widgets.HBox:
     return styled(widgets.HBox(list(children), layout=widgets.Layout(**layout)), "pendo-row")
 
 
+def labelled(text: str, *controls: widgets.Widget) -> widgets.HBox:
+    """A form row: a right-aligned label in a fixed column, then the controls."""
+    label = styled(widgets.Label(text, layout=widgets.Layout(width=LABEL_WIDTH)), "pendo-label")
+    return row(label, *controls)
+
+
 def hint(text: str) -> widgets.HTML:
     """A short grey explanatory line."""
     return widgets.HTML(f'<span class="pendo-hint">{html.escape(text)}</span>')
@@ -153,10 +168,12 @@ def describe_error(error: BaseException) -> tuple[str, str]:
     first, _, rest = message.partition("\n")
     if isinstance(error, PendoConnectionError):
         return f"{_title_of(error)}: {first}", f"{error.method} {error.url}\n{rest}".strip()
+    # Blank lines only: leading spaces align a caret under an expression (PipelineError).
+    rest = rest.strip("\n").rstrip()
     if isinstance(error, PendoError | ValueError | KeyError | TypeError):
-        return first, rest.strip()
+        return first, rest
     # Anything else is a bug in pendo_nb or a library: name the type so it can be reported.
-    return f"{type(error).__name__}: {first}", rest.strip()
+    return f"{type(error).__name__}: {first}", rest
 
 
 def _title_of(error: BaseException) -> str:
@@ -215,11 +232,13 @@ class StatusLine(widgets.HTML):
         """Show ``error`` as one line; its details unfold on click (an HTML ``<details>``)."""
         summary, details = describe_error(error)
         self.error = error
-        more = '<span class="pendo-more">details</span>' if details else ""
-        body = f"<pre>{html.escape(details)}</pre>" if details else ""
+        if not details:
+            self.value = f'<div class="pendo-error">⚠ {html.escape(summary)}</div>'
+            return
         self.value = (
-            f'<details class="pendo-error"><summary>⚠ {html.escape(summary)}{more}</summary>'
-            f"{body}</details>"
+            f'<details class="pendo-error"><summary>⚠ {html.escape(summary)}'
+            f'<span class="pendo-more">details</span></summary>'
+            f"<pre>{html.escape(details)}</pre></details>"
         )
 
     def clear(self) -> None:

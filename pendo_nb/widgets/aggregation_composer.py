@@ -1,0 +1,447 @@
+"""AggregationComposer: build an aggregation from a form, see its JSON live, run it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as widgets
+import pandas as pd
+import traitlets
+
+from pendo_nb.errors import PipelineError
+from pendo_nb.pipeline import Pipeline, agg, source
+from pendo_nb.pipeline.sources import SOURCES
+from pendo_nb.widgets._common import (
+    StatusLine,
+    TableView,
+    hint,
+    labelled,
+    row,
+    run_busy,
+    styled,
+    stylesheet,
+    subtitle,
+    title,
+)
+
+__all__ = ["AggregationComposer"]
+
+#: Sources offered, most used first; the special low-confidence sources are left out.
+SOURCE_CHOICES = (
+    "events", "pageEvents", "featureEvents", "trackEvents", "guideEvents", "pollEvents",
+    "guidesSeen", "pollsSeen", "emailEvents", "singleEvents",
+    "visitors", "accounts", "pages", "features", "trackTypes", "guides", "groups",
+    "guidesSeenEver", "pollsSeenEver", "doNotProcessVisitors", "doNotProcessAccounts",
+)  # fmt: skip
+APP_CHOICES = (
+    ("default app", ""),
+    ("all apps", "*"),
+    ("web", "web"),
+    ("mobile", "mobile"),
+    ("iOS", "ios"),
+    ("Android", "android"),
+    ("extension", "extension"),
+)
+#: Units of the "last N" range, with the Pendo period each one reads.
+UNITS = (
+    ("days", "dayRange"),
+    ("weeks", "weekRange"),
+    ("months", "monthRange"),
+    ("hours", "hourRange"),
+)
+AGGREGATORS = ("sum", "count", "avg", "min", "max", "median", "first", "list", "stddev")
+#: The form's fields, in order; errors are flagged under each.
+FIELDS = ("source", "dates", "filter", "group", "aggregators", "sort", "limit")
+
+
+def _takes_dates(source_name: str) -> bool:
+    return SOURCES[source_name][0] is True
+
+
+class AggregatorRow(widgets.HBox):
+    """One aggregator of the form: ``<out> = <function>(<field>)`` and a remove button."""
+
+    def __init__(self, out: str = "", function: str = "sum", field: str = "") -> None:
+        self.out = widgets.Text(value=out, placeholder="output name", layout=_width("150px"))
+        self.function = widgets.Dropdown(
+            options=AGGREGATORS, value=function, layout=_width("110px")
+        )
+        self.field = widgets.Text(
+            value=field, placeholder="field or expression", layout=_width("220px")
+        )
+        self.remove_button = widgets.Button(
+            icon="times", tooltip="Remove this aggregator", layout=_width("34px")
+        )
+        super().__init__(
+            [self.out, widgets.Label("="), self.function, self.field, self.remove_button]
+        )
+        self.add_class("pendo-row")
+
+    def aggregator(self) -> tuple[str, Any]:
+        """``(output name, pn.agg...)``; raises PipelineError naming what is wrong."""
+        name = self.out.value.strip()
+        if not name:
+            raise PipelineError("aggregators: every aggregator needs an output name")
+        expression = self.field.value.strip()
+        if self.function.value == "count":
+            return name, agg.count(expression or None)
+        if not expression:
+            raise PipelineError(f"aggregators: {name} = {self.function.value}(...) needs a field")
+        return name, getattr(agg, self.function.value)(expression)
+
+
+class AggregationComposer(widgets.VBox):
+    """Compose a Pendo aggregation from a form; the pipeline JSON follows every change.
+
+    The form builds a :class:`~pendo_nb.Pipeline` with the same builder you would use in code:
+    source, app, date range, filter expression, group-by fields, aggregators, sort and limit.
+    Invalid input is flagged under its field as you type, before anything is sent. Run sends the
+    pipeline with :func:`pendo_nb.aggregate`; "Copy as code" shows the builder Python.
+
+    Parameters
+    ----------
+    client : PendoClient, optional
+        The connection to use; default: the default client (the last :func:`pendo_nb.connect`).
+
+    Attributes
+    ----------
+    pipeline : Pipeline or None
+        The pipeline the form describes (None while a field is invalid).
+    field_errors : dict
+        Field name (``"source"``, ``"dates"``, ``"filter"``, ``"group"``, ``"aggregators"``,
+        ``"sort"``, ``"limit"``) -> the error flagged there.
+    result : pandas.DataFrame or None
+        The last result of Run.
+
+    Examples
+    --------
+    >>> composer = AggregationComposer()
+    >>> display(composer)              # doctest: +SKIP
+    >>> composer.pipeline.to_json()    # doctest: +SKIP
+    """
+
+    pipeline = traitlets.Instance(Pipeline, allow_none=True, help="The pipeline of the form.")
+    field_errors = traitlets.Dict(help="Field name -> the PipelineError flagged there.")
+    result = traitlets.Instance(pd.DataFrame, allow_none=True, help="The last result of Run.")
+
+    def __init__(self, client: Any = None, **kwargs: Any) -> None:
+        # A plain attribute, never a trait: a client must not travel to the browser.
+        self._client = client
+        self._run_callbacks = widgets.CallbackDispatcher()
+        self.source_select = widgets.Dropdown(
+            options=SOURCE_CHOICES, value="events", layout=_width("170px")
+        )
+        self.app_select = widgets.Dropdown(options=APP_CHOICES, value="", layout=_width("130px"))
+        self.range_mode = widgets.ToggleButtons(
+            options=[("Last", "last"), ("Between", "between")],
+            value="last",
+            style={"button_width": "84px"},
+        )
+        self.last_n = widgets.BoundedIntText(value=7, min=1, max=10_000, layout=_width("70px"))
+        self.last_unit = widgets.Dropdown(options=UNITS, value="dayRange", layout=_width("95px"))
+        today = dt.date.today()
+        self.start_date = widgets.DatePicker(
+            value=today - dt.timedelta(days=7), layout=_width("auto")
+        )
+        self.end_date = widgets.DatePicker(value=today, layout=_width("auto"))
+        self.last_box = row(self.last_n, self.last_unit)
+        self.between_box = row(self.start_date, widgets.Label("to"), self.end_date)
+        self.snapshot_note = hint("")
+        self.snapshot_row = labelled("Dates", self.snapshot_note)
+        self.dates_row = labelled("Dates", self.range_mode, self.last_box, self.between_box)
+        self.filter_text = widgets.Text(
+            placeholder='e.g. numEvents > 10 && accountId != ""', layout=_width("auto")
+        )
+        self.filter_text.layout.flex = "1 1 auto"
+        self.group_by = widgets.TagsInput(
+            value=["visitorId"], allow_duplicates=False, placeholder="field, then Enter"
+        )
+        self.aggregator_rows = widgets.VBox([AggregatorRow("events", "sum", "numEvents")])
+        self.add_aggregator_button = widgets.Button(
+            description="Add aggregator", icon="plus", layout=_width("auto")
+        )
+        self.sort_text = widgets.Text(
+            value="-events", placeholder="-events, visitorId", layout=_width("200px")
+        )
+        self.limit = widgets.BoundedIntText(
+            value=100, min=0, max=1_000_000, layout=_width("90px"), tooltip="0: no limit"
+        )
+        self.run_button = widgets.Button(description="Run", icon="play", button_style="primary")
+        self.code_button = widgets.ToggleButton(description="Copy as code", icon="code")
+        self.errors = {name: styled(StatusLine(), "pendo-field-message") for name in FIELDS}
+        self.status = StatusLine()
+        self.json_view = styled(widgets.HTML(), "pendo-json")
+        self.code_view = styled(
+            widgets.Textarea(layout=widgets.Layout(width="100%", height="110px", display="none")),
+            "pendo-code",
+        )
+        self.table = TableView()
+        form = widgets.VBox(
+            [
+                labelled("Source", self.source_select, widgets.Label("App"), self.app_select),
+                self.errors["source"],
+                self.dates_row,
+                self.snapshot_row,
+                self.errors["dates"],
+                labelled("Filter", self.filter_text),
+                self.errors["filter"],
+                labelled("Group by", self.group_by),
+                self.errors["group"],
+                labelled("Aggregate", self.aggregator_rows),
+                labelled("", self.add_aggregator_button),
+                self.errors["aggregators"],
+                labelled("Sort", self.sort_text, widgets.Label("Limit"), self.limit),
+                labelled("", hint("sort: fields, - for descending · limit 0: no limit")),
+                self.errors["sort"],
+                self.errors["limit"],
+            ],
+            layout=widgets.Layout(flex="1 1 540px", min_width="480px"),
+        )
+        pipeline_column = widgets.VBox(
+            [subtitle("Pipeline", "updates as you type"), self.json_view],
+            layout=widgets.Layout(flex="1 1 300px", min_width="260px"),
+        )
+        super().__init__(
+            children=[
+                stylesheet(),
+                title("Aggregation"),
+                widgets.HBox(
+                    [form, pipeline_column],
+                    layout=widgets.Layout(flex_flow="row wrap", grid_gap="16px"),
+                ),
+                labelled("", self.run_button, self.code_button),
+                self.status,
+                self.code_view,
+                self.table,
+            ],
+            layout=widgets.Layout(max_width="1100px"),
+            **kwargs,
+        )
+        self.add_class("pendo-nb")
+        self.add_class("pendo-aggregation-composer")
+        for control in (
+            self.source_select, self.app_select, self.range_mode, self.last_n, self.last_unit,
+            self.start_date, self.end_date, self.filter_text, self.group_by, self.sort_text,
+            self.limit,
+        ):  # fmt: skip
+            control.observe(self._on_form_change, "value")
+        self.code_button.observe(self._on_code_toggle, "value")
+        self.add_aggregator_button.on_click(lambda _button: self.add_aggregator())
+        self.run_button.on_click(lambda _button: self.run())
+        for aggregator_row in self.aggregator_rows.children:
+            self._watch(aggregator_row)
+        self.rebuild()
+
+    # -- observers ----------------------------------------------------------------------------
+
+    @traitlets.observe("field_errors")
+    def _on_field_errors(self, change: dict) -> None:
+        for name, line in self.errors.items():
+            error = change["new"].get(name)
+            if error is None:
+                line.clear()
+            else:
+                line.show_error(error)
+        for name, control in self._controls_by_field().items():
+            for widget in control:
+                if name in change["new"]:
+                    widget.add_class("pendo-field-error")
+                else:
+                    widget.remove_class("pendo-field-error")
+
+    def _on_form_change(self, _change: dict) -> None:
+        self.rebuild()
+
+    def _on_code_toggle(self, change: dict) -> None:
+        self.code_view.layout.display = None if change["new"] else "none"
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def rebuild(self) -> Pipeline | None:
+        """Build the pipeline from the form, flag invalid fields; return it (None if invalid)."""
+        name = self.source_select.value
+        dated = _takes_dates(name)
+        self._show_date_controls(name, dated)
+        errors: dict[str, PipelineError] = {}
+        try:
+            pipeline: Pipeline | None = self._source_step(name)
+        except PipelineError as error:
+            errors["source"] = error
+            pipeline = None
+        if pipeline is not None:
+            steps: list[tuple[str, Callable[[Pipeline], Pipeline]]] = [
+                ("filter", self._with_filter),
+                ("group", self._with_group),
+                ("sort", self._with_sort),
+                ("limit", self._with_limit),
+            ]
+            if dated:
+                steps.insert(0, ("dates", self._with_dates))
+            for field, step in steps:
+                try:
+                    pipeline = step(pipeline)
+                except _AggregatorError as error:
+                    errors["aggregators"] = error
+                except PipelineError as error:
+                    errors[field] = error
+        self.field_errors = errors
+        self.pipeline = None if errors else pipeline
+        self._show_pipeline()
+        return self.pipeline
+
+    def run(self) -> pd.DataFrame | None:
+        """Send the pipeline with :func:`pendo_nb.aggregate`; return the result (also ``.result``).
+
+        Nothing is sent while a field is invalid; None is returned, with the reason shown.
+        """
+        from pendo_nb import api
+
+        pipeline = self.rebuild()
+        if pipeline is None:
+            self.status.note("Fix the flagged fields first: nothing was sent.")
+            return None
+        frame = run_busy(
+            lambda: api.aggregate(pipeline, client=self._client),
+            status=self.status,
+            controls=[self.run_button],
+            message="Running the aggregation…",
+        )
+        if frame is None:
+            return None
+        self.result = frame
+        self.table.show(frame, caption="Result")
+        self._run_callbacks(frame)
+        return frame
+
+    def add_aggregator(
+        self, out: str = "", function: str = "sum", field: str = ""
+    ) -> AggregatorRow:
+        """Add an aggregator row to the form (``out = function(field)``) and return it."""
+        aggregator_row = AggregatorRow(out, function, field)
+        self._watch(aggregator_row)
+        self.aggregator_rows.children = [*self.aggregator_rows.children, aggregator_row]
+        self.rebuild()
+        return aggregator_row
+
+    def remove_aggregator(self, aggregator_row: AggregatorRow) -> None:
+        """Take ``aggregator_row`` out of the form."""
+        self.aggregator_rows.children = [
+            r for r in self.aggregator_rows.children if r is not aggregator_row
+        ]
+        self.rebuild()
+
+    def on_run(self, callback: Callable[[pd.DataFrame], Any], remove: bool = False) -> None:
+        """Register (or with ``remove=True`` unregister) ``callback(frame)``, run after each Run.
+
+        Parameters
+        ----------
+        callback : callable
+            Called with the result DataFrame.
+        remove : bool
+            Unregister ``callback`` instead.
+        """
+        self._run_callbacks.register_callback(callback, remove=remove)
+
+    # -- one builder call per field -----------------------------------------------------------
+
+    def _source_step(self, name: str) -> Pipeline:
+        app = self.app_select.value
+        start = getattr(source, name)
+        return start(app_id=app) if app else start()
+
+    def _with_dates(self, pipeline: Pipeline) -> Pipeline:
+        if self.range_mode.value == "last":
+            unit = dict((period, label) for label, period in UNITS)[self.last_unit.value]
+            return pipeline.last(self.last_n.value, unit)
+        start, end = self.start_date.value, self.end_date.value
+        if start is None or end is None:
+            raise PipelineError("dates: pick both a start and an end date")
+        if start > end:
+            raise PipelineError(f"dates: the start ({start}) is after the end ({end})")
+        return pipeline.between(start, end, period="dayRange")
+
+    def _with_filter(self, pipeline: Pipeline) -> Pipeline:
+        expression = self.filter_text.value.strip()
+        return pipeline.filter(expression) if expression else pipeline
+
+    def _with_group(self, pipeline: Pipeline) -> Pipeline:
+        fields = {}
+        for aggregator_row in self.aggregator_rows.children:
+            try:
+                name, aggregator = aggregator_row.aggregator()
+            except PipelineError as error:
+                raise _AggregatorError(error) from None
+            if name in fields:
+                raise _AggregatorError(PipelineError(f"aggregators: {name!r} appears twice"))
+            fields[name] = aggregator
+        keys = [key.strip() for key in self.group_by.value]
+        if keys:
+            return pipeline.group(*keys, fields=fields)
+        return pipeline.reduce(fields) if fields else pipeline
+
+    def _with_sort(self, pipeline: Pipeline) -> Pipeline:
+        keys = [key.strip() for key in self.sort_text.value.split(",") if key.strip()]
+        return pipeline.sort(*keys) if keys else pipeline
+
+    def _with_limit(self, pipeline: Pipeline) -> Pipeline:
+        return pipeline.limit(self.limit.value) if self.limit.value else pipeline
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _show_date_controls(self, source_name: str, dated: bool) -> None:
+        self.dates_row.layout.display = None if dated else "none"
+        self.snapshot_row.layout.display = "none" if dated else None
+        note = f"{source_name} is a snapshot of today: it takes no dates"
+        self.snapshot_note.value = f'<span class="pendo-hint">{note}</span>'
+        between = self.range_mode.value == "between"
+        self.last_box.layout.display = "none" if between else None
+        self.between_box.layout.display = None if between else "none"
+
+    def _show_pipeline(self) -> None:
+        pipeline = self.pipeline
+        self.run_button.disabled = pipeline is None
+        if pipeline is None:
+            self.json_view.value = (
+                '<span class="pendo-hint">Fix the flagged fields to see the pipeline.</span>'
+            )
+            self.code_view.value = ""
+            return
+        text = json.dumps(pipeline.to_json(), indent=2)
+        self.json_view.value = f'<pre class="pendo-json-text">{html.escape(text)}</pre>'
+        self.code_view.value = str(pipeline.to_code())
+
+    def _watch(self, aggregator_row: AggregatorRow) -> None:
+        for control in (aggregator_row.out, aggregator_row.function, aggregator_row.field):
+            control.observe(self._on_form_change, "value")
+        aggregator_row.remove_button.on_click(
+            lambda _button: self.remove_aggregator(aggregator_row)
+        )
+
+    def _controls_by_field(self) -> dict[str, list[widgets.Widget]]:
+        return {
+            "filter": [self.filter_text],
+            "group": [self.group_by],
+            "sort": [self.sort_text],
+            "limit": [self.limit],
+            "dates": [self.start_date, self.end_date, self.last_n],
+            "aggregators": [
+                control
+                for aggregator_row in self.aggregator_rows.children
+                for control in (aggregator_row.out, aggregator_row.field)
+            ],
+        }
+
+
+class _AggregatorError(PipelineError):
+    """A mistake in an aggregator row (flagged under the aggregators, not under Group by)."""
+
+    def __init__(self, error: PipelineError) -> None:
+        super().__init__(str(error))
+
+
+def _width(width: str) -> widgets.Layout:
+    return widgets.Layout(width=width)
