@@ -60,7 +60,10 @@ _TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 _SEGMENT = re.compile(r"[A-Za-z0-9_$]+")
-_DOUBLE_QUOTED_ESCAPES = frozenset('"\\/bfnrtu`')
+# Pendo documents \" and \\; \/ \n \t \r and \uXXXX are read as in JSON (the sandbox does
+# the same). Anything else is refused: a Pendo 400 for bad quoting is common (reference 3.9).
+_DOUBLE_QUOTED_ESCAPES = frozenset('"\\/ntr')
+_UNICODE_ESCAPE = re.compile(r"u[0-9a-fA-F]{4}")
 _HINTS = {
     "=": "use == to compare",
     "&": "use && for 'and'",
@@ -126,7 +129,10 @@ def _string_end(text: str, start: int, where: str) -> int:
             return position + 1
         if char == "\\" and quote == '"':
             escaped = text[position + 1 : position + 2]
-            if escaped not in _DOUBLE_QUOTED_ESCAPES or not escaped:
+            if _UNICODE_ESCAPE.match(text, position + 1):
+                position += 6
+                continue
+            if not escaped or escaped not in _DOUBLE_QUOTED_ESCAPES:
                 raise _fail(where, text, position, f"unknown escape \\{escaped}")
             position += 2
             continue

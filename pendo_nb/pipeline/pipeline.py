@@ -284,6 +284,15 @@ class Pipeline:
         """Keep the first ``n`` rows (``n >= 1``)."""
         return self._then(Limit(n))
 
+    def skip(self, n: int) -> Pipeline:
+        """Not available: Pendo documents no ``skip`` operator (one connector sends it, reference
+        3.5), so this raises ``PipelineError`` rather than build a request Pendo may refuse.
+        Page with ``sort`` and a ``filter`` on the sort key instead."""
+        raise PipelineError(
+            f"skip({n!r}): Pendo documents no skip operator; page with sort() and a filter() "
+            "on the sort key (e.g. visitorId > the last one seen) instead"
+        )
+
     def count(self) -> Pipeline:
         """Replace all rows by one row ``{"count": N}``."""
         return self._then(Count())

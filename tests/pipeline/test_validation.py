@@ -312,3 +312,17 @@ def test_run_refuses_pipelines_that_cannot_run_before_any_request(pipeline, mess
         pipeline.run()
     with pytest.raises(PipelineError, match=re.escape(message)):
         pipeline.preview()
+
+
+@pytest.mark.parametrize("text", ['x == "\\u00e9"', 'x == "a\\/b\\n\\t\\r"', 'x == "\\"\\\\"'])
+def test_string_escapes_accepted(text):
+    check_expression(text, "filter(expression)")
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [('x == "\\u00g1"', "unknown escape \\u"), ('x == "\\b"', "unknown escape \\b")],
+)
+def test_string_escapes_refused(text, problem):
+    with pytest.raises(PipelineError, match=re.escape(problem)):
+        check_expression(text, "filter(expression)")
