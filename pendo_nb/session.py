@@ -23,7 +23,7 @@ import requests
 import requests_cache
 from requests.adapters import HTTPAdapter
 from requests_cache.cache_keys import create_key
-from urllib3.exceptions import MaxRetryError, ProtocolError, ResponseError
+from urllib3.exceptions import MaxRetryError, ProtocolError, ReadTimeoutError, ResponseError
 from urllib3.util.retry import Retry
 
 __all__ = [
@@ -202,22 +202,21 @@ class _PendoAdapter(HTTPAdapter):
             if self.limiter is not None:
                 self.limiter.acquire()
             response = super().send(request, **kwargs)
-            if kwargs.get("stream"):
-                return response
             try:
-                # Read the body here: urllib3 retries failures up to the headers only, and a
-                # body cut short would otherwise escape as a bare ChunkedEncodingError.
-                response.content  # noqa: B018
-                return response
-            except requests.exceptions.ChunkedEncodingError as exc:
+                # Read the body here, streamed or not: urllib3 retries failures up to the headers
+                # only, so a body cut short would escape as a bare error. One read, so a big
+                # answer is never held twice; requests and requests-cache then use `_content`.
+                body = response.raw.read(decode_content=True)
+            except (ProtocolError, ReadTimeoutError) as exc:
                 response.close()
                 try:
-                    retry = self.max_retries.increment(
-                        request.method, request.url, error=ProtocolError(str(exc))
-                    )
+                    retry = self.max_retries.increment(request.method, request.url, error=exc)
                 except MaxRetryError:
                     raise requests.ConnectionError(exc, request=request) from None
                 retry.sleep()
+                continue
+            response._content, response._content_consumed = body, True
+            return response
 
 
 def _namespaced_key_fn(namespace: str):
