@@ -25,12 +25,22 @@ import orjson
 
 from pendo_nb.sandbox.faults import FaultInjector, FaultPlan, plan_from
 from pendo_nb.sandbox.server import SandboxHTTPServer
-from pendo_nb.sandbox.subscription import Subscription, generate, parse_now, parse_timezone
+from pendo_nb.sandbox.subscription import (
+    Subscription,
+    check_seed_and_size,
+    generate,
+    parse_now,
+    parse_timezone,
+)
 
 DEMO_KEY = "pendo-sandbox-demo-rw"
 DEMO_READ_ONLY_KEY = "pendo-sandbox-demo-ro"
 
 __all__ = ["DEMO_KEY", "DEMO_READ_ONLY_KEY", "FaultPlan", "Sandbox", "Subscription", "generate"]
+
+
+# Sizes whose generations are kept (a few MB each): tests start many small sandboxes.
+_CACHED_SIZES = ("small", "demo")
 
 
 @functools.lru_cache(maxsize=4)
@@ -129,6 +139,7 @@ class Sandbox:
             raise ValueError("key and read_only_key must be non-empty strings")
         if key == read_only_key:
             raise ValueError("key and read_only_key must differ")
+        check_seed_and_size(seed, size)
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
             raise ValueError(f"port must be an integer from 0 to 65535, not {port!r}")
         self.seed = seed
@@ -154,9 +165,11 @@ class Sandbox:
         """The synthetic subscription this sandbox serves (generated on first use)."""
         if self._subscription is None:
             tz: ZoneInfo = self._timezone
-            self._subscription = _private_copy(
-                _pristine(self.seed, self.size, self._now_ms, tz.key)
-            )
+            if self.size in _CACHED_SIZES:
+                pristine = _pristine(self.seed, self.size, self._now_ms, tz.key)
+                self._subscription = _private_copy(pristine)
+            else:  # too big to keep a spare copy around: a fresh generation is private anyway
+                self._subscription = generate(self.seed, self.size, self._now_ms, tz)
         return self._subscription
 
     @property

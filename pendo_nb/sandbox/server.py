@@ -18,7 +18,6 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import orjson
 
 from pendo_nb.sandbox import history, reports, writes
-from pendo_nb.sandbox._generate_catalog import WEB_APP_ID
 from pendo_nb.sandbox._json import dumps
 from pendo_nb.sandbox.subscription import Subscription
 
@@ -56,6 +55,8 @@ class Request:
 
 @dataclass
 class Response:
+    """An answer: status, body bytes, content type and any extra headers."""
+
     status: int
     body: bytes
     content_type: str = JSON_TYPE
@@ -193,7 +194,7 @@ class Routes:
             if query["expand"].strip() != "*":
                 raise HttpError(400, f"expand={query['expand']!r} is not supported: use expand=*")
             return _json(objects)
-        app_id = WEB_APP_ID
+        app_id = self.sub.apps[0]["id"]  # the default app (-323232)
         if "appId" in query:
             try:
                 app_id = int(query["appId"])
@@ -382,7 +383,16 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(response.body)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Transport-level errors (bad request line, oversized headers) in plain text, not HTML."""
+        self.close_connection = True
+        # A request line with a bad version leaves http.server in HTTP/0.9 mode (a body without a
+        # status line); nobody speaks 0.9, so answer in 1.1.
+        self.request_version = self.protocol_version
+        text = message or self.responses.get(code, ("Error",))[0]
+        self._send(Response(code, text.encode("utf-8", "replace"), TEXT_TYPE))
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 (the base class's name)
         """Silent: a notebook's output is no place for access logs."""

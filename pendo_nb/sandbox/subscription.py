@@ -163,6 +163,14 @@ def local_day_starts(now_ms: int, tz: ZoneInfo, days: int) -> tuple[np.ndarray, 
     return starts, weekend
 
 
+def check_seed_and_size(seed: int, size: str) -> None:
+    """Raise ``ValueError`` unless ``seed`` is a non-negative int and ``size`` a known size."""
+    if size not in SIZES:
+        raise ValueError(f"size={size!r} is not one of {', '.join(map(repr, SIZES))}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, not {seed!r}")
+
+
 def generate(
     seed: int = 7,
     size: str = "demo",
@@ -200,10 +208,7 @@ def generate(
     )
     from pendo_nb.sandbox._generate_reports import build_reports, build_segments
 
-    if size not in SIZES:
-        raise ValueError(f"size={size!r} is not one of {', '.join(map(repr, SIZES))}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, not {seed!r}")
+    check_seed_and_size(seed, size)
     spec = SIZES[size]
     now_ms = parse_now(now)
     tz = parse_timezone(timezone)

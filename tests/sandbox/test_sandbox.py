@@ -118,6 +118,8 @@ def test_custom_keys_clock_and_time_zone():
     ("kwargs", "message"),
     [
         ({"key": ""}, "non-empty strings"),
+        ({"size": "huge"}, "size='huge' is not one of"),
+        ({"seed": -3}, "non-negative integer"),
         ({"key": "same", "read_only_key": "same"}, "must differ"),
         ({"port": 70000}, "port must be an integer"),
         ({"now": "soon"}, "not an ISO 8601 time"),

@@ -11,10 +11,13 @@ import csv
 import http.client
 import io
 import json
+import socket
 from urllib.parse import quote, urlsplit
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sandbox_helpers import DAY_MS, raw_events
 
 from pendo_nb.sandbox.subscription import CLICK, PAGE_LOAD, TRACK
@@ -480,3 +483,52 @@ def test_oversized_body_is_refused_before_reading_it(sandbox):
         assert b"larger than" in response.read()
     finally:
         connection.close()
+
+
+def test_head_and_options_get_405(api):
+    assert api.request("HEAD", "/api/v1/report").status_code == 405
+    response = api.request("OPTIONS", "/api/v1/aggregation")
+    assert response.status_code == 405 and response.headers["Allow"] == "POST"
+
+
+def test_malformed_request_line_gets_plain_text_400(sandbox):
+    parts = urlsplit(sandbox.url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as raw:
+        raw.sendall(b"NOT A VALID REQUEST LINE AT ALL\r\n\r\n")
+        answer = raw.recv(4096)
+    assert (
+        answer.startswith(b"HTTP/1.1 400")
+        and b"text/plain" in answer
+        and b"<html" not in answer.lower()
+    )
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    path=st.sampled_from(["/api/v1/aggregation", "/api/v1/metadata/visitor/custom/value"]),
+    body=st.one_of(
+        st.binary(max_size=200),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+            lambda inner: (
+                st.lists(inner, max_size=4)
+                | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+            ),
+            max_leaves=20,
+        ).map(lambda value: json.dumps(value).encode()),
+    ),
+)
+def test_random_bodies_never_get_a_500(api, path, body):
+    response = api.post(path, data=body, key="ro" if path.endswith("aggregation") else "rw")
+    assert response.status_code < 500, response.text
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(tail=st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=30))
+def test_random_paths_never_get_a_500(api, tail):
+    path = "/api/v1/" + quote(tail, safe="/?=&%")
+    assert api.get(path).status_code < 500
