@@ -59,7 +59,7 @@ _TOKEN = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
-_SEGMENT = re.compile(r"[A-Za-z0-9_$]+")
+_LEADING_DOT_NUMBER = re.compile(r"(?P<number>\.\d+(?:[eE][+-]?\d+)?)")
 # Pendo documents \" and \\; \/ \n \t \r and \uXXXX are read as in JSON (the sandbox does
 # the same). Anything else is refused: a Pendo 400 for bad quoting is common (reference 3.9).
 _DOUBLE_QUOTED_ESCAPES = frozenset('"\\/ntr')
@@ -96,7 +96,9 @@ def _tokenize(text: str, where: str) -> list[_Token]:
     tokens: list[_Token] = []
     position = 0
     while position < len(text):
-        match = _TOKEN.match(text, position)
+        # ".5" is a number, except right after an operand, where "." is member access.
+        match = None if _ends_operand(tokens) else _LEADING_DOT_NUMBER.match(text, position)
+        match = match or _TOKEN.match(text, position)
         assert match is not None  # the "bad" alternative matches any character
         kind = match.lastgroup
         if kind == "quote":
@@ -114,6 +116,13 @@ def _tokenize(text: str, where: str) -> list[_Token]:
         position = match.end()
     tokens.append(_Token("end", "", len(text)))
     return tokens
+
+
+def _ends_operand(tokens: list[_Token]) -> bool:
+    if not tokens:
+        return False
+    last = tokens[-1]
+    return last.kind in ("number", "string", "name") or last.text in (")", "]")
 
 
 def _string_end(text: str, start: int, where: str) -> int:
@@ -244,8 +253,7 @@ class _Parser:
                 return
 
     def _segment(self) -> None:
-        token = self.current
-        if token.kind in ("name", "number") and _SEGMENT.fullmatch(token.text):
+        if self.current.kind == "name":
             self._advance()
             return
         raise self._unexpected("expected a field name after '.'")
@@ -315,7 +323,7 @@ def check_expression(text: object, where: str) -> str:
 # Names written where a field is expected (keys, outputs of unwind...) may also hold "-", which
 # Pendo's app-specific metadata groups use; inside an expression "-" is subtraction.
 _FIELD_PATH = re.compile(r"[A-Za-z_$][\w$-]*(?:\.[\w$-]+)*")
-_EXPRESSION_PATH = re.compile(r"[A-Za-z_$][\w$]*(?:\.[\w$]+)*")
+_EXPRESSION_PATH = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*")
 
 
 def check_field_path(text: object, where: str, *, in_expression: bool = False) -> str:

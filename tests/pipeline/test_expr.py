@@ -19,6 +19,7 @@ from pendo_nb.pipeline import col, fn, lit
 from pendo_nb.pipeline.expr import quote_string
 from pendo_nb.pipeline.parse import check_expression
 from pendo_nb.sandbox.engine.context import EvalContext
+from pendo_nb.sandbox.engine.errors import AggregationError
 from pendo_nb.sandbox.engine.expressions import compile_expression
 
 CONTEXT = EvalContext(now_ms=1_700_000_000_000, timezone=ZoneInfo("UTC"))
@@ -208,3 +209,21 @@ def test_col_refuses_names_that_are_not_fields():
         col("Visitor Count")
     with pytest.raises(PipelineError, match="col\\(name\\)"):
         col("a-b")
+
+
+# -- the two parsers check each other -----------------------------------------------------------
+TOKENS = ["a", "b.c", "xs", "1", "2.5", ".5", "1e3", '"x"', '"q\\"uote"', "`y`", "(", ")", "[",
+          "]", ",", ":", ".", "==", "!=", "<", ">=", "&&", "||", "!", "+", "-", "*", "/", "%",
+          "len(", "now(", "contains(", "if(", "true", "null", "=", "&", "'"]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(TOKENS), min_size=1, max_size=8).map(" ".join))
+@settings(max_examples=400, deadline=None)
+def test_whatever_the_engine_accepts_the_builder_accepts(text):
+    """The builder may refuse less than the engine (the engine also checks argument counts and
+    literal types), never more: it must not block a pipeline Pendo-compatible servers take."""
+    try:
+        compile_expression(text, CONTEXT, "test")
+    except AggregationError:
+        return
+    assert check_expression(text, "test") == text
