@@ -14,16 +14,33 @@ import orjson
 _LARGEST_INTEGRAL = float(2**63)
 
 
+def _go_float(value: float) -> float | int:
+    if value.is_integer() and -_LARGEST_INTEGRAL < value < _LARGEST_INTEGRAL:
+        return int(value)
+    return value
+
+
 def _go_numbers(value: Any) -> Any:
     """``value`` with every integral float (within int64) replaced by an int; containers copied."""
-    if isinstance(value, float):
-        if value.is_integer() and -_LARGEST_INTEGRAL < value < _LARGEST_INTEGRAL:
-            return int(value)
-        return value
-    if isinstance(value, dict):
-        return {key: _go_numbers(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
+    kind = type(value)
+    if kind is dict:
+        out = {}
+        # Rows are mostly flat: scalars are handled inline, only containers recurse.
+        for key, item in value.items():
+            item_kind = type(item)
+            if item_kind is float:
+                out[key] = _go_float(item)
+            elif item_kind is dict or item_kind is list or item_kind is tuple:
+                out[key] = _go_numbers(item)
+            elif isinstance(item, float):  # numpy float64 and other float subclasses
+                out[key] = _go_float(float(item))
+            else:
+                out[key] = item
+        return out
+    if kind is list or kind is tuple:
         return [_go_numbers(item) for item in value]
+    if isinstance(value, float):
+        return _go_float(float(value))
     return value
 
 
