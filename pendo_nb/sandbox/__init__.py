@@ -57,9 +57,8 @@ def _private_copy(subscription: Subscription) -> Subscription:
     """
 
     def deep(value):
-        return orjson.loads(
-            orjson.dumps(value)
-        )  # exact for JSON-like data, much faster than deepcopy
+        # A JSON round trip: exact for this JSON-like data, and much faster than copy.deepcopy.
+        return orjson.loads(orjson.dumps(value))
 
     shared = {"events", "guide_events", "poll_events", "timezone", "lock", "do_not_process"}
     copies = {
