@@ -3,7 +3,11 @@ one afterwards."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import json
+import pickle
+from pathlib import Path
 
 import pytest
 
@@ -128,3 +132,13 @@ def test_changing_arguments_after_building_does_not_change_the_pipeline():
     rows.append({"a": 2})
     branch.append({"count": None})
     assert p.to_json() == before
+
+
+@pytest.mark.parametrize(
+    "path", sorted((Path(__file__).parent / "bodies").glob("*.json")), ids=lambda p: p.stem
+)
+def test_pipelines_pickle_and_copy_as_equal_values(path):
+    p = Pipeline.from_json(json.loads(path.read_text()))
+    assert pickle.loads(pickle.dumps(p)) == p
+    assert copy.deepcopy(p) == p
+    assert dataclasses.replace(p) == p
