@@ -43,7 +43,8 @@ _CSS = """
 .pendo-nb .pendo-row { align-items: center; gap: 8px; }
 .pendo-nb .pendo-label { justify-content: flex-end; flex: 0 0 auto; }
 .pendo-nb .pendo-label .widget-label-basic, .pendo-nb .pendo-label { text-align: right; }
-.pendo-nb .pendo-status { line-height: 1.4; }
+.pendo-nb .pendo-error, .pendo-nb .pendo-note, .pendo-nb .pendo-busy { display: block;
+  line-height: 1.4; padding: 2px 0; }
 .pendo-nb .pendo-field-message { margin-left: calc(84px + 8px); }
 .pendo-nb .pendo-json-text { margin: 0; padding: 6px 8px; max-height: 340px; overflow: auto;
   background: var(--jp-layout-color2, #f5f5f5); border-radius: 3px; line-height: 1.35;
@@ -99,6 +100,19 @@ _CSS = """
   color: var(--jp-ui-font-color2, #616161); font-size: 0.85em; padding-top: 2px; }
 .pendo-nb .pendo-subtitle { font-weight: 600; margin-top: 8px; }
 .pendo-nb .pendo-subtitle .pendo-hint { font-weight: normal; margin-left: 4px; }
+.pendo-nb .pendo-outcome { padding: 1px 6px; border-radius: 8px; font-size: 0.9em;
+  background: var(--jp-layout-color3, #e0e0e0); }
+.pendo-nb .pendo-would-change, .pendo-nb .pendo-would-create, .pendo-nb .pendo-updated {
+  background: var(--jp-success-color3, #c8e6c9); color: var(--jp-success-color0, #1b5e20); }
+.pendo-nb .pendo-missing { background: var(--jp-warn-color3, #ffe0b2);
+  color: var(--jp-warn-color0, #e65100); }
+.pendo-nb .pendo-failed { background: var(--jp-error-color3, #ffcdd2);
+  color: var(--jp-error-color0, #b71c1c); }
+.pendo-nb .pendo-old { color: var(--jp-error-color1, #d32f2f); text-decoration: line-through; }
+.pendo-nb .pendo-new { color: var(--jp-success-color1, #2e7d32); font-weight: 600; }
+.pendo-nb td.pendo-same { color: var(--jp-ui-font-color2, #757575); }
+.pendo-nb .pendo-confirm { background: var(--jp-warn-color3, #fff3e0); padding: 8px 12px;
+  border-left-color: var(--jp-warn-color1, #f57c00); line-height: 1.4; }
 .pendo-nb .pendo-code textarea { font-family: var(--jp-code-font-family, monospace);
   font-size: var(--jp-code-font-size, 12px); }
 .pendo-nb .pendo-field-error input, .pendo-nb .pendo-field-error textarea {
@@ -121,6 +135,11 @@ def styled(widget: widgets.Widget, *classes: str) -> widgets.Widget:
 def row(*children: widgets.Widget, **layout: Any) -> widgets.HBox:
     """A horizontal row of controls, vertically centred, with even spacing."""
     return styled(widgets.HBox(list(children), layout=widgets.Layout(**layout)), "pendo-row")
+
+
+def fixed_width(width: str) -> widgets.Layout:
+    """A layout of the given CSS width (``"120px"``, ``"auto"``)."""
+    return widgets.Layout(width=width)
 
 
 def labelled(text: str, *controls: widgets.Widget) -> widgets.HBox:

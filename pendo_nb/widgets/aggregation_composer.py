@@ -18,6 +18,7 @@ from pendo_nb.pipeline.sources import SOURCES
 from pendo_nb.widgets._common import (
     StatusLine,
     TableView,
+    fixed_width,
     hint,
     labelled,
     row,
@@ -66,15 +67,15 @@ class AggregatorRow(widgets.HBox):
     """One aggregator of the form: ``<out> = <function>(<field>)`` and a remove button."""
 
     def __init__(self, out: str = "", function: str = "sum", field: str = "") -> None:
-        self.out = widgets.Text(value=out, placeholder="output name", layout=_width("150px"))
+        self.out = widgets.Text(value=out, placeholder="output name", layout=fixed_width("150px"))
         self.function = widgets.Dropdown(
-            options=AGGREGATORS, value=function, layout=_width("110px")
+            options=AGGREGATORS, value=function, layout=fixed_width("110px")
         )
         self.field = widgets.Text(
-            value=field, placeholder="field or expression", layout=_width("220px")
+            value=field, placeholder="field or expression", layout=fixed_width("220px")
         )
         self.remove_button = widgets.Button(
-            icon="times", tooltip="Remove this aggregator", layout=_width("34px")
+            icon="times", tooltip="Remove this aggregator", layout=fixed_width("34px")
         )
         super().__init__(
             [self.out, widgets.Label("="), self.function, self.field, self.remove_button]
@@ -133,28 +134,32 @@ class AggregationComposer(widgets.VBox):
         self._client = client
         self._run_callbacks = widgets.CallbackDispatcher()
         self.source_select = widgets.Dropdown(
-            options=SOURCE_CHOICES, value="events", layout=_width("170px")
+            options=SOURCE_CHOICES, value="events", layout=fixed_width("170px")
         )
-        self.app_select = widgets.Dropdown(options=APP_CHOICES, value="", layout=_width("130px"))
+        self.app_select = widgets.Dropdown(
+            options=APP_CHOICES, value="", layout=fixed_width("130px")
+        )
         self.range_mode = widgets.ToggleButtons(
             options=[("Last", "last"), ("Between", "between")],
             value="last",
             style={"button_width": "84px"},
         )
-        self.last_n = widgets.BoundedIntText(value=7, min=1, max=10_000, layout=_width("70px"))
-        self.last_unit = widgets.Dropdown(options=UNITS, value="dayRange", layout=_width("95px"))
+        self.last_n = widgets.BoundedIntText(value=7, min=1, max=10_000, layout=fixed_width("70px"))
+        self.last_unit = widgets.Dropdown(
+            options=UNITS, value="dayRange", layout=fixed_width("95px")
+        )
         today = dt.date.today()
         self.start_date = widgets.DatePicker(
-            value=today - dt.timedelta(days=7), layout=_width("auto")
+            value=today - dt.timedelta(days=7), layout=fixed_width("auto")
         )
-        self.end_date = widgets.DatePicker(value=today, layout=_width("auto"))
+        self.end_date = widgets.DatePicker(value=today, layout=fixed_width("auto"))
         self.last_box = row(self.last_n, self.last_unit)
         self.between_box = row(self.start_date, widgets.Label("to"), self.end_date)
         self.snapshot_note = hint("")
         self.snapshot_row = labelled("Dates", self.snapshot_note)
         self.dates_row = labelled("Dates", self.range_mode, self.last_box, self.between_box)
         self.filter_text = widgets.Text(
-            placeholder='e.g. numEvents > 10 && accountId != ""', layout=_width("auto")
+            placeholder='e.g. numEvents > 10 && accountId != ""', layout=fixed_width("auto")
         )
         self.filter_text.layout.flex = "1 1 auto"
         self.group_by = widgets.TagsInput(
@@ -162,13 +167,13 @@ class AggregationComposer(widgets.VBox):
         )
         self.aggregator_rows = widgets.VBox([AggregatorRow("events", "sum", "numEvents")])
         self.add_aggregator_button = widgets.Button(
-            description="Add aggregator", icon="plus", layout=_width("auto")
+            description="Add aggregator", icon="plus", layout=fixed_width("auto")
         )
         self.sort_text = widgets.Text(
-            value="-events", placeholder="-events, visitorId", layout=_width("200px")
+            value="-events", placeholder="-events, visitorId", layout=fixed_width("200px")
         )
         self.limit = widgets.BoundedIntText(
-            value=100, min=0, max=1_000_000, layout=_width("90px"), tooltip="0: no limit"
+            value=100, min=0, max=1_000_000, layout=fixed_width("90px"), tooltip="0: no limit"
         )
         self.run_button = widgets.Button(description="Run", icon="play", button_style="primary")
         self.code_button = widgets.ToggleButton(description="Copy as code", icon="code")
@@ -441,7 +446,3 @@ class _AggregatorError(PipelineError):
 
     def __init__(self, error: PipelineError) -> None:
         super().__init__(str(error))
-
-
-def _width(width: str) -> widgets.Layout:
-    return widgets.Layout(width=width)
