@@ -44,7 +44,7 @@ _CACHED_SIZES = ("small", "demo")
 
 
 @functools.lru_cache(maxsize=4)
-def _pristine(seed: int, size: str, now_ms: int, timezone: str) -> Subscription:
+def _pristine(seed: int, size: str, now_ms: int, timezone: ZoneInfo) -> Subscription:
     """One generation per arguments; sandboxes get private copies of it (writes never leak)."""
     return generate(seed=seed, size=size, now=now_ms, timezone=timezone)
 
@@ -165,7 +165,7 @@ class Sandbox:
         if self._subscription is None:
             tz: ZoneInfo = self._timezone
             if self.size in _CACHED_SIZES:
-                pristine = _pristine(self.seed, self.size, self._now_ms, tz.key)
+                pristine = _pristine(self.seed, self.size, self._now_ms, tz)
                 self._subscription = _private_copy(pristine)
             else:  # too big to keep a spare copy around: a fresh generation is private anyway
                 self._subscription = generate(self.seed, self.size, self._now_ms, tz)
