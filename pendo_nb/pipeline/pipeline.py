@@ -520,8 +520,14 @@ class Pipeline:
         """The builder code that makes this pipeline (``import pendo_nb as pn`` assumed)."""
         return display.Text(display.code(self))
 
-    def to_curl(self, base_url: str = "https://app.pendo.io") -> display.Text:
-        """The request as a ``curl`` command, with the integration key left as ``$PENDO_KEY``."""
+    def to_curl(self, base_url: str = "https://app.pendo.io", *, client=None) -> display.Text:
+        """The request as a ``curl`` command.
+
+        The key is written as the shell variable ``$PENDO_INTEGRATION_KEY``, never its value.
+        ``client`` (a ``PendoClient``) supplies its host instead of ``base_url``.
+        """
+        if client is not None:
+            base_url = client.base_url
         return display.Text(display.curl(self, base_url))
 
     def explain(self) -> display.Text:

@@ -178,3 +178,9 @@ def test_every_operator_the_builder_writes_runs_on_the_sandbox(sandbox, client):
             pipeline.run(client=client)
         except pn.BadRequestError as error:  # pragma: no cover - the message is the point
             pytest.fail(f"{name}: the sandbox refused {pipeline.to_json()}: {error}")
+
+
+def test_to_curl_with_a_client_uses_its_host_and_never_its_key(sandbox, client):
+    curl = str(pn.source.visitors().limit(1).to_curl(client=client))
+    assert f"'{sandbox.url}/api/v1/aggregation'" in curl
+    assert sandbox.key not in curl and "$PENDO_INTEGRATION_KEY" in curl
