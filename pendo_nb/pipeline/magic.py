@@ -31,7 +31,10 @@ from pendo_nb.pipeline.pipeline import Pipeline
 
 def parse_magic_line(line: str) -> tuple[str | None, str | None]:
     """``"df --client c"`` -> ``("df", "c")``: the target variable and the client variable."""
-    words = shlex.split(line)
+    try:
+        words = shlex.split(line)
+    except ValueError as error:  # an unbalanced quote
+        raise PipelineError(f"%%pendo: cannot read the magic line {line!r}: {error}") from None
     name = client = None
     while words:
         word = words.pop(0)
