@@ -96,6 +96,12 @@ def _writable(name: str, where: str) -> str:
     return name
 
 
+def _id_at(row: dict, field: str) -> Any:
+    """The id in ``field`` for a lookup, or ``None`` when it is a list or an object (no id)."""
+    value = get_path(row, field)
+    return None if isinstance(value, (list, dict)) else value
+
+
 def _key_reader(names: list[str]) -> Callable[[dict], tuple]:
     """``row -> (hashable key, raw values)`` for grouping, joining and merging on fields."""
 
@@ -438,7 +444,7 @@ def compile_bulk_expand(arg: Any, env: StepEnv, where: str) -> StepFunction:
             for row in records:
                 for out, (kind, field) in lookups.items():
                     objects = sub.visitors if kind == "visitor" else sub.accounts
-                    found = objects.get(get_path(row, field))
+                    found = objects.get(_id_at(row, field))
                     metadata = found.get("metadata") if isinstance(found, dict) else None
                     write_path(row, out, deep_copy(metadata) if metadata is not None else None)
         return list(records)
@@ -478,7 +484,7 @@ def compile_expand(arg: Any, env: StepEnv, where: str) -> StepFunction:
             }
             for row in records:
                 for out, (kind, field) in lookups.items():
-                    found = index[kind].get(get_path(row, field))
+                    found = index[kind].get(_id_at(row, field))
                     write_path(row, out, deep_copy(found) if found is not None else None)
         return list(records)
 
@@ -512,7 +518,7 @@ def compile_item_seen(arg: Any, env: StepEnv, where: str) -> StepFunction:
         for out, (kind, object_id) in targets.items():
             counts, last_used = _item_use(sub, kind, object_id)
             for row in records:
-                i = visitor_index.get(get_path(row, "visitorId"))
+                i = visitor_index.get(_id_at(row, "visitorId"))
                 seen = i is not None and counts[i] > 0
                 write_path(row, out, {"count": int(counts[i]) if seen else 0,
                                     "lastUsed": int(last_used[i]) if seen else None})  # fmt: skip
@@ -551,7 +557,7 @@ def compile_segment(arg: Any, env: StepEnv, where: str) -> StepFunction:
         with sub.lock:
             objects = sub.visitors if kind == "visitor" else sub.accounts
             members = {oid for oid, obj in objects.items() if member.evaluate(obj) is True}
-        return [row for row in as_records(rows) if get_path(row, field) in members]
+        return [row for row in as_records(rows) if _id_at(row, field) in members]
 
     return run
 

@@ -71,7 +71,7 @@ def resolve_time_series(
     if unknown:
         raise AggregationError(f"{where}: unknown field {unknown[0]!r}")
     period = spec.get("period")
-    if period not in PERIOD_FIELDS:
+    if not isinstance(period, str) or period not in PERIOD_FIELDS:
         raise AggregationError(
             f"{where}.period: {period!r} is not one of {', '.join(PERIOD_FIELDS)}"
         )
@@ -81,7 +81,21 @@ def resolve_time_series(
     if has_last == has_count:
         raise AggregationError(f"{where}: give exactly one of 'last' or 'count'")
 
+    try:
+        starts = _period_starts(spec, period, ctx, where, max_periods)
+    except (OverflowError, ValueError, OSError):  # a datetime beyond year 1 or 9999
+        raise AggregationError(
+            f"{where}: the range leaves the calendar (years 1 to 9999)"
+        ) from None
+    return list(zip(starts[:-1], starts[1:], strict=True))
+
+
+def _period_starts(
+    spec: dict, period: str, ctx: EvalContext, where: str, max_periods: int
+) -> list[int]:
+    """Start of every period, plus the end of the last one."""
     tz = ctx.timezone
+    has_count = "count" in spec
     first_start = period_start(_timestamp(spec["first"], ctx, f"{where}.first"), period, tz)
     if has_count:
         count = _count(spec["count"], f"{where}.count")
@@ -104,7 +118,7 @@ def resolve_time_series(
             if len(starts) > max_periods:
                 raise AggregationError(f"{where}: the range spans more than {max_periods} periods")
             starts.append(next_period_start(starts[-1], period, tz))
-    return list(zip(starts[:-1], starts[1:], strict=True))
+    return starts
 
 
 def period_start(ts_ms: int, period: str, tz: ZoneInfo) -> int:

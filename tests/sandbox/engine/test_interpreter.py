@@ -1,0 +1,152 @@
+"""The interpreter (pipeline.py): the request envelope (reference 3.1), step checks and limits."""
+
+from __future__ import annotations
+
+import pytest
+from engine_builders import make_subscription
+
+from pendo_nb.sandbox.engine import AggregationError, Limits, run_aggregation, run_pipeline
+from pendo_nb.sandbox.subscription import generate
+
+SUB = make_subscription([("2026-10-31T10:00", "v1", "a1", "page", "p1")])
+CONST = {"source": {"const": [{"a": 1}, {"a": 2}]}}
+
+
+def refused(body, *, limits=None):
+    with pytest.raises(AggregationError) as caught:
+        run_aggregation(body, SUB, limits=limits)
+    return caught.value
+
+
+def test_answer_has_start_time_and_results():
+    body = {"response": {"location": "request", "mimeType": "application/json"},
+            "request": {"name": "n", "requestId": "r", "pipeline": [CONST]}}  # fmt: skip
+    assert run_aggregation(body, SUB) == {"startTime": SUB.now_ms, "results": [{"a": 1}, {"a": 2}]}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"request": {"pipeline": [CONST]}},
+        {"response": {}, "request": {"pipeline": [CONST]}},
+        {"response": {"mimeType": ""}, "request": {"pipeline": [CONST]}},
+        {"response": {}, "request": {"pipeline": [CONST], "name": "", "requestId": ""},
+         "channelId": ""},
+        {"response": {}, "request": {"pipeline": [CONST], "sort": ["a"]}},
+    ],
+)  # fmt: skip
+def test_harmless_envelope_variants_are_accepted(body):
+    assert run_aggregation(body, SUB)["results"] == [{"a": 1}, {"a": 2}]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ([], "body must be a JSON object"),
+        ({}, "request: required"),
+        ({"request": {}}, "request.pipeline: required"),
+        ({"request": {"pipeline": {}}}, "pipeline: must be a list"),
+        ({"request": {"pipeline": []}}, "pipeline: must hold at least one step"),
+        ({"response": "json", "request": {"pipeline": [CONST]}}, "response: must be an object"),
+        ({"response": {"mimeType": "text/xml"}, "request": {"pipeline": [CONST]}},
+         "response.mimeType"),
+        ({"request": {"pipeline": [{"limit": 1}]}}, "pipeline[0].limit: a pipeline must start"),
+        ({"request": {"pipeline": [CONST, "limit"]}}, "pipeline[1]: a step must be an object"),
+        ({"request": {"pipeline": [CONST, {"limit": 1, "sort": ["a"]}]}},
+         "pipeline[1]: a step must be an object with exactly one key"),
+        ({"request": {"pipeline": [CONST, CONST]}}, "pipeline[1].source: only the first step"),
+    ],
+)  # fmt: skip
+def test_bad_envelopes_are_400(body, message):
+    error = refused(body)
+    assert error.status == 400
+    assert message in error.message
+
+
+def test_the_whole_pipeline_is_checked_before_running():
+    # The bad step comes after a source that would read events: refused without running.
+    body = {"request": {"pipeline": [
+        {"source": {"events": None, "timeSeries": {"period": "dayRange", "first": "now()",
+                                                   "count": -1}}},
+        {"limit": 3},
+        {"filter": "numEvents >"},
+    ]}}  # fmt: skip
+    error = refused(body)
+    assert "pipeline[2].filter" in error.message
+
+
+def test_result_size_cap_answers_413_with_advice():
+    body = {"request": {"pipeline": [{"source": {"const": [{"i": i} for i in range(20)]}}]}}
+    error = refused(body, limits=Limits(max_rows=10))
+    assert error.status == 413
+    assert "more than 10 rows" in error.message and "split the time range" in error.message
+
+
+def test_rows_between_steps_count_against_the_cap():
+    rows = [{"l": list(range(10))} for _ in range(3)]
+    body = {"request": {"pipeline": [{"source": {"const": rows}}, {"unwind": {"field": "l"}},
+                                     {"count": None}]}}  # fmt: skip
+    assert refused(body, limits=Limits(max_rows=20)).status == 413
+    prefix = {"request": {"pipeline": [{"source": {"const": [{"l": list(range(8))}]}},
+                                       {"unwind": {"field": "l", "prefix": True}}]}}  # fmt: skip
+    # 8 rows, but 36 list elements in the prefixes.
+    assert refused(prefix, limits=Limits(max_rows=20)).status == 413
+
+
+def test_run_time_cap_answers_408_with_advice():
+    error = refused({"request": {"pipeline": [CONST]}}, limits=Limits(max_seconds=0))
+    assert error.status == 408
+    assert "split the time range" in error.message
+
+
+def _nested_forks(depth):
+    steps = [{"cat": None}]
+    for _ in range(depth):
+        steps = [{"fork": [steps]}]
+    return steps
+
+
+def test_nesting_depth_is_capped():
+    limits = Limits(max_depth=3)
+    assert run_pipeline([CONST, *_nested_forks(3)], SUB, limits=limits) == [{"a": 1}, {"a": 2}]
+    with pytest.raises(AggregationError, match="nested deeper than 3 levels") as caught:
+        run_pipeline([CONST, *_nested_forks(4)], SUB, limits=limits)
+    assert caught.value.status == 400
+
+
+def test_deep_nesting_with_default_limits_is_a_400_not_a_crash():
+    with pytest.raises(AggregationError) as caught:
+        run_pipeline([CONST, *_nested_forks(5000)], SUB)
+    assert caught.value.status == 400
+
+
+def test_step_count_is_capped_across_nested_pipelines():
+    steps = [CONST, {"fork": [[{"cat": None}] * 6, [{"cat": None}] * 6]}]
+    with pytest.raises(AggregationError, match="more than 10 steps"):
+        run_pipeline(steps, SUB, limits=Limits(max_steps=10))
+
+
+def test_fork_multiplying_rows_hits_the_row_cap():
+    wide = {"fork": [[{"cat": None}]] * 10}
+    with pytest.raises(AggregationError) as caught:
+        run_pipeline([CONST, wide, wide, wide], SUB, limits=Limits(max_rows=500))
+    assert caught.value.status == 413
+
+
+def test_unknown_step_types_use_pendos_wording():
+    with pytest.raises(AggregationError) as caught:
+        run_pipeline([CONST, {"fork": [[{"skip": 2}]]}], SUB)
+    assert caught.value.message == "unknown step type 'skip'"
+
+
+def test_report_pipelines_of_the_generated_subscription_run():
+    sub = generate(size="small")
+    ran = 0
+    for report in sub.reports:
+        pipeline = (report.get("aggregation") or {}).get("pipeline")
+        if report.get("definition", {}).get("type") != "List" or not pipeline:
+            continue
+        rows = run_pipeline(pipeline, sub)
+        assert isinstance(rows, list)
+        ran += 1
+    assert ran >= 3
