@@ -67,7 +67,7 @@ def test_magic_line(line, expected):
         ("df extra", "unexpected argument 'extra'"),
         ("df --client", "--client needs"),
         ("1df", "unexpected argument"),
-        ("df 'open", "cannot read the magic line"),,
+        ("df 'open", "cannot read the magic line"),
     ],
 )
 def test_bad_magic_lines(line, message):
