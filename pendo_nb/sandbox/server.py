@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import sys
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -289,6 +290,12 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self.routes = Routes(subscription)
         self._keys = {key: False, read_only_key: True}  # key -> read-only?
         super().__init__(address, _Handler)
+
+    def handle_error(self, request, client_address) -> None:
+        """Stay quiet when a client hung up before its answer (it timed out); report the rest."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
     def is_read_only(self, key: str) -> bool | None:
         """``True``/``False`` for the read-only/read-write key, ``None`` for an unknown key."""
