@@ -133,6 +133,7 @@ class Routes:
         try:
             return _json(self.history.items(visitor_id, int(raw)))
         except history.HistoryTooOld as exc:
+            # Reference 5.8 allows refusing or answering []; a refusal tells the caller why.
             raise HttpError(400, str(exc)) from None
 
     # --- reports ------------------------------------------------------------------------------
