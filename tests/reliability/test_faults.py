@@ -1,4 +1,4 @@
-"""Reads survive injected faults: same DataFrames as a fault-free run, bounded retries, clear errors.
+"""Reads survive injected faults: the DataFrames of a fault-free run, bounded retries, clear errors.
 
 Point 1 of the reliability issue. Two sandboxes with the same data answer the same 300 operations,
 one of them with 20% of its answers replaced by 429s, 503s, resets, slow answers and cut-off
@@ -29,6 +29,7 @@ from pendo_nb.session import RetryPolicy
 
 DAY_MS = 86_400_000
 WEEK = {"period": "dayRange", "first": "now()", "count": -7}
+LAST_MONTH = {"period": "monthRange", "first": "now()", "count": -1}
 
 #: One aggregation of each shape: object sources, event sources, catalog, each common operator.
 AGGREGATIONS = {
@@ -58,11 +59,10 @@ AGGREGATIONS = {
         {"reduce": {"clicks": {"sum": "numEvents"}, "first": {"min": "firstTime"}}},
     ],
     "trackEvents month": [
-        {"source": {"trackEvents": None, "timeSeries": {"period": "monthRange",
-                                                         "first": "now()", "count": -1}}},
+        {"source": {"trackEvents": None, "timeSeries": LAST_MONTH}},
         {"group": {"group": ["trackTypeId"], "fields": {"n": {"sum": "numEvents"}}}},
         {"sort": ["trackTypeId"]},
-    ],  # fmt: skip
+    ],
     "guideEvents": [
         {"source": {"guideEvents": None, "timeSeries": WEEK}},
         {"group": {"group": ["guideId", "type"], "fields": {"n": {"count": None}}}},
