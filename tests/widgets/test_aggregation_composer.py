@@ -1,0 +1,211 @@
+"""AggregationComposer driven without a browser.
+
+Expected pipelines are written out by hand; expected results come from posting that hand-written
+body to the sandbox with plain requests, or from the generator's raw rows with pandas.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import re
+
+import pandas as pd
+import requests
+
+import pendo_nb as pn
+from pendo_nb.widgets import AggregationComposer
+
+DEFAULT_BODY = {
+    "response": {"mimeType": "application/json"},
+    "request": {
+        "pipeline": [
+            {
+                "source": {
+                    "events": None,
+                    "timeSeries": {"period": "dayRange", "first": "now()", "count": -7},
+                }
+            },
+            {"group": {"group": ["visitorId"], "fields": {"events": {"sum": "numEvents"}}}},
+            {"sort": ["-events"]},
+            {"limit": 100},
+        ]
+    },
+}
+
+
+def _shown_json(composer: AggregationComposer) -> dict:
+    text = re.search(r"<pre[^>]*>(.*)</pre>", composer.json_view.value, re.S).group(1)
+    return json.loads(html.unescape(text))
+
+
+def _post(sandbox, body: dict) -> list[dict]:
+    response = requests.post(
+        f"{sandbox.url}/api/v1/aggregation",
+        json=body,
+        headers={"x-pendo-integration-key": sandbox.key},
+        timeout=30,
+    )
+    response.raise_for_status()
+    return response.json()["results"]
+
+
+def test_the_default_form_shows_its_pipeline_json(client):
+    composer = AggregationComposer(client=client)
+    assert composer.field_errors == {}
+    assert _shown_json(composer) == DEFAULT_BODY
+    assert composer.pipeline.to_json() == DEFAULT_BODY
+
+
+def test_the_json_follows_every_change(client):
+    composer = AggregationComposer(client=client)
+    composer.app_select.value = "*"
+    composer.last_n.value = 3
+    composer.last_unit.value = "weekRange"
+    composer.filter_text.value = 'accountId != ""'
+    composer.group_by.value = ["accountId", "day"]
+    composer.add_aggregator("visitors", "count", "visitorId")
+    composer.sort_text.value = "-events, accountId"
+    composer.limit.value = 0
+
+    assert _shown_json(composer)["request"]["pipeline"] == [
+        {
+            "source": {
+                "events": {"appId": 'expandAppIds("*")'},
+                "timeSeries": {"period": "weekRange", "first": "now()", "count": -3},
+            }
+        },
+        {"filter": 'accountId != ""'},
+        {
+            "group": {
+                "group": ["accountId", "day"],
+                "fields": {"events": {"sum": "numEvents"}, "visitors": {"count": "visitorId"}},
+            }
+        },
+        {"sort": ["-events", "accountId"]},
+    ]
+
+
+def test_run_returns_what_the_sandbox_answers_for_the_same_body(client, sandbox):
+    expected = _post(sandbox, DEFAULT_BODY)
+    composer = AggregationComposer(client=client)
+    received = []
+    composer.on_run(received.append)
+
+    composer.run_button.click()
+
+    assert composer.result["visitorId"].tolist() == [r["visitorId"] for r in expected]
+    assert composer.result["events"].tolist() == [r["events"] for r in expected]
+    assert received == [composer.result]
+    assert f"{len(expected)} rows × 2 columns" in composer.table.value
+
+
+def test_a_snapshot_source_takes_no_dates_and_counts_match_the_raw_rows(client, sandbox):
+    raw = pd.DataFrame(
+        {
+            "role": [
+                v["metadata"].get("agent", {}).get("role")
+                for v in sandbox.subscription.visitors.values()
+            ]
+        }
+    )
+    expected = raw.dropna().value_counts("role").to_dict()
+    composer = AggregationComposer(client=client)
+    composer.source_select.value = "visitors"
+    composer.group_by.value = ["metadata.agent.role"]
+    row = composer.aggregator_rows.children[0]
+    row.out.value, row.function.value, row.field.value = "visitors", "count", ""
+    composer.sort_text.value = ""
+
+    assert composer.dates_row.layout.display == "none"
+    assert composer.snapshot_row.layout.display is None
+    assert "timeSeries" not in _shown_json(composer)["request"]["pipeline"][0]["source"]
+    result = composer.run()
+    counted = {
+        r: n
+        for r, n in zip(result["metadata.agent.role"], result["visitors"], strict=True)
+        if r is not pd.NA
+    }
+    assert counted == expected
+
+
+def test_invalid_input_is_flagged_at_its_field_and_nothing_is_sent():
+    # A client of a closed port: anything sent would come back as a connection error.
+    nowhere = pn.connect(key="k", base_url="http://127.0.0.1:9", cache=False, retry=None)
+    composer = AggregationComposer(client=nowhere)
+    composer.filter_text.value = "numEvents >"
+
+    assert set(composer.field_errors) == {"filter"}
+    assert "position 11" in composer.errors["filter"].value
+    assert "pendo-field-error" in composer.filter_text._dom_classes
+    assert composer.pipeline is None and composer.run_button.disabled
+    assert "Fix the flagged fields" in composer.json_view.value
+    assert composer.run() is None
+    assert "nothing was sent" in composer.status.value
+    assert composer.status.error is None
+
+    composer.filter_text.value = "numEvents > 3"
+    assert composer.field_errors == {}
+    assert "pendo-field-error" not in composer.filter_text._dom_classes
+    assert composer.errors["filter"].value == ""
+
+
+def test_each_field_gets_its_own_message(client):
+    composer = AggregationComposer(client=client)
+    composer.range_mode.value = "between"
+    composer.start_date.value = dt.date(2026, 10, 20)
+    composer.end_date.value = dt.date(2026, 10, 10)
+    composer.group_by.value = ["not a field"]
+    composer.aggregator_rows.children[0].out.value = ""
+    composer.limit.value = 0
+
+    assert set(composer.field_errors) == {"dates", "aggregators"}
+    assert "start (2026-10-20) is after the end" in composer.errors["dates"].value
+    assert "needs an output name" in composer.errors["aggregators"].value
+
+    composer.aggregator_rows.children[0].out.value = "events"
+    assert set(composer.field_errors) == {"dates", "group"}
+    assert "'not a field' is not a field name" in html.unescape(composer.errors["group"].value)
+
+
+def test_between_dates_and_aggregator_rows(client):
+    composer = AggregationComposer(client=client)
+    composer.range_mode.value = "between"
+    composer.start_date.value = dt.date(2026, 10, 1)
+    composer.end_date.value = dt.date(2026, 10, 5)
+    extra = composer.add_aggregator("minutes", "max", "numMinutes")
+    composer.remove_aggregator(composer.aggregator_rows.children[0])
+    composer.sort_text.value = "-minutes"
+
+    pipeline = _shown_json(composer)["request"]["pipeline"]
+    assert pipeline[0]["source"]["timeSeries"] == {
+        "period": "dayRange",
+        "first": 'date("2026-10-01")',
+        "last": 'date("2026-10-05")',
+    }
+    assert pipeline[1]["group"]["fields"] == {"minutes": {"max": "numMinutes"}}
+    assert composer.aggregator_rows.children == (extra,)
+
+
+def test_copy_as_code_shows_builder_code_that_rebuilds_the_same_pipeline(client):
+    composer = AggregationComposer(client=client)
+    composer.filter_text.value = "numMinutes >= 2"
+    assert composer.code_view.layout.display == "none"
+
+    composer.code_button.value = True
+
+    assert composer.code_view.layout.display is None
+    code = composer.code_view.value
+    assert code.startswith("(pn.source.events(")
+    rebuilt = eval(code, {"pn": pn})  # the code a user would paste into a cell
+    assert rebuilt.to_json() == composer.pipeline.to_json()
+
+
+def test_composer_state_never_holds_the_key(client, sandbox, widget_state):
+    composer = AggregationComposer(client=client)
+    composer.run()
+    composer.code_button.value = True
+    state = widget_state(composer)
+    assert "numEvents" in state
+    assert sandbox.key not in state
