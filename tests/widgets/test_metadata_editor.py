@@ -81,13 +81,16 @@ def test_preview_shows_old_and_new_values_per_field(client, sandbox):
     preview = editor.preview
     assert preview["outcome"].tolist() == ["would-change"] * 3 + ["missing"]
     table = html.unescape(editor.table.value)
+    changed = 0
     for visitor_id, new in zip(frame["visitorId"][:3], frame["department"][:3], strict=True):
         old = _raw_visitor(sandbox, visitor_id)["metadata"]["custom"]["department"]
         if old != new:
+            changed += 1
             assert (
                 f'<span class="pendo-old">{old}</span> → <span class="pendo-new">{new}</span>'
                 in table
             )
+    assert changed > 0
     assert "3 would-change, 1 missing" in table
     assert not editor.apply_button.disabled
 
