@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
+import numpy as np
 import orjson
 import pandas as pd
 
@@ -35,12 +36,17 @@ class ColumnBatch:
         return all(name in self.frame.columns for name in names)
 
     def records(self) -> list[dict]:
-        """The rows as fresh dicts with plain Python values."""
-        columns = {
-            name: (col.astype(object) if isinstance(col.dtype, pd.CategoricalDtype) else col)
-            for name, col in self.frame.items()
-        }
-        return pd.DataFrame(columns, copy=False).to_dict("records")
+        """The rows as fresh dicts with plain Python values (``tolist`` unboxes numpy scalars)."""
+        names = list(self.frame.columns)
+        columns = [_plain_values(column) for _, column in self.frame.items()]
+        return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
+def _plain_values(column: pd.Series) -> list:
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        labels = np.asarray(column.cat.categories, dtype=object)
+        return labels[column.cat.codes.to_numpy()].tolist()
+    return column.to_numpy().tolist()
 
 
 Rows: TypeAlias = "list[dict] | ColumnBatch"

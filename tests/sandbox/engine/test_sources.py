@@ -9,7 +9,7 @@ import pytest
 from engine_builders import IOS_APP, WEB_APP, ms
 
 from pendo_nb.sandbox.engine import AggregationError, run_pipeline
-from pendo_nb.sandbox.subscription import CLICK, PAGE_LOAD, generate
+from pendo_nb.sandbox.subscription import CLICK, PAGE_LOAD, TRACK, generate
 
 LAST_3_DAYS = {"period": "dayRange", "first": "now()", "count": -3}
 ROW_FIELDS = ["visitorId", "accountId", "appId", "day", "pageId", "remoteIp", "server",
@@ -331,46 +331,132 @@ def test_time_series_placement_quirks(make_subscription):
 # The generator's data, regrouped independently with pandas
 
 
+ZONE = "Europe/Berlin"  # the small data's last 30 days hold the Oct 25 DST change
+
+
 @pytest.fixture(scope="module")
 def small():
-    return generate(size="small", timezone="Europe/Berlin")
+    return generate(size="small", timezone=ZONE)
 
 
-def _pandas_event_rows(sub, start, end):
-    """Grouped `events` rows from the raw table with pandas; day buckets via the zone's dates."""
+# source -> (event kinds, object field, subscription catalog); `events` has no object field.
+_KINDS = {
+    "events": ([PAGE_LOAD, CLICK], None, None),
+    "pageEvents": ([PAGE_LOAD], "pageId", "pages"),
+    "featureEvents": ([CLICK], "featureId", "features"),
+    "trackEvents": ([TRACK], "trackTypeId", "track_types"),
+}
+
+
+def _local_bucket(ts: pd.Series, period: str) -> pd.Series:
+    """Bucket starts (epoch ms) computed by pandas on local wall-clock times."""
+    utc = pd.to_datetime(ts, unit="ms", utc=True)
+    if period == "hourRange":  # Berlin's offsets are whole hours: local hours are UTC hours
+        starts = utc.dt.floor("h")
+    else:
+        naive = utc.dt.tz_convert(ZONE).dt.tz_localize(None).dt.normalize()
+        if period == "weekRange":
+            naive = naive - pd.to_timedelta((naive.dt.day_of_week + 1) % 7, unit="D")
+        starts = naive.dt.tz_localize(ZONE)  # local midnights are never ambiguous in Berlin
+    return (starts - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(milliseconds=1)
+
+
+def _pandas_rows(sub, name: str, period: str, start: int, end: int) -> list[tuple]:
+    kinds, object_field, catalog = _KINDS[name]
     table = sub.events
-    frame = pd.DataFrame({"ts": table.ts, "visitor": table.visitor, "account": table.account,
-                          "app": table.app, "kind": table.kind, "ip": table.ip,
-                          "server": table.server, "ua": table.user_agent})  # fmt: skip
-    frame = frame[(frame.ts >= start) & (frame.ts < end) & frame.kind.isin([PAGE_LOAD, CLICK])
+    frame = pd.DataFrame(
+        {
+            "ts": table.ts,
+            "visitor": table.visitor,
+            "account": table.account,
+            "app": table.app,
+            "kind": table.kind,
+            "object": table.object,
+            "ip": table.ip,
+            "server": table.server,
+            "ua": table.user_agent,
+        }
+    )
+    frame = frame[(frame.ts >= start) & (frame.ts < end) & frame.kind.isin(kinds)
                   & (frame.app == 0)]  # fmt: skip
-    local = pd.to_datetime(frame.ts, unit="ms", utc=True).dt.tz_convert(str(sub.timezone))
-    midnight = local.dt.normalize()
-    frame = frame.assign(day=(midnight.dt.tz_convert("UTC") - pd.Timestamp(0, tz="UTC"))
-                         // pd.Timedelta(milliseconds=1), minute=frame.ts // 60_000)  # fmt: skip
-    keys = ["visitor", "account", "app", "day", "ip", "server", "ua"]
-    rows = frame.groupby(keys).agg(numEvents=("ts", "size"), firstTime=("ts", "min"),
-                                   lastTime=("ts", "max"),
-                                   numMinutes=("minute", "nunique")).reset_index()  # fmt: skip
-    rows["visitorId"] = np.asarray(sub.visitor_ids, dtype=object)[rows.visitor]
-    accounts = np.asarray([*sub.account_ids, ""], dtype=object)
-    rows["accountId"] = accounts[rows.account]  # -1 (no account) reads the "" at the end
-    rows["remoteIp"] = np.asarray(sub.remote_ips, dtype=object)[rows.ip]
-    return rows
+    if object_field:
+        frame = frame[frame.object >= 0]
+    else:
+        frame = frame.assign(object=-1)
+    frame = frame.assign(bucket=_local_bucket(frame.ts, period), minute=frame.ts // 60_000)
+    keys = ["visitor", "account", "bucket", "object", "ip", "server", "ua"]
+    rows = (
+        frame.groupby(keys)
+        .agg(
+            numEvents=("ts", "size"),
+            numMinutes=("minute", "nunique"),
+            firstTime=("ts", "min"),
+            lastTime=("ts", "max"),
+        )
+        .reset_index()
+    )
+    visitors = np.asarray(sub.visitor_ids, dtype=object)
+    accounts = np.asarray([*sub.account_ids, ""], dtype=object)  # -1 (no account) reads ""
+    objects = np.asarray([o["id"] for o in getattr(sub, catalog)] if catalog else ["allevents"],
+                         dtype=object)  # fmt: skip
+    return sorted(zip(visitors[rows.visitor], accounts[rows.account], rows.bucket.tolist(),
+                      objects[rows.object.where(rows.object >= 0, 0)],
+                      np.asarray(sub.remote_ips, dtype=object)[rows.ip],
+                      np.asarray(sub.user_agents, dtype=object)[rows.ua],
+                      rows.numEvents.tolist(), rows.numMinutes.tolist(), rows.firstTime.tolist(),
+                      rows.lastTime.tolist(), strict=True))  # fmt: skip
 
 
-def test_events_source_matches_pandas_over_generated_data(small):
-    rows = run_pipeline([source("events", None, {"period": "dayRange", "first": "now()",
-                                                 "count": -7})], small)  # fmt: skip
-    tz = str(small.timezone)
-    today = pd.Timestamp(small.now_ms, unit="ms", tz="UTC").tz_convert(tz).normalize()
-    start = int((today - pd.Timedelta(days=7)).tz_convert("UTC").timestamp() * 1000)
-    end = int(today.tz_convert("UTC").timestamp() * 1000)
-    expected = _pandas_event_rows(small, start, end)
-    fields = ["visitorId", "accountId", "day", "remoteIp", "numEvents", "numMinutes", "firstTime",
-              "lastTime"]  # fmt: skip
-    got = sorted(tuple(row[f] for f in fields) for row in rows)
-    want = sorted(tuple(record[f] for f in fields)
-                  for record in expected[fields].to_dict("records"))  # fmt: skip
-    assert len(got) > 100
+def _range(sub, period: str) -> tuple[dict, int, int]:
+    """A timeSeries and its bounds, the bounds computed with pandas."""
+    now = pd.Timestamp(sub.now_ms, unit="ms", tz="UTC")
+    if period == "hourRange":
+        end = now.floor("h")
+        return {"period": period, "first": "now()", "count": -48}, end - pd.Timedelta(hours=48), end
+    today = now.tz_convert(ZONE).tz_localize(None).normalize()
+    if period == "dayRange":
+        start, end = today - pd.Timedelta(days=20), today
+        return (
+            {"period": period, "first": "now()", "count": -20},
+            start.tz_localize(ZONE),
+            end.tz_localize(ZONE),
+        )
+    sunday = today - pd.Timedelta(days=(today.weekday() + 1) % 7)
+    start = sunday - pd.Timedelta(days=14)
+    return (
+        {"period": period, "first": "now()", "count": -2},
+        start.tz_localize(ZONE),
+        sunday.tz_localize(ZONE),
+    )
+
+
+@pytest.mark.parametrize("name", list(_KINDS))
+@pytest.mark.parametrize(
+    ("period", "bucket"), [("dayRange", "day"), ("hourRange", "hour"), ("weekRange", "week")]
+)
+def test_grouped_sources_match_pandas_over_generated_data(small, name, period, bucket):
+    time_series, start, end = _range(small, period)
+    rows = run_pipeline([source(name, None, time_series)], small)
+    object_field = _KINDS[name][1] or "pageId"
+    got = sorted((r["visitorId"], r["accountId"], r[bucket], r[object_field], r["remoteIp"],
+                  r["userAgent"], r["numEvents"], r["numMinutes"], r["firstTime"], r["lastTime"])
+                 for r in rows)  # fmt: skip
+    want = _pandas_rows(small, name, period, int(start.timestamp() * 1000),
+                        int(end.timestamp() * 1000))  # fmt: skip
+    assert len(want) > 5
+    assert got == want
+
+
+def test_group_by_visitor_over_generated_events_matches_pandas(small):
+    time_series, start, end = _range(small, "dayRange")
+    group = {"group": {"group": ["visitorId"], "fields": {"n": {"sum": "numEvents"},
+                                                          "m": {"sum": "numMinutes"}}}}  # fmt: skip
+    got = sorted(
+        (r["visitorId"], r["n"], r["m"])
+        for r in run_pipeline([source("events", None, time_series), group], small)
+    )
+    rows = _pandas_rows(small, "events", "dayRange", int(start.timestamp() * 1000),
+                        int(end.timestamp() * 1000))  # fmt: skip
+    frame = pd.DataFrame(rows).groupby(0)[[6, 7]].sum()
+    want = sorted(zip(frame.index, frame[6].tolist(), frame[7].tolist(), strict=True))
     assert got == want
