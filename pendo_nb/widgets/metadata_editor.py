@@ -231,7 +231,7 @@ class MetadataEditor(widgets.VBox):
             children=[
                 stylesheet(),
                 title("Metadata editor"),
-                labelled("Update", self.kind_toggle, widgets.Label("group"), self.group_select),
+                labelled("Update", self.kind_toggle, widgets.Label("Group"), self.group_select),
                 labelled("Input", self.source_toggle),
                 labelled("", self.variable_row, self.csv_text),
                 labelled(

@@ -158,7 +158,7 @@ class ReportPicker(widgets.VBox):
             "pendo-mono",
         )
         self.report_list = styled(
-            widgets.Select(options=[], rows=10, layout=widgets.Layout(width="100%")),
+            widgets.Select(options=[], rows=10, layout=widgets.Layout(width="auto")),
             "pendo-mono",
             "pendo-report-list",
         )
@@ -184,6 +184,7 @@ class ReportPicker(widgets.VBox):
                 row(self.search, self.count),
                 self.header,
                 self.report_list,
+                hint("⊘ Path, Funnel and Data Explorer reports are listed but cannot be loaded."),
                 row(self.format_toggle, self.load_button),
                 self.status,
                 self.table,

@@ -22,8 +22,8 @@ def _get(sandbox, path: str):
 
 def _connect_cell(sandbox) -> str:
     return (
-        "from pendo_nb.api import connect\n"
-        f"client = connect(key={sandbox.key!r}, base_url={sandbox.url!r}, cache=False)"
+        "import pendo_nb as pn\n"
+        f"client = pn.connect(key={sandbox.key!r}, base_url={sandbox.url!r}, cache=False)"
     )
 
 
