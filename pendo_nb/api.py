@@ -218,13 +218,11 @@ def aggregate(
     started = _start_time(response.content)
     if started is not None:
         attrs["server_time"] = pd.Timestamp(started, unit="ms", tz="UTC").tz_convert(c.tz)
-    return frames.json_to_frame(
-        response.content,
-        key="results",
-        tz=c.tz,
-        columns=frames.columns_implied_by(steps),
-        field_types=_metadata_types(c, _source_kind(steps)),
-        attrs=attrs,
+    field_types = _metadata_types(c, _source_kind(steps))
+    parsed = frames.parse_json(response.content, key="results")
+    del response  # free the answer's bytes before the frame is built (peak memory)
+    return parsed.to_frame(
+        tz=c.tz, columns=frames.columns_implied_by(steps), field_types=field_types, attrs=attrs
     )
 
 

@@ -268,7 +268,9 @@ class PendoClient:
                 headers=headers,
                 timeout=self.timeouts.for_request(aggregation=aggregation),
                 force_refresh=refresh,
+                stream=True,  # read_body then reads big answers without a second copy
             )
+            content = http.read_body(response)
         except requests.Timeout as exc:
             raise PendoTimeoutError(
                 f"{method} {url} timed out ({type(exc).__name__}); aggregations may take up to "
@@ -295,7 +297,7 @@ class PendoClient:
                 response.status_code,
                 method=method,
                 url=response.url or url,
-                body=response.content.decode("utf-8", "replace"),
+                body=content.decode("utf-8", "replace"),
                 request_id=request_id,
                 is_write=method != "GET" and not aggregation,
                 host=self.host,
@@ -306,7 +308,7 @@ class PendoClient:
             )
         fetched_at = getattr(response, "created_at", None) if from_cache else None
         return PendoResponse(
-            content=response.content,
+            content=content,
             method=method,
             url=response.url or url,
             status=response.status_code,

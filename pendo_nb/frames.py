@@ -31,6 +31,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.json as pa_json
 
+from pendo_nb._json_split import row_pieces
+
 __all__ = [
     "EPOCH_MS_FIELDS",
     "CastWarning",
@@ -38,7 +40,9 @@ __all__ = [
     "csv_to_frame",
     "json_to_frame",
     "metadata_field_types",
+    "parse_json",
     "rows_to_frame",
+    "ParsedRows",
 ]
 
 #: Field names (the last part of a dotted column) that hold epoch milliseconds.
@@ -59,6 +63,8 @@ _PLAUSIBLE_EPOCH_MS = 1e11
 
 # Answers at least this big go through the columnar reader.
 COLUMNAR_MIN_BYTES = 256 * 1024
+# Big answers are read in pieces of whole rows of about this size: bounded scratch memory.
+PIECE_BYTES = 4 * 1024 * 1024
 
 _ARROW_TO_PANDAS = {
     pa.int64(): pd.Int64Dtype(),
@@ -67,6 +73,11 @@ _ARROW_TO_PANDAS = {
     pa.string(): pd.StringDtype(),
     pa.large_string(): pd.StringDtype(),
 }
+
+
+# The system allocator hands big freed blocks back to the OS at once; pyarrow's default pool
+# keeps them, so the JSON parser's scratch memory would stay resident after each read.
+_POOL = pa.system_memory_pool()
 
 
 class CastWarning(UserWarning):
@@ -112,6 +123,57 @@ def rows_to_frame(
     return _finish(frame, tz=tz, columns=columns, field_types=field_types, attrs=attrs)
 
 
+class ParsedRows:
+    """Rows read from a JSON answer but not yet a DataFrame (see :func:`parse_json`).
+
+    Holding this instead of the answer's bytes lets a caller free the bytes before the frame is
+    built, so a big answer is never in memory three times (bytes, parsed rows, frame).
+    """
+
+    def __init__(self, *, table: pa.Table | None = None, rows: list | None = None) -> None:
+        self._table = table
+        self._rows = rows
+
+    def __len__(self) -> int:
+        return self._table.num_rows if self._table is not None else len(self._rows or [])
+
+    def to_frame(
+        self,
+        *,
+        tz: str = "UTC",
+        columns: Iterable[str] = (),
+        field_types: Mapping[str, str] | None = None,
+        attrs: Mapping[str, Any] | None = None,
+    ) -> pd.DataFrame:
+        """Build the DataFrame (once: the parsed rows are released as they are converted).
+
+        Parameters as for :func:`rows_to_frame`.
+        """
+        table, self._table = self._table, None
+        if table is None:
+            rows, self._rows = self._rows or [], None
+            return rows_to_frame(rows, tz=tz, columns=columns, field_types=field_types, attrs=attrs)
+        frame = _table_to_pandas(table)
+        return _finish(frame, tz=tz, columns=columns, field_types=field_types, attrs=attrs)
+
+
+def parse_json(
+    content: bytes, *, key: str | None = "results", columnar: bool | None = None
+) -> ParsedRows:
+    """Read the rows of a JSON answer: an object holding them under ``key``, or (with
+    ``key=None``) an array of rows.
+
+    ``columnar`` forces (``True``) or avoids (``False``) pyarrow's columnar reader; by default it
+    is used for answers of at least :data:`COLUMNAR_MIN_BYTES`. The plain reader takes over
+    whenever pyarrow cannot give every field a single type.
+    """
+    use_columnar = len(content) >= COLUMNAR_MIN_BYTES if columnar is None else columnar
+    table = _columnar_table(content, key) if use_columnar else None
+    if table is not None:
+        return ParsedRows(table=table)
+    return ParsedRows(rows=_rows_of(_loads(content), key))
+
+
 def json_to_frame(
     content: bytes,
     *,
@@ -122,20 +184,9 @@ def json_to_frame(
     attrs: Mapping[str, Any] | None = None,
     columnar: bool | None = None,
 ) -> pd.DataFrame:
-    """Build a DataFrame from a JSON answer: an object holding the rows under ``key``, or (with
-    ``key=None``) an array of rows.
-
-    ``columnar`` forces (``True``) or avoids (``False``) the columnar reader; by default it is
-    used for answers of at least :data:`COLUMNAR_MIN_BYTES`. Other parameters as for
-    :func:`rows_to_frame`.
-    """
-    use_columnar = len(content) >= COLUMNAR_MIN_BYTES if columnar is None else columnar
-    frame = _columnar_frame(content, key) if use_columnar else None
-    if frame is None:
-        document = _loads(content)
-        rows = _rows_of(document, key)
-        return rows_to_frame(rows, tz=tz, columns=columns, field_types=field_types, attrs=attrs)
-    return _finish(frame, tz=tz, columns=columns, field_types=field_types, attrs=attrs)
+    """:func:`parse_json` then :meth:`ParsedRows.to_frame`, for callers that keep the bytes."""
+    parsed = parse_json(content, key=key, columnar=columnar)
+    return parsed.to_frame(tz=tz, columns=columns, field_types=field_types, attrs=attrs)
 
 
 def csv_to_frame(
@@ -223,49 +274,82 @@ def _rows_of(document: Any, key: str | None) -> list:
     return rows
 
 
-def _columnar_frame(content: bytes, key: str | None) -> pd.DataFrame | None:
-    """Read rows with pyarrow, or return None when pyarrow cannot give every field one type."""
+def _columnar_table(content: bytes, key: str | None) -> pa.Table | None:
+    """The rows as a flat pyarrow table (dotted column names), or None when pyarrow cannot type
+    them (a field that is a number in one row and a string in another, pretty-printed text...).
+    """
+    spans = row_pieces(content, key, PIECE_BYTES) if len(content) > PIECE_BYTES else None
+    view = memoryview(content)
+    pieces = [(b'{"r":[', view[start:end], b"]}") for start, end in spans] if spans else None
+    if pieces is None:  # one piece: the array, or the object holding it under `key`
+        pieces = [(b'{"r":', view, b"}")] if key is None else [(b"", view, b"")]
+    arrays = []
     try:
-        if key is None:
-            # An array of rows: wrap it so the whole answer is one line-delimited record.
-            content = b'{"rows":' + content + b"}"
-            key = "rows"
-        options = pa_json.ReadOptions(block_size=len(content) + 1, use_threads=True)
-        table = pa_json.read_json(io.BytesIO(content), read_options=options)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None  # mixed types, pretty-printed text, ...: the plain reader copes
-    del content
-    if table.num_rows != 1 or key not in table.column_names:
-        return None
-    column = table.column(key).combine_chunks()
-    del table
-    if pa.types.is_null(column.type):
-        return None  # "results": null or []
-    if not (pa.types.is_list(column.type) and pa.types.is_struct(column.type.value_type)):
-        return None
-    rows = pa.Table.from_struct_array(column.flatten())
-    del column
+        for parts in pieces:
+            array = _read_rows_array(parts, "r" if key is None or spans else key)
+            if array is None:
+                return None
+            arrays.append(array)
+        # Pieces may type a field differently (null vs int, int vs double, fields missing):
+        # unify as the one-piece reader would; incompatible types raise and fall back.
+        merged = pa.concat_tables(
+            [pa.table({"r": array}) for array in arrays], promote_options="permissive"
+        ).column("r")
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return None  # mixed types, not JSON text...: the plain reader copes
+    del arrays
+    item = merged.type.value_type if pa.types.is_list(merged.type) else None
+    if item is None or not pa.types.is_struct(item):
+        return None  # "results": null or [], or not an array of objects
+    rows = pa.Table.from_struct_array(pa.chunked_array([c.flatten() for c in merged.chunks], item))
     while any(pa.types.is_struct(field.type) for field in rows.schema):
         rows = rows.flatten()  # one level per pass; children are named "parent.child"
-    empty_structs = [f.name for f in rows.schema if pa.types.is_struct(f.type)]
-    rows = rows.drop_columns(empty_structs)
+    # Objects that were always empty leave childless struct columns behind; plain rows have none.
+    return rows.drop_columns([f.name for f in rows.schema if pa.types.is_struct(f.type)])
+
+
+def _read_rows_array(parts: tuple, key: str) -> pa.Array | None:
+    """Read one JSON record (``prefix + body + suffix``) and return its ``key`` member."""
+    prefix, body, suffix = parts
+    text = b"".join((prefix, body, suffix)) if prefix or suffix else body
+    options = pa_json.ReadOptions(block_size=len(text) + 1, use_threads=False)
+    # A BufferReader lets pyarrow parse the bytes in place; values may hold escaped newlines
+    # only, but pretty-printed text has raw ones between tokens.
+    parse = pa_json.ParseOptions(newlines_in_values=True)
+    table = pa_json.read_json(
+        pa.BufferReader(pa.py_buffer(text)),
+        read_options=options,
+        parse_options=parse,
+        memory_pool=_POOL,
+    )
+    if table.num_rows != 1 or key not in table.column_names:
+        return None
+    chunks = table.column(key).chunks
+    return chunks[0] if len(chunks) == 1 else None
+
+
+def _table_to_pandas(rows: pa.Table) -> pd.DataFrame:
+    order = rows.column_names
     nested = {
         f.name: rows.column(f.name).to_pylist()
         for f in rows.schema
         if pa.types.is_list(f.type) or pa.types.is_large_list(f.type)
     }
     nulls = [f.name for f in rows.schema if pa.types.is_null(f.type)]
+    rows = rows.drop_columns(list(nested))
     frame = rows.to_pandas(
+        memory_pool=_POOL,
         types_mapper=_ARROW_TO_PANDAS.get,
         self_destruct=True,  # free each arrow column once converted: lower peak memory
         split_blocks=True,
         ignore_metadata=True,
     )
+    del rows
     for name, values in nested.items():
         frame[name] = pd.array(values, dtype=object)  # Python lists, as the plain reader gives
     for name in nulls:
         frame[name] = pd.array([None] * len(frame), dtype=object)
-    return frame
+    return frame[order]
 
 
 def _flatten_rows(rows: Sequence[Mapping[str, Any]]) -> tuple[list[dict], list[str]]:

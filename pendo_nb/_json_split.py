@@ -1,0 +1,101 @@
+"""Split a big JSON array of rows into pieces, between rows, without parsing it.
+
+pyarrow's JSON reader needs a whole record per block; an aggregation answer is one record
+(``{"startTime": ..., "results": [...]}``), so reading it in one go needs scratch memory on the
+order of the answer itself. Cutting the ``results`` array into pieces of whole rows lets each
+piece be read on its own, with scratch memory bounded by the piece size.
+
+The scan is vectorised with numpy over fixed-size windows of the bytes: it finds the quotes that
+open or close strings (skipping escaped ones), and from them the brackets and commas that are
+structure rather than text. UTF-8 continuation bytes are never ASCII, so bytes can be matched
+directly. Anything unexpected returns ``None`` and the caller reads the answer whole.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_QUOTE, _BACKSLASH, _COMMA = ord('"'), ord("\\"), ord(",")
+_OPENERS, _CLOSERS = (ord("{"), ord("[")), (ord("}"), ord("]"))
+_STRUCTURAL = np.array([*_OPENERS, *_CLOSERS, _COMMA], dtype=np.uint8)
+_WINDOW = 1 << 22  # bytes per numpy pass: bounds the scan's own scratch memory
+
+
+def row_pieces(content: bytes, key: str | None, piece_bytes: int) -> list[tuple[int, int]] | None:
+    """Byte spans ``[start, end)`` that together hold every row of the array, in order.
+
+    The array is the value of the top-level member ``key`` of an object, or (``key=None``) the
+    whole document. Each span holds whole rows separated by commas, about ``piece_bytes`` long.
+    Returns ``None`` when the layout is not the expected one.
+    """
+    depth = 1 if key is None else 2  # the depth just inside the array
+    opener = None
+    closer = None
+    separators: list[np.ndarray] = []  # commas between rows, inside the array
+    quotes_before = 0
+    depth_before = 0
+    for offset in range(0, len(content), _WINDOW):
+        window = np.frombuffer(content, np.uint8, min(_WINDOW, len(content) - offset), offset)
+        quotes = _string_quotes(content, window, offset)
+        marks = np.flatnonzero(np.isin(window, _STRUCTURAL))
+        outside = (quotes_before + np.searchsorted(quotes, marks)) % 2 == 0
+        marks = marks[outside]
+        chars = window[marks]
+        steps = np.isin(chars, _OPENERS).astype(np.int64) - np.isin(chars, _CLOSERS)
+        depths = depth_before + np.cumsum(steps)  # depth after each mark
+        positions = marks + offset
+        if opener is None:
+            opener = _find_opener(content, key, positions, chars, depths, depth)
+        if opener is not None and closer is None:
+            after = positions > opener
+            ends = np.flatnonzero(after & (chars == ord("]")) & (depths == depth - 1))
+            if ends.size:
+                closer = int(positions[ends[0]])
+                after &= positions < closer
+            separators.append(positions[after & (chars == _COMMA) & (depths == depth)])
+        quotes_before += quotes.size
+        depth_before = int(depths[-1]) if depths.size else depth_before
+    if opener is None or closer is None or quotes_before % 2 or depth_before != 0:
+        return None
+    commas = np.concatenate(separators) if separators else np.empty(0, np.int64)
+    targets = np.arange(opener + piece_bytes, closer, piece_bytes)
+    if commas.size:
+        commas = np.unique(commas[np.minimum(np.searchsorted(commas, targets), commas.size - 1)])
+    bounds = [opener, *commas.tolist(), closer]
+    return [(start + 1, end) for start, end in zip(bounds, bounds[1:], strict=False)]
+
+
+def _string_quotes(content: bytes, window: np.ndarray, offset: int) -> np.ndarray:
+    """Positions (in the window) of the quotes that open or close strings."""
+    quotes = np.flatnonzero(window == _QUOTE)
+    previous = window[np.maximum(quotes - 1, 0)]
+    if quotes.size and quotes[0] == 0:
+        previous[0] = content[offset - 1] if offset else 0
+    suspects = np.flatnonzero(previous == _BACKSLASH)  # rare: only these need a closer look
+    if suspects.size:
+        keep = np.ones(quotes.size, dtype=bool)
+        for index in suspects:
+            keep[index] = not _escaped(content, offset + int(quotes[index]))
+        quotes = quotes[keep]
+    return quotes
+
+
+def _escaped(content: bytes, position: int) -> bool:
+    """A quote is escaped when an odd number of backslashes precede it."""
+    run = 0
+    while position - run - 1 >= 0 and content[position - run - 1] == _BACKSLASH:
+        run += 1
+    return run % 2 == 1
+
+
+def _find_opener(content, key, positions, chars, depths, depth) -> int | None:
+    """Where the array opens: the document's first ``[``, or the ``[`` after ``"key":``."""
+    candidates = np.flatnonzero((chars == ord("[")) & (depths == depth))
+    for index in candidates:
+        position = int(positions[index])
+        if key is None:
+            return position if not content[:position].strip() else None
+        head = content[max(0, position - len(key) - 16) : position].rstrip()
+        if head.endswith(b":") and head[:-1].rstrip().endswith(f'"{key}"'.encode()):
+            return position
+    return None

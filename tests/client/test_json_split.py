@@ -1,0 +1,94 @@
+"""Splitting a JSON array between rows without parsing it."""
+
+from __future__ import annotations
+
+import json
+
+import orjson
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pendo_nb import _json_split, frames
+
+TRICKY = ['a "quoted" }],{ word', "back\\slash\\", '\\"', "ünïcödé ✓", "[{", "", "\\\\", "\n\t"]
+
+scalars = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=8)
+scalars |= st.sampled_from(TRICKY)
+values = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["a", "b", "c"]), inner)
+    ),
+    max_leaves=8,
+)
+rows = st.lists(st.dictionaries(st.sampled_from(["x", "y", "[z]", 'q"']), values), max_size=25)
+
+
+def rows_of(content: bytes, spans) -> list:
+    out = []
+    for start, end in spans:
+        out += json.loads(b"[" + content[start:end] + b"]")
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=rows, piece=st.integers(1, 200), pretty=st.booleans())
+def test_pieces_hold_every_row_once_in_order(rows, piece, pretty):
+    document = {"startTime": 1, "results": rows, "details": {"a": [1, {"b": "],"}]}}
+    content = json.dumps(document, indent=1 if pretty else None).encode()
+    spans = _json_split.row_pieces(content, "results", piece)
+    assert spans is not None
+    assert rows_of(content, spans) == rows
+
+
+@settings(max_examples=50, deadline=None)
+@given(rows=rows, piece=st.integers(1, 200))
+def test_a_top_level_array_splits_too(rows, piece):
+    content = orjson.dumps(rows)
+    assert rows_of(content, _json_split.row_pieces(content, None, piece)) == rows
+
+
+def test_pieces_are_about_the_size_asked():
+    content = orjson.dumps({"results": [{"i": i, "s": "x" * 20} for i in range(1000)]})
+    spans = _json_split.row_pieces(content, "results", 3000)
+    assert len(spans) == len(content) // 3000 + 1 or len(spans) == len(content) // 3000
+    assert all(end - start < 3000 + 40 for start, end in spans)
+
+
+def test_unexpected_layouts_give_none():
+    assert _json_split.row_pieces(b'{"other": [1, 2]}', "results", 10) is None
+    assert _json_split.row_pieces(b'{"results": [1, 2', "results", 10) is None
+    assert _json_split.row_pieces(b'{"x": "results", "y": [1]}', "results", 10) is None
+    assert _json_split.row_pieces(b'{"a": 1}', None, 10) is None
+
+
+def test_frames_read_in_pieces_match_the_plain_reader(monkeypatch):
+    monkeypatch.setattr(frames, "PIECE_BYTES", 300)
+    data = [
+        {"id": f"v{i}", "m": {"n": i, "s": TRICKY[i % len(TRICKY)], "l": [i, i + 1]}}
+        if i % 3
+        else {"id": f"v{i}", "m": {"f": i / 2, "d": {"deep": True}}}
+        for i in range(60)
+    ]
+    content = orjson.dumps({"startTime": 5, "results": data})
+    assert len(_json_split.row_pieces(content, "results", 300)) > 5
+    pd.testing.assert_frame_equal(
+        frames.json_to_frame(content, columnar=True), frames.json_to_frame(content, columnar=False)
+    )
+
+
+def test_pieces_that_type_a_field_differently_are_unified(monkeypatch):
+    monkeypatch.setattr(frames, "PIECE_BYTES", 100)
+    data = [{"v": None} for _ in range(10)] + [{"v": 3}] * 10 + [{"v": 2.5}] * 10
+    content = orjson.dumps({"results": data})
+    columnar = frames.json_to_frame(content, columnar=True)
+    pd.testing.assert_frame_equal(columnar, frames.json_to_frame(content, columnar=False))
+    assert str(columnar["v"].dtype) == "Float64"
+
+
+def test_pieces_with_conflicting_types_fall_back_to_the_plain_reader(monkeypatch):
+    monkeypatch.setattr(frames, "PIECE_BYTES", 100)
+    data = [{"v": 1}] * 10 + [{"v": "one"}] * 10
+    df = frames.json_to_frame(orjson.dumps({"results": data}), columnar=True)
+    assert df["v"].tolist() == [1] * 10 + ["one"] * 10
