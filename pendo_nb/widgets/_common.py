@@ -46,7 +46,7 @@ _CSS = """
 .pendo-nb .pendo-error, .pendo-nb .pendo-note, .pendo-nb .pendo-busy { display: block;
   line-height: 1.4; padding: 2px 0; }
 .pendo-nb .pendo-field-message { margin-left: calc(84px + 8px); }
-.pendo-nb .pendo-json-text { margin: 0; padding: 6px 8px; max-height: 340px; overflow: auto;
+.pendo-nb .pendo-json-text { margin: 0; padding: 6px 8px; max-height: 290px; overflow: auto;
   background: var(--jp-layout-color2, #f5f5f5); border-radius: 3px; line-height: 1.35;
   font-family: var(--jp-code-font-family, monospace); font-size: var(--jp-code-font-size, 12px); }
 .pendo-nb .pendo-mono select, .pendo-nb .pendo-mono textarea {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -177,9 +178,12 @@ class ReportPicker(widgets.VBox):
         )
         self.status = StatusLine()
         self.table = TableView()
+        self._scope_class = f"pendo-picker-{uuid.uuid4().hex[:8]}"
+        self._option_style = widgets.HTML(layout=widgets.Layout(display="none"))
         super().__init__(
             children=[
                 stylesheet(),
+                self._option_style,
                 title("Pendo reports"),
                 row(self.search, self.count),
                 self.header,
@@ -194,6 +198,7 @@ class ReportPicker(widgets.VBox):
         )
         self.add_class("pendo-nb")
         self.add_class("pendo-report-picker")
+        self.add_class(self._scope_class)
         self.search.observe(self._on_search, "value")
         self.report_list.observe(self._on_list_selection, "value")
         self.format_toggle.observe(self._on_format_toggle, "value")
@@ -302,6 +307,7 @@ class ReportPicker(widgets.VBox):
         self.report_list.options = [
             (_option_label(report), report["id"]) for _, report in matches.iterrows()
         ]
+        self._grey_out(matches["exportable"].tolist())
         total = len(self.reports)
         self.count.value = (
             f'<span class="pendo-hint">{total} report{"s" * (total != 1)}</span>'
@@ -312,6 +318,20 @@ class ReportPicker(widgets.VBox):
             self.report_list.value = selected
         else:
             self.value = None
+
+    def _grey_out(self, exportable: list[bool]) -> None:
+        """Show the options of non-exportable reports greyed, as disabled entries look.
+
+        A <select> cannot style single options from ipywidgets, so a small stylesheet names
+        their positions in this picker's own list.
+        """
+        scope = f".{self._scope_class} .pendo-report-list option"
+        rules = "".join(
+            f"{scope}:nth-child({position + 1}) {{ color: var(--jp-ui-font-color3, #9e9e9e); }}"
+            for position, ok in enumerate(exportable)
+            if not ok
+        )
+        self._option_style.value = f"<style>{rules}</style>" if rules else ""
 
     def _selected_report(self) -> pd.Series | None:
         if self.value is None or self.reports is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pandas as pd
 import pytest
@@ -196,3 +197,24 @@ def test_widget_state_never_holds_the_key(client, sandbox, raw_get, widget_state
     assert "Admins" in state  # the walk did reach the table
     assert sandbox.key not in state
     assert sandbox.key not in repr(picker)
+
+
+def test_non_exportable_options_are_greyed_where_they_are_listed(client, raw_get):
+    not_exportable = {
+        r["id"] for r in raw_get("/report") if r["definition"]["type"] in ("Path", "Funnel")
+    }
+    picker = ReportPicker(client=client)
+    positions = [
+        i + 1
+        for i, (_label, value) in enumerate(picker.report_list.options)
+        if value in not_exportable
+    ]
+    assert len(positions) == len(not_exportable) == 2
+    assert re.findall(r"option:nth-child\((\d+)\)", picker._option_style.value) == [
+        str(p) for p in positions
+    ]
+
+    picker.search.value = "funnel"
+    assert re.findall(r"nth-child\((\d+)\)", picker._option_style.value) == ["1"]
+    picker.search.value = "admins"
+    assert picker._option_style.value == ""
