@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test install browser-deps lab bench lint clean
+.PHONY: demo test install browser-deps notebooks lab bench lint clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,9 +15,14 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-## Main job: the quickstart against the embedded sandbox, no key needed.
+## Main job: the quickstart notebook, run headless against the embedded sandbox (no key needed),
+## printed as text.
 demo: install
-	$(PY) -m pendo_nb.demo
+	$(PY) notebooks/_execute.py --show 01-quickstart
+
+# Re-execute every notebook in place (commit them executed: nbval compares with their outputs).
+notebooks: install
+	$(PY) notebooks/_execute.py
 
 ## Full suite: unit, sandbox integration, widgets, notebooks (nbval) and browser tests.
 test: install browser-deps
