@@ -11,6 +11,12 @@ and tells users to split the range (reference 1.6); the sandbox answers past its
   metadata bulk updates), "split the time range";
 - more than ``max_rows`` rows between two steps or in the result: status 413, "split the time
   range" (rows stand in for bytes: they are what the sandbox holds in memory);
+- results holding more than ``max_values`` values once written out (lists and objects counted
+  element by element, a shared value once per place it appears): status 413; values nested deeper
+  than ``max_nesting`` levels: status 400. Only steps that build values from row values (``eval``,
+  ``select``, ``set``, ``group``, ``reduce``, ``switch``, ``join``, ``merge``) can grow a result
+  this way (``eval`` of ``list(l, l)`` doubles ``l`` each time), so only their pipelines are
+  measured; sources copy bounded data;
 - ``fork``/``spawn``/``merge`` nested deeper than ``max_depth``, more than ``max_steps`` steps in
   all, or a timeSeries over ``max_periods`` periods: status 400.
 """
@@ -30,11 +36,14 @@ from pendo_nb.sandbox.subscription import Subscription
 from .context import EvalContext
 from .errors import AggregationError
 from .operators import OPERATORS
-from .rows import Rows, as_records
+from .rows import ColumnBatch, Rows, as_records
 from .sources import compile_source
 from .timeseries import DEFAULT_MAX_PERIODS
 
 _MIME_TYPES = ("application/json",)
+_VALUE_BUILDING_STEPS = frozenset(
+    {"eval", "select", "set", "group", "reduce", "switch", "join", "merge"}
+)
 # Steps that produce rows of their own; a top-level pipeline must start with one.
 _HEAD_STEPS = ("source", "spawn")
 
@@ -47,7 +56,9 @@ class Limits:
     """
 
     max_seconds: float = 120.0
-    max_rows: int = 5_000_000
+    max_rows: int = 2_000_000
+    max_values: int = 50_000_000
+    max_nesting: int = 200
     max_depth: int = 8
     max_steps: int = 1_000
     max_periods: int = DEFAULT_MAX_PERIODS
@@ -80,6 +91,14 @@ StepFunction = Callable[[Rows, RunState], Rows]
 
 
 @dataclass
+class _Compilation:
+    """What one request's compilation has seen so far, across its nested pipelines."""
+
+    steps: int = 0
+    builds_values: bool = False
+
+
+@dataclass
 class StepEnv:
     """What compiling a step may use: the subscription, the clock, the limits, the nesting depth."""
 
@@ -87,7 +106,7 @@ class StepEnv:
     ctx: EvalContext
     limits: Limits
     depth: int = 0
-    _step_count: list[int] = field(default_factory=lambda: [0])  # shared by nested envs
+    compilation: _Compilation = field(default_factory=_Compilation)
 
     def compile_pipeline(self, steps: Any, where: str, *, with_source: bool) -> CompiledPipeline:
         """Compile a nested pipeline (``fork`` branch, ``spawn`` branch, ``merge`` pipeline).
@@ -99,7 +118,7 @@ class StepEnv:
             raise AggregationError(
                 f"{where}: fork/spawn/merge nested deeper than {self.limits.max_depth} levels"
             )
-        nested = StepEnv(self.subscription, self.ctx, self.limits, self.depth + 1, self._step_count)
+        nested = StepEnv(self.subscription, self.ctx, self.limits, self.depth + 1, self.compilation)
         return _compile_steps(steps, nested, where, with_source=with_source)
 
 
@@ -189,7 +208,64 @@ def run_pipeline(
     pipeline = _compile_steps(steps, env, "pipeline", with_source=True)
     run = RunState(limits)
     with _cyclic_gc_paused():
-        return as_records(pipeline([], run))
+        result = pipeline([], run)
+        # A column batch is flat by construction; dict rows built by value-building steps are
+        # measured before anyone tries to write them out.
+        if env.compilation.builds_values and not isinstance(result, ColumnBatch):
+            _check_written_size(result, limits)
+        return as_records(result)
+
+
+_CONTAINERS = (dict, list)
+
+
+def _check_written_size(rows: list[dict], limits: Limits) -> None:
+    """Refuse results too big or too deep to write out (see the module docstring).
+
+    Sizes are memoised per object, so a value shared many times (``list(l, l)`` repeated) is
+    measured once and the check stays linear in the objects that really exist.
+    """
+    measured: dict[int, tuple[int, int]] = {}  # id -> (values written out, nesting levels)
+    total = 0
+    for row in rows:
+        total += _measure(row, measured, limits)[0]
+        if total > limits.max_values:
+            raise _too_many_values(limits)
+
+
+def _too_many_values(limits: Limits) -> AggregationError:
+    return AggregationError(
+        f"results: more than {limits.max_values:,} values; "
+        "split the time range into smaller requests",
+        status=413,
+    )
+
+
+def _measure(root: dict | list, measured: dict, limits: Limits) -> tuple[int, int]:
+    """(values written out, nesting levels) of one object, children first, without recursion."""
+    pending: list[tuple[Any, bool]] = [(root, False)]
+    opened: set[int] = set()  # objects whose children are being measured
+    while pending:
+        value, children_done = pending.pop()
+        if id(value) in measured:
+            continue
+        items = value.values() if type(value) is dict else value
+        children = [item for item in items if type(item) in _CONTAINERS]
+        if not children_done:
+            if id(value) in opened:  # no step builds a cycle, but one must not loop forever
+                raise AggregationError("results: a value contains itself")
+            opened.add(id(value))
+            pending.append((value, True))
+            pending.extend((child, False) for child in children if id(child) not in measured)
+            continue
+        size = len(items) + sum(measured[id(child)][0] for child in children)
+        levels = 1 + max((measured[id(child)][1] for child in children), default=0)
+        if levels > limits.max_nesting:
+            raise AggregationError(f"results: values nest deeper than {limits.max_nesting} levels")
+        if size > limits.max_values:
+            raise _too_many_values(limits)
+        measured[id(value)] = (size, levels)
+    return measured[id(root)]
 
 
 class _CollectorPause:
@@ -240,8 +316,8 @@ def _compile_steps(steps: Any, env: StepEnv, where: str, *, with_source: bool) -
         raise AggregationError(f"{where}: must be a list of steps")
     if not steps:
         raise AggregationError(f"{where}: must hold at least one step")
-    env._step_count[0] += len(steps)
-    if env._step_count[0] > env.limits.max_steps:
+    env.compilation.steps += len(steps)
+    if env.compilation.steps > env.limits.max_steps:
         raise AggregationError(f"{where}: more than {env.limits.max_steps} steps in all")
     head = None
     compiled: list[tuple[str, StepFunction]] = []
@@ -268,4 +344,5 @@ def _compile_steps(steps: Any, env: StepEnv, where: str, *, with_source: bool) -
         if index == 0 and with_source and kind != "spawn":
             raise AggregationError(f"{step_where}: a pipeline must start with a source or spawn")
         compiled.append((step_where, OPERATORS[kind](step[kind], env, step_where)))
+        env.compilation.builds_values |= kind in _VALUE_BUILDING_STEPS
     return CompiledPipeline(tuple(compiled), head)

@@ -16,6 +16,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
+from .errors import AggregationError
 from .paths import split_path
 
 
@@ -62,9 +63,13 @@ def deep_copy(value: Any) -> Any:
 
     Whatever a step takes from the subscription is copied, so no row aliases the server's data
     (which metadata writes change). A round trip through orjson is the fastest deep copy of plain
-    JSON data.
+    JSON data. It also refuses what JSON cannot carry (integers beyond 64 bits, nesting deeper
+    than 254 levels), which can only come from the request itself (``const`` rows).
     """
-    return orjson.loads(orjson.dumps(value))
+    try:
+        return orjson.loads(orjson.dumps(value))
+    except orjson.JSONEncodeError as error:
+        raise AggregationError(f"a value cannot be written as JSON: {error}") from None
 
 
 def write_path(row: dict, path: str, value: Any) -> None:

@@ -150,3 +150,29 @@ def test_report_pipelines_of_the_generated_subscription_run():
         assert isinstance(rows, list)
         ran += 1
     assert ran >= 3
+
+
+def test_values_doubling_at_each_step_hit_the_value_cap():
+    doubling = [{"eval": {"l": "list(l, l)"}}] * 40  # 2**40 values once written out
+    with pytest.raises(AggregationError) as caught:
+        run_pipeline([{"source": {"const": [{"l": [1]}]}}, *doubling], SUB)
+    assert caught.value.status == 413
+    assert "values" in caught.value.message
+
+
+def test_values_nested_too_deep_are_refused():
+    wrapping = [{"eval": {"l": "list(l)"}}] * 250
+    with pytest.raises(AggregationError, match="nest deeper than 200 levels") as caught:
+        run_pipeline([{"source": {"const": [{"l": 1}]}}, *wrapping], SUB)
+    assert caught.value.status == 400
+
+
+@pytest.mark.parametrize("value", [2**70, [[[[]]]]])
+def test_const_rows_json_cannot_carry_are_refused(value):
+    deep: object = value
+    if isinstance(value, list):
+        for _ in range(300):
+            deep = [deep]
+    with pytest.raises(AggregationError, match="cannot be written as JSON") as caught:
+        run_pipeline([{"source": {"const": [{"v": deep}]}}], SUB)
+    assert caught.value.status == 400
