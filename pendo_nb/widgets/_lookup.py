@@ -15,6 +15,7 @@ import ipywidgets as widgets
 import pandas as pd
 import traitlets
 
+from pendo_nb import api
 from pendo_nb.widgets._common import (
     StatusLine,
     TableView,
@@ -163,8 +164,6 @@ class ObjectLookup(widgets.VBox):
         return frame
 
     def _fetch(self, object_id: str) -> pd.DataFrame:
-        from pendo_nb import api
-
         fetch: Callable[..., pd.DataFrame] = getattr(api, self.kind)
         return fetch(object_id, client=self._client)
 

@@ -12,6 +12,7 @@ import ipywidgets as widgets
 import pandas as pd
 import traitlets
 
+from pendo_nb import api
 from pendo_nb.errors import PipelineError
 from pendo_nb.pipeline import Pipeline, agg, source
 from pendo_nb.pipeline.sources import SOURCES
@@ -303,8 +304,6 @@ class AggregationComposer(widgets.VBox):
 
         Nothing is sent while a field is invalid; None is returned, with the reason shown.
         """
-        from pendo_nb import api
-
         pipeline = self.rebuild()
         if pipeline is None:
             self.status.note("Fix the flagged fields first: nothing was sent.")

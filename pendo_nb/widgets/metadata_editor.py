@@ -11,6 +11,7 @@ import ipywidgets as widgets
 import pandas as pd
 import traitlets
 
+from pendo_nb import api
 from pendo_nb.errors import ValidationError, WriteAccessError
 from pendo_nb.widgets._common import (
     StatusLine,
@@ -330,8 +331,6 @@ class MetadataEditor(widgets.VBox):
 
     def run_preview(self) -> pd.DataFrame | None:
         """Dry-run the update and show the diff; return it (also in ``.preview``)."""
-        from pendo_nb import api
-
         rows = self.read_input()
         if rows is None:
             return None
@@ -369,8 +368,6 @@ class MetadataEditor(widgets.VBox):
 
     def apply(self) -> pd.DataFrame | None:
         """Write the rows chunk by chunk; return the per-row outcome (also in ``.result``)."""
-        from pendo_nb import api
-
         rows, kind, group = self.rows, self.kind, self.group
         self._hide_confirmation()
         if rows is None or self.preview is None or self.read_only:

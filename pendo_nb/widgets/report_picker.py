@@ -10,6 +10,7 @@ import ipywidgets as widgets
 import pandas as pd
 import traitlets
 
+from pendo_nb import api
 from pendo_nb.widgets._common import (
     StatusLine,
     TableView,
@@ -245,8 +246,6 @@ class ReportPicker(widgets.VBox):
 
     def refresh(self) -> None:
         """Fetch the report listing again (with :func:`pendo_nb.reports`)."""
-        from pendo_nb import api
-
         reports = run_busy(
             lambda: report_listing(api.reports(client=self._client)),
             status=self.status,
@@ -262,8 +261,6 @@ class ReportPicker(widgets.VBox):
 
         Returns None, with the reason on the status line, when nothing could be loaded.
         """
-        from pendo_nb import api
-
         report = self._selected_report()
         if report is None or not report["exportable"]:
             self._describe_selection()

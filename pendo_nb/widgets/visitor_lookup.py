@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import traitlets
 
+from pendo_nb import api
 from pendo_nb.widgets._common import (
     StatusLine,
     TableView,
@@ -204,8 +205,6 @@ class VisitorLookup(ObjectLookup):
 
         Returns the history (also in ``.history``), or None with the reason on the status line.
         """
-        from pendo_nb import api
-
         first, last = self.history_start.value, self.history_end.value
         if self.value is None or self.result is None:
             self.history_status.note("Look a visitor up first.")
