@@ -1028,13 +1028,19 @@ def _quoted(text: str) -> str:
 # -- cache --------------------------------------------------------------------------------
 
 
-def clear_cache(*, client: PendoClient | None = None) -> None:
-    """Delete every cached answer of the client's cache store.
+def clear_cache(*, client: PendoClient | None = None, everything: bool = False) -> None:
+    """Delete cached answers: the client's own (its key and host), or every one in its store.
 
     Parameters
     ----------
     client : PendoClient, optional
         Default: the last client made by :func:`connect`.
+    everything : bool
+        Also delete the answers other keys stored in the same cache file.
+
+    Returns
+    -------
+    None
 
     Examples
     --------
@@ -1044,7 +1050,7 @@ def clear_cache(*, client: PendoClient | None = None) -> None:
     >>> pn.cache_info().entries
     0
     """
-    _resolve(client).clear_cache()
+    _resolve(client).clear_cache(everything=everything)
 
 
 def cache_info(*, client: PendoClient | None = None) -> CacheInfo:

@@ -222,6 +222,7 @@ class PendoClient:
             retry=retry,
             rate_limit=rate_limit,
         )
+        self._namespace = http.cache_namespace(self._key, self.base_url)
         self._hits = 0
         self._misses = 0
         self._schemas: dict[str, dict] = {}
@@ -425,15 +426,15 @@ class PendoClient:
         http.forget_cached(self._session, self.base_url, paths=paths, prefixes=prefixes)
         self._schemas.pop(kind, None)
 
-    def clear_cache(self) -> None:
-        """Delete every cached answer in this client's cache store (all keys that share it)."""
-        if not self._session.settings.disabled:
-            self._session.cache.clear()
+    def clear_cache(self, *, everything: bool = False) -> None:
+        """Delete this client's cached answers (its key and host), or with ``everything=True``
+        every answer in its cache store, whichever key fetched it."""
+        http.clear_cached(self._session, None if everything else self._namespace)
         self._schemas.clear()
 
     def cache_info(self) -> http.CacheInfo:
-        """Where the cache lives, how big it is, and this client's hits and misses."""
-        return http.cache_info(self._session, hits=self._hits, misses=self._misses)
+        """Where the cache lives, how big it is, this client's entries, hits and misses."""
+        return http.cache_info(self._session, self._namespace, hits=self._hits, misses=self._misses)
 
     # -- DataFrame twins (see pendo_nb.api) --------------------------------------------------
 

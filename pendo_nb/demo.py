@@ -5,6 +5,9 @@ Run with ``python -m pendo_nb.demo``.
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pandas as pd
 
 import pendo_nb as pn
@@ -23,7 +26,12 @@ def _show(title: str, df: pd.DataFrame, columns: list[str] | None = None, rows: 
 
 
 def main() -> None:
-    client = pn.connect(sandbox=True)
+    with tempfile.TemporaryDirectory() as scratch:  # the demo's cache never touches yours
+        run(Path(scratch) / "cache.sqlite")
+
+
+def run(cache: Path) -> None:
+    client = pn.connect(sandbox=True, cache=cache)
     print(f"connected: {client!r}")
 
     visitors = pn.aggregate([{"source": {"visitors": None}}])
@@ -91,8 +99,9 @@ def main() -> None:
 
     pn.aggregate([{"source": {"visitors": None}}])  # asked before: served from the cache
     print(f"\n>>> pn.cache_info()\n{pn.cache_info()}")
-    pn.clear_cache()  # the demo leaves nothing behind
+    pn.clear_cache()
     print(f">>> pn.clear_cache() -> {pn.cache_info().entries} entries")
+    client.close()
 
 
 if __name__ == "__main__":

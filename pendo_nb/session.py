@@ -35,6 +35,8 @@ __all__ = [
     "build_session",
     "cache_dir",
     "cache_info",
+    "cache_namespace",
+    "clear_cached",
     "encode_json",
     "forget_cached",
     "read_body",
@@ -220,11 +222,16 @@ class _PendoAdapter(HTTPAdapter):
             return response
 
 
+def cache_namespace(key: str, base_url: str) -> str:
+    """The prefix of a client's cache keys: a hash of its key and host (never the key itself)."""
+    return hashlib.sha256(f"{key}\n{base_url}".encode()).hexdigest()[:16]
+
+
 def _namespaced_key_fn(namespace: str):
-    """Cache keys prefixed by a hash of key and host: one key's answers never serve another."""
+    """Cache keys prefixed by the namespace: one key's answers never serve another."""
 
     def key_fn(request, **kwargs) -> str:
-        return hashlib.sha256(f"{namespace}:{create_key(request, **kwargs)}".encode()).hexdigest()
+        return f"{namespace}-{hashlib.sha256(create_key(request, **kwargs).encode()).hexdigest()}"
 
     return key_fn
 
@@ -269,7 +276,6 @@ def build_session(
         Most requests per second sent to the network; ``None`` for no limit. The default (10/s)
         is far under the ~100/s that third parties report for Pendo, so notebooks never trip it.
     """
-    namespace = hashlib.sha256(f"{key}\n{base_url}".encode()).hexdigest()[:16]
     session = requests_cache.CachedSession(
         **_backend_options(cache),
         expire_after=-1 if expire_after is None else expire_after,
@@ -278,7 +284,7 @@ def build_session(
         filter_fn=_only_reads,
         # Remove the key from what is stored, and from cache keys (the namespace replaces it).
         ignored_parameters=[KEY_HEADER],
-        key_fn=_namespaced_key_fn(namespace),
+        key_fn=_namespaced_key_fn(cache_namespace(key, base_url)),
         # Pendo sends no cache headers worth obeying; freshness is ours to decide.
         cache_control=False,
         # Only complete answers are worth reusing.
@@ -374,8 +380,9 @@ def read_body(response: requests.Response) -> bytes:
 class CacheInfo:
     """What a client's cache holds and how it served this client.
 
-    ``entries`` and ``size_bytes`` cover the whole store (every key that shares it); ``hits``
-    and ``misses`` count this client's requests since it was made.
+    ``entries`` counts this client's answers (its key and host); ``size_bytes`` is the size of
+    the whole store, which other keys may share; ``hits`` and ``misses`` count this client's
+    requests since it was made.
     """
 
     enabled: bool
@@ -386,12 +393,27 @@ class CacheInfo:
     misses: int
 
 
-def cache_info(session: requests_cache.CachedSession, *, hits: int, misses: int) -> CacheInfo:
-    """Describe the cache of ``session``; the caller counts its own hits and misses."""
+def _own_keys(session: requests_cache.CachedSession, namespace: str) -> list[str]:
+    return [k for k in session.cache.responses.keys() if k.startswith(f"{namespace}-")]
+
+
+def clear_cached(session: requests_cache.CachedSession, namespace: str | None = None) -> None:
+    """Delete the answers cached under ``namespace``, or (``None``) everything in the store."""
+    if session.settings.disabled:
+        return
+    if namespace is None:
+        session.cache.clear()
+    else:
+        session.cache.delete(*_own_keys(session, namespace))
+
+
+def cache_info(
+    session: requests_cache.CachedSession, namespace: str, *, hits: int, misses: int
+) -> CacheInfo:
+    """Describe the cache of ``session`` for one namespace; the caller counts hits and misses."""
     if session.settings.disabled:
         return CacheInfo(False, None, 0, None, hits, misses)
     location = getattr(session.cache, "db_path", None)
     size = Path(location).stat().st_size if location and Path(location).exists() else None
-    return CacheInfo(
-        True, str(location) if location else None, len(session.cache.responses), size, hits, misses
-    )
+    entries = len(_own_keys(session, namespace))
+    return CacheInfo(True, str(location) if location else None, entries, size, hits, misses)

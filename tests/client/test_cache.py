@@ -107,14 +107,20 @@ def test_the_key_is_absent_from_the_cache_files(mocked, tmp_path, monkeypatch):
     assert KEY_A.encode() not in stored  # ...without the key
 
 
-def test_clear_cache_empties_the_store(mocked):
+def test_clear_cache_deletes_the_clients_own_answers(mocked):
     mocked.get(f"{BASE}/visitor/v1", json={"id": "v1"})
     mocked.get(f"{BASE}/visitor/v1", json={"id": "v1"})
-    c = cached_client()
-    c.get_visitor("v1")
-    c.clear_cache()
-    assert c.cache_info().entries == 0
-    assert not c.get_visitor("v1").from_cache
+    mocked.get(f"{BASE}/visitor/v1", json={"id": "v1"})
+    mine, theirs = cached_client(KEY_A), cached_client(KEY_B)
+    mine.get_visitor("v1")
+    theirs.get_visitor("v1")
+    assert (mine.cache_info().entries, theirs.cache_info().entries) == (1, 1)
+    mine.clear_cache()
+    assert (mine.cache_info().entries, theirs.cache_info().entries) == (0, 1)
+    assert not mine.get_visitor("v1").from_cache
+    assert theirs.get_visitor("v1").from_cache
+    mine.clear_cache(everything=True)
+    assert (mine.cache_info().entries, theirs.cache_info().entries) == (0, 0)
 
 
 def test_cache_false_caches_nothing(mocked):
