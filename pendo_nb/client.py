@@ -140,14 +140,21 @@ def _mask(key: str) -> str:
     return "****" + key[-4:] if len(key) >= 16 else "****"
 
 
-def _path_id(object_id: str) -> tuple[str, bool]:
+def _path_id(object_id: str, argument: str = "id") -> tuple[str, bool]:
     """The id as a path segment, and whether it had to be ``b64_`` encoded."""
     if not isinstance(object_id, str) or not object_id:
-        raise ValidationError(f"an id must be a non-empty string, got {object_id!r}")
+        raise ValidationError(f"{argument} must be a non-empty string, got {object_id!r}")
     if _URL_SAFE_ID.fullmatch(object_id) and not object_id.startswith("b64_"):
         return object_id, False
     encoded = base64.urlsafe_b64encode(object_id.encode("utf-8")).decode("ascii")
     return "b64_" + encoded, True
+
+
+def _report_segment(report_id: str) -> str:
+    """The report id as a path segment (report ids need no ``b64_`` form: ref. 1.4)."""
+    if not isinstance(report_id, str) or not report_id:
+        raise ValidationError(f"report_id must be a non-empty string, got {report_id!r}")
+    return quote(report_id, safe="")
 
 
 class PendoClient:
@@ -333,19 +340,19 @@ class PendoClient:
 
     def get_account(self, account_id: str, *, refresh: bool = False) -> PendoResponse:
         """``GET /account/{id}``: one account (404 -> ``NotFoundError``)."""
-        segment, b64 = _path_id(account_id)
+        segment, b64 = _path_id(account_id, "account_id")
         return self._send("GET", f"/account/{segment}", b64=b64, refresh=refresh)
 
     def get_visitor(self, visitor_id: str, *, refresh: bool = False) -> PendoResponse:
         """``GET /visitor/{id}``: one visitor (404 -> ``NotFoundError``)."""
-        segment, b64 = _path_id(visitor_id)
+        segment, b64 = _path_id(visitor_id, "visitor_id")
         return self._send("GET", f"/visitor/{segment}", b64=b64, refresh=refresh)
 
     def get_visitor_history(
         self, visitor_id: str, starttime: int, *, refresh: bool = False
     ) -> PendoResponse:
         """``GET /visitor/{id}/history?starttime=ms``: 24 hours from ``starttime`` (epoch ms)."""
-        segment, b64 = _path_id(visitor_id)
+        segment, b64 = _path_id(visitor_id, "visitor_id")
         return self._send(
             "GET",
             f"/visitor/{segment}/history",
@@ -361,14 +368,14 @@ class PendoClient:
     def get_report_results(self, report_id: str, *, refresh: bool = False) -> PendoResponse:
         """``GET /report/{id}/results.json``: a report's rows."""
         return self._send(
-            "GET", f"/report/{quote(report_id, safe='')}/results.json", refresh=refresh
+            "GET", f"/report/{_report_segment(report_id)}/results.json", refresh=refresh
         )
 
     def get_report_csv(self, report_id: str, *, refresh: bool = False) -> PendoResponse:
         """``GET /report/{id}/results.csv``: a report's rows as CSV text."""
         return self._send(
             "GET",
-            f"/report/{quote(report_id, safe='')}/results.csv",
+            f"/report/{_report_segment(report_id)}/results.csv",
             refresh=refresh,
             accept="text/csv",
         )
