@@ -276,9 +276,7 @@ class PendoClient:
                 headers=headers,
                 timeout=self.timeouts.for_request(aggregation=aggregation),
                 force_refresh=refresh,
-                stream=True,  # read_body then reads big answers without a second copy
             )
-            content = http.read_body(response)
         except requests.Timeout as exc:
             raise PendoTimeoutError(
                 f"{method} {url} timed out ({type(exc).__name__}); aggregations may take up to "
@@ -300,6 +298,7 @@ class PendoClient:
         request_id = next(
             (response.headers[h] for h in _REQUEST_ID_HEADERS if h in response.headers), None
         )
+        content = response.content  # read once, whole, by the session's adapter
         if response.status_code >= 400:
             raise error_for_status(
                 response.status_code,

@@ -39,7 +39,6 @@ __all__ = [
     "clear_cached",
     "encode_json",
     "forget_cached",
-    "read_body",
 ]
 
 KEY_HEADER = "x-pendo-integration-key"
@@ -358,22 +357,6 @@ def forget_cached(
     if doomed:
         session.cache.delete(*doomed)
     return len(doomed)
-
-
-def read_body(response: requests.Response) -> bytes:
-    """The whole body of a response sent with ``stream=True``, read in one piece.
-
-    ``response.content`` joins 10 kB chunks, which briefly holds a big answer twice; reading the
-    raw stream at once does not. Answers served (or just stored) by the cache are already read.
-    """
-    if getattr(response, "_content_consumed", True) or response.raw is None:
-        return response.content
-    try:
-        body = response.raw.read(decode_content=True)
-    finally:
-        response.close()
-    response._content, response._content_consumed = body, True  # later readers see the body
-    return body
 
 
 @dataclass(frozen=True)
