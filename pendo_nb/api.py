@@ -381,6 +381,8 @@ def visitor_history(
     >>> df = pn.visitor_history(vid, start="2026-01-01")  # doctest: +SKIP
     """
     c = _resolve(client)
+    if not isinstance(visitor_id, str) or not visitor_id:  # before the server-time probe
+        raise ValidationError(f"visitor_id must be a non-empty string, got {visitor_id!r}")
     now_ms, start_ms, end_ms = _server_range(c, start, end)
     earliest = now_ms - HISTORY_DAYS * DAY_MS
     if start_ms < earliest:
@@ -480,6 +482,8 @@ def _moment(value: Any, name: str) -> int | str:
     if isinstance(value, bool):
         raise ValidationError(f"{name} must be a date, a datetime or epoch ms, got {value!r}")
     if isinstance(value, (int, float, np.integer, np.floating)):
+        if not math.isfinite(value):
+            raise ValidationError(f"{name} must be a finite number of epoch ms, got {value!r}")
         if value < 1e11:
             raise ValidationError(
                 f"{name}={value} is not epoch milliseconds (too small; seconds times 1000?)"
@@ -745,7 +749,7 @@ def update_values(
     """
     c = _resolve(client)
     kind = kind if kind in ("visitor", "account") else _bad_kind(kind)
-    if not isinstance(chunk_size, int) or chunk_size < 1:
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValidationError(f"chunk_size must be a positive integer, got {chunk_size!r}")
     id_key = f"{kind}Id"
     records = _records(rows, kind, group, id_column)
@@ -880,7 +884,7 @@ def _validated(records, schema: Mapping, kind: str, group: str) -> dict[str, str
     for object_id, values in records:
         for name, value in values.items():
             try:
-                values[name] = _checked_value(value, types[name])
+                values[name] = _sendable(_checked_value(value, types[name]))
             except (TypeError, ValueError):
                 problems.append(f"{object_id!r}.{name}={value!r} is not {types[name]}")
     if problems:
@@ -889,6 +893,15 @@ def _validated(records, schema: Mapping, kind: str, group: str) -> dict[str, str
             "values do not fit their field types: " + "; ".join(problems[:10]) + more
         )
     return types
+
+
+def _sendable(value: Any) -> Any:
+    """``value`` if JSON can carry it to Pendo; ``ValueError`` otherwise."""
+    if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
+        raise ValueError(value)  # beyond Pendo's 64-bit integers (orjson refuses it anyway)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(value)  # no JSON form: it would be sent as null and erase the field
+    return value
 
 
 def _checked_value(value: Any, kind: str) -> Any:
