@@ -83,15 +83,15 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, TypeError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    # Keys are printed on purpose: the operator chose them (or they are the public demo keys).
-    print(
-        f"Pendo sandbox ({args.size}, seed {args.seed}): {sandbox.url} (API under /api/v1)",
-        flush=True,
-    )
-    print(f"  read-write key: {sandbox.key}", flush=True)
-    print(f"  read-only key:  {sandbox.read_only_key}", flush=True)
-    print("Press Ctrl-C to stop.", flush=True)
-    try:
+    try:  # from here on Ctrl-C stops the server cleanly, even during the banner
+        # Keys are printed on purpose: the operator chose them (or they are the public demo keys).
+        print(
+            f"Pendo sandbox ({args.size}, seed {args.seed}): {sandbox.url} (API under /api/v1)",
+            flush=True,
+        )
+        print(f"  read-write key: {sandbox.key}", flush=True)
+        print(f"  read-only key:  {sandbox.read_only_key}", flush=True)
+        print("Press Ctrl-C to stop.", flush=True)
         threading.Event().wait()
     except KeyboardInterrupt:
         pass

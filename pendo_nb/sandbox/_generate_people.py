@@ -177,7 +177,6 @@ class Population:
     visitor_apps: np.ndarray  # 0 web only, 1 mobile only, 2 both
     visitor_start_day: np.ndarray
     visitor_end_day: np.ndarray  # exclusive
-    visitor_identified: np.ndarray  # bool
     visitor_first_seen_ms: np.ndarray  # first visit before the window, or -1 when new in the window
     do_not_process: set[str]
 
@@ -208,6 +207,97 @@ def _unique_emails(parts: list[tuple[str, str]]) -> list[str]:
     return out
 
 
+@dataclass
+class _Accounts:
+    ids: list[str]
+    rows: dict[str, dict]
+    plan: np.ndarray
+    start_day: np.ndarray
+    end_day: np.ndarray
+    size_weight: np.ndarray  # relative number of people
+
+
+def _draw_accounts(
+    rng: np.random.Generator, n_accounts: int, n_days: int, window_start_ms: int
+) -> _Accounts:
+    plan = rng.choice(len(PLANS), size=n_accounts, p=_PLAN_WEIGHTS).astype(np.int32)
+    industry = rng.integers(0, len(_INDUSTRIES), n_accounts).tolist()
+    prefixes = rng.integers(0, len(_NAME_PREFIXES), n_accounts).tolist()
+    cores = rng.integers(0, len(_NAME_CORES), n_accounts).tolist()
+    names = _unique_names(
+        [
+            f"{_NAME_PREFIXES[a]} {_NAME_CORES[b].capitalize()} {_INDUSTRIES[i][1]}"
+            for a, b, i in zip(prefixes, cores, industry, strict=True)
+        ]
+    )
+    ids = [name.lower().replace(" ", "-") for name in names]
+    # One regional sub-account has a slash in its id: it can only be fetched with a `b64_` id.
+    ids[min(3, n_accounts - 1)] += "/emea"
+    region = rng.integers(0, len(_REGIONS), n_accounts).tolist()
+
+    churned = rng.random(n_accounts) < 0.12
+    churn_day = rng.integers(int(n_days * 0.2), int(n_days * 0.8) + 1, n_accounts)
+    end_day = np.where(churned, churn_day, n_days).astype(np.int32)
+    is_new = ~churned & (rng.random(n_accounts) < 0.1)
+    start_day = np.where(
+        is_new, rng.integers(int(n_days * 0.3), int(n_days * 0.9) + 1, n_accounts), 0
+    )
+    # Bigger plans have more people; sizes are heavy-tailed.
+    size_weight = (rng.pareto(1.5, n_accounts) + 1.0) * np.array([1.0, 1.5, 2.5, 5.0])[plan]
+
+    seat_factor = rng.lognormal(0.0, 0.4, n_accounts).tolist()
+    renewal_day = rng.integers(n_days, n_days + 365, n_accounts).tolist()
+    csm = rng.integers(0, len(_CSMS), n_accounts).tolist()
+    discount = rng.uniform(0.85, 1.0, n_accounts).tolist()
+    rows: dict[str, dict] = {}
+    for i, account_id in enumerate(ids):
+        plan_name = PLANS[plan[i]]
+        median_seats, seat_price = _PLAN_ECONOMICS[plan_name]
+        seats = max(1, round(median_seats * seat_factor[i]))
+        rows[account_id] = {
+            "accountId": account_id,
+            "metadata": {
+                "agent": {
+                    "name": names[i],
+                    "plan": plan_name,
+                    "industry": _INDUSTRIES[industry[i]][0],
+                    "region": _REGIONS[region[i]],
+                },
+                "custom": {
+                    "csm": _CSMS[csm[i]],
+                    "arr": round(seats * seat_price * discount[i], 2),
+                    "seats": seats,
+                    "ispaying": plan_name != "free" and not churned[i],
+                    "renewaldate": window_start_ms + renewal_day[i] * DAY_MS,
+                },
+                "pendo": {"donotprocess": False},
+            },
+        }
+    return _Accounts(ids, rows, plan, start_day.astype(np.int32), end_day, size_weight)
+
+
+def _draw_memberships(
+    rng: np.random.Generator, n_visitors: int, n_identified: int, size_weight: np.ndarray
+) -> np.ndarray:
+    """Account indices of each visitor, primary first, -1 padded (anonymous visitors: none)."""
+    n_accounts = len(size_weight)
+    memberships = np.full((n_visitors, MAX_ACCOUNTS_PER_VISITOR), -1, dtype=np.int32)
+    primary = rng.choice(n_accounts, size=n_identified, p=size_weight / size_weight.sum())
+    covered = min(n_accounts, n_identified)
+    primary[:covered] = np.arange(covered)  # every account has somebody
+    memberships[:n_identified, 0] = primary
+    extra = rng.random(n_identified)
+    for slot, share in ((1, 0.1), (2, 0.02)):  # some people work for two or three customers
+        other = rng.integers(0, n_accounts, n_identified)
+        memberships[:n_identified, slot] = np.where(extra < share, other, -1)
+    for slot in (1, 2):  # no account twice
+        repeated = (memberships[:, slot][:, None] == memberships[:, :slot]).any(axis=1)
+        memberships[repeated, slot] = -1
+    gap = (memberships[:, 1] < 0) & (memberships[:, 2] >= 0)  # keep the slots packed
+    memberships[gap, 1], memberships[gap, 2] = memberships[gap, 2], -1
+    return memberships
+
+
 def build_population(
     rng: np.random.Generator, n_accounts: int, n_visitors: int, n_days: int, window_start_ms: int
 ) -> Population:
@@ -224,151 +314,62 @@ def build_population(
     window_start_ms : int
         Start of the event window; visitors seen before it get a ``firstvisit`` before it.
     """
-    # --- accounts -------------------------------------------------------------------------------
-    plan = rng.choice(len(PLANS), size=n_accounts, p=_PLAN_WEIGHTS).astype(np.int32)
-    industry = rng.integers(0, len(_INDUSTRIES), n_accounts)
-    names = _unique_names(
-        [
-            f"{_NAME_PREFIXES[a]} {_NAME_CORES[b].capitalize()} {_INDUSTRIES[i][1]}"
-            for a, b, i in zip(
-                rng.integers(0, len(_NAME_PREFIXES), n_accounts),
-                rng.integers(0, len(_NAME_CORES), n_accounts),
-                industry,
-                strict=True,
-            )
-        ]
-    )
-    account_ids = [name.lower().replace(" ", "-") for name in names]
-    # One regional sub-account has a slash in its id: it can only be fetched with a `b64_` id.
-    account_ids[min(3, n_accounts - 1)] += "/emea"
-    region = rng.integers(0, len(_REGIONS), n_accounts)
-
-    churned = rng.random(n_accounts) < 0.12
-    account_end_day = np.where(
-        churned, rng.integers(int(n_days * 0.2), int(n_days * 0.8) + 1, n_accounts), n_days
-    )
-    is_new = (~churned) & (rng.random(n_accounts) < 0.1)
-    account_start_day = np.where(
-        is_new, rng.integers(int(n_days * 0.3), int(n_days * 0.9) + 1, n_accounts), 0
-    )
-    account_end_day, account_start_day = (
-        account_end_day.astype(np.int32),
-        account_start_day.astype(np.int32),
-    )
-    # Bigger plans have more people; sizes are heavy-tailed.
-    size_weight = rng.pareto(1.5, n_accounts) + 1.0
-    size_weight *= np.array([1.0, 1.5, 2.5, 5.0])[plan]
-
-    accounts: dict[str, dict] = {}
-    for i, account_id in enumerate(account_ids):
-        plan_name = PLANS[plan[i]]
-        median_seats, seat_price = _PLAN_ECONOMICS[plan_name]
-        seats = int(max(1, round(median_seats * float(rng.lognormal(0.0, 0.4)))))
-        renewal_ms = window_start_ms + int(rng.integers(n_days, n_days + 365)) * DAY_MS
-        accounts[account_id] = {
-            "accountId": account_id,
-            "metadata": {
-                "agent": {
-                    "name": names[i],
-                    "plan": plan_name,
-                    "industry": _INDUSTRIES[industry[i]][0],
-                    "region": _REGIONS[region[i]],
-                },
-                "custom": {
-                    "csm": _CSMS[int(rng.integers(0, len(_CSMS)))],
-                    "arr": round(seats * seat_price * float(rng.uniform(0.85, 1.0)), 2),
-                    "seats": seats,
-                    "ispaying": plan_name != "free" and not bool(churned[i]),
-                    "renewaldate": renewal_ms,
-                },
-                "pendo": {"donotprocess": False},
-            },
-        }
-
-    # --- visitors -------------------------------------------------------------------------------
-    n_anonymous = max(1, int(round(n_visitors * _ANONYMOUS_SHARE)))
+    accounts = _draw_accounts(rng, n_accounts, n_days, window_start_ms)
+    n_anonymous = max(1, round(n_visitors * _ANONYMOUS_SHARE))
     n_identified = n_visitors - n_anonymous
-    primary = rng.choice(n_accounts, size=n_identified, p=size_weight / size_weight.sum())
-    primary[: min(n_accounts, n_identified)] = np.arange(
-        min(n_accounts, n_identified)
-    )  # no empty account
-    visitor_accounts = np.full((n_visitors, MAX_ACCOUNTS_PER_VISITOR), -1, dtype=np.int32)
-    visitor_accounts[:n_identified, 0] = primary
-    extra = rng.random(n_identified)
-    for slot, share in ((1, 0.1), (2, 0.02)):  # some people work for two or three customers
-        has = extra < share
-        visitor_accounts[:n_identified, slot] = np.where(
-            has, rng.integers(0, n_accounts, n_identified), -1
-        )
-    # Drop repeated accounts within a visitor, keeping the slots packed from the left.
-    for slot in (1, 2):
-        dup = (visitor_accounts[:, slot][:, None] == visitor_accounts[:, :slot]).any(axis=1)
-        visitor_accounts[dup, slot] = -1
-    visitor_accounts.sort(axis=1)
-    visitor_accounts = visitor_accounts[:, ::-1].copy()  # valid indices first, -1 last
-    # Keep the primary account first (sorting reordered it).
-    for v in np.nonzero(visitor_accounts[:n_identified, 1] >= 0)[0]:
-        row = [a for a in visitor_accounts[v] if a >= 0]
-        row.remove(primary[v])
-        visitor_accounts[v, : len(row) + 1] = [primary[v], *row]
-    visitor_account_count = (visitor_accounts >= 0).sum(axis=1).astype(np.int32)
+    memberships = _draw_memberships(rng, n_visitors, n_identified, accounts.size_weight)
+    identified = np.arange(n_visitors) < n_identified
 
-    identified = np.zeros(n_visitors, dtype=bool)
-    identified[:n_identified] = True
+    # Habits: how often and how much each visitor uses the product, and in which app(s).
     tier = _pick(rng, [(i, t[0]) for i, t in enumerate(_TIERS)], n_visitors)
-    activity = np.array([t[1] for t in _TIERS])[tier]
-    rate = np.array([t[2] for t in _TIERS])[tier]
-    activity[~identified] = 0.15
-    rate[~identified] = 4.0
+    activity = np.where(identified, np.array([t[1] for t in _TIERS])[tier], 0.15)
+    rate = np.where(identified, np.array([t[2] for t in _TIERS])[tier], 4.0)
     apps = np.array([a for a, _ in _APPS_CHOICE])[_pick(rng, _APPS_CHOICE, n_visitors)]
-    apps[~identified] = 0  # anonymous visitors browse the web app
+    apps = np.where(identified, apps, 0).astype(np.int32)  # anonymous visitors browse the web app
 
-    start_day = np.zeros(n_visitors, dtype=np.int32)
-    end_day = np.full(n_visitors, n_days, dtype=np.int32)
-    acct = visitor_accounts[:n_identified, 0]
-    start_day[:n_identified] = account_start_day[acct]
-    end_day[:n_identified] = account_end_day[acct]
+    # Lifespans: people come with their account (some later) and leave when it churns;
+    # anonymous visitors come by for a few days.
+    primary = np.maximum(memberships[:, 0], 0)
+    start_day = np.where(
+        identified, accounts.start_day[primary], rng.integers(0, n_days, n_visitors)
+    )
+    end_day = np.where(
+        identified, accounts.end_day[primary], start_day + rng.integers(1, 6, n_visitors)
+    )
     late_joiner = identified & (rng.random(n_visitors) < 0.15)
     start_day = np.where(
         late_joiner, np.maximum(start_day, rng.integers(0, n_days, n_visitors)), start_day
     )
-    # Anonymous visitors come by for a few days.
-    anon_start = rng.integers(0, n_days, n_anonymous)
-    start_day[n_identified:] = anon_start
-    end_day[n_identified:] = np.minimum(n_days, anon_start + rng.integers(1, 6, n_anonymous))
-    end_day = np.maximum(end_day, start_day)
-    new_in_window = (start_day > 0) | ~identified
-    first_seen = np.where(
-        new_in_window,
-        -1,
+    end_day = np.clip(end_day, start_day, n_days)
+    before_window = (
         window_start_ms
         - rng.integers(1, 700, n_visitors) * DAY_MS
-        - rng.integers(0, DAY_MS, n_visitors),
-    ).astype(np.int64)
+        - rng.integers(0, DAY_MS, n_visitors)
+    )
+    first_seen = np.where(identified & (start_day == 0), before_window, -1).astype(np.int64)
 
     visitor_ids, visitors, dnp = _visitor_rows(
-        rng, n_identified, n_anonymous, visitor_accounts, account_ids, accounts
+        rng, n_identified, n_anonymous, memberships, accounts.ids, accounts.rows
     )
     for i, visitor_id in enumerate(visitor_ids):
         if visitor_id in dnp:  # Pendo stops collecting events for do-not-process visitors
             end_day[i] = start_day[i]
             first_seen[i] = window_start_ms - 30 * DAY_MS
     return Population(
-        account_ids=account_ids,
-        accounts=accounts,
+        account_ids=accounts.ids,
+        accounts=accounts.rows,
         visitor_ids=visitor_ids,
         visitors=visitors,
-        account_plan=plan,
-        account_start_day=account_start_day,
-        account_end_day=account_end_day,
-        visitor_accounts=visitor_accounts,
-        visitor_account_count=visitor_account_count,
+        account_plan=accounts.plan,
+        account_start_day=accounts.start_day,
+        account_end_day=accounts.end_day,
+        visitor_accounts=memberships,
+        visitor_account_count=(memberships >= 0).sum(axis=1).astype(np.int32),
         visitor_activity=activity,
         visitor_rate=rate,
-        visitor_apps=apps.astype(np.int32),
-        visitor_start_day=start_day,
-        visitor_end_day=end_day,
-        visitor_identified=identified,
+        visitor_apps=apps,
+        visitor_start_day=start_day.astype(np.int32),
+        visitor_end_day=end_day.astype(np.int32),
         visitor_first_seen_ms=first_seen,
         do_not_process=dnp,
     )
