@@ -251,16 +251,21 @@ def notebook_json(cells: list[str]) -> dict:
 
 @pytest.fixture
 def run_notebook(jupyter_lab: LabServer, page, request: pytest.FixtureRequest):
-    """Open a temporary notebook with the given cells in JupyterLab, wait for its kernel, run all.
+    """Open a temporary notebook in JupyterLab, wait for its kernel, run all cells.
 
-    Returns the Playwright page, with every cell executed (or executing; wait for its output).
+    Call it with a list of cell sources, or with the path of a notebook to copy (the original is
+    never served: JupyterLab would autosave into it). Returns the Playwright page, with every
+    cell executed or executing (wait for the output you need).
     """
     written: list[Path] = []
 
-    def _run(cells: list[str]):
+    def _run(cells: list[str] | Path):
         name = f"{request.node.name.replace('[', '-').rstrip(']')}-{secrets.token_hex(4)}.ipynb"
         path = jupyter_lab.root_dir / name
-        path.write_text(json.dumps(notebook_json(cells)))
+        if isinstance(cells, Path):
+            shutil.copyfile(cells, path)
+        else:
+            path.write_text(json.dumps(notebook_json(cells)))
         written.append(path)
         page.goto(f"{jupyter_lab.url}/lab/tree/{name}?token={jupyter_lab.token}")
         _wait_for_idle_kernel(page, jupyter_lab, name)
