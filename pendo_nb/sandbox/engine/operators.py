@@ -117,11 +117,16 @@ def _key_reader(names: list[str]) -> Callable[[dict], tuple]:
 
 
 def compile_filter(arg: Any, env: StepEnv, where: str) -> StepFunction:
-    """``{"filter": "<expr>"}``: keep rows where the expression is true (null is false)."""
+    """``{"filter": "<expr>"}``: keep rows where the expression is true or a non-zero number
+    (as ``&&`` reads numbers); null, false, strings and the rest drop the row."""
     predicate = compile_expression(arg, env.ctx, where).evaluate
 
+    def holds(row: dict) -> bool:
+        value = predicate(row)
+        return value is True or (type(value) in NUMBER_TYPES and value != 0)
+
     def run(rows: Rows, state: RunState) -> Rows:
-        return [row for row in as_records(rows) if predicate(row) is True]
+        return [row for row in as_records(rows) if holds(row)]
 
     return run
 
@@ -132,14 +137,17 @@ def compile_select(arg: Any, env: StepEnv, where: str) -> StepFunction:
     outputs = [
         (name, compile_expression(text, env.ctx, f"{where}.{name}")) for name, text in spec.items()
     ]
+    # Plain field copies into flat names can stay column-wise.
     renames = {name: expr.field_path for name, expr in outputs}
+    column_copy = all(path is not None for path in renames.values()) and not any(
+        "." in name for name in renames
+    )
 
     def run(rows: Rows, state: RunState) -> Rows:
         if (
-            isinstance(rows, ColumnBatch)
-            and all("." not in n for n in renames)
-            and rows.has_fields([path for path in renames.values() if path is not None] or ["\0"])
-            and None not in renames.values()
+            column_copy
+            and isinstance(rows, ColumnBatch)
+            and rows.has_fields(list(renames.values()))
         ):
             frame = rows.frame
             return ColumnBatch(pd.DataFrame({name: frame[path] for name, path in renames.items()}))

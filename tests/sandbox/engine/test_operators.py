@@ -47,6 +47,9 @@ def test_filter_keeps_true_rows_only_and_null_is_false():
     rows = [{"n": 1}, {"n": 5}, {}, {"n": None}]
     assert run(rows, {"filter": "n > 2"}) == [{"n": 5}]
     assert run(rows, {"filter": "isNull(n)"}) == [{}, {"n": None}]
+    # A number counts as && reads it: non-zero is true; other types drop the row.
+    assert run(rows, {"filter": "n - 1"}) == [{"n": 5}]
+    assert run([{"s": "yes"}, {"s": [1]}], {"filter": "s"}) == []
 
 
 def test_select_keeps_only_named_fields_with_nulls_for_missing():
