@@ -2,7 +2,8 @@
 
 Pendo's example reads ``userAgent.name`` and ``userAgent.version``; ``os`` is the third field its
 visitor history shows (reference 2.4, 3.5). The rules cover the browsers and systems real traffic
-(and the sandbox's generator) uses; anything else parses to ``"Other"``.
+(and the sandbox's generator) uses, and native apps that lead with their own product token;
+anything else parses to ``"Other"``. Versions keep major.minor.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ _BROWSERS = (
     ("IE", re.compile(r"(?:MSIE |Trident/.*rv:)([\d.]+)")),
 )
 _MOBILE_SAFARI = re.compile(r"Version/([\d.]+).*Mobile/")
+# Native apps lead with their own product token ("AcmeProjects/4.2.0 (iPhone; ...)").
+_APP_TOKEN = re.compile(r"^(?!Mozilla/)([A-Za-z][\w.-]*)/([\d.]+)")
 # Operating systems, most specific first: Android says "Linux", iOS says "like Mac OS X".
 _SYSTEMS = (
     ("iOS", re.compile(r"iPhone|iPad|iPod")),
@@ -62,5 +65,7 @@ def parse_user_agent(user_agent: str) -> dict:
         match = _MOBILE_SAFARI.search(user_agent)
         if match:
             name, version = "Mobile Safari", match.group(1)
+        elif match := _APP_TOKEN.match(user_agent):
+            name, version = match.groups()
     os_name = next((os for os, pattern in _SYSTEMS if pattern.search(user_agent)), "Other")
     return {"name": name, "version": ".".join(version.split(".")[:2]), "os": os_name}
