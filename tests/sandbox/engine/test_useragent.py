@@ -24,7 +24,8 @@ WEBKIT = "AppleWebKit/537.36 (KHTML, like Gecko)"
          "Safari/537.36", ("Chrome", "120.0", "Android")),
         ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 "
          "(KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1", ("Safari", "17.1", "iOS")),
-        ("Mozilla/5.0 (Windows NT 10.0; Trident/7.0; rv:11.0) like Gecko", ("IE", "11.0", "Windows")),
+        ("Mozilla/5.0 (Windows NT 10.0; Trident/7.0; rv:11.0) like Gecko",
+         ("IE", "11.0", "Windows")),
         ("AcmeProjects/4.2.0 (iPhone; iOS 17.1; Scale/3.00)", ("AcmeProjects", "4.2", "iOS")),
         ("", ("Other", "", "Other")),
         ("curl/8.4.0", ("curl", "8.4", "Other")),
