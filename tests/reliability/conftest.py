@@ -56,5 +56,5 @@ def clock(monkeypatch) -> VirtualClock:
 
 def client_of(sandbox, *, key: str | None = None, **options) -> PendoClient:
     """A client of ``sandbox``: no cache, no rate limit, quick retries, unless told otherwise."""
-    settings = {"cache": False, "rate_limit": None, "retry": QUICK_RETRY, **options}
-    return PendoClient(key or sandbox.key, base_url=sandbox.url, **settings)
+    settings = {"base_url": sandbox.url, "cache": False, "rate_limit": None, "retry": QUICK_RETRY}
+    return PendoClient(key or sandbox.key, **{**settings, **options})
