@@ -120,6 +120,15 @@ _CSS = """
 """
 
 
+def short_repr(widget: widgets.Widget, **state: Any) -> str:
+    """``Name(key=value, ...)``: what a pendo_nb widget shows as text.
+
+    The default ipywidgets repr lists every child (stylesheet, tables...): long, and it changes
+    with any styling, which would break notebooks whose outputs are compared (nbval).
+    """
+    return f"{type(widget).__name__}({', '.join(f'{k}={v!r}' for k, v in state.items())})"
+
+
 def stylesheet() -> widgets.HTML:
     """An invisible widget carrying the pendo_nb stylesheet; every pendo_nb widget includes one."""
     return widgets.HTML(f"<style>{_CSS}</style>", layout=widgets.Layout(display="none"))

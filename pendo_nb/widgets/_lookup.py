@@ -22,6 +22,7 @@ from pendo_nb.widgets._common import (
     format_cell,
     row,
     run_busy,
+    short_repr,
     stylesheet,
     title,
 )
@@ -113,6 +114,9 @@ class ObjectLookup(widgets.VBox):
         self.lookup_button.on_click(lambda _button: self.lookup())
         if value is not None:
             self.value = value
+
+    def __repr__(self) -> str:
+        return short_repr(self, value=self.value)
 
     def _extra_children(self) -> list[widgets.Widget]:
         """Widgets a subclass shows under the object's table."""

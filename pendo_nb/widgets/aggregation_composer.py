@@ -24,6 +24,7 @@ from pendo_nb.widgets._common import (
     labelled,
     row,
     run_busy,
+    short_repr,
     styled,
     stylesheet,
     subtitle,
@@ -241,6 +242,9 @@ class AggregationComposer(widgets.VBox):
         for aggregator_row in self.aggregator_rows.children:
             self._watch(aggregator_row)
         self.rebuild()
+
+    def __repr__(self) -> str:
+        return short_repr(self, source=self.source_select.value, valid=self.pipeline is not None)
 
     # -- observers ----------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from pendo_nb.widgets._common import (
     labelled,
     row,
     run_busy,
+    short_repr,
     styled,
     stylesheet,
     title,
@@ -265,6 +266,10 @@ class MetadataEditor(widgets.VBox):
         self.confirm_button.on_click(lambda _button: self.apply())
         self.cancel_button.on_click(lambda _button: self._hide_confirmation("Nothing was written."))
         self.list_variables()
+
+    def __repr__(self) -> str:
+        rows = None if self.rows is None else len(self.rows)
+        return short_repr(self, kind=self.kind, group=self.group, rows=rows)
 
     # -- validators and observers -------------------------------------------------------------
 

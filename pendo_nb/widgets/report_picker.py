@@ -17,6 +17,7 @@ from pendo_nb.widgets._common import (
     hint,
     row,
     run_busy,
+    short_repr,
     styled,
     stylesheet,
     title,
@@ -205,6 +206,9 @@ class ReportPicker(widgets.VBox):
         self.format_toggle.observe(self._on_format_toggle, "value")
         self.load_button.on_click(lambda _button: self.load())
         self.refresh()
+
+    def __repr__(self) -> str:
+        return short_repr(self, value=self.value, format=self.format)
 
     # -- validators and observers -----------------------------------------------------------
 

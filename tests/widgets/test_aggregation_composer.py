@@ -209,3 +209,10 @@ def test_composer_state_never_holds_the_key(client, sandbox, widget_state):
     state = widget_state(composer)
     assert "numEvents" in state
     assert sandbox.key not in state
+
+
+def test_the_text_form_says_whether_the_form_is_valid(client):
+    composer = AggregationComposer(client=client)
+    assert repr(composer) == "AggregationComposer(source='events', valid=True)"
+    composer.filter_text.value = "("
+    assert repr(composer) == "AggregationComposer(source='events', valid=False)"

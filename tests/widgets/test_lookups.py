@@ -178,3 +178,12 @@ def test_lookup_state_never_holds_the_key(client, sandbox, widget_state):
     state = widget_state(lookup)
     assert "pendo-chart" in state
     assert sandbox.key not in state
+
+
+def test_the_text_form_of_a_widget_is_short_and_stable(client, sandbox):
+    """What nbval compares for a displayed widget: no stylesheet, no generated ids."""
+    visitor_id = sandbox.subscription.visitor_ids[0]
+    lookup = VisitorLookup(client=client, value=visitor_id)
+    assert repr(lookup) == f"VisitorLookup(value={visitor_id!r})"
+    assert lookup._repr_mimebundle_()["text/plain"] == repr(lookup)
+    assert repr(AccountLookup(client=client)) == "AccountLookup(value=None)"

@@ -188,3 +188,8 @@ def test_editor_state_never_holds_the_key(client, sandbox, widget_state):
     state = widget_state(editor)
     assert "would-change" in state
     assert sandbox.key not in state
+
+
+def test_the_text_form_names_kind_group_and_row_count(client, sandbox):
+    editor = MetadataEditor(client=client, data=_updates(sandbox))
+    assert repr(editor) == "MetadataEditor(kind='visitor', group='custom', rows=4)"

@@ -229,3 +229,10 @@ def test_hundreds_of_reports_stay_searchable(monkeypatch):
     assert picker.report_list.options[0][0].startswith("Churn review 300")
     picker.value = "r300"  # a Funnel
     assert picker.load_button.disabled and "Funnel reports cannot be loaded" in picker.status.value
+
+
+def test_the_text_form_names_the_selection(client, raw_get):
+    picker = ReportPicker(client=client)
+    assert repr(picker) == "ReportPicker(value=None, format='json')"
+    picker.value = _report_named(raw_get, "Admins")["id"]
+    assert repr(picker) == f"ReportPicker(value={picker.value!r}, format='json')"
