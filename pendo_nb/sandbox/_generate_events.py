@@ -112,6 +112,86 @@ def _sample_by_weights(rng: np.random.Generator, weights: np.ndarray, count: int
     return np.searchsorted(cdf, rng.random(count) * cdf[-1], side="right").astype(np.int32)
 
 
+@dataclass
+class _Lookups:
+    """The lists event columns index into, and the indices with a special meaning."""
+
+    remote_ips: list[str]
+    servers: list[str]
+    user_agents: list[str]
+    parsed_user_agents: list[dict]
+    n_web_agents: int
+    n_mobile_agents: int
+
+    @property
+    def no_agent(self) -> int:  # server-side track events carry no browser
+        return len(self.user_agents) - 1
+
+    @property
+    def backend_ip(self) -> int:
+        return len(self.remote_ips) - 1
+
+
+def _lookups(rng: np.random.Generator, n_accounts: int, n_visitors: int) -> _Lookups:
+    web_agents, web_parsed = _user_agent_pool(_WEB_AGENTS)
+    mobile_agents, mobile_parsed = _user_agent_pool(_MOBILE_AGENTS)
+    return _Lookups(
+        # Offices first (one per account), then homes (one per visitor), then the backend.
+        remote_ips=[*_ip_strings(rng, n_accounts), *_ip_strings(rng, n_visitors), _BACKEND_IP],
+        servers=[*WEB_SERVERS, MOBILE_SERVER, API_TRACK_SERVER],
+        user_agents=[*web_agents, *mobile_agents, ""],
+        parsed_user_agents=[*web_parsed, *mobile_parsed, {"name": "", "version": "", "os": ""}],
+        n_web_agents=len(web_agents),
+        n_mobile_agents=len(mobile_agents),
+    )
+
+
+def _active_visitor_days(
+    rng: np.random.Generator, population: Population, weekend: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(visitor, day)`` of every day a visitor uses the product, visitor by visitor."""
+    day = np.arange(len(weekend))
+    start, end = population.visitor_start_day[:, None], population.visitor_end_day[:, None]
+    alive = (start <= day) & (day < end)
+    chance = population.visitor_activity[:, None] * np.where(weekend, 0.22, 1.0)[None, :]
+    active = alive & (rng.random(alive.shape) < chance)
+    # Everyone in the visitors list was seen: a visitor alive in the window visits at least once.
+    unseen = alive.any(axis=1) & ~active.any(axis=1)
+    active[unseen, population.visitor_start_day[unseen]] = True
+    visitor, day_index = np.nonzero(active)
+    return visitor.astype(np.int32), day_index.astype(np.int32)
+
+
+@dataclass
+class _Sessions:
+    """One session per active visitor-day."""
+
+    events: np.ndarray  # how many events
+    mobile_share: np.ndarray  # chance that an event is in the iOS app
+    account: np.ndarray  # the account the visitor works for that day (-1: anonymous)
+    ip: np.ndarray  # office (the account's IP) or home (the visitor's)
+    start_minute: np.ndarray  # local minutes after midnight
+    minutes: np.ndarray  # length
+
+
+def _sessions(rng, population: Population, visitor, day, weekend, rate_scale) -> _Sessions:
+    n = len(visitor)
+    mean_events = population.visitor_rate[visitor] * rate_scale * rng.lognormal(0.0, 0.5, n)
+    events = 1 + rng.poisson(np.maximum(mean_events - 1.0, 0.1))
+    # People with both apps use the web app, the iOS app, or both on a given day.
+    mode = population.visitor_apps[visitor]
+    both = np.array([0.0, 1.0, 0.35])[rng.choice(3, size=n, p=[0.55, 0.2, 0.25])]
+    mobile_share = np.select([mode == 0, mode == 1], [0.0, 1.0], both)
+    counts = population.visitor_account_count[visitor]
+    slot = np.floor(rng.random(n) * np.maximum(counts, 1)).astype(np.int32)
+    account = np.where(counts > 0, population.visitor_accounts[visitor, slot], -1).astype(np.int32)
+    at_office = (account >= 0) & ~weekend[day] & (rng.random(n) < 0.7)
+    ip = np.where(at_office, account, len(population.account_ids) + visitor).astype(np.int32)
+    start_minute = np.clip(rng.normal(np.where(weekend[day], 14.0, 10.5), 2.5, n), 6.0, 21.0) * 60
+    minutes = np.minimum(events * rng.uniform(0.7, 2.5, n), 24 * 60 - start_minute - 1)
+    return _Sessions(events, mobile_share, account, ip, start_minute, minutes)
+
+
 def build_events(
     rng: np.random.Generator,
     population: Population,
@@ -139,94 +219,52 @@ def build_events(
     rate_scale : float
         Multiplies the events per active day (the ``large`` size uses fewer per day, more people).
     """
-    n_visitors = len(population.visitor_ids)
-    n_accounts = len(population.account_ids)
-    n_days = len(day_starts) - 1
-    web_agents, web_parsed = _user_agent_pool(_WEB_AGENTS)
-    mobile_agents, mobile_parsed = _user_agent_pool(_MOBILE_AGENTS)
-    user_agents = [*web_agents, *mobile_agents, ""]
-    parsed_user_agents = [*web_parsed, *mobile_parsed, {"name": "", "version": "", "os": ""}]
-    no_agent = len(user_agents) - 1
-    servers = [*WEB_SERVERS, MOBILE_SERVER, API_TRACK_SERVER]
-    remote_ips = [*_ip_strings(rng, n_accounts), *_ip_strings(rng, n_visitors), _BACKEND_IP]
-    backend_ip = len(remote_ips) - 1
+    n_visitors, n_accounts = len(population.visitor_ids), len(population.account_ids)
+    lookups = _lookups(rng, n_accounts, n_visitors)
+    vd_visitor, vd_day = _active_visitor_days(rng, population, weekend)
+    sessions = _sessions(rng, population, vd_visitor, vd_day, weekend, rate_scale)
 
-    # --- which visitor is active on which day ----------------------------------------------------
-    day = np.arange(n_days)
-    alive = (population.visitor_start_day[:, None] <= day) & (
-        day < population.visitor_end_day[:, None]
+    # Each visitor has one browser, one phone (if they use the app) and the web server of their
+    # main account's region.
+    web_agent = rng.integers(0, lookups.n_web_agents, n_visitors)
+    mobile_agent = lookups.n_web_agents + rng.integers(0, lookups.n_mobile_agents, n_visitors)
+    emea = np.array(
+        [row["metadata"]["agent"]["region"] == "EMEA" for row in population.accounts.values()]
     )
-    chance = population.visitor_activity[:, None] * np.where(weekend, 0.22, 1.0)[None, :]
-    active = alive & (rng.random((n_visitors, n_days)) < chance)
-    # Everyone in the visitors list was seen: a visitor alive in the window visits at least once.
-    unseen = alive.any(axis=1) & ~active.any(axis=1)
-    active[unseen, population.visitor_start_day[unseen]] = True
-    vd_visitor, vd_day = (a.astype(np.int32) for a in np.nonzero(active))
-    n_vd = len(vd_visitor)
+    primary = population.visitor_accounts[:, 0]
+    web_server = np.where((primary >= 0) & emea[np.maximum(primary, 0)], 1, 0)
 
-    # --- per visitor-day: how many events, which app(s), account, ip, session time ---------------
-    mean_events = population.visitor_rate[vd_visitor] * rate_scale * rng.lognormal(0.0, 0.5, n_vd)
-    per_day = 1 + rng.poisson(np.maximum(mean_events - 1.0, 0.1))
-    mode = population.visitor_apps[vd_visitor]
-    both_choice = np.array([0.0, 1.0, 0.35])[rng.choice(3, size=n_vd, p=[0.55, 0.2, 0.25])]
-    mobile_share = np.select([mode == 0, mode == 1], [0.0, 1.0], both_choice)
-    counts = population.visitor_account_count[vd_visitor]
-    slot = np.floor(rng.random(n_vd) * np.maximum(counts, 1)).astype(np.int32)
-    vd_account = np.where(counts > 0, population.visitor_accounts[vd_visitor, slot], -1).astype(
-        np.int32
-    )
-    at_office = (vd_account >= 0) & ~weekend[vd_day] & (rng.random(n_vd) < 0.7)
-    vd_ip = np.where(at_office, vd_account, n_accounts + vd_visitor).astype(np.int32)
-    start_minute = (
-        np.clip(rng.normal(np.where(weekend[vd_day], 14.0, 10.5), 2.5, n_vd), 6.0, 21.0) * 60
-    )
-    session_minutes = np.minimum(per_day * rng.uniform(0.7, 2.5, n_vd), 24 * 60 - start_minute - 1)
-
-    # --- per event --------------------------------------------------------------------------------
-    event_vd = np.repeat(np.arange(n_vd, dtype=np.int32), per_day)
-    n_events = len(event_vd)
-    visitor = vd_visitor[event_vd]
-    app = (rng.random(n_events) < mobile_share[event_vd]).astype(np.int32)
+    # Per event; temporaries are dropped early, as `large` has millions of events.
+    session = np.repeat(np.arange(len(vd_visitor), dtype=np.int32), sessions.events)
+    n_events = len(session)
+    visitor = vd_visitor[session]
+    app = (rng.random(n_events) < sessions.mobile_share[session]).astype(np.int32)
     ts = (
-        day_starts[vd_day[event_vd]]
-        + (start_minute[event_vd] * MINUTE_MS).astype(np.int64)
-        + (rng.random(n_events) * session_minutes[event_vd] * MINUTE_MS).astype(np.int64)
+        day_starts[vd_day[session]]
+        + (sessions.start_minute[session] * MINUTE_MS).astype(np.int64)
+        + (rng.random(n_events) * sessions.minutes[session] * MINUTE_MS).astype(np.int64)
     )
     draw = rng.random(n_events)
     kind = np.where(draw < 0.45, PAGE_LOAD, np.where(draw < 0.9, CLICK, TRACK)).astype(np.int8)
-    del draw  # per-event temporaries are dropped early: `large` has millions of events
-    account = vd_account[event_vd]
+    del draw
+    account = sessions.account[session]
     plan_state = np.where(account >= 0, population.account_plan[np.maximum(account, 0)] + 1, 0)
     obj = _objects(rng, catalog, kind, app, plan_state.astype(np.int8))
     del plan_state
-
-    # Each visitor has one browser and, if they use it, one phone.
-    visitor_web_agent = rng.integers(0, len(web_agents), n_visitors)
-    visitor_mobile_agent = len(web_agents) + rng.integers(0, len(mobile_agents), n_visitors)
-    user_agent = np.where(
-        app == 1, visitor_mobile_agent[visitor], visitor_web_agent[visitor]
-    ).astype(np.int32)
-    eu_account = np.array(
-        [
-            population.accounts[a]["metadata"]["agent"]["region"] == "EMEA"
-            for a in population.account_ids
-        ]
+    user_agent = np.where(app == 1, mobile_agent[visitor], web_agent[visitor]).astype(np.int32)
+    server = np.where(app == 1, lookups.servers.index(MOBILE_SERVER), web_server[visitor]).astype(
+        np.int32
     )
-    web_server = np.where((account >= 0) & eu_account[np.maximum(account, 0)], 1, 0)
-    primary = population.visitor_accounts[:, 0]
-    visitor_web_server = np.where((primary >= 0) & eu_account[np.maximum(primary, 0)], 1, 0)
-    server = np.where(app == 1, 2, web_server).astype(np.int32)
-    del web_server
-    ip = vd_ip[event_vd]
+    ip = sessions.ip[session]
     server_side = kind == TRACK
     server_side[server_side] = catalog.track_server_side[obj[server_side]]
-    server[server_side] = 3
-    user_agent[server_side] = no_agent
-    ip[server_side] = backend_ip
+    server[server_side] = lookups.servers.index(API_TRACK_SERVER)
+    user_agent[server_side] = lookups.no_agent
+    ip[server_side] = lookups.backend_ip
 
-    keep = np.flatnonzero(ts < np.minimum(now_ms, day_starts[vd_day[event_vd] + 1]))
+    keep = np.flatnonzero(ts < np.minimum(now_ms, day_starts[vd_day[session] + 1]))
     order = keep[np.argsort(ts[keep], kind="stable")]  # positions of the kept events, by time
-    del keep
+    del keep, session
     events = EventTable(
         ts=ts[order],
         visitor=visitor[order],
@@ -240,14 +278,20 @@ def build_events(
     )
     return GeneratedEvents(
         events=events,
-        remote_ips=remote_ips,
-        servers=servers,
-        user_agents=user_agents,
-        parsed_user_agents=parsed_user_agents,
-        stats=_visit_stats(events, n_visitors, n_accounts, len(catalog.apps)),
-        visitor_web_agent=visitor_web_agent,
-        visitor_mobile_agent=visitor_mobile_agent,
-        visitor_web_server=visitor_web_server,
+        remote_ips=lookups.remote_ips,
+        servers=lookups.servers,
+        user_agents=lookups.user_agents,
+        parsed_user_agents=lookups.parsed_user_agents,
+        stats=_visit_stats(
+            events,
+            n_visitors,
+            n_accounts,
+            len(catalog.apps),
+            lookups.servers.index(API_TRACK_SERVER),
+        ),
+        visitor_web_agent=web_agent,
+        visitor_mobile_agent=mobile_agent,
+        visitor_web_server=web_server,
         active_visitor_days=(vd_visitor, vd_day),
     )
 
@@ -281,17 +325,21 @@ def _objects(rng, catalog: Catalog, kind, app, plan_state) -> np.ndarray:
     return obj
 
 
-def _visit_stats(events: EventTable, n_visitors: int, n_accounts: int, n_apps: int) -> VisitStats:
-    """First/last visits per visitor, visitor-app and account, and each visitor's last event."""
+def _visit_stats(
+    events: EventTable, n_visitors: int, n_accounts: int, n_apps: int, api_server: int
+) -> VisitStats:
+    """First/last visits per visitor, visitor-app and account, and each visitor's last event.
+
+    ``api_server`` is the server index of server-side track events, which name no browser.
+    """
     none = np.iinfo(np.int64).max
     first = np.full(n_visitors, none, dtype=np.int64)
     np.minimum.at(first, events.visitor, events.ts)
     last = np.full(n_visitors, -1, dtype=np.int64)
     np.maximum.at(last, events.visitor, events.ts)
     last_index = np.full(n_visitors, -1, dtype=np.int64)
-    np.maximum.at(
-        last_index, events.visitor, np.arange(len(events), dtype=np.int64)
-    )  # sorted by ts
+    # Events are sorted by time, so the largest position is the last event.
+    np.maximum.at(last_index, events.visitor, np.arange(len(events), dtype=np.int64))
     seen = last_index >= 0
     pick = np.maximum(last_index, 0)
 
@@ -308,7 +356,7 @@ def _visit_stats(events: EventTable, n_visitors: int, n_accounts: int, n_apps: i
     np.maximum.at(account_last, events.account[with_account], events.ts[with_account])
 
     # Server-side track events carry no browser: the last *browser* event names the browser.
-    browser = events.server != 3
+    browser = events.server != api_server
     last_browser = np.full(n_visitors, -1, dtype=np.int64)
     np.maximum.at(last_browser, events.visitor[browser], np.nonzero(browser)[0])
 
