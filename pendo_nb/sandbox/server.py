@@ -393,6 +393,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
 
+    def __getattr__(self, name: str):
+        # Any other method (TRACE, made-up ones) is routed too, so it gets 405/404 from the
+        # routing instead of http.server's "501 Unsupported method" (a 5xx for a client error).
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
+
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Transport-level errors (bad request line, oversized headers) in plain text, not HTML."""
         self.close_connection = True
