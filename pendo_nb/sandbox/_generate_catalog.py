@@ -456,7 +456,10 @@ def _poll(poll_id: str, kind: str) -> dict:
     }
 
 
-def _build_guides(rng, now_ms, window_days, stamp, page_by_name) -> list[Guide]:
+def _build_guides(
+    rng: np.random.Generator, now_ms: int, window_days: int, stamp: _Stamper, page_by_name: dict
+) -> list[Guide]:
+    """Guide objects with steps and polls, published and retired at the table's window fractions."""
     window_start = now_ms - window_days * DAY_MS
     guides = []
     for gid, spec in zip(catalog_ids(rng, len(_GUIDES)), _GUIDES, strict=True):

@@ -114,7 +114,7 @@ def _walk_guide(
     """One visitor's pass through a guide: seen, then advance / dismiss / time out, step by step."""
     steps = guide.obj["steps"]
     polls = {p["id"]: p for p in guide.obj["polls"]}
-    reason = "auto" if guide.obj["launchMethod"] == "auto" else guide.obj["launchMethod"]
+    reason = guide.obj["launchMethod"]  # guideSeenReason: how the guide was launched
     for rank, step in enumerate(steps):
         guide_rows.append(writer.guide_row(v, t, "guideSeen", guide, step, seen_reason=reason))
         t += int(rng.integers(3, 60)) * 1000
@@ -152,7 +152,8 @@ def _walk_guide(
             return
 
 
-def _answer(rng, poll: dict, unhappy: bool):
+def _answer(rng: np.random.Generator, poll: dict, unhappy: bool) -> int | str:
+    """A response to a poll: an NPS score, the id of a pick-list choice, or free text."""
     kind = poll["attributes"]["type"]
     if kind == "NPSRating":
         weights = _NPS_UNHAPPY if unhappy else _NPS_HAPPY
