@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from pendo_nb import frames
+from pendo_nb.cache_policy import CachePolicy
 from pendo_nb.client import PendoClient, aggregation_envelope
 from pendo_nb.errors import (
     AuthenticationError,
@@ -180,7 +181,15 @@ def _resolve(client: PendoClient | None) -> PendoClient:
 
 
 def aggregate(
-    pipeline: Any, *, client: PendoClient | None = None, refresh: bool = False
+    pipeline: Any,
+    *,
+    client: PendoClient | None = None,
+    refresh: bool = False,
+    windows: str | None = None,
+    workers: int = 4,
+    progress: bool = True,
+    page_size: int | None = None,
+    cache_policy: CachePolicy | None = None,
 ) -> pd.DataFrame:
     """Run an aggregation and return its rows.
 
@@ -193,6 +202,28 @@ def aggregate(
         Default: the last client made by :func:`connect`.
     refresh : bool
         Ask the server again even if the answer is cached.
+    windows : {"1H", "1D", "7D", "1W", "1M", "auto"} or None
+        Split the source's ``timeSeries`` into windows of this size (``H`` hours, ``D`` days,
+        ``W`` weeks from Sunday, ``M`` months), aligned to the calendar of the subscription,
+        fetched in parallel and combined: for ranges Pendo would cut (5 minutes or 4 GB).
+        Only done where the answer stays exact (row-wise steps; groups keyed by the period
+        bucket; ``sum``, ``count``, ``min``, ``max`` combined locally); otherwise a
+        ``PipelineError`` says why and what to change. ``"auto"`` splits into days when that is
+        exact and runs the pipeline whole otherwise. ``None`` (default): one request. A window
+        that fails (timeout, 408, 413, 5xx) is halved down to one period. Each window is cached
+        on its own, so a pull interrupted and run again fetches only the missing windows.
+    workers : int
+        Windows fetched at the same time (default 4); they share the client's rate limit.
+    progress : bool
+        Show a progress bar (windows done, rows so far, cache hits) for ``windows=`` and
+        ``page_size=`` pulls.
+    page_size : int, optional
+        Page through a big result ``page_size`` rows at a time by ``sort`` + ``limit`` + a
+        filter on a unique key (``visitorId``/``accountId`` for visitors/accounts, else the field
+        of a trailing one-field ``sort``), instead of one answer.
+    cache_policy : pendo_nb.cache_policy.CachePolicy, optional
+        How long windows stay cached: closed ones (ended more than ``lag``, default 8 hours,
+        before the server's clock) for long, open ones briefly.
 
     Returns
     -------
@@ -200,7 +231,10 @@ def aggregate(
         One row per result row: nested fields as dotted columns, epoch-ms fields as datetimes,
         metadata fields typed by the subscription's schema. ``df.attrs`` holds the provenance,
         the ``pipeline`` sent and ``server_time`` (the server's clock when it ran the query: use
-        it, not this machine's clock, for "the last N days").
+        it, not this machine's clock, for "the last N days"). With ``windows=``, it also
+        holds ``windows``, ``windows_fetched``, ``windows_cached``, ``split_windows``,
+        ``lag_horizon`` and ``is_partial`` (the last window is still inside the lag horizon,
+        so its numbers may grow); with ``page_size=``, ``pages``.
 
     Examples
     --------
@@ -209,8 +243,30 @@ def aggregate(
     >>> df = pn.aggregate([{"source": {"visitors": None}}, {"limit": 3}])
     >>> len(df)
     3
+    >>> events = pn.source.events().last(14, "days").group("day", n={"sum": "numEvents"})
+    >>> daily = pn.aggregate(events, windows="1D", progress=False)  # doctest: +SKIP
     """
     c = _resolve(client)
+    if page_size is not None:
+        if windows is not None:
+            raise ValidationError("give windows= or page_size=, not both")
+        from pendo_nb.paging import aggregate_in_pages
+
+        return aggregate_in_pages(
+            pipeline, client=c, page_size=page_size, progress=progress, refresh=refresh
+        )
+    if windows is not None:
+        from pendo_nb.windows import aggregate_in_windows
+
+        return aggregate_in_windows(
+            pipeline,
+            client=c,
+            windows=windows,
+            workers=workers,
+            progress=progress,
+            refresh=refresh,
+            cache_policy=cache_policy,
+        )
     envelope = aggregation_envelope(pipeline)
     response = c.post_aggregation(envelope, refresh=refresh)
     steps = envelope["request"]["pipeline"]

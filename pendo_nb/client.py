@@ -24,6 +24,7 @@ from urllib.parse import quote, urlsplit
 import orjson
 import requests
 
+from pendo_nb import cache_policy
 from pendo_nb import session as http
 from pendo_nb.errors import (
     ConfigurationError,
@@ -233,6 +234,17 @@ class PendoClient:
         self._hits = 0
         self._misses = 0
         self._schemas: dict[str, dict] = {}
+        # How this client was made, so a Dask worker can make the same one (pendo_nb.dask).
+        self._options = {
+            "region": region,
+            "base_url": base_url,
+            "cache": cache,
+            "expire_after": expire_after,
+            "timeout": self.timeouts,
+            "rate_limit": rate_limit,
+            "retry": retry,
+            "tz": tz,
+        }
 
     def __repr__(self) -> str:
         region = self.region or "custom"
@@ -267,6 +279,12 @@ class PendoClient:
             headers["Content-Type"] = "application/json"
         if b64:
             headers["x-pendo-base64-encoded-params"] = "true"
+        # The caller may choose this request's cache expiry (time windows, pendo_nb.cache_policy).
+        expiry = cache_policy.current_request_expiry()
+        if expiry is cache_policy.UNSET:
+            per_request = {}
+        else:  # requests-cache reads None as "not set": -1 is its "never expire"
+            per_request = {"expire_after": -1 if expiry is None else expiry}
         try:
             response = self._session.request(
                 method,
@@ -276,6 +294,7 @@ class PendoClient:
                 headers=headers,
                 timeout=self.timeouts.for_request(aggregation=aggregation),
                 force_refresh=refresh,
+                **per_request,
             )
         except requests.Timeout as exc:
             raise PendoTimeoutError(
@@ -444,11 +463,11 @@ class PendoClient:
 
     # -- DataFrame twins (see pendo_nb.api) --------------------------------------------------
 
-    def aggregate(self, pipeline: Any, *, refresh: bool = False) -> pd.DataFrame:
-        """Run an aggregation; see :func:`pendo_nb.aggregate`."""
+    def aggregate(self, pipeline: Any, *, refresh: bool = False, **options: Any) -> pd.DataFrame:
+        """Run an aggregation (``windows=``, ``page_size=``...); see :func:`pendo_nb.aggregate`."""
         from pendo_nb import api
 
-        return api.aggregate(pipeline, client=self, refresh=refresh)
+        return api.aggregate(pipeline, client=self, refresh=refresh, **options)
 
     def account(self, account_id: str, *, refresh: bool = False) -> pd.DataFrame:
         """One account as a one-row DataFrame; see :func:`pendo_nb.account`."""
