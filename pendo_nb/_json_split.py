@@ -17,7 +17,9 @@ import numpy as np
 
 _QUOTE, _BACKSLASH, _COMMA = ord('"'), ord("\\"), ord(",")
 _OPENERS, _CLOSERS = (ord("{"), ord("[")), (ord("}"), ord("]"))
-_STRUCTURAL = np.array([*_OPENERS, *_CLOSERS, _COMMA], dtype=np.uint8)
+# What each byte does to the nesting depth; commas are marked apart (they are row separators).
+_STEP = np.zeros(256, dtype=np.int8)
+_STEP[list(_OPENERS)], _STEP[list(_CLOSERS)], _STEP[_COMMA] = 1, -1, 2
 _WINDOW = 1 << 22  # bytes per numpy pass: bounds the scan's own scratch memory
 
 
@@ -32,17 +34,21 @@ def row_pieces(content: bytes, key: str | None, piece_bytes: int) -> list[tuple[
     opener = None
     closer = None
     separators: list[np.ndarray] = []  # commas between rows, inside the array
-    quotes_before = 0
+    quotes_before = 0  # parity of the string quotes seen so far
     depth_before = 0
     for offset in range(0, len(content), _WINDOW):
         window = np.frombuffer(content, np.uint8, min(_WINDOW, len(content) - offset), offset)
-        quotes = _string_quotes(content, window, offset)
-        marks = np.flatnonzero(np.isin(window, _STRUCTURAL))
-        outside = (quotes_before + np.searchsorted(quotes, marks)) % 2 == 0
-        marks = marks[outside]
+        # in_string[i]: byte i is inside a string (or is its closing quote), from the parity of
+        # the string quotes up to it
+        in_string = np.bitwise_xor.accumulate(_string_quotes(content, window, offset))
+        in_string ^= quotes_before & 1
+        steps = _STEP[window]
+        marks = np.flatnonzero(steps)
+        marks = marks[in_string[marks] == 0]
         chars = window[marks]
-        steps = np.isin(chars, _OPENERS).astype(np.int64) - np.isin(chars, _CLOSERS)
-        depths = depth_before + np.cumsum(steps)  # depth after each mark
+        depths = depth_before + np.cumsum(
+            np.where(steps[marks] == 2, 0, steps[marks]), dtype=np.int64
+        )
         positions = marks + offset
         if opener is None:
             opener = _find_opener(content, key, positions, chars, depths, depth)
@@ -53,7 +59,7 @@ def row_pieces(content: bytes, key: str | None, piece_bytes: int) -> list[tuple[
                 closer = int(positions[ends[0]])
                 after &= positions < closer
             separators.append(positions[after & (chars == _COMMA) & (depths == depth)])
-        quotes_before += quotes.size
+        quotes_before = int(in_string[-1])
         depth_before = int(depths[-1]) if depths.size else depth_before
     if opener is None or closer is None or quotes_before % 2 or depth_before != 0:
         return None
@@ -66,17 +72,14 @@ def row_pieces(content: bytes, key: str | None, piece_bytes: int) -> list[tuple[
 
 
 def _string_quotes(content: bytes, window: np.ndarray, offset: int) -> np.ndarray:
-    """Positions (in the window) of the quotes that open or close strings."""
-    quotes = np.flatnonzero(window == _QUOTE)
-    previous = window[np.maximum(quotes - 1, 0)]
-    if quotes.size and quotes[0] == 0:
-        previous[0] = content[offset - 1] if offset else 0
-    suspects = np.flatnonzero(previous == _BACKSLASH)  # rare: only these need a closer look
-    if suspects.size:
-        keep = np.ones(quotes.size, dtype=bool)
-        for index in suspects:
-            keep[index] = not _escaped(content, offset + int(quotes[index]))
-        quotes = quotes[keep]
+    """1 where the window holds a quote that opens or closes a string, else 0 (uint8)."""
+    quotes = (window == _QUOTE).view(np.uint8)
+    after_backslash = np.flatnonzero(quotes[1:] & (window[:-1] == _BACKSLASH)) + 1
+    if quotes[0] and offset and content[offset - 1] == _BACKSLASH:
+        after_backslash = np.concatenate(([0], after_backslash))
+    for index in after_backslash:  # rare: only these need a closer look
+        if _escaped(content, offset + int(index)):
+            quotes[index] = 0
     return quotes
 
 

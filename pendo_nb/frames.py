@@ -24,6 +24,7 @@ import math
 import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -283,13 +284,14 @@ def _columnar_table(content: bytes, key: str | None) -> pa.Table | None:
     pieces = [(b'{"r":[', view[start:end], b"]}") for start, end in spans] if spans else None
     if pieces is None:  # one piece: the array, or the object holding it under `key`
         pieces = [(b'{"r":', view, b"}")] if key is None else [(b"", view, b"")]
-    arrays = []
+    member = "r" if key is None or spans else key
     try:
-        for parts in pieces:
-            array = _read_rows_array(parts, "r" if key is None or spans else key)
-            if array is None:
-                return None
-            arrays.append(array)
+        # pyarrow releases the GIL while parsing: two pieces at a time use two cores, and keep
+        # the scratch memory to two pieces.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            arrays = list(pool.map(lambda parts: _read_rows_array(parts, member), pieces))
+        if any(array is None for array in arrays):
+            return None
         # Pieces may type a field differently (null vs int, int vs double, fields missing):
         # unify as the one-piece reader would; incompatible types raise and fall back.
         merged = pa.concat_tables(
