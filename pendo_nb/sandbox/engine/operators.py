@@ -211,8 +211,15 @@ def compile_identified(arg: Any, env: StepEnv, where: str) -> StepFunction:
     field = _field(arg.removeprefix("!"), where)
     is_identified = compile_expression(f"identified({field})", env.ctx, where).evaluate
 
+    def passes(row: dict) -> bool:
+        return (is_identified(row) is True) == keep
+
     def run(rows: Rows, state: RunState) -> Rows:
-        return [row for row in as_records(rows) if (is_identified(row) is True) == keep]
+        if isinstance(rows, ColumnBatch) and "." not in field:
+            kept = rows.keep_by_label(field, lambda visitor_id: passes({field: visitor_id}))
+            if kept is not None:
+                return kept
+        return [row for row in as_records(rows) if passes(row)]
 
     return run
 

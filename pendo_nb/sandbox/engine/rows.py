@@ -9,6 +9,7 @@ calls :func:`as_records` and sees ordinary dicts. Either way the step computes t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -35,6 +36,15 @@ class ColumnBatch:
     def has_fields(self, names: list[str] | tuple[str, ...]) -> bool:
         """Whether every name is a column (a dotted path never is: batches are flat)."""
         return all(name in self.frame.columns for name in names)
+
+    def keep_by_label(self, name: str, keep: Callable[[Any], bool]) -> ColumnBatch | None:
+        """The rows whose string field ``name`` passes ``keep``, deciding once per distinct
+        string; ``None`` when the field is not a string (categorical) column."""
+        column = self.frame.get(name)
+        if column is None or not isinstance(column.dtype, pd.CategoricalDtype):
+            return None
+        verdicts = np.array([keep(label) for label in column.cat.categories], dtype=bool)
+        return ColumnBatch(self.frame[verdicts[column.cat.codes.to_numpy()]])
 
     def records(self) -> list[dict]:
         """The rows as fresh dicts with plain Python values (``tolist`` unboxes numpy scalars)."""

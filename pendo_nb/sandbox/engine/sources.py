@@ -14,6 +14,7 @@ list everyone); the default app is the first of ``Subscription.apps``.
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -126,15 +127,17 @@ def compile_source(step: dict, env: StepEnv, where: str) -> Callable[[RunState],
 # Parameters shared by several sources
 
 
-def _app_ids(call: SourceCall, *, default_all: bool = False) -> set[int] | None:
+def _app_ids(call: SourceCall) -> set[int] | None:
     """The app ids the ``appId`` parameter selects; ``None`` means every app.
 
     Without ``appId`` Pendo reads the default app only; an object-id filter (``pageId``...) picks
     the object's own app instead, so it lifts the default.
     """
     value = call.params.get("appId")
+    if value is None and "eventClass" in call.params:
+        return _apps_of_event_classes(call)
     if value is None:
-        if default_all or any(key in call.params for key in _ID_FILTERS):
+        if any(key in call.params for key in _ID_FILTERS):
             return None
         return {call.subscription.apps[0]["id"]}
     values = value if isinstance(value, list) else [value]
@@ -146,10 +149,24 @@ def _app_ids(call: SourceCall, *, default_all: bool = False) -> set[int] | None:
             except ValueError:
                 item = compile_expression(item, call.env.ctx, f"{call.where}.appId")({})
         for app_id in item if isinstance(item, list) else [item]:
-            if isinstance(app_id, bool) or not isinstance(app_id, (int, float)):
+            if (
+                isinstance(app_id, bool)
+                or not isinstance(app_id, (int, float))
+                or not math.isfinite(app_id)
+            ):
                 raise AggregationError(f"{call.where}.appId: {app_id!r} is not an app id")
             ids.add(int(app_id))
     return ids
+
+
+def _apps_of_event_classes(call: SourceCall) -> set[int]:
+    """``eventClass: ["web", "ios"]`` (Pendo's ETL sample for ``events``): the apps of those
+    platforms."""
+    classes = call.params["eventClass"]
+    classes = [classes] if isinstance(classes, str) else classes
+    if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
+        raise AggregationError(f"{call.where}.eventClass: expected a list of platforms")
+    return {app["id"] for app in call.subscription.apps if app.get("platform") in classes}
 
 
 _ID_FILTERS = {
@@ -207,21 +224,18 @@ def _people(call: SourceCall, kind: str, *, flagged_only: bool = False) -> list[
     since = call.params.get("since")
     if since is not None:
         since = _number_param(call, "since", since)
+    identified_only = kind == "visitor" and call.params.get("identified") is True
+    is_identified = compile_expression("identified(visitorId)", call.env.ctx, call.where)
     rows = []
     for object_id, row in objects.items():
         if flagged is not None and object_id not in flagged:
             continue
         if since is not None and (get_path(row, "metadata.auto.lastupdated") or 0) < since:
             continue
-        if kind == "visitor" and call.params.get("identified") is True and _anonymous(object_id):
+        if identified_only and is_identified(row) is not True:
             continue
         rows.append(row)
     return deep_copy(rows)
-
-
-def _anonymous(visitor_id: str) -> bool:
-    # Reference 6.13 picks `_PENDO_T_` as the anonymous prefix (the generator's choice too).
-    return visitor_id.startswith("_PENDO_T_")
 
 
 def _number_param(call: SourceCall, key: str, value: Any) -> float:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from engine_builders import make_subscription
+from engine_builders import make_subscription, ms
 
 from pendo_nb.sandbox.engine import AggregationError, Limits, run_aggregation, run_pipeline
 from pendo_nb.sandbox.subscription import generate
@@ -176,3 +176,82 @@ def test_const_rows_json_cannot_carry_are_refused(value):
     with pytest.raises(AggregationError, match="cannot be written as JSON") as caught:
         run_pipeline([{"source": {"const": [{"v": deep}]}}], SUB)
     assert caught.value.status == 400
+
+
+def _poll_event(visitor, account, when, poll, response):
+    return {"visitorId": visitor, "accountId": account, "appId": -323232, "browserTime": ms(when),
+            "type": "pollResponse", "guideId": "g1", "pollId": poll,
+            "pollResponse": response}  # fmt: skip
+
+
+def test_pendo_sample_shape_nps_spawn_join_hash_sort():
+    """The shape of Pendo's ETL NPS sample: two pollsSeenEver pipelines joined per visitor."""
+    sub = make_subscription(poll_events=[
+        _poll_event("v1", "a1", "2026-10-20T10:00", "score", 9),
+        _poll_event("v1", "a1", "2026-10-20T10:01", "why", "great"),
+        _poll_event("v2", "a2", "2026-10-21T10:00", "score", 4),
+        _poll_event("_PENDO_T_anon", "", "2026-10-21T10:00", "score", 10),
+    ])  # fmt: skip
+
+    def branch(poll, prefix):
+        return [{"source": {"pollsSeenEver": {"guideId": "g1", "pollId": poll}}},
+                {"identified": "visitorId"}, {"cat": None},
+                {"select": {"visitorId": "visitorId", "accountId": "accountId",
+                            f"{prefix}Time": "time", f"{prefix}Response": "response"}}]  # fmt: skip
+
+    pipeline = [{"spawn": [branch("score", "quantitative"), branch("why", "qualitative")]},
+                {"join": {"fields": ["visitorId"], "width": 2}},
+                {"eval": {"visitorId": "hash(visitorId)"}},
+                {"sort": ["accountId", "-quantitativeResponse"]}]  # fmt: skip
+    rows = run_pipeline(pipeline, sub)
+    assert [(r["accountId"], r["quantitativeResponse"], r.get("qualitativeResponse"))
+            for r in rows] == [("a1", 9, "great"), ("a2", 4, None)]  # fmt: skip
+    assert all(isinstance(r["visitorId"], float) for r in rows)  # hashed (numbers are floats)
+
+
+def test_pendo_sample_shapes_events_group_and_active_user_count():
+    sub = make_subscription([
+        ("2026-10-30T10:00", "v1", "a1", "page", "p1"),
+        ("2026-10-31T10:00", "v1", "a1", "page", "p1"),
+        ("2026-10-31T11:00", "v2", "a2", "page", "p1", {"app": 5629499534213120}),
+        ("2026-10-31T12:00", "_PENDO_T_anon", None, "page", "p1"),
+    ])  # fmt: skip
+    by_day = run_pipeline([
+        {"source": {"events": {"eventClass": ["web", "ios"]},
+                    "timeSeries": {"period": "dayRange", "first": "now()", "count": -2}}},
+        {"identified": "visitorId"},
+        {"select": {"numEvents": "numEvents", "numMinutes": "numMinutes",
+                    "accountId": "accountId", "visitorId": "visitorId", "day": "day"}},
+        {"group": {"group": ["visitorId", "accountId", "day"],
+                   "fields": {"totalTime": {"sum": "numMinutes"},
+                              "totalEvents": {"sum": "numEvents"}}}},
+        {"sort": ["accountId", "day"]},
+    ], sub)  # fmt: skip
+    assert [(r["visitorId"], r["day"], r["totalEvents"]) for r in by_day] == [
+        ("v1", ms("2026-10-30"), 1),
+        ("v1", ms("2026-10-31"), 1),
+        ("v2", ms("2026-10-31"), 1),
+    ]
+    thirty_days_ago = "now() - 30 * 1000 * 60 * 60 * 24"
+    active = run_pipeline([
+        {"source": {"events": {"appId": "expandAppIds(`*`)"},
+                    "timeSeries": {"period": "dayRange", "first": thirty_days_ago, "count": 30}}},
+        {"identified": "visitorId"},
+        {"reduce": {"uniqueVisitors": {"count": "visitorId"}}},
+        {"select": {"uniqueVisitors": "uniqueVisitors", "date": "now()"}},
+    ], sub)  # fmt: skip
+    assert active == [{"uniqueVisitors": 2, "date": SUB.now_ms}]
+
+
+def test_pendo_sample_shape_poll_ids_from_guides():
+    sub = make_subscription()
+    sub.guides[0]["polls"] = [{"id": "poll-a"}, {"id": "poll-b"}]
+    rows = run_pipeline(
+        [
+            {"source": {"guides": None}},
+            {"filter": "id==`g1`"},
+            {"select": {"pollId1": "polls[0].id", "pollId2": "polls[1].id"}},
+        ],
+        sub,
+    )
+    assert rows == [{"pollId1": "poll-a", "pollId2": "poll-b"}]

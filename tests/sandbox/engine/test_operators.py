@@ -25,6 +25,13 @@ SUB = make_subscription(
         {"id": "seg-a2", "name": "A2", "kind": "account", "filter": "metadata.custom.tier == 2"},
     ],
 )
+SUB_WITH_ANONYMOUS = make_subscription(
+    [
+        ("2026-10-30T10:00", "v1", "a1", "page", "p1"),
+        ("2026-10-30T11:00", "_PENDO_T_anon", None, "page", "p1"),
+        ("2026-10-31T09:30", "v2", "a2", "page", "p1"),
+    ]
+)
 LAST_3_DAYS = {"period": "dayRange", "first": "now()", "count": -3}
 EVENTS_3_DAYS = {"source": {"events": None, "timeSeries": LAST_3_DAYS}}
 
@@ -83,6 +90,15 @@ def test_identified_and_anonymous():
     rows = [{"visitorId": "v1"}, {"visitorId": "_PENDO_T_x"}, {"visitorId": "v2"}]
     assert run(rows, {"identified": "visitorId"}) == [{"visitorId": "v1"}, {"visitorId": "v2"}]
     assert run(rows, {"identified": "!visitorId"}) == [{"visitorId": "_PENDO_T_x"}]
+
+
+def test_identified_on_event_rows_equals_row_by_row():
+    for step in ({"identified": "visitorId"}, {"identified": "!visitorId"}):
+        columnar = run_pipeline([EVENTS_3_DAYS, step], SUB_WITH_ANONYMOUS)
+        row_wise = run_pipeline([EVENTS_3_DAYS, {"eval": {"x": "1"}}, step], SUB_WITH_ANONYMOUS)
+        assert [r["visitorId"] for r in columnar] == [r["visitorId"] for r in row_wise]
+    kept = run_pipeline([EVENTS_3_DAYS, {"identified": "!visitorId"}], SUB_WITH_ANONYMOUS)
+    assert [r["visitorId"] for r in kept] == ["_PENDO_T_anon"]
 
 
 def test_limit_count_and_cat():

@@ -97,6 +97,14 @@ def test_page_events_app_id_forms(make_subscription, app_id, pages):
     assert {row["pageId"] for row in rows} == pages
 
 
+def test_event_class_picks_apps_by_platform(make_subscription):
+    sub = make_subscription(EVENTS)
+    rows = run_pipeline([source("events", {"eventClass": ["web", "ios"]})], sub)
+    assert {row["appId"] for row in rows} == {WEB_APP, IOS_APP}
+    rows = run_pipeline([source("events", {"eventClass": "ios"})], sub)
+    assert {row["appId"] for row in rows} == {IOS_APP}
+
+
 def test_page_feature_and_track_events_keep_tagged_objects(make_subscription):
     sub = make_subscription(EVENTS)
     pages = run_pipeline([source("pageEvents")], sub)
@@ -306,6 +314,8 @@ def test_polls_seen_emit_both_response_fields(make_subscription):
         ({"source": {"visitors": 3}}, "parameters must be an object"),
         ({"source": {"events": {"appId": "nope("}, "timeSeries": LAST_3_DAYS}}, "appId"),
         ({"source": {"events": {"appId": True}, "timeSeries": LAST_3_DAYS}}, "appId"),
+        ({"source": {"events": {"appId": "inf"}, "timeSeries": LAST_3_DAYS}}, "appId"),
+        ({"source": {"events": {"eventClass": 3}, "timeSeries": LAST_3_DAYS}}, "eventClass"),
         ({"source": {"events": None, "timeSeries": {"period": "dayRange", "first": 0}}},
          "exactly one of"),
         ({"source": {"pageEvents": {"pageId": 3}, "timeSeries": LAST_3_DAYS}}, "pageId"),
