@@ -38,26 +38,27 @@ EVENTS_BY_VISITOR = [
 
 
 def _answers(sandbox: Sandbox) -> list[bytes]:
+    """The bodies of many endpoints (each answered 200, with content)."""
     api = Api(sandbox)
     sub = sandbox.subscription
+    lists = [r["id"] for r in sub.reports if r["definition"]["type"] == "List"]
     paths = [
         *DETERMINISTIC_GETS,
         f"/api/v1/account/{sub.account_ids[0]}",
         f"/api/v1/visitor/{sub.visitor_ids[0]}",
+        *(f"/api/v1/report/{report_id}/results.json" for report_id in lists),
+        *(f"/api/v1/report/{report_id}/results.csv" for report_id in lists),
     ]
-    paths += [
-        f"/api/v1/report/{r['id']}/results.json"
-        for r in sub.reports
-        if r["definition"]["type"] == "List"
-    ]
-    paths += [
-        f"/api/v1/report/{r['id']}/results.csv"
-        for r in sub.reports
-        if r["definition"]["type"] == "List"
-    ]
-    answers = [api.get(path).content for path in paths]
-    answers.append(api.aggregate(EVENTS_BY_VISITOR).content)
-    return answers
+    responses = [api.get(path) for path in paths]
+    responses.append(api.aggregate(EVENTS_BY_VISITOR))
+    series = {"period": "dayRange", "first": "now()", "count": -30}
+    for source in ("guideEvents", "pollEvents"):
+        responses.append(api.aggregate([{"source": {source: None, "timeSeries": series}}]))
+    last = max(sub.visitor_ids, key=lambda v: sub.visitors[v]["metadata"]["auto"]["lastvisit"])
+    start = sub.now_ms - 86_400_000
+    responses.append(api.get(f"/api/v1/visitor/{last}/history", params={"starttime": start}))
+    assert all(r.status_code == 200 and len(r.content) > 2 for r in responses)
+    return [r.content for r in responses]
 
 
 def test_two_generations_give_byte_identical_answers():
