@@ -329,6 +329,45 @@ def test_admins_report(api, sub):
     assert [r["lastVisit"] for r in rows] == sorted((r["lastVisit"] for r in rows), reverse=True)
 
 
+def test_active_users_report_matches_pandas(api, sub, events):
+    report = _report(sub, "Active users (last 30 days)")
+    today = sub.now_ms - sub.now_ms % DAY_MS
+    in_range = (events.ts >= today - 30 * DAY_MS) & (events.ts < today) & (events.kind != TRACK)
+    window = events[in_range & ~events.visitorId.str.startswith("_PENDO_T_")]
+    window = window.assign(day=window.ts - window.ts % DAY_MS)
+    expected = window.groupby("visitorId").agg(
+        daysActive=("day", "nunique"), numEvents=("ts", "size"), lastActiveDay=("day", "max")
+    )
+    rows = api.get(f"/api/v1/report/{report['id']}/results.json").json()
+    got = pd.DataFrame(rows).set_index("visitorId")
+    assert sorted(got.index) == sorted(expected.index)
+    for column in ("daysActive", "numEvents", "lastActiveDay"):
+        assert got[column].to_dict() == expected[column].to_dict(), column
+    assert [r["numEvents"] for r in rows] == sorted((r["numEvents"] for r in rows), reverse=True)
+    assert all(r["numMinutes"] >= 1 for r in rows)
+
+
+def test_renewals_report(api, sub):
+    report = _report(sub, "Paying accounts renewing within 90 days")
+    expected = []
+    for account_id, row in sub.accounts.items():
+        custom = row["metadata"]["custom"]
+        days = (custom["renewaldate"] - sub.now_ms) / DAY_MS
+        if custom["ispaying"] and days <= 90:
+            expected.append(
+                {
+                    "accountId": account_id,
+                    "name": row["metadata"]["agent"]["name"],
+                    "plan": row["metadata"]["agent"]["plan"],
+                    "renewalDate": custom["renewaldate"],
+                    "daysToRenewal": days,
+                }
+            )
+    expected.sort(key=lambda r: (r["daysToRenewal"], r["accountId"]))
+    assert expected  # the small subscription has renewals coming
+    assert api.get(f"/api/v1/report/{report['id']}/results.json").json() == expected
+
+
 def test_csv_and_json_agree_row_for_row(api, sub):
     for report in sub.reports:
         if report["definition"]["type"] != "List":
