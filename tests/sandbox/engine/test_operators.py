@@ -6,6 +6,7 @@ import pytest
 from engine_builders import make_subscription, ms
 
 from pendo_nb.sandbox.engine import AggregationError, run_pipeline
+from pendo_nb.sandbox.subscription import generate
 
 SUB = make_subscription(
     [
@@ -507,3 +508,35 @@ def test_skip_is_unknown_as_on_pendo():
 )  # fmt: skip
 def test_bad_arguments_name_the_step(step, where):
     assert where in refused(step)
+
+
+@pytest.fixture(scope="module")
+def new_york():
+    return generate(size="small", timezone="America/New_York")
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        {"group": {"group": ["pageId", "week"]}},
+        {"group": {"group": ["accountId"], "fields": {
+            "visitors": {"count": "visitorId"}, "weeks": {"count": "week"},
+            "firstVisitor": {"first": "visitorId"}, "most": {"max": "numMinutes"}}}},
+        {"reduce": {"n": {"sum": "numEvents"}, "v": {"count": "visitorId"},
+                    "m": {"median": "numMinutes"}}},
+        {"sort": ["-userAgent", "visitorId", "firstTime"]},
+        {"identified": "!visitorId"},
+        {"select": {"who": "visitorId", "when": "firstTime"}},
+    ],
+)  # fmt: skip
+def test_column_steps_give_the_rows_of_the_row_by_row_steps(new_york, step):
+    """Event rows stay column-wise through these steps; forcing them into dict rows first (an
+    eval) must not change a single row (the row-wise steps are checked by hand above)."""
+    weeks = {"period": "weekRange", "first": "now()", "count": -3}
+    source = {"source": {"pageEvents": {"appId": 'expandAppIds("*")'}, "timeSeries": weeks}}
+    columnar = run_pipeline([source, step], new_york)
+    row_wise = run_pipeline([source, {"eval": {"forced": "1"}}, step], new_york)
+    for row in row_wise:
+        row.pop("forced", None)
+    assert columnar
+    assert columnar == row_wise
