@@ -35,7 +35,8 @@ def report_rows(report: dict, subscription: Subscription) -> list[dict]:
             f"The contents of {report_type} reports cannot be retrieved through the API; "
             "only List reports (visitor and account lists) can."
         )
-    from pendo_nb.sandbox.engine import run_pipeline  # the engine imports the subscription module
+    # Imported here: the engine imports pendo_nb.sandbox, whose __init__ imports this module.
+    from pendo_nb.sandbox.engine import run_pipeline
 
     columns = [f["field"] for f in report["aggregation"]["fields"]]
     rows = run_pipeline(report["aggregation"]["pipeline"], subscription)

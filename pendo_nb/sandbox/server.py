@@ -224,6 +224,7 @@ class Routes:
         return Response(200, b"", TEXT_TYPE)
 
     def aggregation(self, request: Request) -> Response:
+        # Imported here: the engine imports pendo_nb.sandbox, whose __init__ imports this module.
         from pendo_nb.sandbox.engine import AggregationError, run_aggregation
 
         body = _parse_json_body(request)
