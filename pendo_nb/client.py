@@ -482,12 +482,20 @@ class PendoClient:
         return api.visitor(visitor_id, client=self, refresh=refresh)
 
     def visitor_history(
-        self, visitor_id: str, start: Any, end: Any = None, **kwargs: Any
+        self,
+        visitor_id: str,
+        start: Any,
+        end: Any = None,
+        *,
+        progress: bool | None = None,
+        refresh: bool = False,
     ) -> pd.DataFrame:
         """A visitor's activity over ``[start, end)``; see :func:`pendo_nb.visitor_history`."""
         from pendo_nb import api
 
-        return api.visitor_history(visitor_id, start, end, client=self, **kwargs)
+        return api.visitor_history(
+            visitor_id, start, end, client=self, progress=progress, refresh=refresh
+        )
 
     def reports(self, *, refresh: bool = False) -> pd.DataFrame:
         """One row per public report; see :func:`pendo_nb.reports`."""
@@ -507,11 +515,30 @@ class PendoClient:
 
         return api.report_csv(report_id, client=self, refresh=refresh)
 
-    def update_values(self, kind: str, rows: Any, **kwargs: Any) -> pd.DataFrame:
+    def update_values(
+        self,
+        kind: str,
+        rows: Any,
+        *,
+        group: str = "custom",
+        create: bool = False,
+        dry_run: bool = False,
+        chunk_size: int = 500,
+        id_column: str | None = None,
+    ) -> pd.DataFrame:
         """Set metadata fields on many objects; see :func:`pendo_nb.update_values`."""
         from pendo_nb import api
 
-        return api.update_values(kind, rows, client=self, **kwargs)
+        return api.update_values(
+            kind,
+            rows,
+            group=group,
+            create=create,
+            dry_run=dry_run,
+            chunk_size=chunk_size,
+            id_column=id_column,
+            client=self,
+        )
 
 
 def _checked_kind(kind: str) -> str:

@@ -80,3 +80,13 @@ def test_dataframe_functions_take_client_document_themselves_and_have_twins():
         for section in ("Parameters", "Returns", "Examples"):
             assert section in (function.__doc__ or ""), f"{name} docstring lacks {section}"
         assert callable(getattr(pendo_nb.PendoClient, name)), f"PendoClient.{name}"
+
+
+def test_twin_methods_take_the_same_parameters():
+    for name in DATAFRAME_FUNCTIONS:
+        function = inspect.signature(getattr(pendo_nb, name)).parameters
+        twin = inspect.signature(getattr(pendo_nb.PendoClient, name)).parameters
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in twin.values()):
+            assert set(twin) - {"self", "options"} <= set(function), name  # forwards the rest
+        else:
+            assert set(function) - {"client"} == set(twin) - {"self"}, name
