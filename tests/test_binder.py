@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -66,3 +68,14 @@ def test_binder_pins_match_the_project_constraints():
 def test_binder_lists_the_runtime_essentials(required):
     names = [line.split("==")[0] for line in (BINDER / "requirements.txt").read_text().splitlines()]
     assert required in names
+
+
+def test_readme_binder_badge_opens_the_quickstart():
+    readme = (ROOT / "README.md").read_text()
+    badge = re.search(r"\[!\[Binder\]\(https://mybinder\.org/badge_logo\.svg\)\]\(([^)]+)\)", readme)
+    assert badge, "no Binder badge in the README"
+    target = urlsplit(badge.group(1))
+    assert target.netloc == "mybinder.org" and target.path.startswith("/v2/gh/")
+    labpath = parse_qs(target.query)["labpath"][0]
+    assert labpath == "notebooks/01-quickstart.ipynb"
+    assert (ROOT / labpath).is_file()

@@ -227,3 +227,9 @@ def test_csv_gives_the_dtypes_json_gives():
     from_csv = frames.csv_to_frame(text, field_types=types, titles={"Visitor": "visitorId"})
     from_json = frames.rows_to_frame(rows, field_types=types)
     pd.testing.assert_frame_equal(from_csv, from_json)
+
+
+def test_objects_that_are_always_empty_leave_no_column():
+    content = orjson.dumps({"results": [{"a": 1, "e": {}, "m": {"x": {}}}, {"a": 2, "e": {}}]})
+    for columnar in (True, False):
+        assert list(frames.json_to_frame(content, columnar=columnar).columns) == ["a"]

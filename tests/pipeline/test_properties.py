@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from strategies import any_pipeline, runnable_pipeline
+from .strategies import any_pipeline, runnable_pipeline
 
 import pendo_nb as pn
 import pendo_nb.pipeline as pipeline_namespace

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from normalize import normalize_body
+from .normalize import normalize_body
 
 import pendo_nb.pipeline as pn
 from pendo_nb.pipeline import Pipeline

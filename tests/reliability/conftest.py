@@ -1,46 +1,19 @@
-"""Fixtures of the reliability tests: a virtual clock for retry waits, clients of a sandbox.
+"""Fixtures of the reliability tests (helpers live in ``reliability_helpers``).
 
 Every test here talks to a real sandbox on 127.0.0.1. Retry waits go to a virtual clock instead of
 sleeping: the client still computes and "takes" each wait (and its time budget sees them pass),
-so a test can check what was waited without waiting. Set ``PENDO_NB_LONG_TESTS=1`` for the long
-versions of the load and fuzz tests.
+so a test can check what was waited without waiting.
 """
 
 from __future__ import annotations
 
-import os
-import time
 from types import SimpleNamespace
 
 import pytest
 
 from pendo_nb import session
-from pendo_nb.client import PendoClient
-from pendo_nb.session import RetryPolicy
 
-LONG = os.environ.get("PENDO_NB_LONG_TESTS") == "1"
-
-#: Retries quick enough for tests: backoff waits stay far below any Retry-After (1 s and up).
-QUICK_RETRY = RetryPolicy(max_tries=5, max_seconds=60.0, backoff=0.01, backoff_max=0.05)
-
-
-class VirtualClock:
-    """Stands in for the session's clock: waits are recorded and advance virtual time only."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-        self._offset = 0.0
-
-    def monotonic(self) -> float:
-        return time.monotonic() + self._offset
-
-    def sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self._offset += seconds
-
-    @property
-    def waited(self) -> float:
-        return sum(self.waits)
+from .reliability_helpers import VirtualClock
 
 
 @pytest.fixture
@@ -52,9 +25,3 @@ def clock(monkeypatch) -> VirtualClock:
         session, "time", SimpleNamespace(monotonic=virtual.monotonic, sleep=virtual.sleep)
     )
     return virtual
-
-
-def client_of(sandbox, *, key: str | None = None, **options) -> PendoClient:
-    """A client of ``sandbox``: no cache, no rate limit, quick retries, unless told otherwise."""
-    settings = {"base_url": sandbox.url, "cache": False, "rate_limit": None, "retry": QUICK_RETRY}
-    return PendoClient(key or sandbox.key, **{**settings, **options})

@@ -14,11 +14,12 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import client_of
 
 import pendo_nb as pn
 from pendo_nb.errors import NotFoundError, ValidationError
 from pendo_nb.sandbox import FaultPlan, Sandbox
+
+from .reliability_helpers import client_of
 
 OBSERVE = FaultPlan(rate=0.0)
 

@@ -14,7 +14,6 @@ import itertools
 import pandas as pd
 import pytest
 import requests
-from conftest import QUICK_RETRY, client_of
 
 from pendo_nb import api
 from pendo_nb.errors import (
@@ -26,6 +25,8 @@ from pendo_nb.errors import (
 )
 from pendo_nb.sandbox import FaultPlan, Sandbox
 from pendo_nb.session import RetryPolicy
+
+from .reliability_helpers import QUICK_RETRY, client_of
 
 DAY_MS = 86_400_000
 WEEK = {"period": "dayRange", "first": "now()", "count": -7}

@@ -8,10 +8,11 @@ the entries are there), while key B gets a connection error for every request: a
 from __future__ import annotations
 
 import pytest
-from conftest import client_of
 
 from pendo_nb.errors import PendoConnectionError
 from pendo_nb.sandbox import Sandbox
+
+from .reliability_helpers import client_of
 
 STEPS = [{"source": {"visitors": None}}, {"limit": 3}]
 

@@ -17,7 +17,6 @@ from urllib.parse import quote
 import ipywidgets
 import pandas as pd
 import pytest
-from conftest import QUICK_RETRY
 
 import pendo_nb as pn
 from pendo_nb.sandbox import FaultPlan, Sandbox
@@ -29,6 +28,8 @@ from pendo_nb.widgets import (
     ReportPicker,
     VisitorLookup,
 )
+
+from .reliability_helpers import QUICK_RETRY
 
 DAY_MS = 86_400_000
 KEY = "rel-Key-7c1e94b0d25a4f38a6"

@@ -16,11 +16,12 @@ import socket
 
 import pytest
 import requests
-from conftest import LONG
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pendo_nb.sandbox import Sandbox
+
+from .reliability_helpers import LONG
 
 ANSWER_WITHIN = 10.0  # seconds; a hang fails the test through the client's timeout
 EXAMPLES = 2000 if LONG else 100

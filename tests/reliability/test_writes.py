@@ -12,11 +12,12 @@ import warnings
 import pandas as pd
 import pytest
 import requests
-from conftest import LONG, client_of
 
 from pendo_nb import api
 from pendo_nb.sandbox import FaultPlan, Sandbox
 from pendo_nb.session import RetryPolicy
+
+from .reliability_helpers import LONG, client_of
 
 ROWS = 10_000
 CHUNK = 500

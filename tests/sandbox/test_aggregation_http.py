@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import pandas as pd
 import pytest
-from sandbox_helpers import Api, raw_events
+from .sandbox_helpers import Api, raw_events
 
 from pendo_nb.sandbox import Sandbox
 from pendo_nb.sandbox.subscription import PAGE_LOAD, TRACK

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from sandbox_helpers import DAY_MS, raw_events
+from .sandbox_helpers import DAY_MS, raw_events
 
 from pendo_nb.sandbox.subscription import TRACK
 

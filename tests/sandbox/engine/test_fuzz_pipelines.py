@@ -7,7 +7,7 @@ answer 408, which fails the test like any other unexpected outcome.
 from __future__ import annotations
 
 import pytest
-from engine_builders import make_subscription
+from .engine_builders import make_subscription
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from engine_builders import make_subscription, ms
+from .engine_builders import make_subscription, ms
 
 from pendo_nb.sandbox.engine import AggregationError, run_pipeline
 from pendo_nb.sandbox.subscription import generate

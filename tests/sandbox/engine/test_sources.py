@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from engine_builders import IOS_APP, WEB_APP, ms
+from .engine_builders import IOS_APP, WEB_APP, ms
 
 from pendo_nb.sandbox.engine import AggregationError, run_pipeline
 from pendo_nb.sandbox.subscription import CLICK, PAGE_LOAD, TRACK, generate

@@ -8,7 +8,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 import pytest
-from engine_builders import ms
+from .engine_builders import ms
 
 from pendo_nb.sandbox.engine.context import EvalContext
 from pendo_nb.sandbox.engine.errors import AggregationError
