@@ -28,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 import pyarrow as pa
 import pyarrow.json as pa_json
@@ -172,7 +173,7 @@ def parse_json(
     table = _columnar_table(content, key) if use_columnar else None
     if table is not None:
         return ParsedRows(table=table)
-    return ParsedRows(rows=_rows_of(_loads(content), key))
+    return ParsedRows(rows=_rows_of(orjson.loads(content), key))
 
 
 def json_to_frame(
@@ -259,12 +260,6 @@ def columns_implied_by(steps: Sequence[Mapping[str, Any]]) -> list[str]:
 # -- readers ---------------------------------------------------------------------------------
 
 
-def _loads(content: bytes) -> Any:
-    import orjson
-
-    return orjson.loads(content)
-
-
 def _rows_of(document: Any, key: str | None) -> list:
     rows = document.get(key) if key is not None and isinstance(document, Mapping) else document
     if rows is None:
@@ -305,9 +300,10 @@ def _columnar_table(content: bytes, key: str | None) -> pa.Table | None:
         return None  # "results": null or [], or not an array of objects
     rows = pa.Table.from_struct_array(pa.chunked_array([c.flatten() for c in merged.chunks], item))
     while any(pa.types.is_struct(field.type) for field in rows.schema):
-        rows = rows.flatten()  # one level per pass; children are named "parent.child"
-    # Objects that were always empty leave childless struct columns behind; plain rows have none.
-    return rows.drop_columns([f.name for f in rows.schema if pa.types.is_struct(f.type)])
+        # One level per pass; children are named "parent.child", and an object that was always
+        # empty leaves no column (as with the plain reader).
+        rows = rows.flatten()
+    return rows
 
 
 def _read_rows_array(parts: tuple, key: str) -> pa.Array | None:
