@@ -12,6 +12,7 @@ import io
 from typing import Any
 
 from pendo_nb.sandbox._json import dumps
+from pendo_nb.sandbox.engine import run_pipeline
 from pendo_nb.sandbox.subscription import Subscription
 
 RETRIEVABLE_TYPES = ("List",)
@@ -35,9 +36,6 @@ def report_rows(report: dict, subscription: Subscription) -> list[dict]:
             f"The contents of {report_type} reports cannot be retrieved through the API; "
             "only List reports (visitor and account lists) can."
         )
-    # Imported here: the engine imports pendo_nb.sandbox, whose __init__ imports this module.
-    from pendo_nb.sandbox.engine import run_pipeline
-
     columns = [f["field"] for f in report["aggregation"]["fields"]]
     rows = run_pipeline(report["aggregation"]["pipeline"], subscription)
     return [{column: row.get(column) for column in columns} for row in rows]

@@ -20,6 +20,7 @@ import orjson
 
 from pendo_nb.sandbox import history, reports, writes
 from pendo_nb.sandbox._json import dumps
+from pendo_nb.sandbox.engine import AggregationError, run_aggregation
 from pendo_nb.sandbox.subscription import Subscription
 
 API_PREFIX = "/api/v1/"
@@ -224,9 +225,6 @@ class Routes:
         return Response(200, b"", TEXT_TYPE)
 
     def aggregation(self, request: Request) -> Response:
-        # Imported here: the engine imports pendo_nb.sandbox, whose __init__ imports this module.
-        from pendo_nb.sandbox.engine import AggregationError, run_aggregation
-
         body = _parse_json_body(request)
         if not isinstance(body, dict):
             raise HttpError(
