@@ -72,7 +72,9 @@ def test_binder_lists_the_runtime_essentials(required):
 
 def test_readme_binder_badge_opens_the_quickstart():
     readme = (ROOT / "README.md").read_text()
-    badge = re.search(r"\[!\[Binder\]\(https://mybinder\.org/badge_logo\.svg\)\]\(([^)]+)\)", readme)
+    badge = re.search(
+        r"\[!\[Binder\]\(https://mybinder\.org/badge_logo\.svg\)\]\(([^)]+)\)", readme
+    )
     assert badge, "no Binder badge in the README"
     target = urlsplit(badge.group(1))
     assert target.netloc == "mybinder.org" and target.path.startswith("/v2/gh/")
