@@ -47,7 +47,15 @@ from pendo_nb.errors import (
     ValidationError,
 )
 
-__all__ = ["SplitPlan", "Window", "WindowSize", "aggregate_in_windows", "split_plan"]
+__all__ = [
+    "SplitPlan",
+    "Window",
+    "WindowSize",
+    "WindowedPull",
+    "aggregate_in_windows",
+    "plan_pull",
+    "split_plan",
+]
 
 HOUR_MS = 3_600_000
 
@@ -607,6 +615,129 @@ class _Progress:
             self.bar.refresh()
 
 
+@dataclass(frozen=True)
+class WindowedPull:
+    """A planned pull: the request, how it splits, the server's clock and the windows.
+
+    Made by :func:`plan_pull`; :func:`aggregate_in_windows` fetches it with threads, and
+    :func:`pendo_nb.dask.read_aggregation` with one Dask task per window.
+    """
+
+    envelope: dict
+    plan: SplitPlan
+    size: WindowSize
+    now: int
+    windows: tuple[Window, ...]
+    policy: CachePolicy
+
+    def fetch(self, client: PendoClient, window: Window, *, refresh: bool = False) -> pd.DataFrame:
+        """One window's rows, cached as long as the policy says for a window ending then."""
+        body = self.plan.window_body(self.envelope, window.start, window.end)
+        with request_expiry(self.policy.expiry_for(window.end, self.now)):
+            return api.aggregate(body, client=client, refresh=refresh)
+
+    def halves(
+        self, client: PendoClient, window: Window, error: Exception
+    ) -> tuple[Window, Window]:
+        """The two halves to fetch instead of a window that failed with ``error``.
+
+        Raises ``error`` again when a smaller window would not help (a 400, a bad key...) or the
+        window is a single period already.
+        """
+        halves = _halves(client, window, self.plan.period_unit, self.policy)
+        if not _splittable(error) or halves is None:
+            if _splittable(error):
+                error.add_note(
+                    f"the window from {_iso(window.start)} to {_iso(window.end)} is a single "
+                    f"{self.plan.time_series['period']} period and cannot be split further"
+                )
+            raise error
+        return halves
+
+    def fetch_halving(
+        self, client: PendoClient, window: Window, *, refresh: bool = False
+    ) -> tuple[list[pd.DataFrame], list[Window]]:
+        """One window's rows fetched here and now, halving it on failure: (frames, windows
+        that were split)."""
+        try:
+            return [self.fetch(client, window, refresh=refresh)], []
+        except Exception as error:  # noqa: BLE001 - halves() re-raises what halving cannot fix
+            halves = self.halves(client, window, error)
+        frames, split = [], [window]
+        for half in halves:
+            more_frames, more_split = self.fetch_halving(client, half, refresh=refresh)
+            frames += more_frames
+            split += more_split
+        return frames, split
+
+    def attrs(
+        self,
+        first: Mapping,
+        client: PendoClient,
+        fetched: int,
+        cached: int,
+        split: Sequence[Window],
+    ) -> dict[str, Any]:
+        """What ``df.attrs`` reports about the pull (``first``: the first window's attrs)."""
+
+        def stamp(ms: int) -> pd.Timestamp:
+            return pd.Timestamp(ms, unit="ms", tz="UTC").tz_convert(client.tz)
+
+        horizon = self.policy.horizon(self.now)
+        return {
+            **{k: first[k] for k in ("url", "host", "region") if k in first},
+            "pipeline": self.envelope,
+            "server_time": stamp(self.now),
+            "window_size": str(self.size),
+            "windows": len(self.windows),
+            "windows_fetched": fetched,
+            "windows_cached": cached,
+            "from_cache": fetched == 0,
+            "split_windows": [(stamp(w.start), stamp(w.end)) for w in split],
+            "lag_horizon": stamp(horizon),
+            "is_partial": self.windows[-1].end > horizon,
+            "start": stamp(self.windows[0].start),
+            "end": stamp(self.windows[-1].end),
+        }
+
+
+def _iso(ms: int) -> str:
+    return pd.Timestamp(ms, unit="ms", tz="UTC").isoformat()
+
+
+def plan_pull(
+    pipeline: Any,
+    client: PendoClient,
+    windows: str,
+    cache_policy: CachePolicy | None = None,
+) -> WindowedPull | None:
+    """Check the pipeline and ask the server for its windows.
+
+    Returns None for ``windows="auto"`` when splitting would not be exact.
+
+    Raises
+    ------
+    PipelineError
+        Splitting would change the answer (not for ``"auto"``).
+    ValidationError
+        ``windows`` is not a size.
+    """
+    policy = cache_policy or DEFAULT_POLICY
+    envelope = aggregation_envelope(pipeline)
+    steps = envelope["request"]["pipeline"]
+    if windows == "auto":
+        try:
+            plan = split_plan(steps)
+        except PipelineError:
+            return None
+        size = WindowSize(1, max("D", plan.period_unit, key=lambda u: _UNITS[u][2]))
+    else:
+        size = WindowSize.parse(windows)
+        plan = split_plan(steps, size)
+    now, planned = _windows(client, plan, size, policy)
+    return WindowedPull(envelope, plan, size, now, tuple(planned), policy)
+
+
 def aggregate_in_windows(
     pipeline: Any,
     *,
@@ -625,64 +756,42 @@ def aggregate_in_windows(
     """
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValidationError(f"workers must be a positive integer, got {workers!r}")
-    policy = cache_policy or DEFAULT_POLICY
-    envelope = aggregation_envelope(pipeline)
-    steps = envelope["request"]["pipeline"]
-    if windows == "auto":
-        try:
-            plan = split_plan(steps)
-        except PipelineError:
-            return api.aggregate(envelope, client=client, refresh=refresh)
-        size = WindowSize(1, max("D", plan.period_unit, key=lambda u: _UNITS[u][2]))
-    else:
-        size = WindowSize.parse(windows)
-        plan = split_plan(steps, size)
-    now, planned = _windows(client, plan, size, policy)
+    pull = plan_pull(pipeline, client, windows, cache_policy)
+    if pull is None:
+        return api.aggregate(pipeline, client=client, refresh=refresh)
 
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=len(planned), desc="windows", unit="window", disable=not progress)
+    bar = tqdm(total=len(pull.windows), desc="windows", unit="window", disable=not progress)
     counts = _Progress(bar)
     parts: dict[Window, pd.DataFrame] = {}
-
-    def fetch(window: Window) -> pd.DataFrame:
-        body = plan.window_body(envelope, window.start, window.end)
-        with request_expiry(policy.expiry_for(window.end, now)):
-            return api.aggregate(body, client=client, refresh=refresh)
-
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pendo-window")
+
+    def submit(window: Window) -> Future:
+        return pool.submit(pull.fetch, client, window, refresh=refresh)
+
     try:
-        running: dict[Future, Window] = {pool.submit(fetch, w): w for w in planned}
+        running: dict[Future, Window] = {submit(w): w for w in pull.windows}
         while running:
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
                 window = running.pop(future)
                 error = future.exception()
                 if error is None:
-                    frame = future.result()
-                    counts.done(frame)
-                    parts[window] = frame
+                    parts[window] = future.result()  # converted as it arrives
+                    counts.done(parts[window])
                     continue
-                halves = (
-                    _halves(client, window, plan.period_unit, policy)
-                    if _splittable(error)
-                    else None
-                )
-                if halves is None:
-                    raise error
+                halves = pull.halves(client, window, error)
                 counts.halved(window)
-                for half in halves:
-                    running[pool.submit(fetch, half)] = half
+                running.update({submit(half): half for half in halves})
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         bar.close()
 
-    ordered = [parts[window] for window in sorted(parts, key=lambda w: w.start)]
-    first_attrs = dict(ordered[0].attrs)
-    parts.clear()
-    frame = _combine(ordered, plan)
-    del ordered
-    frame.attrs = _attrs(first_attrs, envelope, client, now, policy, planned, counts, size)
+    ordered = [parts.pop(window) for window in sorted(parts, key=lambda w: w.start)]
+    attrs = pull.attrs(ordered[0].attrs, client, counts.fetched, counts.cached, counts.split)
+    frame = _combine(ordered, pull.plan)
+    frame.attrs = attrs
     return frame
 
 
@@ -732,34 +841,3 @@ def _sorted(frame: pd.DataFrame, keys: tuple[tuple[str, bool], ...]) -> pd.DataF
                 na_position="first" if ascending else "last",
             )
     return frame.reset_index(drop=True)
-
-
-def _attrs(
-    first: Mapping,
-    envelope: Mapping,
-    client: PendoClient,
-    now: int,
-    policy: CachePolicy,
-    planned: list[Window],
-    counts: _Progress,
-    size: WindowSize,
-) -> dict[str, Any]:
-    def stamp(ms: int) -> pd.Timestamp:
-        return pd.Timestamp(ms, unit="ms", tz="UTC").tz_convert(client.tz)
-
-    horizon = policy.horizon(now)
-    return {
-        **{k: first[k] for k in ("url", "host", "region") if k in first},
-        "pipeline": envelope,
-        "server_time": stamp(now),
-        "window_size": str(size),
-        "windows": len(planned),
-        "windows_fetched": counts.fetched,
-        "windows_cached": counts.cached,
-        "from_cache": counts.fetched == 0,
-        "split_windows": [(stamp(w.start), stamp(w.end)) for w in counts.split],
-        "lag_horizon": stamp(horizon),
-        "is_partial": planned[-1].end > horizon,
-        "start": stamp(planned[0].start),
-        "end": stamp(planned[-1].end),
-    }
