@@ -228,9 +228,19 @@ def _check_written_size(rows: list[dict], limits: Limits) -> None:
     measured: dict[int, tuple[int, int]] = {}  # id -> (values written out, nesting levels)
     total = 0
     for row in rows:
-        total += _measure(row, measured, limits)[0]
+        total += len(row)
+        for value in row.values():
+            if type(value) in _CONTAINERS:  # most rows hold only scalars: no bookkeeping
+                size, levels = _measure(value, measured, limits)
+                total += size
+                if levels >= limits.max_nesting:
+                    raise _too_deep(limits)
         if total > limits.max_values:
             raise _too_many_values(limits)
+
+
+def _too_deep(limits: Limits) -> AggregationError:
+    return AggregationError(f"results: values nest deeper than {limits.max_nesting} levels")
 
 
 def _too_many_values(limits: Limits) -> AggregationError:
@@ -261,7 +271,7 @@ def _measure(root: dict | list, measured: dict, limits: Limits) -> tuple[int, in
         size = len(items) + sum(measured[id(child)][0] for child in children)
         levels = 1 + max((measured[id(child)][1] for child in children), default=0)
         if levels > limits.max_nesting:
-            raise AggregationError(f"results: values nest deeper than {limits.max_nesting} levels")
+            raise _too_deep(limits)
         if size > limits.max_values:
             raise _too_many_values(limits)
         measured[id(value)] = (size, levels)
