@@ -7,11 +7,12 @@ answer 408, which fails the test like any other unexpected outcome.
 from __future__ import annotations
 
 import pytest
-from .engine_builders import make_subscription
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pendo_nb.sandbox.engine import AggregationError, Limits, run_aggregation
+
+from .engine_builders import make_subscription
 
 SUB = make_subscription(
     [

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from .engine_builders import make_subscription, ms
 
 from pendo_nb.sandbox.engine import AggregationError, Limits, run_aggregation, run_pipeline
 from pendo_nb.sandbox.subscription import generate
+
+from .engine_builders import make_subscription, ms
 
 SUB = make_subscription([("2026-10-31T10:00", "v1", "a1", "page", "p1")])
 CONST = {"source": {"const": [{"a": 1}, {"a": 2}]}}

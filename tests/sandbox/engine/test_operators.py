@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from .engine_builders import make_subscription, ms
 
 from pendo_nb.sandbox.engine import AggregationError, run_pipeline
 from pendo_nb.sandbox.subscription import generate
+
+from .engine_builders import make_subscription, ms
 
 SUB = make_subscription(
     [

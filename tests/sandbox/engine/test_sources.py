@@ -6,10 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from .engine_builders import IOS_APP, WEB_APP, ms
 
 from pendo_nb.sandbox.engine import AggregationError, run_pipeline
 from pendo_nb.sandbox.subscription import CLICK, PAGE_LOAD, TRACK, generate
+
+from .engine_builders import IOS_APP, WEB_APP, ms
 
 LAST_3_DAYS = {"period": "dayRange", "first": "now()", "count": -3}
 ROW_FIELDS = ["visitorId", "accountId", "appId", "day", "pageId", "remoteIp", "server",

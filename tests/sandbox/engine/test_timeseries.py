@@ -8,11 +8,12 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 import pytest
-from .engine_builders import ms
 
 from pendo_nb.sandbox.engine.context import EvalContext
 from pendo_nb.sandbox.engine.errors import AggregationError
 from pendo_nb.sandbox.engine.timeseries import resolve_time_series
+
+from .engine_builders import ms
 
 NOW = "2026-11-01T12:00"  # a Sunday
 
