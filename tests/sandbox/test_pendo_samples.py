@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from .sandbox_helpers import DAY_MS, raw_events
 
 from pendo_nb.sandbox.subscription import TRACK
+
+from .sandbox_helpers import DAY_MS, raw_events
 
 YESTERDAY = {"period": "dayRange", "first": "now()", "count": -1}
 LAST_30_DAYS = {"period": "dayRange", "first": "now() - 30 * 1000 * 60 *60 * 24", "count": 30}
@@ -334,4 +335,81 @@ def test_raw_visitor_rows_have_the_published_fields(api):
     assert all(
         set(r) == {"visitorId", "metadata"} and published_auto <= set(r["metadata"]["auto"])
         for r in rows
+    )
+
+
+def _nps_body(guide_id: str, quantitative_poll: str, qualitative_poll: str) -> dict:
+    """NPS Calls/combinedNpsResponses.json with the placeholders filled in."""
+
+    def branch(poll_id: str, prefix: str) -> list:
+        return [
+            {"source": {"pollsSeenEver": {"guideId": guide_id, "pollId": poll_id}}},
+            {"identified": "visitorId"},
+            {"cat": None},
+            {
+                "select": {
+                    "visitorId": "visitorId",
+                    "accountId": "accountId",
+                    f"{prefix}Time": "time",
+                    f"{prefix}Response": "response",
+                }
+            },
+        ]
+
+    pipeline = [
+        {
+            "spawn": [
+                branch(quantitative_poll, "quantitative"),
+                branch(qualitative_poll, "qualitative"),
+            ]
+        },
+        {"join": {"fields": ["visitorId"], "width": 2}},
+        {"eval": {"visitorId": "hash(visitorId)"}},
+        {
+            "select": {
+                "visitorId": "visitorId",
+                "accountId": "accountId",
+                "qualitativeResponse": "qualitativeResponse",
+                "qualitativeTime": "qualitativeTime",
+                "quantitativeResponse": "quantitativeResponse",
+                "quantitativeTime": "quantitativeTime",
+            }
+        },
+        {"sort": ["accountId", "-quantitativeResponse", "visitorId"]},
+    ]
+    return envelope(pipeline, name="NPSResponses", request_id="NPSResponses")
+
+
+def test_combined_nps_responses_sample(api, sub):
+    guide = next(
+        g for g in sub.guides if any(p["attributes"]["type"] == "NPSRating" for p in g["polls"])
+    )
+    score_poll, reason_poll = (p["id"] for p in guide["polls"])
+    rows = _results(api, _nps_body(guide["id"], score_poll, reason_poll))
+    answers: dict[str, dict] = {}
+    for row in sub.poll_events:
+        if not row["visitorId"].startswith("_PENDO_T_"):
+            answers.setdefault(row["visitorId"], {})[row["pollId"]] = row["pollResponse"]
+    both = {v: a for v, a in answers.items() if score_poll in a and reason_poll in a}
+    # Visitors who saw both questions but skipped one may be listed with a null answer.
+    complete = [
+        r
+        for r in rows
+        if r["quantitativeResponse"] is not None and r["qualitativeResponse"] is not None
+    ]
+    assert both and len(complete) == len(both)
+    fields = {
+        "visitorId",
+        "accountId",
+        "qualitativeResponse",
+        "qualitativeTime",
+        "quantitativeResponse",
+        "quantitativeTime",
+    }
+    assert all(set(r) == fields for r in rows)
+    assert sorted(r["quantitativeResponse"] for r in complete) == sorted(
+        a[score_poll] for a in both.values()
+    )
+    assert sorted(r["qualitativeResponse"] for r in complete) == sorted(
+        a[reason_poll] for a in both.values()
     )
