@@ -11,10 +11,11 @@ from urllib.parse import quote
 
 import pandas as pd
 import pytest
-from .sandbox_helpers import Api, raw_events
 
 from pendo_nb.sandbox import Sandbox
 from pendo_nb.sandbox.subscription import PAGE_LOAD, TRACK
+
+from .sandbox_helpers import Api, raw_events
 
 ALL_APPS = 'expandAppIds("*")'
 ZONE = "America/Los_Angeles"

@@ -10,10 +10,11 @@ from datetime import UTC, datetime
 
 import pytest
 import requests
-from .sandbox_helpers import Api
 
 from pendo_nb.sandbox import DEMO_KEY, DEMO_READ_ONLY_KEY, Sandbox
 from pendo_nb.sandbox._json import dumps
+
+from .sandbox_helpers import Api
 
 # Endpoints whose answers must be byte-identical for identical (seed, size).
 DETERMINISTIC_GETS = [

@@ -18,9 +18,10 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from .sandbox_helpers import DAY_MS, raw_events
 
 from pendo_nb.sandbox.subscription import CLICK, PAGE_LOAD, TRACK
+
+from .sandbox_helpers import DAY_MS, raw_events
 
 WEB_APP = -323232
 TEXT = "text/plain; charset=utf-8"

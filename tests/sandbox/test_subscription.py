@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 import pytest
-from .sandbox_helpers import DAY_MS, raw_events
 
 from pendo_nb.sandbox.subscription import CLICK, SIZES, generate, local_day_starts, parse_now
+
+from .sandbox_helpers import DAY_MS, raw_events
 
 CORE_OPERATORS = {
     "source",
