@@ -201,12 +201,9 @@ def generate(
     from pendo_nb.sandbox._generate_catalog import build_catalog
     from pendo_nb.sandbox._generate_events import build_events
     from pendo_nb.sandbox._generate_guide_events import build_guide_events
-    from pendo_nb.sandbox._generate_people import (
-        apply_visit_metadata,
-        build_population,
-        build_schema,
-    )
+    from pendo_nb.sandbox._generate_people import apply_visit_metadata, build_population
     from pendo_nb.sandbox._generate_reports import build_reports, build_segments
+    from pendo_nb.sandbox._generate_schema import build_schema
 
     check_seed_and_size(seed, size)
     spec = SIZES[size]

@@ -12,7 +12,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from pendo_nb.sandbox._generate_people import field_definition
+from pendo_nb.sandbox._generate_schema import field_definition
 from pendo_nb.sandbox._identifiers import idhash
 from pendo_nb.sandbox.subscription import Subscription
 
