@@ -3,10 +3,10 @@
 Each function checks the step's argument and returns ``run(rows, state) -> rows``. Steps never
 change the list they are given (a ``fork`` hands the same list to every branch) and return a new
 one; ``eval``, ``set`` and the expanding steps change rows in place, which is how Pendo shares a
-row between fork branches. Rows may share nested objects (``unwind`` copies only the top level,
-``merge`` hands one inner value to several rows), so every write goes through ``write_path``, which
-copies the objects on its way instead of changing them; whatever comes from the subscription
-(``bulkExpand``, ``expand``) is a deep copy.
+row between fork branches. Rows share nested objects with each other and with the subscription
+(``unwind`` copies only the top level, ``merge`` hands one inner value to several rows,
+``bulkExpand`` attaches the subscription's own metadata), so every write goes through
+``write_path``, which copies the objects on its way instead of changing them.
 
 Choices where the reference is silent, each documented at its step: ``sort`` puts nulls first
 ascending (last descending); ``join`` lets later rows' fields win and emits incomplete joins at the
@@ -30,8 +30,8 @@ from pendo_nb.sandbox.subscription import CLICK, PAGE_LOAD, TRACK
 from .aggregators import Aggregators, compile_aggregators
 from .errors import AggregationError
 from .expressions import compile_expression
-from .paths import get_path, set_path, split_path
-from .rows import ColumnBatch, Rows, as_records, deep_copy, write_path
+from .paths import get_path, split_path
+from .rows import ColumnBatch, Rows, as_records, write_path
 from .timeseries import PERIOD_FIELDS
 from .useragent import parse_user_agent
 from .values import NUMBER_TYPES, hashable, values_equal
@@ -155,7 +155,7 @@ def compile_select(arg: Any, env: StepEnv, where: str) -> StepFunction:
         for row in as_records(rows):
             new: dict = {}
             for name, expr in outputs:
-                set_path(new, name, expr.evaluate(row))
+                write_path(new, name, expr.evaluate(row))
             out.append(new)
         return out
 
@@ -344,9 +344,9 @@ def compile_group(arg: Any, env: StepEnv, where: str) -> StepFunction:
 def _group_row(keys: list[str], values: tuple, aggregates: dict) -> dict:
     row: dict = {}
     for name, value in zip(keys, values, strict=True):
-        set_path(row, name, value)
+        write_path(row, name, value)
     for name, value in aggregates.items():
-        set_path(row, name, value)
+        write_path(row, name, value)
     return row
 
 
@@ -461,7 +461,7 @@ def compile_bulk_expand(arg: Any, env: StepEnv, where: str) -> StepFunction:
                     objects = sub.visitors if kind == "visitor" else sub.accounts
                     found = objects.get(_id_at(row, field))
                     metadata = found.get("metadata") if isinstance(found, dict) else None
-                    write_path(row, out, deep_copy(metadata) if metadata is not None else None)
+                    write_path(row, out, metadata)
         return list(records)
 
     return run
@@ -500,7 +500,7 @@ def compile_expand(arg: Any, env: StepEnv, where: str) -> StepFunction:
             for row in records:
                 for out, (kind, field) in lookups.items():
                     found = index[kind].get(_id_at(row, field))
-                    write_path(row, out, deep_copy(found) if found is not None else None)
+                    write_path(row, out, found)
         return list(records)
 
     return run

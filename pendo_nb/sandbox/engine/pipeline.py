@@ -36,7 +36,7 @@ from pendo_nb.sandbox.subscription import Subscription
 from .context import EvalContext
 from .errors import AggregationError
 from .operators import OPERATORS
-from .rows import ColumnBatch, Rows, as_records
+from .rows import ColumnBatch, Rows, deep_copy
 from .sources import compile_source
 from .timeseries import DEFAULT_MAX_PERIODS
 
@@ -211,9 +211,13 @@ def run_pipeline(
         result = pipeline([], run)
         # A column batch is flat by construction; dict rows built by value-building steps are
         # measured before anyone tries to write them out.
-        if env.compilation.builds_values and not isinstance(result, ColumnBatch):
+        if isinstance(result, ColumnBatch):
+            return result.records()  # new rows of plain values
+        if env.compilation.builds_values:
             _check_written_size(result, limits)
-        return as_records(result)
+        # Rows share nested objects with the subscription while the pipeline runs; the caller
+        # gets its own copy.
+        return deep_copy(result)
 
 
 _CONTAINERS = (dict, list)

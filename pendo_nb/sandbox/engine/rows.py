@@ -68,13 +68,18 @@ def as_records(rows: Rows) -> list[dict]:
     return rows.records() if isinstance(rows, ColumnBatch) else rows
 
 
+def fresh_rows(objects: list[dict]) -> list[dict]:
+    """New top-level dicts for a source's rows; nested objects stay shared (see ``write_path``)."""
+    return [dict(obj) for obj in objects]
+
+
 def deep_copy(value: Any) -> Any:
     """A copy of a JSON-like value that shares nothing with the original.
 
-    Whatever a step takes from the subscription is copied, so no row aliases the server's data
-    (which metadata writes change). A round trip through orjson is the fastest deep copy of plain
-    JSON data. It also refuses what JSON cannot carry (integers beyond 64 bits, nesting deeper
-    than 254 levels), which can only come from the request itself (``const`` rows).
+    Results are copied once as they leave the engine, so callers own them and no result aliases
+    the subscription (which metadata writes change). A round trip through orjson is the fastest
+    deep copy of plain JSON data. It also refuses what JSON cannot carry (integers beyond 64 bits,
+    nesting deeper than 254 levels), which can only come from the request (``const`` rows).
     """
     try:
         return orjson.loads(orjson.dumps(value))

@@ -1,7 +1,8 @@
 """The ``source`` step: one function per Pendo source, each reading rows from the subscription.
 
-Object sources (``visitors``, ``pages``, ``guides``...) are snapshots and return fresh copies of the
-subscription's objects, so later steps may change rows in place. The grouped event sources
+Object sources (``visitors``, ``pages``, ``guides``...) are snapshots: each row is a new dict whose
+nested objects are the subscription's own (steps never change a nested object in place, see
+``rows.write_path``, and results are copied before they leave the engine). The grouped event sources
 (``events``, ``pageEvents``, ``featureEvents``, ``trackEvents``) group the raw columnar events into
 Pendo's rows (reference 5.6) with numpy and hand them on as a :class:`ColumnBatch`.
 
@@ -27,7 +28,7 @@ from pendo_nb.sandbox.subscription import CLICK, PAGE_LOAD, TRACK, Subscription
 from .errors import AggregationError
 from .expressions import compile_expression
 from .paths import get_path
-from .rows import ColumnBatch, Rows, deep_copy
+from .rows import ColumnBatch, Rows, fresh_rows
 from .timeseries import PERIOD_FIELDS, resolve_time_series
 
 if TYPE_CHECKING:
@@ -235,7 +236,7 @@ def _people(call: SourceCall, kind: str, *, flagged_only: bool = False) -> list[
         if identified_only and is_identified(row) is not True:
             continue
         rows.append(row)
-    return deep_copy(rows)
+    return fresh_rows(rows)
 
 
 def _number_param(call: SourceCall, key: str, value: Any) -> float:
@@ -279,7 +280,7 @@ def _catalog(call: SourceCall, objects: list[dict], id_field: str | None) -> lis
         for obj in objects
         if (apps is None or obj.get("appId") in apps) and (ids is None or obj.get("id") in ids)
     ]
-    return deep_copy(rows)
+    return fresh_rows(rows)
 
 
 def pages(call: SourceCall) -> list[dict]:
@@ -314,7 +315,7 @@ def groups(call: SourceCall) -> list[dict]:
         )
     if group_type == "guideCategory":
         return []
-    rows = deep_copy(call.subscription.groups)
+    rows = fresh_rows(call.subscription.groups)
     if call.params.get("items") is not True:
         for row in rows:
             row.pop("items", None)
@@ -323,7 +324,7 @@ def groups(call: SourceCall) -> list[dict]:
 
 def apps(call: SourceCall) -> list[dict]:
     """The subscription's apps (``id``, ``name``, ``platform``)."""
-    return deep_copy(call.subscription.apps)
+    return fresh_rows(call.subscription.apps)
 
 
 def const(call: SourceCall) -> list[dict]:
@@ -331,7 +332,7 @@ def const(call: SourceCall) -> list[dict]:
     rows = call.params
     if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
         raise AggregationError(f"{call.where}: expected a list of objects")
-    return deep_copy(rows)
+    return fresh_rows(rows)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -539,13 +540,13 @@ def _event_filter(call: SourceCall, id_fields: tuple[str, ...]) -> Callable[[dic
 def guide_events(call: SourceCall) -> list[dict]:
     """One row per guide event in the range (``guideId``/``guideStepId`` filters)."""
     keep = _event_filter(call, ("guideId", "guideStepId"))
-    return deep_copy([row for row in _in_range(call.subscription.guide_events, call) if keep(row)])
+    return fresh_rows([row for row in _in_range(call.subscription.guide_events, call) if keep(row)])
 
 
 def poll_events(call: SourceCall) -> list[dict]:
     """One row per poll response in the range (``guideId``/``pollId`` filters)."""
     keep = _event_filter(call, ("guideId", "pollId"))
-    return deep_copy([row for row in _in_range(call.subscription.poll_events, call) if keep(row)])
+    return fresh_rows([row for row in _in_range(call.subscription.poll_events, call) if keep(row)])
 
 
 # guideEvents types -> the guidesSeen field holding the last time of that type.
@@ -621,8 +622,8 @@ def _polls_seen_rows(call: SourceCall) -> list[dict]:
             "visitorId": visitor_id,
             "accountId": event.get("accountId"),
             "time": event.get("browserTime"),
-            "pollResponse": deep_copy(event.get("pollResponse")),
-            "response": deep_copy(event.get("pollResponse")),
+            "pollResponse": event.get("pollResponse"),
+            "response": event.get("pollResponse"),
         }
         for (guide_id, poll_id, visitor_id), event in latest.items()
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from pendo_nb.sandbox.engine import AggregationError, Limits, run_aggregation, run_pipeline
@@ -256,3 +258,26 @@ def test_pendo_sample_shape_poll_ids_from_guides():
         sub,
     )
     assert rows == [{"pollId1": "poll-a", "pollId2": "poll-b"}]
+
+
+def test_no_step_changes_the_subscription_and_results_are_the_callers():
+    sub = make_subscription()
+    before = copy.deepcopy((sub.visitors, sub.accounts, sub.pages, sub.groups))
+    writes = [
+        {"eval": {"metadata.agent.email": '"x"', "metadata.auto.accountids": "list(1)"}},
+        {"set": {"metadata.custom.plan": "y", "metadata.new.field": 1}},
+        {"bulkExpand": {"acct": {"account": "metadata.auto.accountid"}}},
+        {"eval": {"acct.agent.name": '"z"'}},
+        {"select": {"m": "metadata", "m.custom.plan": "1", "acct": "acct"}},
+        {"unwind": {"field": "m.auto.accountids", "index": "m.agent.i"}},
+        {"switch": {"m.custom.score": {"m.custom.plan": [{"value": 0}]}}},
+    ]
+    rows = run_pipeline([{"source": {"visitors": None}}, *writes], sub)
+    rows[0]["acct"]["agent"]["name"] = "the caller's own"
+    expand = [{"source": {"const": [{"p": "p1"}]}}, {"expand": {"page": {"page": "p"}}},
+              {"eval": {"page.name": '"renamed"'}}]  # fmt: skip
+    assert run_pipeline(expand, sub)[0]["page"]["name"] == "renamed"
+    groups = run_pipeline([{"source": {"groups": {"items": True}}}, {"unwind": {"field": "items"}},
+                           {"eval": {"items.itemId": '"q"'}}], sub)  # fmt: skip
+    assert groups[0]["items"] == {"itemId": "q"}
+    assert (sub.visitors, sub.accounts, sub.pages, sub.groups) == before
