@@ -476,20 +476,23 @@ class Pipeline:
         return {"response": {"mimeType": self.mime_type or DEFAULT_MIME_TYPE}, "request": request}
 
     # -- running ------------------------------------------------------------------------------
-    def run(self, client=None) -> pd.DataFrame:
+    def run(self, client=None, **options) -> pd.DataFrame:
         """Send the pipeline and return the rows as a DataFrame (same as ``pn.aggregate(p)``).
 
         Parameters
         ----------
         client : PendoClient, optional
             Defaults to the client made by the last ``pn.connect()``.
+        **options
+            Passed to :func:`pendo_nb.aggregate`: ``windows="1D"``, ``workers``, ``progress``,
+            ``page_size``, ``refresh``... for long ranges and big results.
         """
         self._check_runnable("run")
         # Imported here: the client layer imports nothing from the builder, and the builder
         # stays importable (and testable) without it.
         from pendo_nb.api import aggregate
 
-        return aggregate(self, client=client)
+        return aggregate(self, client=client, **options)
 
     def _check_runnable(self, where: str) -> None:
         """A whole request must start with rows: a source (with its periods, if it needs them)

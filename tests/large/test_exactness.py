@@ -180,6 +180,6 @@ def test_auto_splits_only_when_exact(client):
 
 def test_builder_pipeline_runs_in_windows(client):
     pipeline = pn.source.events().last(10, "days").group("day", n={"sum": "numEvents"})
-    windowed = pn.aggregate(pipeline, client=client, windows="1D", progress=False)
+    windowed = pipeline.run(client=client, windows="1D", progress=False)
     assert windowed.attrs["windows"] == 10
     assert_same_rows(windowed, pn.aggregate(pipeline, client=client), ordered=False)
