@@ -455,13 +455,11 @@ def compile_bulk_expand(arg: Any, env: StepEnv, where: str) -> StepFunction:
 
     def run(rows: Rows, state: RunState) -> Rows:
         records = as_records(rows)
-        with sub.lock:
-            for row in records:
-                for out, (kind, field) in lookups.items():
-                    objects = sub.visitors if kind == "visitor" else sub.accounts
-                    found = objects.get(_id_at(row, field))
-                    metadata = found.get("metadata") if isinstance(found, dict) else None
-                    write_path(row, out, metadata)
+        for row in records:
+            for out, (kind, field) in lookups.items():
+                objects = sub.visitors if kind == "visitor" else sub.accounts
+                found = objects.get(_id_at(row, field))
+                write_path(row, out, found.get("metadata") if isinstance(found, dict) else None)
         return list(records)
 
     return run
@@ -492,15 +490,13 @@ def compile_expand(arg: Any, env: StepEnv, where: str) -> StepFunction:
 
     def run(rows: Rows, state: RunState) -> Rows:
         records = as_records(rows)
-        with sub.lock:
-            index = {
-                kind: {obj["id"]: obj for obj in getattr(sub, _CATALOGS[kind])}
-                for kind in {kind for kind, _ in lookups.values()}
-            }
-            for row in records:
-                for out, (kind, field) in lookups.items():
-                    found = index[kind].get(_id_at(row, field))
-                    write_path(row, out, found)
+        index = {
+            kind: {obj["id"]: obj for obj in getattr(sub, _CATALOGS[kind])}
+            for kind in {kind for kind, _ in lookups.values()}
+        }
+        for row in records:
+            for out, (kind, field) in lookups.items():
+                write_path(row, out, index[kind].get(_id_at(row, field)))
         return list(records)
 
     return run
@@ -569,9 +565,8 @@ def compile_segment(arg: Any, env: StepEnv, where: str) -> StepFunction:
     sub = env.subscription
 
     def run(rows: Rows, state: RunState) -> Rows:
-        with sub.lock:
-            objects = sub.visitors if kind == "visitor" else sub.accounts
-            members = {oid for oid, obj in objects.items() if member.evaluate(obj) is True}
+        objects = sub.visitors if kind == "visitor" else sub.accounts
+        members = {oid for oid, obj in objects.items() if member.evaluate(obj) is True}
         return [row for row in as_records(rows) if _id_at(row, field) in members]
 
     return run

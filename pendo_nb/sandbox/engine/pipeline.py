@@ -207,7 +207,9 @@ def run_pipeline(
     env = StepEnv(subscription, ctx, limits)
     pipeline = _compile_steps(steps, env, "pipeline", with_source=True)
     run = RunState(limits)
-    with _cyclic_gc_paused():
+    # Rows share the subscription's objects until the copy on the way out, so the whole run
+    # holds the lock metadata writes take (reentrant: the server already holds it).
+    with subscription.lock, _cyclic_gc_paused():
         result = pipeline([], run)
         # A column batch is flat by construction; dict rows built by value-building steps are
         # measured before anyone tries to write them out.
