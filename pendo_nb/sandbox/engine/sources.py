@@ -9,7 +9,8 @@ Pendo's rows (reference 5.6) with numpy and hand them on as a :class:`ColumnBatc
 Choices where the reference is silent (each says why in place): ``events`` leaves out track events
 (Pendo counts them there only when an app setting is on); the exclude list that the event
 sources' ``blacklist`` parameter applies is the subscription's do-not-process flags (object sources
-list everyone); the default app is the first of ``Subscription.apps``.
+list everyone); the default app is the first of ``Subscription.apps``; ``hourRange`` works
+without an object id on every event source (reference 6.4: Estuary runs such queries).
 """
 
 from __future__ import annotations
@@ -114,6 +115,11 @@ def compile_source(step: dict, env: StepEnv, where: str) -> Callable[[RunState],
         raise AggregationError(f"{where}.{name}: this source needs a timeSeries")
 
     call = SourceCall(env.subscription, env, name, params, periods, period_field, f"{where}.{name}")
+    if isinstance(params, dict):  # shared parameters are checked now, before anything runs
+        _app_ids(call)
+        _blacklist(call)
+        for key in set(params) & set(_ID_FILTERS):
+            _id_filter(call, key.removesuffix("s"))
 
     def read(run: RunState) -> Rows:
         rows = function(call)
