@@ -205,12 +205,11 @@ def run_pipeline(
     limits = limits or Limits()
     ctx = EvalContext(subscription.now_ms, subscription.timezone, tuple(subscription.apps))
     env = StepEnv(subscription, ctx, limits)
-    pipeline = _compile_steps(steps, env, "pipeline", with_source=True)
-    run = RunState(limits)
     # Rows share the subscription's objects until the copy on the way out, so the whole run
     # holds the lock metadata writes take (reentrant: the server already holds it).
     with subscription.lock, _cyclic_gc_paused():
-        result = pipeline([], run)
+        pipeline = _compile_steps(steps, env, "pipeline", with_source=True)
+        result = pipeline([], RunState(limits))
         # A column batch is flat by construction; dict rows built by value-building steps are
         # measured before anyone tries to write them out.
         if isinstance(result, ColumnBatch):
