@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from pendo_nb.sandbox.server import TEXT_TYPE, Response
+
 __all__ = [
     "FAULT_KINDS",
     "REQUEST_KINDS",
@@ -192,7 +194,7 @@ class FaultInjector:
             self.seen.clear()
 
     def counts(self) -> Counter:
-        """How many times each fault was injected."""
+        """How many times each fault was injected (among the requests kept in ``seen``)."""
         with self._lock:
             return Counter(r.fault for r in self.seen if r.fault is not None)
 
@@ -220,8 +222,6 @@ class FaultInjector:
         ``answer()`` carries the request out and returns the server's response; it is not called
         for faults that refuse the request (429, 503, reset).
         """
-        from pendo_nb.sandbox.server import TEXT_TYPE, Response
-
         plan, fault = self._decide(handler.command, handler.path)
         delay_ms = plan.latency_ms + (plan.slow_ms if fault == "slow" else 0.0)
         if delay_ms:
