@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 
 import orjson
+import pytest
 import requests
 
 from benchmarks.bench_load import run_load
@@ -21,6 +22,7 @@ from pendo_nb.session import RetryPolicy
 
 from .reliability_helpers import LONG
 
+pytestmark = pytest.mark.slow  # kept to seconds; PENDO_NB_LONG_TESTS=1 for the long run
 CLIENTS = 8
 PER_CLIENT = 250 if LONG else 100
 

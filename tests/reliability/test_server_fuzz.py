@@ -23,6 +23,7 @@ from pendo_nb.sandbox import Sandbox
 
 from .reliability_helpers import LONG
 
+pytestmark = pytest.mark.slow  # kept to seconds; PENDO_NB_LONG_TESTS=1 for the long run
 ANSWER_WITHIN = 10.0  # seconds; a hang fails the test through the client's timeout
 EXAMPLES = 2000 if LONG else 100
 FUZZ = settings(
