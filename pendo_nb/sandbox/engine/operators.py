@@ -31,7 +31,7 @@ from .aggregators import Aggregators, compile_aggregators
 from .errors import AggregationError
 from .expressions import compile_expression
 from .paths import get_path, split_path
-from .rows import ColumnBatch, Rows, as_records, write_path
+from .rows import ColumnBatch, Rows, as_records, iter_records, write_path
 from .timeseries import PERIOD_FIELDS
 from .useragent import parse_user_agent
 from .values import NUMBER_TYPES, hashable, values_equal
@@ -126,7 +126,7 @@ def compile_filter(arg: Any, env: StepEnv, where: str) -> StepFunction:
         return value is True or (type(value) in NUMBER_TYPES and value != 0)
 
     def run(rows: Rows, state: RunState) -> Rows:
-        return [row for row in as_records(rows) if holds(row)]
+        return [row for row in iter_records(rows) if holds(row)]
 
     return run
 
@@ -152,7 +152,7 @@ def compile_select(arg: Any, env: StepEnv, where: str) -> StepFunction:
             frame = rows.frame
             return ColumnBatch(pd.DataFrame({name: frame[path] for name, path in renames.items()}))
         out = []
-        for row in as_records(rows):
+        for row in iter_records(rows):
             new: dict = {}
             for name, expr in outputs:
                 write_path(new, name, expr.evaluate(row))
@@ -219,7 +219,7 @@ def compile_identified(arg: Any, env: StepEnv, where: str) -> StepFunction:
             kept = rows.keep_by_label(field, lambda visitor_id: passes({field: visitor_id}))
             if kept is not None:
                 return kept
-        return [row for row in as_records(rows) if passes(row)]
+        return [row for row in iter_records(rows) if passes(row)]
 
     return run
 
@@ -567,7 +567,7 @@ def compile_segment(arg: Any, env: StepEnv, where: str) -> StepFunction:
     def run(rows: Rows, state: RunState) -> Rows:
         objects = sub.visitors if kind == "visitor" else sub.accounts
         members = {oid for oid, obj in objects.items() if member.evaluate(obj) is True}
-        return [row for row in as_records(rows) if _id_at(row, field) in members]
+        return [row for row in iter_records(rows) if _id_at(row, field) in members]
 
     return run
 
@@ -694,7 +694,7 @@ def compile_switch(arg: Any, env: StepEnv, where: str) -> StepFunction:
 
     def run(rows: Rows, state: RunState) -> Rows:
         out_rows = []
-        for row in as_records(rows):
+        for row in iter_records(rows):
             chosen = []
             for out, source, cases in switches:
                 value = get_path(row, source)

@@ -9,7 +9,7 @@ calls :func:`as_records` and sees ordinary dicts. Either way the step computes t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -52,6 +52,12 @@ class ColumnBatch:
         columns = [_plain_values(column) for _, column in self.frame.items()]
         return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
 
+    def iter_records(self, chunk_rows: int = 50_000) -> Iterator[dict]:
+        """The rows as dicts, made a chunk at a time: a step that keeps few of them (``filter``)
+        or makes smaller ones (``select``) never holds every row as a dict at once."""
+        for start in range(0, len(self.frame), chunk_rows):
+            yield from ColumnBatch(self.frame.iloc[start : start + chunk_rows]).records()
+
 
 def _plain_values(column: pd.Series) -> list:
     if isinstance(column.dtype, pd.CategoricalDtype):
@@ -66,6 +72,11 @@ Rows: TypeAlias = "list[dict] | ColumnBatch"
 def as_records(rows: Rows) -> list[dict]:
     """The rows as a list of dicts (a batch is converted; a list is returned as is)."""
     return rows.records() if isinstance(rows, ColumnBatch) else rows
+
+
+def iter_records(rows: Rows) -> Iterable[dict]:
+    """The rows one dict at a time (a batch converts a chunk at a time)."""
+    return rows.iter_records() if isinstance(rows, ColumnBatch) else rows
 
 
 def fresh_rows(objects: list[dict]) -> list[dict]:
