@@ -545,10 +545,16 @@ def _quote(text: str) -> str:
 
 
 def _constant(value: Any) -> Evaluator:
+    if type(value) is list and all(type(v) in _SCALARS for v in value):
+        # A flat list (e.g. the ids of a lookup): a shallow copy is a full one, and far cheaper.
+        return lambda row: value.copy()
     if type(value) in (list, dict):
         # Each row gets its own copy: a later step may change the list in one row.
         return lambda row: copy.deepcopy(value)
     return lambda row: value
+
+
+_SCALARS = (str, int, float, bool, type(None))
 
 
 def _field_reader(segments: tuple[str, ...]) -> Evaluator:
