@@ -82,11 +82,16 @@ class CachePolicy:
         """Seconds a closed window (or any answer that cannot change) stays cached."""
         return _seconds(self.closed, "closed")
 
+    @property
+    def open_expiry(self) -> float:
+        """Seconds an open window (or anything that follows the server's clock) stays cached."""
+        return _seconds(self.open, "open")
+
     def expiry_for(self, window_end_ms: int, server_now_ms: int) -> float | None:
         """Seconds the window's answer stays cached (``None``: until the cache is cleared)."""
         if self.is_closed(window_end_ms, server_now_ms):
             return self.closed_expiry
-        return _seconds(self.open, "open")
+        return self.open_expiry
 
 
 DEFAULT_POLICY = CachePolicy()

@@ -457,20 +457,20 @@ def _bound(value: Any, where: str) -> str:
 
 
 def _evaluate(
-    client: PendoClient, expressions: Mapping[str, str], *, fresh: bool, policy: CachePolicy
+    client: PendoClient,
+    expressions: Mapping[str, str],
+    *,
+    expiry: float | None,
+    refresh: bool = False,
 ) -> dict[str, int]:
     """Evaluate expressions on the server, as the pipeline's own timeSeries would be.
 
     Pendo has no source-less query, so they are selected on one visitor row (as
-    ``visitor_history`` does for ``now()``). Answers that depend only on their absolute inputs
-    are cached like closed windows; ``fresh`` ones (using ``now()``) are always asked again.
+    ``visitor_history`` does for ``now()``). The answer is cached for ``expiry`` seconds.
     """
     probe = [{"source": {"visitors": None}}, {"limit": 1}, {"select": dict(expressions)}]
-    if fresh:
-        response = client.post_aggregation(probe, refresh=True)
-    else:
-        with request_expiry(policy.closed_expiry):
-            response = client.post_aggregation(probe)
+    with request_expiry(expiry):
+        response = client.post_aggregation(probe, refresh=refresh)
     rows = response.json().get("results") or []
     values = rows[0] if rows else {}
     missing = [name for name in expressions if not isinstance(values.get(name), int | float)]
@@ -487,9 +487,13 @@ def _evaluate(
 
 
 def _range(
-    client: PendoClient, series: Mapping, unit: str, policy: CachePolicy
+    client: PendoClient, series: Mapping, unit: str, policy: CachePolicy, refresh: bool
 ) -> tuple[int, int, int]:
-    """(server now, start, end) of the timeSeries, in epoch ms, evaluated by the server."""
+    """(server now, start, end) of the timeSeries, in epoch ms, evaluated by the server.
+
+    Cached like an open window: a re-run within that time (a resumed pull, say) plans the same
+    windows without asking, and ``now()`` is at most that old, as open windows' data is.
+    """
     period, add, _ = _UNITS[unit]
     first = f'startOfPeriod("{period}", {_bound(series.get("first"), "first")})'
     if "count" in series:
@@ -504,7 +508,10 @@ def _range(
         last = f'startOfPeriod("{period}", {_bound(series.get("last"), "last")})'
         start, end = first, f'dateAdd({last}, 1, "{add}")'
     values = _evaluate(
-        client, {"now": "now()", "start": start, "end": end}, fresh=True, policy=policy
+        client,
+        {"now": "now()", "start": start, "end": end},
+        expiry=policy.open_expiry,
+        refresh=refresh,
     )
     if values["end"] <= values["start"]:
         raise ValidationError("windows=: the timeSeries ends before it starts ('last' < 'first')")
@@ -537,7 +544,8 @@ def _grid(
     for first in range(1, needed + 1, _PROBE_BATCH):
         batch = range(first, min(first + _PROBE_BATCH, needed + 1))
         expressions = {f"b{j}": f'dateAdd({anchor}, {j * step}, "{add}")' for j in batch}
-        values = _evaluate(client, expressions, fresh=False, policy=policy)
+        # boundaries between absolute times never change: cached like closed windows
+        values = _evaluate(client, expressions, expiry=policy.closed_expiry)
         points += [values[f"b{j}"] for j in batch]
         if points[-1] >= end:
             break
@@ -553,9 +561,9 @@ class Window:
 
 
 def _windows(
-    client: PendoClient, plan: SplitPlan, size: WindowSize, policy: CachePolicy
+    client: PendoClient, plan: SplitPlan, size: WindowSize, policy: CachePolicy, refresh: bool
 ) -> tuple[int, list[Window]]:
-    now, start, end = _range(client, plan.time_series, plan.period_unit, policy)
+    now, start, end = _range(client, plan.time_series, plan.period_unit, policy, refresh)
     period = _UNITS[size.unit][0]
     # Windows align to the calendar (a "1D" window of hourly data is a local day), counted
     # from the window unit's start at or before the range's start.
@@ -710,6 +718,8 @@ def plan_pull(
     client: PendoClient,
     windows: str,
     cache_policy: CachePolicy | None = None,
+    *,
+    refresh: bool = False,
 ) -> WindowedPull | None:
     """Check the pipeline and ask the server for its windows.
 
@@ -734,7 +744,7 @@ def plan_pull(
     else:
         size = WindowSize.parse(windows)
         plan = split_plan(steps, size)
-    now, planned = _windows(client, plan, size, policy)
+    now, planned = _windows(client, plan, size, policy, refresh)
     return WindowedPull(envelope, plan, size, now, tuple(planned), policy)
 
 
@@ -756,7 +766,7 @@ def aggregate_in_windows(
     """
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValidationError(f"workers must be a positive integer, got {workers!r}")
-    pull = plan_pull(pipeline, client, windows, cache_policy)
+    pull = plan_pull(pipeline, client, windows, cache_policy, refresh=refresh)
     if pull is None:
         return api.aggregate(pipeline, client=client, refresh=refresh)
 
