@@ -37,9 +37,10 @@ JSON = st.recursive(
     ),
     max_leaves=8,
 )
-ATOMS = st.one_of(FIELDS, st.sampled_from(["1", "null", "true", '"s"', "now()", "[1, 2]",
-                                            "numEvents * 2", "len(l)", "x[0]", "(", "a +",
-                                            'date("2026")', "identified(visitorId)"]))  # fmt: skip
+GOOD_ATOMS = st.sampled_from(["1", "null", "true", '"s"', "now()", "[1, 2]", "numEvents * 2",
+                              "len(l)", "x[0]", 'date("2026")', "identified(visitorId)"])  # fmt: skip
+BAD_ATOMS = st.sampled_from(["(", "a +", "1x", "a..b"])
+ATOMS = st.one_of(GOOD_FIELDS, GOOD_ATOMS, GOOD_ATOMS, BAD_ATOMS)
 EXPRESSIONS = st.builds(
     lambda parts, ops: " ".join(p for pair in zip(parts, ops, strict=False) for p in pair),
     st.lists(ATOMS, min_size=1, max_size=4),
