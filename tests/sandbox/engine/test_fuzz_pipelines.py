@@ -38,7 +38,8 @@ JSON = st.recursive(
     max_leaves=8,
 )
 GOOD_ATOMS = st.sampled_from(["1", "null", "true", '"s"', "now()", "[1, 2]", "numEvents * 2",
-                              "len(l)", "x[0]", 'date("2026")', "identified(visitorId)"])  # fmt: skip
+                              "len(l)", "x[0]", 'date("2026")',
+                              "identified(visitorId)"])  # fmt: skip
 BAD_ATOMS = st.sampled_from(["(", "a +", "1x", "a..b"])
 ATOMS = st.one_of(GOOD_FIELDS, GOOD_ATOMS, GOOD_ATOMS, BAD_ATOMS)
 EXPRESSIONS = st.builds(
