@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from pendo_nb.sandbox.subscription import CLICK, PAGE_LOAD, TRACK
+from pendo_nb.sandbox.subscription import CLICK, PAGE_LOAD, TRACK, Subscription
 
 from .aggregators import Aggregators, compile_aggregators
 from .errors import AggregationError
@@ -320,9 +320,9 @@ def compile_group(arg: Any, env: StepEnv, where: str) -> StepFunction:
     read_key = _key_reader(keys)
 
     def run(rows: Rows, state: RunState) -> Rows:
-        if isinstance(rows, ColumnBatch):
+        if isinstance(rows, ColumnBatch) and not forced:
             grouped = _group_columns(rows, keys, aggregators)
-            if grouped is not None and not forced:
+            if grouped is not None:
                 return grouped
         groups: dict[tuple, tuple[tuple, list[dict]]] = {}
         for row in as_records(rows):
@@ -365,7 +365,9 @@ def _forced_keys(spec: Any, keys: list[str], env: StepEnv, where: str) -> dict[s
     return forced
 
 
-def _forced_rows(forced: dict[str, list], keys: list[str], groups: dict, aggregators) -> list[dict]:
+def _forced_rows(
+    forced: dict[str, list], keys: list[str], groups: dict, aggregators: Aggregators
+) -> list[dict]:
     positions = [keys.index(name) for name in forced]
     present = {tuple(key[p] for p in positions) for key in groups}
     empty = aggregators.reduce([])
@@ -538,7 +540,7 @@ def compile_item_seen(arg: Any, env: StepEnv, where: str) -> StepFunction:
     return run
 
 
-def _item_use(sub, kind: str, object_id: str) -> tuple[np.ndarray, np.ndarray]:
+def _item_use(sub: Subscription, kind: str, object_id: str) -> tuple[np.ndarray, np.ndarray]:
     """Per visitor index: how many events hit the object, and the last one's time."""
     event_kind, catalog = _ITEM_KINDS[kind]
     positions = [i for i, obj in enumerate(getattr(sub, catalog)) if obj["id"] == object_id]
