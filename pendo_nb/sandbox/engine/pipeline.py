@@ -209,7 +209,12 @@ def run_pipeline(
     # holds the lock metadata writes take (reentrant: the server already holds it).
     with subscription.lock, _cyclic_gc_paused():
         pipeline = _compile_steps(steps, env, "pipeline", with_source=True)
-        result = pipeline([], RunState(limits))
+        try:
+            result = pipeline([], RunState(limits))
+        except RecursionError:  # comparing or hashing values nested hundreds of levels deep
+            raise AggregationError(
+                f"values nest too deeply to compare (keep them under {limits.max_nesting} levels)"
+            ) from None
         # A column batch is flat by construction; dict rows built by value-building steps are
         # measured before anyone tries to write them out.
         if isinstance(result, ColumnBatch):

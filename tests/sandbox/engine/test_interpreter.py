@@ -281,3 +281,13 @@ def test_no_step_changes_the_subscription_and_results_are_the_callers():
                            {"eval": {"items.itemId": '"q"'}}], sub)  # fmt: skip
     assert groups[0]["items"] == {"itemId": "q"}
     assert (sub.visitors, sub.accounts, sub.pages, sub.groups) == before
+
+
+@pytest.mark.parametrize("step", [{"group": {"group": ["a"]}}, {"sort": ["a"]}])
+def test_values_too_deep_to_compare_are_a_400(step):
+    deep: object = 1
+    for _ in range(3000):
+        deep = [deep]
+    with pytest.raises(AggregationError, match="nest too deeply") as caught:
+        run_pipeline([{"source": {"const": [{"a": deep}, {"a": 1}]}}, step], SUB)
+    assert caught.value.status == 400
