@@ -409,40 +409,53 @@ _FLOAT_RESULTS = {"sum", "avg", "mean", "median"}  # the row-wise versions retur
 
 def _group_columns(batch: ColumnBatch, keys: list[str], aggregators: Aggregators) -> Rows | None:
     """The rows of the row-wise group, computed on columns; ``None`` when a key or an aggregator
-    argument is not a plain column of the batch (then the caller groups row by row)."""
+    argument is not a plain column of the batch, or an output reuses a key's name (then the
+    caller groups row by row)."""
     frame = batch.frame
-    if not batch.has_fields(keys):
+    if not batch.has_fields(keys) or set(keys) & set(aggregators.output_names):
         return None
     for item in aggregators.items:
-        plain_count = item.kind == "count" and item.field_path is None
-        if plain_count:
+        if item.kind == "count" and item.field_path is None:
             continue
         if item.field_path not in frame.columns:
             return None
-        if item.kind == "count":
-            continue
-        if item.kind not in _NUMERIC_COLUMN_AGGREGATORS or not pd.api.types.is_numeric_dtype(
-            frame[item.field_path]
+        if item.kind != "count" and (
+            item.kind not in _NUMERIC_COLUMN_AGGREGATORS
+            or not pd.api.types.is_numeric_dtype(frame[item.field_path])
         ):
             return None
-    if not keys:
-        frame = frame.assign(_all=0)
-    grouped = frame.groupby(keys or ["_all"], sort=False, observed=True)
-    columns: dict[str, Any] = {"_size": grouped.size()}
+    # Strings group by their category codes (much faster than by the categoricals themselves).
+    by = [_codes_if_categorical(frame[key]) for key in keys] or [np.zeros(len(frame), np.int8)]
+    grouped = frame.groupby(by, sort=False)
+    sizes = grouped.size()
+    columns: dict[str, Any] = {}
     for item in aggregators.items:
         if item.kind == "count":
-            values = (
-                columns["_size"] if item.field_path is None else grouped[item.field_path].nunique()
-            )
+            values = sizes if item.field_path is None else grouped[item.field_path].nunique()
         else:
             values = grouped[item.field_path].agg(_NUMERIC_COLUMN_AGGREGATORS[item.kind])
             if item.kind in _FLOAT_RESULTS:
                 values = values.astype(np.float64)
         columns[item.output] = values
-    result = pd.DataFrame(columns).drop(columns="_size").reset_index(drop=not keys)
+    result = pd.DataFrame(columns, index=sizes.index)
+    if keys:
+        result = result.reset_index()
+        for key in keys:
+            column = frame[key]
+            if isinstance(column.dtype, pd.CategoricalDtype):
+                result[key] = pd.Categorical.from_codes(result[key], column.cat.categories)
+        result = result[[*keys, *columns]]
+    else:
+        result = result.reset_index(drop=True)
     if any("." in name for name in aggregators.output_names):
         return [_group_row([], (), row) for row in ColumnBatch(result).records()]  # nest outputs
     return ColumnBatch(result)
+
+
+def _codes_if_categorical(column: pd.Series) -> pd.Series:
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.rename(column.name)
+    return column
 
 
 # ---------------------------------------------------------------------------------------------
