@@ -461,6 +461,22 @@ class PendoClient:
         """Where the cache lives, how big it is, this client's entries, hits and misses."""
         return http.cache_info(self._session, self._namespace, hits=self._hits, misses=self._misses)
 
+    def aggregation_cache_key(self, pipeline: Any) -> str | None:
+        """The key under which the cache holds this aggregation's answer; None if it holds none.
+
+        The key is a hash (it never contains the integration key). :mod:`pendo_nb.frame_cache`
+        files converted windows under it, so they live exactly as long as the answer does.
+        """
+        if self._session.settings.disabled:
+            return None
+        body = http.encode_json(aggregation_envelope(pipeline))
+        headers = {"Accept": "application/json", "Content-Type": "application/json"}
+        url = self._api_url("/aggregation")
+        request = requests.Request("POST", url, data=body, headers=headers)
+        # prepared as _send's requests are, so the key is the one the session stored them under
+        key = self._session.cache.create_key(self._session.prepare_request(request), verify=True)
+        return key if self._session.cache.contains(key) else None
+
     # -- DataFrame twins (see pendo_nb.api) --------------------------------------------------
 
     def aggregate(self, pipeline: Any, *, refresh: bool = False, **options: Any) -> pd.DataFrame:

@@ -29,6 +29,7 @@ from pendo_nb._parts import concat_parts, conform_to
 from pendo_nb.cache_policy import CachePolicy
 from pendo_nb.client import PendoClient
 from pendo_nb.errors import PipelineError
+from pendo_nb.frame_cache import FrameCache
 from pendo_nb.session import cache_dir
 from pendo_nb.windows import Window, WindowedPull, plan_pull
 
@@ -112,7 +113,8 @@ def _read_window(
     window: Window, *, pull: WindowedPull, settings: ClientSettings, schema: pd.DataFrame
 ) -> pd.DataFrame:
     """One partition: a window's rows fetched on the worker (halved there if it fails)."""
-    frames, _ = pull.fetch_halving(settings.client(), window)
+    client = settings.client()
+    frames, _ = pull.fetch_halving(client, window, store=FrameCache(client))
     partition = conform_to(concat_parts(frames), schema)
     partition.attrs = {}  # provenance holds datetimes, which Parquet metadata cannot store
     return partition
@@ -172,7 +174,7 @@ def read_aggregation(
             "sort/limit), but each partition must stand on its own; group by the period bucket, "
             "or leave the combining step out and do it in Dask (e.g. ddf.groupby(...).sum())"
         )
-    first, _ = pull.fetch_halving(c, pull.windows[0])
+    first, _ = pull.fetch_halving(c, pull.windows[0], store=FrameCache(c))
     meta = concat_parts(first).iloc[:0]
     meta.attrs = {}
     return dd.from_map(

@@ -46,6 +46,7 @@ from pendo_nb.errors import (
     ServerError,
     ValidationError,
 )
+from pendo_nb.frame_cache import FrameCache
 
 __all__ = [
     "SplitPlan",
@@ -638,11 +639,27 @@ class WindowedPull:
     windows: tuple[Window, ...]
     policy: CachePolicy
 
-    def fetch(self, client: PendoClient, window: Window, *, refresh: bool = False) -> pd.DataFrame:
-        """One window's rows, cached as long as the policy says for a window ending then."""
+    def fetch(
+        self,
+        client: PendoClient,
+        window: Window,
+        *,
+        refresh: bool = False,
+        store: FrameCache | None = None,
+    ) -> pd.DataFrame:
+        """One window's rows, cached as long as the policy says for a window ending then (also
+        as a converted frame in ``store``)."""
         body = self.plan.window_body(self.envelope, window.start, window.end)
-        with request_expiry(self.policy.expiry_for(window.end, self.now)):
-            return api.aggregate(body, client=client, refresh=refresh)
+        expiry = self.policy.expiry_for(window.end, self.now)
+        if store is not None and not refresh:
+            stored = store.get(body)
+            if stored is not None:
+                return stored
+        with request_expiry(expiry):
+            frame = api.aggregate(body, client=client, refresh=refresh)
+        if store is not None:
+            store.put(body, frame, expiry)
+        return frame
 
     def halves(
         self, client: PendoClient, window: Window, error: Exception
@@ -663,17 +680,22 @@ class WindowedPull:
         return halves
 
     def fetch_halving(
-        self, client: PendoClient, window: Window, *, refresh: bool = False
+        self,
+        client: PendoClient,
+        window: Window,
+        *,
+        refresh: bool = False,
+        store: FrameCache | None = None,
     ) -> tuple[list[pd.DataFrame], list[Window]]:
         """One window's rows fetched here and now, halving it on failure: (frames, windows
         that were split)."""
         try:
-            return [self.fetch(client, window, refresh=refresh)], []
+            return [self.fetch(client, window, refresh=refresh, store=store)], []
         except Exception as error:  # noqa: BLE001 - halves() re-raises what halving cannot fix
             halves = self.halves(client, window, error)
         frames, split = [], [window]
         for half in halves:
-            more_frames, more_split = self.fetch_halving(client, half, refresh=refresh)
+            more_frames, more_split = self.fetch_halving(client, half, refresh=refresh, store=store)
             frames += more_frames
             split += more_split
         return frames, split
@@ -775,10 +797,11 @@ def aggregate_in_windows(
     bar = tqdm(total=len(pull.windows), desc="windows", unit="window", disable=not progress)
     counts = _Progress(bar)
     parts: dict[Window, pd.DataFrame] = {}
+    store = FrameCache(client)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pendo-window")
 
     def submit(window: Window) -> Future:
-        return pool.submit(pull.fetch, client, window, refresh=refresh)
+        return pool.submit(pull.fetch, client, window, refresh=refresh, store=store)
 
     try:
         running: dict[Future, Window] = {submit(w): w for w in pull.windows}

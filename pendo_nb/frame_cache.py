@@ -1,0 +1,79 @@
+"""Converted windows kept beside the HTTP cache, so a re-run does not parse their JSON again.
+
+Reading a cached window's answer still means parsing megabytes of JSON into a DataFrame; a re-run
+of a long pull spends nearly all its time there. So each window's DataFrame is also written to a
+file named after the HTTP cache key of the window's answer (a hash, never the integration key),
+in a ``<cache file>-frames`` folder beside the HTTP cache file.
+
+A file is served only while the HTTP cache still holds that answer and the file's own expiry
+(the one chosen for the window) has not passed: whatever the HTTP cache forgets (expiry,
+``clear_cache()``, the clean-up after a metadata write) is forgotten here too, and stale files are
+deleted when next looked at. Frames are pickled, the form the HTTP cache file stores its answers
+in as well, so the folder needs the same trust as that file.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pendo_nb.client import PendoClient
+
+__all__ = ["FrameCache"]
+
+
+class FrameCache:
+    """The converted-window store of one client (a no-op when the client does not cache to a
+    file)."""
+
+    def __init__(self, client: PendoClient) -> None:
+        self.client = client
+        location = client.cache_info().location
+        self.folder = Path(f"{location}-frames") if location else None
+
+    def get(self, body: Any) -> pd.DataFrame | None:
+        """The stored frame of this window request, if both it and the HTTP answer are fresh."""
+        if self.folder is None:
+            return None
+        key = self.client.aggregation_cache_key(body)
+        if key is None:
+            return None
+        path = self.folder / f"{key}.pickle"
+        try:
+            with path.open("rb") as file:
+                expires, frame = pickle.load(file)
+        except FileNotFoundError:
+            return None
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError):
+            path.unlink(missing_ok=True)  # damaged (a crash mid-write elsewhere): fetch again
+            return None
+        if expires is not None and expires < time.time():
+            path.unlink(missing_ok=True)
+            return None
+        frame.attrs["from_cache"] = True
+        return frame
+
+    def put(self, body: Any, frame: pd.DataFrame, expiry: float | None) -> None:
+        """Store a window's frame for ``expiry`` seconds (None: as long as its HTTP answer)."""
+        if self.folder is None:
+            return
+        key = self.client.aggregation_cache_key(body)
+        if key is None:  # the answer was not cached (an error page, a disabled cache)
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        expires = None if expiry is None else time.time() + expiry
+        # Written aside and renamed: a reader never sees half a file.
+        handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".part")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                pickle.dump((expires, frame), file, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temporary, self.folder / f"{key}.pickle")
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
