@@ -145,7 +145,12 @@ def test_time_values_are_stored_as_epoch_ms(fresh_api):
         for v in (first, second, third)
     ]
     midnight = datetime(2026, 1, 2, tzinfo=ZoneInfo("UTC"))
-    assert stored == [int(midnight.timestamp() * 1000), 1_700_000_000_000, 1746515289000]
+    moment = datetime(2025, 5, 6, 7, 8, 9, tzinfo=ZoneInfo("UTC"))
+    assert stored == [
+        int(midnight.timestamp() * 1000),
+        1_700_000_000 * 1000,  # epoch seconds scaled to milliseconds
+        int(moment.timestamp() * 1000),
+    ]
 
 
 def test_unknown_field_is_created_with_unset_type(fresh_api):
