@@ -69,6 +69,7 @@ _UNITS = {
 }
 #: Shortest possible length of each unit (DST days are 23 hours), to bound boundary probes.
 _SHORTEST_MS = {"H": HOUR_MS, "D": 23 * HOUR_MS, "W": 167 * HOUR_MS, "M": 671 * HOUR_MS}
+_LONGEST_MS = {"H": HOUR_MS, "D": 25 * HOUR_MS, "W": 169 * HOUR_MS, "M": 745 * HOUR_MS}
 #: timeSeries periods that can be split: their unit and the bucket field of grouped rows.
 _PERIODS = {
     "hourRange": ("H", "hour"),
@@ -487,14 +488,8 @@ def _evaluate(
     return {name: int(values[name]) for name in expressions}
 
 
-def _range(
-    client: PendoClient, series: Mapping, unit: str, policy: CachePolicy, refresh: bool
-) -> tuple[int, int, int]:
-    """(server now, start, end) of the timeSeries, in epoch ms, evaluated by the server.
-
-    Cached like an open window: a re-run within that time (a resumed pull, say) plans the same
-    windows without asking, and ``now()`` is at most that old, as open windows' data is.
-    """
+def _range_expressions(series: Mapping, unit: str) -> tuple[str, str]:
+    """Expressions of the timeSeries' start and end (exclusive), as the server resolves them."""
     period, add, _ = _UNITS[unit]
     first = f'startOfPeriod("{period}", {_bound(series.get("first"), "first")})'
     if "count" in series:
@@ -504,19 +499,15 @@ def _range(
                 f"windows=: timeSeries.count must be a non-zero integer, got {count!r}"
             )
         moved = f'dateAdd({first}, {count}, "{add}")'
-        start, end = (first, moved) if count > 0 else (moved, first)
-    else:
-        last = f'startOfPeriod("{period}", {_bound(series.get("last"), "last")})'
-        start, end = first, f'dateAdd({last}, 1, "{add}")'
-    values = _evaluate(
-        client,
-        {"now": "now()", "start": start, "end": end},
-        expiry=policy.open_expiry,
-        refresh=refresh,
-    )
-    if values["end"] <= values["start"]:
-        raise ValidationError("windows=: the timeSeries ends before it starts ('last' < 'first')")
-    return values["now"], values["start"], values["end"]
+        return (first, moved) if count > 0 else (moved, first)
+    last = f'startOfPeriod("{period}", {_bound(series.get("last"), "last")})'
+    return first, f'dateAdd({last}, 1, "{add}")'
+
+
+def _boundary_expressions(anchor: str, step: int, unit: str, numbers: range) -> dict[str, str]:
+    """``b<j>``: ``dateAdd(anchor, j * step, unit)``, the j-th calendar boundary after anchor."""
+    add = _UNITS[unit][1]
+    return {f"b{j}": f'dateAdd({anchor}, {j * step}, "{add}")' for j in numbers}
 
 
 #: Boundaries asked for in one probe request (keeps the select step a modest size).
@@ -539,13 +530,12 @@ def _grid(
     """
     if unit == "H":
         return list(range(start + step * HOUR_MS, end, step * HOUR_MS))
-    add = _UNITS[unit][1]
     needed = (end - start) // (step * _SHORTEST_MS[unit]) + 2
     points: list[int] = []
     for first in range(1, needed + 1, _PROBE_BATCH):
         batch = range(first, min(first + _PROBE_BATCH, needed + 1))
-        expressions = {f"b{j}": f'dateAdd({anchor}, {j * step}, "{add}")' for j in batch}
         # boundaries between absolute times never change: cached like closed windows
+        expressions = _boundary_expressions(anchor, step, unit, batch)
         values = _evaluate(client, expressions, expiry=policy.closed_expiry)
         points += [values[f"b{j}"] for j in batch]
         if points[-1] >= end:
@@ -564,12 +554,38 @@ class Window:
 def _windows(
     client: PendoClient, plan: SplitPlan, size: WindowSize, policy: CachePolicy, refresh: bool
 ) -> tuple[int, list[Window]]:
-    now, start, end = _range(client, plan.time_series, plan.period_unit, policy, refresh)
+    """The server's now and the windows of the range, read in one request where possible.
+
+    The probe is cached like an open window: a re-run within that time (a resumed pull, say)
+    plans the same windows without asking, and ``now()`` is at most that old, as open windows'
+    data is. Windows align to the calendar (a "1D" window of hourly data is a local day),
+    counted from the window unit's start at or before the range's start.
+    """
+    series = plan.time_series
+    start_text, end_text = _range_expressions(series, plan.period_unit)
+    expressions = {"now": "now()", "start": start_text, "end": end_text}
     period = _UNITS[size.unit][0]
-    # Windows align to the calendar (a "1D" window of hourly data is a local day), counted
-    # from the window unit's start at or before the range's start.
-    anchor = str(start) if size.unit == "H" else f'startOfPeriod("{period}", {start})'
-    inner = _grid(client, anchor, size.count, size.unit, start, end, policy)
+    ahead = 0
+    if size.unit != "H" and "count" in series:
+        # The range's length is bounded: its window boundaries can come in the same request.
+        longest = abs(series["count"]) * _LONGEST_MS[plan.period_unit]
+        ahead = longest // (size.count * _SHORTEST_MS[size.unit]) + 2
+        if ahead <= _PROBE_BATCH:
+            anchor = f'startOfPeriod("{period}", {start_text})'
+            numbers = range(1, ahead + 1)
+            expressions.update(_boundary_expressions(anchor, size.count, size.unit, numbers))
+        else:
+            ahead = 0
+    values = _evaluate(client, expressions, expiry=policy.open_expiry, refresh=refresh)
+    now, start, end = values["now"], values["start"], values["end"]
+    if end <= start:
+        raise ValidationError("windows=: the timeSeries ends before it starts ('last' < 'first')")
+    if ahead and values[f"b{ahead}"] >= end:  # (always, unless a zone's calendar surprises)
+        inner = [values[f"b{j}"] for j in range(1, ahead + 1)]
+        inner = [point for point in inner if start < point < end]
+    else:
+        anchor = str(start) if size.unit == "H" else f'startOfPeriod("{period}", {start})'
+        inner = _grid(client, anchor, size.count, size.unit, start, end, policy)
     bounds = [start, *inner, end]
     return now, [Window(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
