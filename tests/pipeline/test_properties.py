@@ -4,6 +4,7 @@ well-typed random chains run on the sandbox without being refused."""
 from __future__ import annotations
 
 import pytest
+import requests
 from hypothesis import HealthCheck, given, settings
 from .strategies import any_pipeline, runnable_pipeline
 
@@ -37,10 +38,18 @@ def client(sandbox):
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-def test_random_well_typed_chains_run_on_the_sandbox(client, p):
+def test_random_well_typed_chains_run_on_the_sandbox(sandbox, client, p):
     assert Pipeline.from_json(p.to_json()) == p
     try:
         frame = p.run(client=client)
     except BadRequestError as error:  # pragma: no cover - the failure message is the point
         pytest.fail(f"the sandbox refused {p.to_json()}: {error}")
-    assert frame is not None
+    # One row per result row of the same body posted with plain requests.
+    answer = requests.post(
+        f"{sandbox.url}/api/v1/aggregation",
+        json=p.to_json(),
+        headers={"x-pendo-integration-key": sandbox.key},
+        timeout=60,
+    )
+    assert answer.status_code == 200, answer.text
+    assert len(frame) == len(answer.json()["results"])
