@@ -157,6 +157,7 @@ def test_utc_and_pacific_days_bucket_the_same_events_differently(api, pacific):
     series = {"period": "dayRange", "first": "now()", "count": -2}
     utc_days = set(_sum_by(api, {"events": None}, series, "day"))
     pacific_days = set(_sum_by(Api(pacific), {"events": None}, series, "day"))
+    assert len(utc_days) == len(pacific_days) == 2  # count -2: two days, both with events
     assert all(day % 86_400_000 == 0 for day in utc_days)
     assert all(
         day % 86_400_000 == 7 * 3_600_000 for day in pacific_days

@@ -208,7 +208,9 @@ def test_visitor_history_with_b64_id(api, sub, events):
     response = api.get(
         f"/api/v1/visitor/{b64(visitor_id)}/history", params={"starttime": start}, headers=header
     )
-    assert response.status_code == 200 and len(response.json()) >= 1
+    assert response.status_code == 200
+    body = response.json()
+    assert body and _history_tuples(body) == _expected_history(sub, events, visitor_id, start)
 
 
 @pytest.mark.parametrize(
