@@ -73,9 +73,13 @@ def test_frames_read_in_pieces_match_the_plain_reader(monkeypatch):
     ]
     content = orjson.dumps({"startTime": 5, "results": data})
     assert len(_json_split.row_pieces(content, "results", 300)) > 5
-    pd.testing.assert_frame_equal(
-        frames.json_to_frame(content, columnar=True), frames.json_to_frame(content, columnar=False)
-    )
+    columnar = frames.json_to_frame(content, columnar=True)
+    pd.testing.assert_frame_equal(columnar, frames.json_to_frame(content, columnar=False))
+    expected = pd.json_normalize(data)  # independent flattening
+    assert set(columnar.columns) == set(expected.columns)
+    assert columnar["id"].tolist() == expected["id"].tolist()
+    assert columnar["m.s"].dropna().tolist() == expected["m.s"].dropna().tolist()
+    assert columnar["m.n"].sum() == expected["m.n"].sum()
 
 
 def test_pieces_that_type_a_field_differently_are_unified(monkeypatch):
