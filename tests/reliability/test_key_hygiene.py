@@ -188,6 +188,6 @@ def test_the_key_appears_in_no_file_of_the_cache(session_texts):
         assert [f for s in SECRETS for f in forms(s) if f.encode() in content] == [], path
 
 
-def test_the_checks_would_see_a_key(session_texts):
+def test_the_checks_would_see_a_key():
     # The searches above are worth something only if they find a key where there is one.
     assert leaks(f"header: {KEY}") and leaks(quote(READ_ONLY_KEY)) and leaks(forms(WRONG_KEY)[3])
