@@ -167,9 +167,11 @@ def test_schema_is_fetched_once_per_client(mocked):
     assert len(mocked.calls) == 1
 
 
-def test_kind_is_checked_before_sending():
+def test_kind_is_checked_before_sending(mocked):
+    # The strict mock refuses any request: a missing check fails here instead of asking Pendo.
     with pytest.raises(ValidationError, match="kind"):
         client().get_metadata_schema("page")
+    assert len(mocked.calls) == 0
 
 
 def test_404_becomes_not_found_with_the_body(mocked):
