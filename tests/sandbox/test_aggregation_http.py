@@ -133,6 +133,7 @@ def test_month_range_covers_the_local_calendar_month(pacific, pacific_events):
         "month",
     )
     frame = pacific_events[pacific_events.kind != TRACK]  # the events source has no track events
+    # now is Nov 1, 04:00 in Los Angeles (12:00 UTC): count -1 is the whole month before, October.
     october = pd.Timestamp("2026-10-01", tz=ZONE)
     window = frame[(frame.local >= october) & (frame.local < pd.Timestamp("2026-11-01", tz=ZONE))]
     assert got == {_ms(october): len(window)}
