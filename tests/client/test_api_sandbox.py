@@ -219,13 +219,18 @@ def test_report_json_and_csv_agree(client, sandbox):
         from_csv = pn.report_csv(definition["id"])
         fields = [f["field"] for f in definition["aggregation"]["fields"]]
         assert list(from_json.columns) == fields
-        assert len(from_json) == len(
-            raw_get(sandbox, f"/report/{definition['id']}/results.json").json()
-        )
+        raw = raw_get(sandbox, f"/report/{definition['id']}/results.json").json()
+        assert len(from_json) == len(raw)
         pd.testing.assert_frame_equal(from_json, from_csv, check_flags=False)
         for f in definition["aggregation"]["fields"]:
+            got = [None if pd.isna(value) else value for value in from_json[f["field"]]]
+            want = [row.get(f["field"]) for row in raw]
             if f["type"] == "time":
                 assert str(from_json[f["field"]].dt.tz) == "UTC"
+                want = [
+                    None if ms is None else pd.Timestamp(ms, unit="ms", tz="UTC") for ms in want
+                ]
+            assert got == want, (definition["name"], f["field"])
 
 
 def test_path_reports_have_no_contents(client, sandbox):
