@@ -227,6 +227,17 @@ def test_csv_gives_the_dtypes_json_gives():
     from_csv = frames.csv_to_frame(text, field_types=types, titles={"Visitor": "visitorId"})
     from_json = frames.rows_to_frame(rows, field_types=types)
     pd.testing.assert_frame_equal(from_csv, from_json)
+    # What both should be, written out: "number" is Int64 when every value is whole.
+    assert {c: str(t) for c, t in from_csv.dtypes.items() if c != "lastVisit"} == {
+        "visitorId": "string",
+        "n": "Int64",
+        "ratio": "Float64",
+        "ok": "boolean",
+    }
+    assert str(from_csv["lastVisit"].dt.tz) == "UTC"
+    assert from_csv["lastVisit"][0] == pd.Timestamp("2025-11-01T00:00:00Z")
+    assert pd.isna(from_csv["lastVisit"][1])
+    assert from_csv["ok"].tolist() == [True, False] and from_csv["ratio"].tolist() == [0.5, 1.0]
 
 
 def test_objects_that_are_always_empty_leave_no_column():
