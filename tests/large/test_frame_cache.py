@@ -65,3 +65,18 @@ def test_no_files_without_a_cache_file(sandbox, make_client):
     client = make_client(sandbox.url, sandbox.key, cache=False)
     pn.aggregate(FIVE_DAYS, client=client, windows="1D", progress=False)
     assert FrameCache(client).folder is None
+
+
+def test_the_key_is_in_no_cache_file(sandbox, make_client, tmp_path):
+    import base64
+
+    client = make_client(sandbox.url, sandbox.key, name="hygiene")
+    pn.aggregate(FIVE_DAYS, client=client, windows="1D", progress=False)
+    pn.aggregate([{"source": {"visitors": None}}], client=client, page_size=80, progress=False)
+    key = sandbox.key.encode()
+    forms = [key, base64.b64encode(key), base64.urlsafe_b64encode(key)]
+    files = [p for p in tmp_path.rglob("*") if p.is_file() and "hygiene" in str(p)]
+    assert len(files) >= 6  # the SQLite file (and its log) and the five frames
+    for path in files:
+        content = path.read_bytes()
+        assert not [form for form in forms if form in content], path
