@@ -89,6 +89,8 @@ def test_pieces_that_type_a_field_differently_are_unified(monkeypatch):
     columnar = frames.json_to_frame(content, columnar=True)
     pd.testing.assert_frame_equal(columnar, frames.json_to_frame(content, columnar=False))
     assert str(columnar["v"].dtype) == "Float64"
+    assert columnar["v"].isna().tolist() == [True] * 10 + [False] * 20
+    assert columnar["v"].dropna().tolist() == [3.0] * 10 + [2.5] * 10
 
 
 def test_pieces_with_conflicting_types_fall_back_to_the_plain_reader(monkeypatch):
