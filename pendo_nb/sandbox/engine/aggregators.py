@@ -116,13 +116,15 @@ def compile_aggregators(spec: Any, ctx: EvalContext, where: str) -> Aggregators:
         seen.add(output)
         if not isinstance(definition, dict) or len(definition) != 1:
             raise AggregationError(
-                f"{output_where}: expected one aggregator like {{\"sum\": \"numEvents\"}}, got "
-                f"{_short(definition)}")
+                f'{output_where}: expected one aggregator like {{"sum": "numEvents"}}, got '
+                f"{_short(definition)}"
+            )
         ((kind, argument),) = definition.items()
         builder = _BUILDERS.get(kind)
         if builder is None:
             raise AggregationError(
-                f"{output_where}: unknown aggregator {kind!r} (known: {', '.join(_BUILDERS)})")
+                f"{output_where}: unknown aggregator {kind!r} (known: {', '.join(_BUILDERS)})"
+            )
         compiler = _ArgumentCompiler(ctx, f"{output_where}.{kind}")
         reduce, field_path = builder(compiler, argument)
         items.append(Aggregator(output, kind, field_path, reduce))
@@ -139,13 +141,15 @@ def _outputs(spec: Any, where: str) -> list[tuple[str, Any, str]]:
         for index, entry in enumerate(spec):
             if not isinstance(entry, dict) or len(entry) != 1:
                 raise AggregationError(
-                    f"{where}[{index}]: each list entry is one {{\"out\": {{aggregator}}}} "
-                    f"object, got {_short(entry)}")
+                    f'{where}[{index}]: each list entry is one {{"out": {{aggregator}}}} '
+                    f"object, got {_short(entry)}"
+                )
             ((output, definition),) = entry.items()
             outputs.append((output, definition, f"{where}[{index}].{output}"))
         return outputs
-    raise AggregationError(f"{where}: expected an object or a list of objects, got "
-                           f"{describe_type(spec)}")
+    raise AggregationError(
+        f"{where}: expected an object or a list of objects, got {describe_type(spec)}"
+    )
 
 
 def _short(value: Any) -> str:
@@ -165,8 +169,10 @@ class _ArgumentCompiler:
 
     def expression(self, argument: Any, what: str = "argument") -> Expression:
         if not isinstance(argument, str):
-            raise self.error(f"the {what} must be a field name or an expression string, got "
-                             f"{describe_type(argument)}")
+            raise self.error(
+                f"the {what} must be a field name or an expression string, got "
+                f"{describe_type(argument)}"
+            )
         return compile_expression(argument, self.ctx, self.where)
 
     def values_of(self, argument: Any, what: str = "argument") -> tuple[ValuesOf, str | None]:
@@ -184,8 +190,7 @@ class _ArgumentCompiler:
         evaluate = self.expression(argument, "'if' condition").evaluate
         return lambda rows: [row for row in rows if _holds(evaluate(row))]
 
-    def object_argument(self, argument: Any, required: tuple[str, ...],
-                        example: str) -> dict:
+    def object_argument(self, argument: Any, required: tuple[str, ...], example: str) -> dict:
         if not isinstance(argument, dict):
             raise self.error(f"expected an object like {example}, got {describe_type(argument)}")
         missing = [key for key in required if key not in argument]
@@ -234,8 +239,11 @@ def _counter(compiler: _ArgumentCompiler, argument: Any) -> tuple[Reducer, str |
 
         def count_combinations(rows: list[dict]) -> int:
             combos = zip(*[read(rows) for read in readers], strict=True)
-            keys = {tuple(hashable(value) for value in combo) for combo in combos
-                    if any(value is not None for value in combo)}
+            keys = {
+                tuple(hashable(value) for value in combo)
+                for combo in combos
+                if any(value is not None for value in combo)
+            }
             return len(keys)
 
         return count_combinations, None
@@ -321,8 +329,7 @@ def percentile(ordered: list, percent: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
-def _build_percentiles(compiler: _ArgumentCompiler,
-                       argument: Any) -> tuple[Reducer, str | None]:
+def _build_percentiles(compiler: _ArgumentCompiler, argument: Any) -> tuple[Reducer, str | None]:
     example = '{"field": "numEvents", "p50": 50, "p90": 90}'
     argument = compiler.object_argument(argument, ("field",), example)
     wanted = {name: percent for name, percent in argument.items() if name != "field"}
@@ -330,8 +337,9 @@ def _build_percentiles(compiler: _ArgumentCompiler,
         raise compiler.error(f"name at least one percentile (expected {example})")
     for name, percent in wanted.items():
         if type(percent) not in NUMBER_TYPES or not 0 <= percent <= 100:
-            raise compiler.error(f"percentile {name!r} must be a number from 0 to 100, got "
-                                 f"{_short(percent)}")
+            raise compiler.error(
+                f"percentile {name!r} must be a number from 0 to 100, got {_short(percent)}"
+            )
     read, _ = compiler.values_of(argument["field"], "'field'")
 
     def percentiles(rows: list[dict]) -> dict:
@@ -359,8 +367,9 @@ def _build_list(compiler: _ArgumentCompiler, argument: Any) -> tuple[Reducer, st
 
 
 def _build_list_if(compiler: _ArgumentCompiler, argument: Any) -> tuple[Reducer, str | None]:
-    argument = compiler.object_argument(argument, ("list", "if"),
-                                        '{"list": "visitorId", "if": "numEvents > 5"}')
+    argument = compiler.object_argument(
+        argument, ("list", "if"), '{"list": "visitorId", "if": "numEvents > 5"}'
+    )
     keep = compiler.condition(argument["if"])
     read, _ = compiler.values_of(argument["list"], "'list'")
     return (lambda rows: [value for value in read(keep(rows)) if value is not None]), None

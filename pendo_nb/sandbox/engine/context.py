@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 @dataclass(frozen=True)
 class EvalContext:
-    """The sandbox's clock, time zone and apps, as seen by ``now()``, ``date()``, ``expandAppIds()``.
+    """The sandbox's clock, time zone and apps: what ``now()``, ``date()``, ``expandAppIds()`` see.
 
     ``apps`` holds the subscription's app objects (``{"id", "name", "platform"}``).
     """

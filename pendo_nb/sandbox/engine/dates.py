@@ -20,12 +20,18 @@ _ONE_MS = timedelta(milliseconds=1)
 HOUR_MS = 3_600_000
 
 PERIOD_UNITS = {
-    "hourly": "hour", "hourRange": "hour",
-    "daily": "day", "dayRange": "day",
-    "weekly": "week", "weekRange": "week",
-    "monthly": "month", "monthRange": "month",
-    "quarterly": "quarter", "quarterRange": "quarter",
-    "yearly": "year", "yearRange": "year",
+    "hourly": "hour",
+    "hourRange": "hour",
+    "daily": "day",
+    "dayRange": "day",
+    "weekly": "week",
+    "weekRange": "week",
+    "monthly": "month",
+    "monthRange": "month",
+    "quarterly": "quarter",
+    "quarterRange": "quarter",
+    "yearly": "year",
+    "yearRange": "year",
 }
 """Period names accepted by ``startOfPeriod`` -> calendar unit.
 
@@ -34,8 +40,12 @@ Pendo documents ``daily|weekly|monthly`` for ``startOfPeriod``, but its own NPS 
 """
 
 ADD_UNITS = {
-    "hours": "hour", "days": "day", "weeks": "week",
-    "months": "month", "quarters": "quarter", "years": "year",
+    "hours": "hour",
+    "days": "day",
+    "weeks": "week",
+    "months": "month",
+    "quarters": "quarter",
+    "years": "year",
 }
 """Unit names accepted by ``dateAdd`` -> calendar unit (reference 3.7)."""
 
@@ -57,14 +67,23 @@ def to_ms(moment: datetime) -> int:
     return (moment - _EPOCH) // _ONE_MS
 
 
-def wall_clock_ms(tz: ZoneInfo, year: int, month: int = 1, day: int = 1, hour: int = 0,
-                  minute: int = 0, second: int = 0, microsecond: int = 0) -> int:
+def wall_clock_ms(
+    tz: ZoneInfo,
+    year: int,
+    month: int = 1,
+    day: int = 1,
+    hour: int = 0,
+    minute: int = 0,
+    second: int = 0,
+    microsecond: int = 0,
+) -> int:
     """Epoch ms of a wall-clock time in ``tz``; out-of-range parts roll over as in Go."""
     year += (month - 1) // 12
     month = (month - 1) % 12 + 1
     try:
         naive = datetime(year, month, 1) + timedelta(
-            days=day - 1, hours=hour, minutes=minute, seconds=second, microseconds=microsecond)
+            days=day - 1, hours=hour, minutes=minute, seconds=second, microseconds=microsecond
+        )
     except (OverflowError, ValueError):
         raise DateError(f"date {year}-{month:02d}-{day:02d} is out of range") from None
     return to_ms(naive.replace(tzinfo=tz))
@@ -114,8 +133,16 @@ def add(ms: float, amount: int, unit: str, tz: ZoneInfo) -> int:
     else:
         raise DateError(f"unknown unit {unit!r}")
     microsecond = moment.microsecond
-    return wall_clock_ms(tz, moment.year + years, moment.month + months, moment.day + days,
-                         moment.hour, moment.minute, moment.second, microsecond)
+    return wall_clock_ms(
+        tz,
+        moment.year + years,
+        moment.month + months,
+        moment.day + days,
+        moment.hour,
+        moment.minute,
+        moment.second,
+        microsecond,
+    )
 
 
 def distance(first_ms: float, second_ms: float, unit: str, tz: ZoneInfo) -> int:
@@ -142,7 +169,8 @@ def distance(first_ms: float, second_ms: float, unit: str, tz: ZoneInfo) -> int:
 
 
 _DATE_STRING = re.compile(
-    r"(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?)?)?")
+    r"(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?)?)?"
+)
 
 
 def parse_date(text: str, tz: ZoneInfo) -> int:
@@ -150,13 +178,25 @@ def parse_date(text: str, tz: ZoneInfo) -> int:
     ``"2006-01-02T15:04:05"`` or ``"2006-01-02T15:04:05.999"`` as a wall-clock time in ``tz``."""
     match = _DATE_STRING.fullmatch(text)
     if match is None:
-        raise DateError(f"cannot read {text!r} as a date (expected 2006-01-02T15:04:05.999 or a "
-                        "prefix of it)")
+        raise DateError(
+            f"cannot read {text!r} as a date (expected 2006-01-02T15:04:05.999 or a prefix of it)"
+        )
     year, month, day, hour, minute, second, fraction = match.groups()
-    parts = [int(year), int(month or 1), int(day or 1), int(hour or 0), int(minute or 0),
-             int(second or 0)]
-    if not (1 <= parts[1] <= 12 and 1 <= parts[2] <= 31 and parts[3] < 24 and parts[4] < 60
-            and parts[5] < 60):
+    parts = [
+        int(year),
+        int(month or 1),
+        int(day or 1),
+        int(hour or 0),
+        int(minute or 0),
+        int(second or 0),
+    ]
+    if not (
+        1 <= parts[1] <= 12
+        and 1 <= parts[2] <= 31
+        and parts[3] < 24
+        and parts[4] < 60
+        and parts[5] < 60
+    ):
         raise DateError(f"{text!r} is not a valid date")
     try:
         datetime(parts[0], parts[1], parts[2])

@@ -99,8 +99,9 @@ def tokenize(text: str) -> list[Token]:
         ch = text[i]
         if ch in " \t\r\n":
             i += 1
-        elif ch in _DIGITS or (ch == "." and i + 1 < n and text[i + 1] in _DIGITS
-                               and not _ends_operand(tokens)):
+        elif ch in _DIGITS or (
+            ch == "." and i + 1 < n and text[i + 1] in _DIGITS and not _ends_operand(tokens)
+        ):
             i = _lex_number(text, i, tokens)
         elif ch == '"':
             i = _lex_quoted(text, i, tokens)
@@ -126,7 +127,7 @@ def tokenize(text: str) -> list[Token]:
             hint = {"=": "==", "&": "&&", "|": "||"}[ch]
             raise _ParseError(f"unexpected '{ch}' (did you mean '{hint}'?)", i)
         elif ch == "'":
-            raise _ParseError("unexpected \"'\" (strings use double quotes or backticks)", i)
+            raise _ParseError('unexpected "\'" (strings use double quotes or backticks)', i)
         else:
             raise _ParseError(f"unexpected character {ch!r}", i)
     tokens.append(Token("end", None, n))
@@ -260,10 +261,17 @@ class Call(Node):
 _PRECEDENCE = {
     "||": 1,
     "&&": 2,
-    "==": 3, "!=": 3,
-    "<": 4, "<=": 4, ">": 4, ">=": 4,
-    "+": 5, "-": 5,
-    "*": 6, "/": 6, "%": 6,
+    "==": 3,
+    "!=": 3,
+    "<": 4,
+    "<=": 4,
+    ">": 4,
+    ">=": 4,
+    "+": 5,
+    "-": 5,
+    "*": 6,
+    "/": 6,
+    "%": 6,
 }
 _KEYWORD_VALUES = {"true": True, "false": False, "null": None}
 _WORD_OPERATORS = {"and": "&&", "or": "||"}  # SQL/Python habits, refused with a hint
@@ -308,8 +316,10 @@ class _Parser:
 
     def unexpected_after_operand(self, token: Token) -> str:
         if token.kind == "ident" and token.value == "in":
-            return ("'in' is not supported (use contains(list, value) or comparisons joined "
-                    "by ||), found 'in'")
+            return (
+                "'in' is not supported (use contains(list, value) or comparisons joined "
+                "by ||), found 'in'"
+            )
         if token.kind == "ident" and token.value in _WORD_OPERATORS:
             return f"unexpected '{token.value}' (did you mean '{_WORD_OPERATORS[token.value]}'?)"
         return f"unexpected {token.describe()}"
@@ -358,7 +368,8 @@ class _Parser:
                 name = self.current
                 if name.kind != "ident":
                     raise _ParseError(
-                        f"expected a field name after '.', found {name.describe()}", name.pos)
+                        f"expected a field name after '.', found {name.describe()}", name.pos
+                    )
                 self.advance()
                 if isinstance(node, FieldRef):
                     node = FieldRef(node.pos, (*node.segments, name.value))
@@ -385,7 +396,8 @@ class _Parser:
             if not self.is_op(":"):
                 raise _ParseError(
                     f"expected ']' or ':' in an index, found {self.current.describe()}",
-                    self.current.pos)
+                    self.current.pos,
+                )
         self.advance()  # ":"
         if not self.is_op("]"):
             stop = self.parse_binary(1)
@@ -468,8 +480,14 @@ class Expression:
 
     __slots__ = ("source", "field_path", "is_constant", "value", "evaluate")
 
-    def __init__(self, source: str, evaluate: Evaluator, field_path: str | None,
-                 is_constant: bool, value: Any) -> None:
+    def __init__(
+        self,
+        source: str,
+        evaluate: Evaluator,
+        field_path: str | None,
+        is_constant: bool,
+        value: Any,
+    ) -> None:
         self.source = source
         self.evaluate = evaluate
         self.field_path = field_path
@@ -517,16 +535,19 @@ def compile_expression(text: str, ctx: EvalContext, where: str = "filter") -> Ex
     """
     if not isinstance(text, str):
         raise AggregationError(
-            f"{where}: an expression must be a string, got {describe_type(text)}")
+            f"{where}: an expression must be a string, got {describe_type(text)}"
+        )
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise AggregationError(
-            f"Cannot parse {where} expression: longer than {MAX_EXPRESSION_LENGTH} characters")
+            f"Cannot parse {where} expression: longer than {MAX_EXPRESSION_LENGTH} characters"
+        )
     try:
         tree = parse(text)
     except _ParseError as error:
         raise AggregationError(
             f"Cannot parse {where} expression: {error.detail} at position {error.pos} "
-            f"in {_quote(text)}") from None
+            f"in {_quote(text)}"
+        ) from None
     compiler = _Compiler(text, ctx, where)
     evaluate, constant = compiler.compile(tree)
     field_path = ".".join(tree.segments) if isinstance(tree, FieldRef) else None
@@ -612,6 +633,7 @@ class _Compiler:
         op, error = node.op, self.error
 
         if op == "!":
+
             def logical_not(row: dict) -> Any:
                 value = operand(row)
                 if value is None:
@@ -649,8 +671,10 @@ class _Compiler:
             return (lambda row: step(left(row), right(row))), constant
         # Longer chains (a + b + c ...) fold in a loop, so their length costs no recursion.
         first = operands[0]
-        steps = [(self.value_operator(op, pos), right)
-                 for op, pos, right in zip(node.ops, node.op_positions, operands[1:], strict=True)]
+        steps = [
+            (self.value_operator(op, pos), right)
+            for op, pos, right in zip(node.ops, node.op_positions, operands[1:], strict=True)
+        ]
 
         def fold(row: dict) -> Any:
             value = first(row)
@@ -703,8 +727,11 @@ class _Compiler:
                         return compare(a, b)
                 elif type(a) is str and type(b) is str:
                     return compare(a, b)
-                raise error(f"'{op}' compares two numbers or two strings, got "
-                            f"{describe_type(a)} and {describe_type(b)}", pos)
+                raise error(
+                    f"'{op}' compares two numbers or two strings, got "
+                    f"{describe_type(a)} and {describe_type(b)}",
+                    pos,
+                )
 
             return compare_values
         calculate = _ARITHMETIC[op]
@@ -714,8 +741,7 @@ class _Compiler:
                 return None
             if type(a) in NUMBER_TYPES and type(b) in NUMBER_TYPES:
                 return calculate(float(a), float(b))
-            raise error(f"'{op}' needs numbers, got {describe_type(a)} and {describe_type(b)}",
-                        pos)
+            raise error(f"'{op}' needs numbers, got {describe_type(a)} and {describe_type(b)}", pos)
 
         return arithmetic_values
 
@@ -732,8 +758,7 @@ class _Compiler:
             if type(container) is dict:
                 if type(key) is str:
                     return container.get(key)
-                raise error(f"an object is indexed by a string, got {describe_type(key)}",
-                            node.pos)
+                raise error(f"an object is indexed by a string, got {describe_type(key)}", node.pos)
             if type(container) in (list, str):
                 position = _integer_index(key)
                 if position is None:
@@ -766,8 +791,7 @@ class _Compiler:
                 return None
             position = _integer_index(value)
             if position is None:
-                raise error(f"a slice bound must be a whole number, got {_show(value)}",
-                            node.pos)
+                raise error(f"a slice bound must be a whole number, got {_show(value)}", node.pos)
             return position
 
         def slice_value(row: dict) -> Any:
@@ -776,7 +800,7 @@ class _Compiler:
                 return None
             if type(container) not in (list, str):
                 raise error(f"cannot slice {describe_type(container)}", node.pos)
-            return container[bound_value(start_of, row):bound_value(stop_of, row)]
+            return container[bound_value(start_of, row) : bound_value(stop_of, row)]
 
         return slice_value, constant
 
@@ -795,8 +819,9 @@ class _Compiler:
             return self.compile_if(node)
         function = FUNCTIONS[node.name]
         count = len(node.args)
-        if count < function.min_args or (function.max_args is not None
-                                         and count > function.max_args):
+        if count < function.min_args or (
+            function.max_args is not None and count > function.max_args
+        ):
             raise self.error(f"{node.name}() takes {_arity(function)}, got {count}", node.pos)
         compiled = [self.compile(arg) for arg in node.args]
         for index, check in function.literal_checks.items():
@@ -806,13 +831,15 @@ class _Compiler:
         constant = all(c for _, c in compiled)
         return self.call(function, args, node), constant
 
-    def check_argument(self, function: Function, check: Callable[[Any], None], value: Any,
-                       node: Call, index: int) -> None:
+    def check_argument(
+        self, function: Function, check: Callable[[Any], None], value: Any, node: Call, index: int
+    ) -> None:
         try:
             check(value)
         except ArgumentError as problem:
-            raise self.error(f"{function.name}(): {problem.message}",
-                             node.args[index].pos) from None
+            raise self.error(
+                f"{function.name}(): {problem.message}", node.args[index].pos
+            ) from None
 
     def call(self, function: Function, args: list[Evaluator], node: Call) -> Evaluator:
         implementation, ctx = function.impl, self.ctx
@@ -823,6 +850,7 @@ class _Compiler:
             return error(f"{name}(): {problem.message}", pos)
 
         if len(args) == 0:
+
             def call0(row: dict) -> Any:
                 try:
                     return implementation(ctx)
@@ -881,8 +909,9 @@ class _Compiler:
         return choose, all(c for _, c in compiled)
 
 
-def _with_constant_right(op: str, step: Callable[[Any, Any], Any], left: Evaluator,
-                         constant: Any) -> Evaluator:
+def _with_constant_right(
+    op: str, step: Callable[[Any, Any], Any], left: Evaluator, constant: Any
+) -> Evaluator:
     """``field == "x"``, ``numEvents > 5``, ``x * 2``: the common filters and evals, with the
     constant bound once and the usual operand types handled without the general ``step``."""
     if op in ("==", "!="):
@@ -895,8 +924,7 @@ def _with_constant_right(op: str, step: Callable[[Any, Any], Any], left: Evaluat
         if type(constant) in NUMBER_TYPES:
             if equal:
                 return lambda row: type(value := left(row)) in NUMBER_TYPES and value == constant
-            return lambda row: not (type(value := left(row)) in NUMBER_TYPES
-                                    and value == constant)
+            return lambda row: not (type(value := left(row)) in NUMBER_TYPES and value == constant)
         return lambda row: step(left(row), constant)
     if type(constant) not in NUMBER_TYPES or op in ("/", "%"):
         return lambda row: step(left(row), constant)

@@ -133,8 +133,9 @@ def _contains(ctx: EvalContext, haystack: Any, needle: Any) -> Any:
         if needle is None:
             return None
         return _need_string(needle, "the substring") in haystack
-    raise ArgumentError(f"the first argument must be a string or a list, got "
-                        f"{describe_type(haystack)}")
+    raise ArgumentError(
+        f"the first argument must be a string or a list, got {describe_type(haystack)}"
+    )
 
 
 def _split(ctx: EvalContext, text: Any, separator: Any) -> Any:
@@ -243,8 +244,9 @@ def _sum(ctx: EvalContext, items: Any) -> Any:
     """Sum of the numeric elements (others are ignored, reference 3.7)."""
     if items is None:
         return None
-    return float(sum(item for item in _need_list(items, "the argument")
-                     if type(item) in NUMBER_TYPES))
+    return float(
+        sum(item for item in _need_list(items, "the argument") if type(item) in NUMBER_TYPES)
+    )
 
 
 # -------------------------------------------------------------------------------------- dates
@@ -265,21 +267,30 @@ def _date(ctx: EvalContext, *parts: Any) -> Any:
             if len(parts) > 1:
                 raise ArgumentError("date(text) takes a single string")
             return float(dates.parse_date(parts[0], ctx.timezone))
-        names = ("the year", "the month", "the day", "the hour", "the minute", "the second",
-                 "the nanosecond")
+        names = (
+            "the year",
+            "the month",
+            "the day",
+            "the hour",
+            "the minute",
+            "the second",
+            "the nanosecond",
+        )
         whole = [_need_whole(part, name) for part, name in zip(parts, names, strict=False)]
         defaults = [1970, 1, 1, 0, 0, 0, 0]
-        year, month, day, hour, minute, second, nanos = whole + defaults[len(whole):]
-        return float(dates.wall_clock_ms(ctx.timezone, year, month, day, hour, minute, second,
-                                         nanos // 1000))
+        year, month, day, hour, minute, second, nanos = whole + defaults[len(whole) :]
+        return float(
+            dates.wall_clock_ms(ctx.timezone, year, month, day, hour, minute, second, nanos // 1000)
+        )
     except dates.DateError as problem:
         raise ArgumentError(str(problem)) from None
 
 
 def _check_period(name: Any) -> str:
     if type(name) is not str or name not in dates.PERIOD_UNITS:
-        raise ArgumentError(f"unknown period {to_text(name)!r} (expected one of "
-                            f"{', '.join(dates.PERIOD_UNITS)})")
+        raise ArgumentError(
+            f"unknown period {to_text(name)!r} (expected one of {', '.join(dates.PERIOD_UNITS)})"
+        )
     return dates.PERIOD_UNITS[name]
 
 
@@ -295,8 +306,9 @@ def _start_of_period(ctx: EvalContext, period: Any, timestamp: Any) -> Any:
 
 def _check_add_unit(name: Any) -> str:
     if type(name) is not str or name not in dates.ADD_UNITS:
-        raise ArgumentError(f"unknown unit {to_text(name)!r} (expected one of "
-                            f"{', '.join(dates.ADD_UNITS)})")
+        raise ArgumentError(
+            f"unknown unit {to_text(name)!r} (expected one of {', '.join(dates.ADD_UNITS)})"
+        )
     return dates.ADD_UNITS[name]
 
 
@@ -320,8 +332,9 @@ _DISTANCE_UNITS = {**dates.PERIOD_UNITS, **dates.ADD_UNITS}
 
 def _check_distance_unit(name: Any) -> str:
     if type(name) is not str or name not in _DISTANCE_UNITS:
-        raise ArgumentError(f"unknown period {to_text(name)!r} (expected one of "
-                            f"{', '.join(_DISTANCE_UNITS)})")
+        raise ArgumentError(
+            f"unknown period {to_text(name)!r} (expected one of {', '.join(_DISTANCE_UNITS)})"
+        )
     return _DISTANCE_UNITS[name]
 
 
@@ -403,8 +416,9 @@ def _check_app_filter(text: Any) -> None:
     words = _need_string(text, "the app filter").split("|")
     for word in words:
         if word != "*" and word not in APP_FILTERS:
-            raise ArgumentError(f"unknown app filter {word!r} (expected *, "
-                                f"{', '.join(APP_FILTERS)}, joined by |)")
+            raise ArgumentError(
+                f"unknown app filter {word!r} (expected *, {', '.join(APP_FILTERS)}, joined by |)"
+            )
 
 
 def expand_app_ids(text: str, apps: tuple[dict, ...] | list[dict]) -> list:
@@ -421,8 +435,10 @@ def expand_app_ids(text: str, apps: tuple[dict, ...] | list[dict]) -> list:
 def _expand_app_ids(ctx: EvalContext, text: Any) -> Any:
     if text is None:
         return None
-    return [float(app_id) if type(app_id) in NUMBER_TYPES else app_id
-            for app_id in expand_app_ids(text, ctx.apps)]
+    return [
+        float(app_id) if type(app_id) in NUMBER_TYPES else app_id
+        for app_id in expand_app_ids(text, ctx.apps)
+    ]
 
 
 FUNCTIONS: dict[str, Function] = {

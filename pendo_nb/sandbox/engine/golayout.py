@@ -19,8 +19,9 @@ def _hour12(moment: datetime) -> int:
     return moment.hour % 12 or 12
 
 
-def _offset(moment: datetime, colon: bool, seconds: bool, z_for_utc: bool,
-            minutes: bool = True) -> str:
+def _offset(
+    moment: datetime, colon: bool, seconds: bool, z_for_utc: bool, minutes: bool = True
+) -> str:
     delta = moment.utcoffset()
     total = int(delta.total_seconds()) if delta is not None else 0
     if z_for_utc and total == 0:
@@ -79,8 +80,20 @@ _TOKENS: list[tuple[str, Directive]] = [
     ("Z07:00", lambda m: _offset(m, True, False, True)),
     ("Z07", lambda m: _offset(m, False, False, True, minutes=False)),
 ]
-_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"]
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 _DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 _NEEDS_WORD_END = frozenset({"Jan", "Mon"})  # "Janet" or "Monkey" stay literal text
 
@@ -137,5 +150,6 @@ def _match_at(layout: str, i: int) -> tuple[Directive | None, int]:
 
 def format_time(layout: str, moment: datetime) -> str:
     """Render an aware datetime with a Go layout, e.g. ``"Mon Jan 2 2006 15:04 MST"``."""
-    return "".join(part if isinstance(part, str) else part(moment)
-                   for part in compile_layout(layout))
+    return "".join(
+        part if isinstance(part, str) else part(moment) for part in compile_layout(layout)
+    )

@@ -11,8 +11,21 @@ from typing import Any
 
 import numpy as np
 
-NUMBER_TYPES = frozenset({int, float, np.int64, np.int32, np.int16, np.int8, np.uint32,
-                          np.uint16, np.uint8, np.float64, np.float32})
+NUMBER_TYPES = frozenset(
+    {
+        int,
+        float,
+        np.int64,
+        np.int32,
+        np.int16,
+        np.int8,
+        np.uint32,
+        np.uint16,
+        np.uint8,
+        np.float64,
+        np.float32,
+    }
+)
 """Exact types treated as numbers (checked with ``type(v) in NUMBER_TYPES``, which is fast)."""
 
 

@@ -15,8 +15,23 @@ from pendo_nb.sandbox.engine.context import EvalContext
 from pendo_nb.sandbox.engine.errors import AggregationError
 
 CTX = EvalContext(now_ms=1_793_534_400_000, timezone=ZoneInfo("UTC"))
-_KNOWN = ["count", "countIf", "sum", "avg", "mean", "median", "min", "max", "first", "list",
-          "stddev", "var", "listIf", "concat", "percentiles"]
+_KNOWN = [
+    "count",
+    "countIf",
+    "sum",
+    "avg",
+    "mean",
+    "median",
+    "min",
+    "max",
+    "first",
+    "list",
+    "stddev",
+    "var",
+    "listIf",
+    "concat",
+    "percentiles",
+]
 
 # numEvents "7" is a string on purpose (numeric aggregators skip it); visitorId, numMinutes,
 # tags and plan hold nulls.
@@ -77,8 +92,10 @@ def reduce(spec, rows=ROWS):
         ({"concat": "tags"}, ["x", "y", "y", "z"]),
         ({"var": "numMinutes"}, pytest.approx(35 / 12)),  # squares .0625+.5625+5.0625+3.0625
         ({"stddev": "numMinutes"}, pytest.approx((35 / 12) ** 0.5)),
-        ({"percentiles": {"field": "day", "p0": 0, "p50": 50, "p90": 90, "p100": 100}},
-         {"p0": 100, "p50": 300, "p90": 460, "p100": 500}),  # p90: 400 + 0.6 * 100
+        (
+            {"percentiles": {"field": "day", "p0": 0, "p50": 50, "p90": 90, "p100": 100}},
+            {"p0": 100, "p50": 300, "p90": 460, "p100": 500},
+        ),  # p90: 400 + 0.6 * 100
     ],
 )
 def test_aggregators(aggregator, expected):
@@ -127,9 +144,11 @@ def test_a_single_value_has_no_sample_deviation():
 
 def test_object_and_list_forms_give_the_same_outputs_in_order():
     as_object = compile_aggregators(
-        {"n": {"count": None}, "events": {"sum": "numEvents"}}, CTX, "pipeline[2].group.fields")
+        {"n": {"count": None}, "events": {"sum": "numEvents"}}, CTX, "pipeline[2].group.fields"
+    )
     as_list = compile_aggregators(
-        [{"n": {"count": None}}, {"events": {"sum": "numEvents"}}], CTX, "pipeline[2].group.fields")
+        [{"n": {"count": None}}, {"events": {"sum": "numEvents"}}], CTX, "pipeline[2].group.fields"
+    )
     assert as_object.output_names == as_list.output_names == ("n", "events")
     assert as_object.reduce(ROWS) == as_list.reduce(ROWS) == {"n": 5, "events": 11.5}
 
@@ -165,11 +184,16 @@ def test_items_expose_kind_and_plain_field_path_for_columnar_execution():
         ({"x": {"sum": "day", "max": "day"}}, "pipeline[1].reduce.x: expected one aggregator"),
         ({"x": "day"}, "pipeline[1].reduce.x: expected one aggregator like"),
         ([{"x": {"sum": "day"}, "y": {"max": "day"}}], "pipeline[1].reduce[0]: each list entry"),
-        ([{"x": {"sum": "day"}}, {"x": {"max": "day"}}],
-         "pipeline[1].reduce[1].x: output 'x' is defined twice"),
+        (
+            [{"x": {"sum": "day"}}, {"x": {"max": "day"}}],
+            "pipeline[1].reduce[1].x: output 'x' is defined twice",
+        ),
         ("sum", "pipeline[1].reduce: expected an object or a list of objects, got string"),
-        ({"x": {"sum": 5}}, "pipeline[1].reduce.x.sum: the argument must be a field name or an "
-                            "expression string, got number"),
+        (
+            {"x": {"sum": 5}},
+            "pipeline[1].reduce.x.sum: the argument must be a field name or an "
+            "expression string, got number",
+        ),
         ({"x": {"sum": None}}, "pipeline[1].reduce.x.sum: the argument must be"),
         ({"x": {"count": []}}, "pipeline[1].reduce.x.count: a list of fields to count must not"),
         ({"x": {"count": 3}}, "pipeline[1].reduce.x.count: the argument must be"),
@@ -177,14 +201,20 @@ def test_items_expose_kind_and_plain_field_path_for_columnar_execution():
         ({"x": {"countIf": "day > 1"}}, "pipeline[1].reduce.x.countIf: expected an object like"),
         ({"x": {"listIf": {"list": "day"}}}, "pipeline[1].reduce.x.listIf: missing 'if'"),
         ({"x": {"percentiles": {"field": "day"}}}, "name at least one percentile"),
-        ({"x": {"percentiles": {"field": "day", "p": 101}}},
-         "percentile 'p' must be a number from 0 to 100, got 101"),
+        (
+            {"x": {"percentiles": {"field": "day", "p": 101}}},
+            "percentile 'p' must be a number from 0 to 100, got 101",
+        ),
         ({"x": {"percentiles": {"field": "day", "p": "50"}}}, "percentile 'p' must be a number"),
-        ({"x": {"sum": "numEvents +"}},
-         "Cannot parse pipeline[1].reduce.x.sum expression: unexpected end of expression at "
-         "position 11"),
-        ({"x": {"countIf": {"count": None, "if": "a = 1"}}},
-         "Cannot parse pipeline[1].reduce.x.countIf expression: unexpected '='"),
+        (
+            {"x": {"sum": "numEvents +"}},
+            "Cannot parse pipeline[1].reduce.x.sum expression: unexpected end of expression at "
+            "position 11",
+        ),
+        (
+            {"x": {"countIf": {"count": None, "if": "a = 1"}}},
+            "Cannot parse pipeline[1].reduce.x.countIf expression: unexpected '='",
+        ),
     ],
 )
 def test_malformed_specs_are_refused_naming_where(spec, message):
@@ -225,8 +255,10 @@ _VALUES = st.one_of(st.none(), st.booleans(), st.integers(-(10**12), 10**12),
 
 
 @settings(max_examples=300, deadline=timedelta(seconds=2))
-@given(st.one_of(_SPECS, _SPECS.map(lambda spec: [{k: v} for k, v in spec.items()])),
-       st.lists(st.fixed_dictionaries({"a": _VALUES, "b": _VALUES}), max_size=6))
+@given(
+    st.one_of(_SPECS, _SPECS.map(lambda spec: [{k: v} for k, v in spec.items()])),
+    st.lists(st.fixed_dictionaries({"a": _VALUES, "b": _VALUES}), max_size=6),
+)
 def test_random_specs_compile_and_reduce_or_raise_aggregation_error(spec, rows):
     try:
         compile_aggregators(spec, CTX, "reduce").reduce(rows)
@@ -235,8 +267,12 @@ def test_random_specs_compile_and_reduce_or_raise_aggregation_error(spec, rows):
 
 
 @settings(max_examples=150, deadline=timedelta(seconds=2))
-@given(st.lists(st.one_of(st.none(), st.integers(-1000, 1000),
-                          st.floats(-1e6, 1e6, allow_nan=False)), max_size=30))
+@given(
+    st.lists(
+        st.one_of(st.none(), st.integers(-1000, 1000), st.floats(-1e6, 1e6, allow_nan=False)),
+        max_size=30,
+    )
+)
 def test_numeric_aggregators_agree_with_pandas(values):
     rows = [{"x": value} for value in values]
     series = pd.Series([value for value in values if value is not None], dtype="float64")
@@ -256,5 +292,7 @@ def test_numeric_aggregators_agree_with_pandas(values):
     assert got["stddev"] == expected(series.std())
     assert got["var"] == expected(series.var())
     assert got["distinct"] == series.nunique()
-    assert got["pcts"] == {"p25": expected(series.quantile(0.25)),
-                           "p90": expected(series.quantile(0.9))}
+    assert got["pcts"] == {
+        "p25": expected(series.quantile(0.25)),
+        "p90": expected(series.quantile(0.9)),
+    }

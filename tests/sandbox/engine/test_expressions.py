@@ -22,8 +22,11 @@ from pendo_nb.sandbox.engine.expressions import (
 from pendo_nb.sandbox.engine.functions import FUNCTIONS
 
 CTX = EvalContext(now_ms=1_793_534_400_000, timezone=ZoneInfo("UTC"))
-NEW_YORK = EvalContext(now_ms=1_793_534_400_000, timezone=ZoneInfo("America/New_York"),
-                       apps=({"id": -323232, "platform": "web"}, {"id": 7, "platform": "ios"}))
+NEW_YORK = EvalContext(
+    now_ms=1_793_534_400_000,
+    timezone=ZoneInfo("America/New_York"),
+    apps=({"id": -323232, "platform": "web"}, {"id": 7, "platform": "ios"}),
+)
 ROW = {
     "visitorId": "v1",
     "numEvents": 4,
@@ -110,7 +113,7 @@ def test_division_and_remainder_by_zero_are_null():
         (r'"line\nbreak"', "line\nbreak"),
         (r'"\u00e9t\u00E9"', "été"),
         (r'"a\/b"', "a/b"),
-        ("`raw \\n \"quoted\"`", 'raw \\n "quoted"'),  # backticks: no escapes at all
+        ('`raw \\n "quoted"`', 'raw \\n "quoted"'),  # backticks: no escapes at all
         ("``", ""),
         ('""', ""),
     ],
@@ -252,14 +255,14 @@ def test_if_picks_a_branch_and_evaluates_only_that_branch():
     assert evaluate('if(numEvents > 9, "many")') is None
     assert evaluate('if(score, "yes", "no")') == "no"  # null condition takes the else branch
     # The unused branch would fail on this row; it is never evaluated.
-    assert evaluate('if(numEvents > 3, 1, name + 1)') == 1
-    assert "'+' needs numbers" in error_of('if(numEvents > 9, 1, name + 1)')
+    assert evaluate("if(numEvents > 3, 1, name + 1)") == 1
+    assert "'+' needs numbers" in error_of("if(numEvents > 9, 1, name + 1)")
 
 
 def test_logical_operators_short_circuit():
     # The right side would raise a type error; && stops at false, || stops at true.
-    assert evaluate('false && name + 1 > 0') is False
-    assert evaluate('true || name + 1 > 0') is True
+    assert evaluate("false && name + 1 > 0") is False
+    assert evaluate("true || name + 1 > 0") is True
 
 
 def test_long_operator_chains_evaluate_without_recursion():
@@ -278,11 +281,13 @@ def test_long_operator_chains_evaluate_without_recursion():
         ('"a" + 1', "'+' needs numbers, got string and number at position 4"),
         ("name * 2", "'*' needs numbers, got string and number at position 5"),
         ("flag + 1", "'+' needs numbers, got boolean and number at position 5"),
-        ('numEvents < "5"', "'<' compares two numbers or two strings, got number and string "
-                            "at position 10"),
+        (
+            'numEvents < "5"',
+            "'<' compares two numbers or two strings, got number and string at position 10",
+        ),
         ("!numEvents", "'!' needs a boolean, got number at position 0"),
         ("-name", "unary '-' needs a number, got string at position 0"),
-        ('name && true', "'&&' needs booleans or numbers, got string at position 5"),
+        ("name && true", "'&&' needs booleans or numbers, got string at position 5"),
         ("polls[0.5]", "an index must be a whole number, got number at position 5"),
         ('polls["x"]', "an index must be a whole number, got 'x' at position 5"),
         ("numEvents[0]", "cannot index number at position 9"),
@@ -415,8 +420,8 @@ def test_error_messages_quote_at_most_the_start_of_a_long_expression():
 # -------------------------------------------------------------------------------- robustness
 
 _EXPRESSION_ALPHABET = st.sampled_from(
-    list("abxyz019 .,:()[]!=<>&|+-*/%\"`\\'eE_") + ["true", "null", "len(", "if(", "date(",
-                                                    "numEvents", "polls", " in ", "\\u"]
+    list("abxyz019 .,:()[]!=<>&|+-*/%\"`\\'eE_")
+    + ["true", "null", "len(", "if(", "date(", "numEvents", "polls", " in ", "\\u"]
 )
 
 
@@ -451,9 +456,11 @@ _NAMES = sorted(FUNCTIONS) + ["if"]
 def _combine(children):
     args = st.lists(children, max_size=4).map(", ".join)
     return st.one_of(
-        st.tuples(children, st.sampled_from(list("+-*/%<>") + ["==", "!=", "<=", ">=", "&&",
-                                                               "||"]), children)
-        .map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        st.tuples(
+            children,
+            st.sampled_from(list("+-*/%<>") + ["==", "!=", "<=", ">=", "&&", "||"]),
+            children,
+        ).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
         st.tuples(st.sampled_from(["!", "-"]), children).map(lambda t: f"{t[0]}({t[1]})"),
         st.tuples(st.sampled_from(_NAMES), args).map(lambda t: f"{t[0]}({t[1]})"),
         st.tuples(children, children).map(lambda t: f"({t[0]})[{t[1]}]"),
@@ -463,8 +470,10 @@ def _combine(children):
 
 
 @settings(max_examples=600, deadline=timedelta(seconds=2))
-@given(st.recursive(_LEAVES, _combine, max_leaves=12),
-       st.fixed_dictionaries({"a": _ROW_VALUES, "b": _ROW_VALUES, "c": _ROW_VALUES}))
+@given(
+    st.recursive(_LEAVES, _combine, max_leaves=12),
+    st.fixed_dictionaries({"a": _ROW_VALUES, "b": _ROW_VALUES, "c": _ROW_VALUES}),
+)
 def test_random_well_formed_expressions_evaluate_or_raise_aggregation_error(text, row):
     for ctx in (CTX, NEW_YORK):
         try:

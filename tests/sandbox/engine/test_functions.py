@@ -289,7 +289,8 @@ def test_start_of_period_refuses_an_unknown_period_at_compile_time():
         compile_expression('startOfPeriod("fortnightly", now())', NEW_YORK, "eval.day")
     assert caught.value.message.startswith(
         "eval.day: startOfPeriod(): unknown period 'fortnightly' (expected one of hourly, "
-        "hourRange, daily, dayRange")
+        "hourRange, daily, dayRange"
+    )
     assert "at position 14" in caught.value.message
 
 
@@ -374,14 +375,16 @@ def test_format_time_go_layouts_in_new_york(layout, moment, expected):
 
 def test_format_time_in_utc():
     assert run('formatTime("2006-01-02T15:04:05Z07:00 MST", now())', UTC) == (
-        "2026-11-01T12:00:00Z UTC")
+        "2026-11-01T12:00:00Z UTC"
+    )
     assert run('formatTime("3PM", now())', UTC) == "12PM"
 
 
 def test_format_time_nulls_and_errors():
     assert run('formatTime("2006", missing)') is None
     assert "formatTime(): the layout must be a string, got number" in error_of(
-        "formatTime(5, now())")
+        "formatTime(5, now())"
+    )
 
 
 # ------------------------------------------------------------------------------------- Pendo
