@@ -18,7 +18,9 @@ asked for in pieces. :func:`aggregate_in_windows` (``pn.aggregate(p, windows="1D
    same cache entry, on every run. That is what makes an interrupted pull resumable.
 3. **fetches the windows in parallel** (``workers`` threads sharing the client, hence its rate
    limit and cache), converting each answer to a DataFrame as it arrives. Each window is cached
-   for as long as :mod:`pendo_nb.cache_policy` says (closed windows long, open ones briefly).
+   for as long as :mod:`pendo_nb.cache_policy` says (closed windows long, open ones briefly),
+   and its DataFrame is kept beside the cache (:mod:`pendo_nb.frame_cache`) so a re-run does
+   not parse it again.
 4. **halves a window that fails** with a timeout, 408, 413 or 5xx (after the session's retries),
    down to a single period, and says which windows were split in ``df.attrs``.
 """
@@ -60,7 +62,9 @@ __all__ = [
 
 HOUR_MS = 3_600_000
 
-#: Window units: (startOfPeriod period, dateAdd unit, rank by length).
+#: Window units: (startOfPeriod period, dateAdd unit, rank by length). Pendo documents
+#: startOfPeriod for daily/weekly/monthly only (reference 3.7); "hourly" (which the sandbox reads)
+#: is assumed for hourRange series, as their hours must be read where the server reads them.
 _UNITS = {
     "H": ("hourly", "hours", 0),
     "D": ("daily", "days", 1),
@@ -685,13 +689,14 @@ class WindowedPull:
         Raises ``error`` again when a smaller window would not help (a 400, a bad key...) or the
         window is a single period already.
         """
+        if not _splittable(error):
+            raise error
         halves = _halves(client, window, self.plan.period_unit, self.policy)
-        if not _splittable(error) or halves is None:
-            if _splittable(error):
-                error.add_note(
-                    f"the window from {_iso(window.start)} to {_iso(window.end)} is a single "
-                    f"{self.plan.time_series['period']} period and cannot be split further"
-                )
+        if halves is None:
+            error.add_note(
+                f"the window from {_iso(window.start)} to {_iso(window.end)} is a single "
+                f"{self.plan.time_series['period']} period and cannot be split further"
+            )
             raise error
         return halves
 
