@@ -66,7 +66,9 @@ def test_binder_pins_match_the_project_constraints():
         assert lowered[name.lower().replace("_", "-")] == version, line
 
 
-@pytest.mark.parametrize("required", ["pandas", "ipywidgets", "jupyterlab_widgets", "requests-cache"])
+@pytest.mark.parametrize(
+    "required", ["pandas", "ipywidgets", "jupyterlab_widgets", "requests-cache"]
+)
 def test_binder_lists_the_runtime_essentials(required):
     names = [line.split("==")[0] for line in (BINDER / "requirements.txt").read_text().splitlines()]
     assert required in names

@@ -6,12 +6,13 @@ from __future__ import annotations
 import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
-from .strategies import any_pipeline, runnable_pipeline
 
 import pendo_nb as pn
 import pendo_nb.pipeline as pipeline_namespace
 from pendo_nb.errors import BadRequestError
 from pendo_nb.pipeline import Pipeline
+
+from .strategies import any_pipeline, runnable_pipeline
 
 
 @given(any_pipeline)

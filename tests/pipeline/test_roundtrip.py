@@ -7,10 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
-from .normalize import normalize_body
 
 import pendo_nb.pipeline as pn
 from pendo_nb.pipeline import Pipeline
+
+from .normalize import normalize_body
 
 BODIES = sorted((Path(__file__).parent / "bodies").glob("*.json"))
 

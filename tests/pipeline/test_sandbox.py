@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import orjson
 import pytest
-from .normalize import normalize_steps
 
 import pendo_nb as pn
 from pendo_nb.pipeline import Pipeline, col, lit
+
+from .normalize import normalize_steps
 
 
 @pytest.fixture(scope="module")
