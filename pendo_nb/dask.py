@@ -11,7 +11,8 @@ process a year of events for a large subscription::
 The integration key travels to the workers inside :class:`ClientSettings`, whose ``repr`` masks
 it and whose Dask token leaves it out, so it never shows in the task graph, the dashboard or a
 log. Each worker keeps its own cache file (``dask-worker-<name>.sqlite`` in its cache directory),
-so a partition recomputed on the same worker is read from its cache.
+so a partition recomputed on the same worker is read from its cache, and its own rate limit (the
+caller's): a cluster of N workers may send up to N times the client's ``rate_limit``.
 """
 
 from __future__ import annotations
