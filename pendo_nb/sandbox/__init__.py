@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
+from pendo_nb.sandbox._rwlock import ReadWriteLock
 from pendo_nb.sandbox.faults import FaultInjector, FaultPlan, plan_from
 from pendo_nb.sandbox.server import SandboxHTTPServer
 from pendo_nb.sandbox.subscription import (
@@ -70,7 +71,7 @@ def _private_copy(subscription: Subscription) -> Subscription:
         subscription,
         **copies,
         do_not_process={kind: set(ids) for kind, ids in subscription.do_not_process.items()},
-        lock=threading.RLock(),
+        lock=ReadWriteLock(),
     )
 
 

@@ -2,8 +2,10 @@
 
 Every endpoint answers with Pendo's status codes and body shapes (reference sections 1 and 2):
 JSON bodies, plain-text error messages that say what is wrong, 401 without a key, 403 for an
-unknown key or a write with the read-only key. Requests are served one at a time per subscription
-(``subscription.lock``), so writes are seen whole by every later read and aggregation.
+unknown key or a write with the read-only key. Reads and aggregations are served side by side
+under the read side of ``subscription.lock`` (a :class:`~pendo_nb.sandbox._rwlock.ReadWriteLock`);
+a metadata write takes the write side, so it waits for running reads and no read ever sees it
+half applied.
 """
 
 from __future__ import annotations
@@ -256,6 +258,8 @@ _ROUTES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("GET", ("token", "verify"), "verify_token"),
     ("POST", ("aggregation",), "aggregation"),
 )
+# Handlers that change the subscription: they run alone (the write side of subscription.lock).
+_WRITE_HANDLERS = frozenset({"update_values"})
 
 
 def _match(segments: list[str]) -> list[tuple[str, list[str], str]]:
@@ -331,7 +335,8 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         _method, params, name = chosen
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         request = Request(method, parts.path, params, query, headers, body, read_only)
-        with self.subscription.lock:
+        lock = self.subscription.lock
+        with lock.writing() if name in _WRITE_HANDLERS else lock.reading():
             try:
                 return getattr(self.routes, name)(request)
             except HttpError:

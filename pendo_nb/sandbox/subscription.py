@@ -13,12 +13,13 @@ the API emits them.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
+
+from pendo_nb.sandbox._rwlock import ReadWriteLock
 
 # Event kinds in EventTable.kind.
 PAGE_LOAD = 0  # object: index into Subscription.pages, or -1 for an untagged page load
@@ -78,7 +79,8 @@ class Subscription:
     segments: list[dict]  # {"id", "name", "kind": "visitor"|"account", "filter": "<expression>"}
     reports: list[dict]  # report objects (reference 2.5); List reports carry aggregation.pipeline
     do_not_process: dict[str, set[str]] = field(default_factory=dict)  # kind -> ids flagged DNP
-    lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+    # Reads and aggregations hold lock.reading(), metadata writes lock.writing().
+    lock: ReadWriteLock = field(default_factory=ReadWriteLock, repr=False, compare=False)
     # {"name", "version", "os"} of each entry of user_agents ("" for the server-side agent)
     parsed_user_agents: list[dict] = field(default_factory=list)
     # URLs of untagged pages (visitor history shows one for an untagged page load)

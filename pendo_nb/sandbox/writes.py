@@ -3,7 +3,7 @@
 Values are checked against the field's schema type; a record with a value of the wrong type fails
 as a whole (it is listed in ``errors``), an unknown id is ``missing`` unless ``create`` is set. An
 unknown field name creates the field with an unset type, as Pendo documents for this endpoint.
-Writes change the subscription in place; the caller holds ``subscription.lock``.
+Writes change the subscription in place; the caller holds ``subscription.lock.writing()``.
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def update_values(
     Parameters
     ----------
     subscription : Subscription
-        Changed in place (hold ``subscription.lock``).
+        Changed in place (hold ``subscription.lock.writing()``).
     kind : {"visitor", "account"}
     group : {"agent", "custom"}
     body : list

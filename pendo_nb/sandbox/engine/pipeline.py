@@ -206,8 +206,9 @@ def run_pipeline(
     ctx = EvalContext(subscription.now_ms, subscription.timezone, tuple(subscription.apps))
     env = StepEnv(subscription, ctx, limits)
     # Rows share the subscription's objects until the copy on the way out, so the whole run
-    # holds the lock metadata writes take (reentrant: the server already holds it).
-    with subscription.lock, _cyclic_gc_paused():
+    # holds the read side of the lock metadata writes take: runs overlap, writes wait for them.
+    # (Reentrant: the server already holds the read side for the request.)
+    with subscription.lock.reading(), _cyclic_gc_paused():
         pipeline = _compile_steps(steps, env, "pipeline", with_source=True)
         try:
             result = pipeline([], RunState(limits))
@@ -344,9 +345,6 @@ def _compile_steps(steps: Any, env: StepEnv, where: str, *, with_source: bool) -
     for index, step in enumerate(steps):
         kind = step_type(step, f"{where}[{index}]")
         step_where = f"{where}[{index}].{kind}"
-        if kind not in OPERATORS and kind != "source":
-            # Pendo's own wording (issue 4: `skip` is answered exactly like this).
-            raise AggregationError(f"unknown step type {kind!r}")
         if kind not in OPERATORS and kind != "source":
             # Pendo's own wording (issue 4: `skip` is answered exactly like this).
             raise AggregationError(f"unknown step type {kind!r}")
