@@ -21,8 +21,9 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import orjson
 
 from pendo_nb.sandbox import history, reports, writes
+from pendo_nb.sandbox._csv import rows_to_csv, to_csv
 from pendo_nb.sandbox._json import dumps
-from pendo_nb.sandbox.engine import AggregationError, run_aggregation
+from pendo_nb.sandbox.engine import AggregationError, response_mime_type, run_aggregation
 from pendo_nb.sandbox.subscription import Subscription
 
 API_PREFIX = "/api/v1/"
@@ -163,7 +164,7 @@ class Routes:
     def report_csv(self, request: Request) -> Response:
         report, rows = self._report_rows(request)
         columns = [f["field"] for f in report["aggregation"]["fields"]]
-        return Response(200, reports.to_csv(columns, rows).encode("utf-8"), CSV_TYPE)
+        return Response(200, to_csv(columns, rows).encode("utf-8"), CSV_TYPE)
 
     # --- metadata -----------------------------------------------------------------------------
     def schema(self, request: Request) -> Response:
@@ -238,6 +239,8 @@ class Routes:
             result = run_aggregation(body, self.sub)
         except AggregationError as exc:
             raise HttpError(exc.status, exc.message) from None
+        if response_mime_type(body) == "text/csv":
+            return Response(200, rows_to_csv(result["results"]).encode("utf-8"), CSV_TYPE)
         return _json(result)
 
 

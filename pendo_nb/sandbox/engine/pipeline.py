@@ -40,7 +40,8 @@ from .rows import ColumnBatch, Rows, deep_copy
 from .sources import compile_source
 from .timeseries import DEFAULT_MAX_PERIODS
 
-_MIME_TYPES = ("application/json",)
+# JSON is the default; CSV is plausible in Pendo (reference 2.1, 3.1) and the server writes it.
+_MIME_TYPES = ("application/json", "text/csv")
 _VALUE_BUILDING_STEPS = frozenset(
     {"eval", "select", "set", "group", "reduce", "switch", "join", "merge"}
 )
@@ -145,7 +146,8 @@ def run_aggregation(body: Any, subscription: Subscription, *, limits: Limits | N
     ----------
     body : dict
         The request envelope: ``{"response": {...}, "request": {"pipeline": [...]}}``.
-        ``response`` may be ``{}`` or absent (JSON is the default); labels such as
+        ``response`` may be ``{}`` or absent (JSON is the default; ``mimeType: "text/csv"``
+        is accepted too, and the server writes the same rows as CSV); labels such as
         ``request.name``, ``request.requestId``, ``channelId`` or a stray ``request.sort`` are
         accepted and ignored (reference 3.1).
     subscription : Subscription
@@ -163,17 +165,7 @@ def run_aggregation(body: Any, subscription: Subscription, *, limits: Limits | N
     AggregationError
         400/422 for bad input, 408/413 past the limits; the message names the place.
     """
-    if not isinstance(body, dict):
-        raise AggregationError("the aggregation body must be a JSON object")
-    response = body.get("response")
-    if response is not None:
-        if not isinstance(response, dict):
-            raise AggregationError("response: must be an object")
-        mime_type = response.get("mimeType") or "application/json"
-        if mime_type not in _MIME_TYPES:
-            raise AggregationError(
-                f"response.mimeType: {mime_type!r} is not supported; use application/json"
-            )
+    response_mime_type(body)  # a format the server cannot write is refused before the run
     request = body.get("request")
     if not isinstance(request, dict):
         raise AggregationError("request: required, an object holding the pipeline")
@@ -181,6 +173,31 @@ def run_aggregation(body: Any, subscription: Subscription, *, limits: Limits | N
         raise AggregationError("request.pipeline: required")
     results = run_pipeline(request["pipeline"], subscription, limits=limits)
     return {"startTime": subscription.now_ms, "results": results}
+
+
+def response_mime_type(body: Any) -> str:
+    """The answer format an aggregation body asks for: ``"application/json"`` or ``"text/csv"``.
+
+    ``response`` may be absent or ``{}``, and ``mimeType`` absent or ``""``: JSON (reference 3.1).
+
+    Raises
+    ------
+    AggregationError
+        When the body is not an object, or asks for another format.
+    """
+    if not isinstance(body, dict):
+        raise AggregationError("the aggregation body must be a JSON object")
+    response = body.get("response")
+    if response is None:
+        return _MIME_TYPES[0]
+    if not isinstance(response, dict):
+        raise AggregationError("response: must be an object")
+    mime_type = response.get("mimeType") or _MIME_TYPES[0]
+    if mime_type not in _MIME_TYPES:
+        raise AggregationError(
+            f"response.mimeType: {mime_type!r} is not supported; use {' or '.join(_MIME_TYPES)}"
+        )
+    return mime_type
 
 
 def run_pipeline(
