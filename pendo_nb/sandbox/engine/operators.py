@@ -465,16 +465,37 @@ def _codes_if_categorical(column: pd.Series) -> pd.Series:
 def compile_bulk_expand(arg: Any, env: StepEnv, where: str) -> StepFunction:
     """``{"bulkExpand": {"out": {"visitor": "visitorId"}}}`` (or ``"account"``): attach the
     visitor's/account's metadata groups under ``out`` (``out.agent.email``); null if unknown."""
-    lookups = _lookups(arg, ("visitor", "account"), where)
+    return _compile_lookup_step(arg, env, where, tuple(_PEOPLE))
+
+
+def compile_expand(arg: Any, env: StepEnv, where: str) -> StepFunction:
+    """``{"expand": {"pageInfo": {"page": "pageId"}}}``: attach the page/feature/trackType/guide
+    object whose id is in the field; null when there is none.
+
+    ``visitor`` and ``account`` keys (reference 3.5 has them from [SKILL] only, L, with no output
+    shape) attach what ``bulkExpand`` attaches, the metadata groups, so ``out.agent.email`` reads
+    the same after either step.
+    """
+    return _compile_lookup_step(arg, env, where, (*_CATALOGS, *_PEOPLE))
+
+
+_PEOPLE = {"visitor": "visitors", "account": "accounts"}
+_CATALOGS = {"page": "pages", "feature": "features", "trackType": "track_types", "guide": "guides"}
+
+
+def _compile_lookup_step(
+    arg: Any, env: StepEnv, where: str, kinds: tuple[str, ...]
+) -> StepFunction:
+    """The step of ``bulkExpand`` and ``expand``: write each lookup's find under its output."""
+    lookups = _lookups(arg, kinds, where)
     sub = env.subscription
 
     def run(rows: Rows, state: RunState) -> Rows:
         records = as_records(rows)
+        finders = {kind: _finder(sub, kind) for kind, _ in lookups.values()}
         for row in records:
             for out, (kind, field) in lookups.items():
-                objects = sub.visitors if kind == "visitor" else sub.accounts
-                found = objects.get(_id_at(row, field))
-                write_path(row, out, found.get("metadata") if isinstance(found, dict) else None)
+                write_path(row, out, finders[kind](_id_at(row, field)))
         return list(records)
 
     return run
@@ -494,27 +515,18 @@ def _lookups(arg: Any, kinds: tuple[str, ...], where: str) -> dict[str, tuple[st
     return lookups
 
 
-_CATALOGS = {"page": "pages", "feature": "features", "trackType": "track_types", "guide": "guides"}
+def _finder(sub: Subscription, kind: str) -> Callable[[Any], Any]:
+    """``id -> what a lookup of this kind attaches`` (``None`` for an unknown id): a visitor's or
+    account's metadata groups, or a catalog object."""
+    if kind in _PEOPLE:
+        objects = getattr(sub, _PEOPLE[kind])
 
+        def metadata(object_id: Any) -> Any:
+            found = objects.get(object_id)
+            return found.get("metadata") if isinstance(found, dict) else None
 
-def compile_expand(arg: Any, env: StepEnv, where: str) -> StepFunction:
-    """``{"expand": {"pageInfo": {"page": "pageId"}}}``: attach the page/feature/trackType/guide
-    object whose id is in the field; null when there is none."""
-    lookups = _lookups(arg, tuple(_CATALOGS), where)
-    sub = env.subscription
-
-    def run(rows: Rows, state: RunState) -> Rows:
-        records = as_records(rows)
-        index = {
-            kind: {obj["id"]: obj for obj in getattr(sub, _CATALOGS[kind])}
-            for kind in {kind for kind, _ in lookups.values()}
-        }
-        for row in records:
-            for out, (kind, field) in lookups.items():
-                write_path(row, out, index[kind].get(_id_at(row, field)))
-        return list(records)
-
-    return run
+        return metadata
+    return {obj["id"]: obj for obj in getattr(sub, _CATALOGS[kind])}.get
 
 
 _ITEM_KINDS = {"pageId": (PAGE_LOAD, "pages"), "featureId": (CLICK, "features"),

@@ -272,6 +272,30 @@ def test_expand_attaches_catalog_objects():
     assert out[0]["t"] is None
 
 
+def test_expand_attaches_visitor_and_account_metadata_as_bulk_expand_does():
+    rows = [{"visitorId": "v1", "accountId": "a2"}, {"visitorId": "nobody", "accountId": ["a1"]}]
+    lookups = {"v": {"visitor": "visitorId"}, "a": {"account": "accountId"}}
+    out = run([dict(r) for r in rows], {"expand": lookups})
+    # engine_builders: v1 belongs to a1 with plan "pro" and score 3; a2 has tier 2.
+    assert out[0] == {
+        "visitorId": "v1",
+        "accountId": "a2",
+        "v": {
+            "auto": {"id": "v1", "accountid": "a1", "accountids": ["a1"], "lastupdated": 1_000},
+            "agent": {"email": "v1@example.com"},
+            "custom": {"plan": "pro", "score": 3},
+        },
+        "a": {"auto": {"id": "a2"}, "agent": {"name": "A2"}, "custom": {"tier": 2}},
+    }
+    assert out[1]["v"] is None and out[1]["a"] is None  # unknown id; a list is no id
+    assert run([dict(r) for r in rows], {"bulkExpand": lookups}) == out
+    out[0]["v"]["agent"]["email"] = "changed"  # a copy, not the subscription's object
+    assert SUB.visitors["v1"]["metadata"]["agent"]["email"] == "v1@example.com"
+    assert "'vocItem' is not one of page, feature, trackType, guide, visitor, account" in refused(
+        {"expand": {"o": {"vocItem": "x"}}}
+    )
+
+
 def test_item_seen_counts_all_time_use():
     rows = [{"visitorId": "v1"}, {"visitorId": "v2"}, {"visitorId": "_PENDO_T_anon"}]
     out = run(rows, {"itemSeen": {"home": {"pageId": "p1"}, "export": {"featureId": "f1"}}})
