@@ -119,16 +119,22 @@ def _key_reader(names: list[str]) -> Callable[[dict], tuple]:
 def compile_filter(arg: Any, env: StepEnv, where: str) -> StepFunction:
     """``{"filter": "<expr>"}``: keep rows where the expression is true or a non-zero number
     (as ``&&`` reads numbers); null, false, strings and the rest drop the row."""
-    predicate = compile_expression(arg, env.ctx, where).evaluate
-
-    def holds(row: dict) -> bool:
-        value = predicate(row)
-        return value is True or (type(value) in NUMBER_TYPES and value != 0)
+    holds = _condition(compile_expression(arg, env.ctx, where).evaluate)
 
     def run(rows: Rows, state: RunState) -> Rows:
         return [row for row in iter_records(rows) if holds(row)]
 
     return run
+
+
+def _condition(predicate: Callable[[dict], Any]) -> Callable[[dict], bool]:
+    """A predicate read as ``filter`` reads it: true, or a number other than zero, holds."""
+
+    def holds(row: dict) -> bool:
+        value = predicate(row)
+        return value is True or (type(value) in NUMBER_TYPES and value != 0)
+
+    return holds
 
 
 def compile_select(arg: Any, env: StepEnv, where: str) -> StepFunction:
@@ -580,23 +586,55 @@ def _item_use(sub: Subscription, kind: str, object_id: str) -> tuple[np.ndarray,
 
 def compile_segment(arg: Any, env: StepEnv, where: str) -> StepFunction:
     """``{"segment": {"id": "<segmentId>"}}``: keep rows whose ``visitorId`` (visitor segment) or
-    ``accountId`` (account segment) belongs to the segment."""
+    ``accountId`` (account segment) belongs to the segment.
+
+    The inline form ``{"segment": {"source": {"visitors": null}, "filter": "<expr>"}}`` (reference
+    3.5 has it from [SKILL] only, L) defines the segment in place, read the way the sandbox's own
+    segments are defined: the visitors (or, with ``{"accounts": null}``, the accounts) for which
+    the filter holds, matched on ``visitorId`` (``accountId``). Other sources, source parameters
+    and time series are refused: what they would mean for a segment is not known. Membership
+    reads the filter as the ``filter`` step does (true or a non-zero number).
+    """
     spec = _object(arg, where)
-    _known_keys(spec, {"id"}, where)
-    segment = next((s for s in env.subscription.segments if s.get("id") == spec.get("id")), None)
-    if segment is None:
-        raise AggregationError(f"{where}.id: unknown segment {spec.get('id')!r}")
-    kind = segment["kind"]
+    if "id" in spec:
+        _known_keys(spec, {"id"}, where)
+        segment = next((s for s in env.subscription.segments if s.get("id") == spec["id"]), None)
+        if segment is None:
+            raise AggregationError(f"{where}.id: unknown segment {spec['id']!r}")
+        kind, text = segment["kind"], segment["filter"]
+        text_where = f"segment {spec['id']!r} filter"
+    elif "source" in spec:
+        _known_keys(spec, {"source", "filter"}, where)
+        kind = _inline_segment_kind(spec["source"], f"{where}.source")
+        if "filter" not in spec:
+            raise AggregationError(f"{where}.filter: required, an expression over the {kind}s")
+        text, text_where = spec["filter"], f"{where}.filter"
+    else:
+        raise AggregationError(
+            f'{where}: expected {{"id": "<segmentId>"}} or '
+            f'{{"source": {{"visitors": null}}, "filter": "<expression>"}}'
+        )
     field = "visitorId" if kind == "visitor" else "accountId"
-    member = compile_expression(segment["filter"], env.ctx, f"segment {segment['id']!r} filter")
+    is_member = _condition(compile_expression(text, env.ctx, text_where).evaluate)
     sub = env.subscription
 
     def run(rows: Rows, state: RunState) -> Rows:
         objects = sub.visitors if kind == "visitor" else sub.accounts
-        members = {oid for oid, obj in objects.items() if member.evaluate(obj) is True}
+        members = {object_id for object_id, obj in objects.items() if is_member(obj)}
         return [row for row in iter_records(rows) if _id_at(row, field) in members]
 
     return run
+
+
+def _inline_segment_kind(source: Any, where: str) -> str:
+    """``"visitor"`` or ``"account"`` for an inline segment's ``{"visitors": null}`` source."""
+    if isinstance(source, dict) and len(source) == 1:
+        name, parameters = next(iter(source.items()))
+        if name in ("visitors", "accounts") and parameters in (None, {}):
+            return name.removesuffix("s")
+    raise AggregationError(
+        f'{where}: an inline segment is drawn from {{"visitors": null}} or {{"accounts": null}}'
+    )
 
 
 def compile_useragent(arg: Any, env: StepEnv, where: str) -> StepFunction:

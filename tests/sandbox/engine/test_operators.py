@@ -314,6 +314,44 @@ def test_segment_keeps_members_by_kind():
     assert "unknown segment 'nope'" in refused({"segment": {"id": "nope"}})
 
 
+def test_inline_segment_keeps_rows_of_the_visitors_or_accounts_its_filter_holds_for():
+    people = [{"visitorId": "v1"}, {"visitorId": "v2"}, {"visitorId": "_PENDO_T_anon"}]
+    free = {"source": {"visitors": None}, "filter": 'metadata.custom.plan == "free"'}
+    assert run(people, {"segment": free}) == [{"visitorId": "v2"}]
+    # Read as `filter` reads it: v1's score 3 holds, v2's null score does not.
+    scored = {"source": {"visitors": {}}, "filter": "metadata.custom.score"}
+    assert run(people, {"segment": scored}) == [{"visitorId": "v1"}]
+    accounts = [{"accountId": "a1"}, {"accountId": "a2"}, {"accountId": "zz"}, {}]
+    tiered = {"source": {"accounts": None}, "filter": "metadata.custom.tier >= 1"}
+    assert run(accounts, {"segment": tiered}) == [{"accountId": "a1"}, {"accountId": "a2"}]
+    # The inline form of a saved segment's filter keeps the same rows as the saved segment.
+    rows = [{"visitorId": "v1", "accountId": "a2"}, {"visitorId": "v2", "accountId": "a1"}]
+    pro = {"source": {"visitors": None}, "filter": 'metadata.custom.plan == "pro"'}
+    assert run(rows, {"segment": pro}) == run(rows, {"segment": {"id": "seg-pro"}}) == [rows[0]]
+
+
+@pytest.mark.parametrize(
+    ("segment", "message"),
+    [
+        ({}, "pipeline[1].segment: expected a non-empty object"),
+        ({"name": "x"}, 'pipeline[1].segment: expected {"id": "<segmentId>"} or {"source": '),
+        ({"source": {"events": None}, "filter": "true"},
+         'pipeline[1].segment.source: an inline segment is drawn from {"visitors": null} or '
+         '{"accounts": null}'),
+        ({"source": {"visitors": {"identified": True}}, "filter": "true"},
+         "pipeline[1].segment.source: an inline segment is drawn from"),
+        ({"source": {"visitors": None}}, "pipeline[1].segment.filter: required"),
+        ({"source": {"visitors": None}, "filter": "a ="},
+         "Cannot parse pipeline[1].segment.filter expression"),
+        ({"source": {"visitors": None}, "filter": "true", "timeSeries": {}},
+         "pipeline[1].segment: unknown field 'timeSeries'"),
+        ({"id": "seg-pro", "filter": "true"}, "pipeline[1].segment: unknown field 'filter'"),
+    ],
+)  # fmt: skip
+def test_segment_forms_that_are_refused(segment, message):
+    assert message in refused({"segment": segment})
+
+
 def test_useragent_parses_name_version_os():
     rows = [{"ua": SUB.user_agents[0]}, {"ua": SUB.user_agents[1]}, {"ua": None}]
     out = run(rows, {"useragent": {"parsed": "ua"}})
@@ -568,3 +606,15 @@ def test_column_steps_give_the_rows_of_the_row_by_row_steps(new_york, step):
         row.pop("forced", None)
     assert columnar
     assert columnar == row_wise
+
+
+def test_inline_segment_over_generated_visitors(new_york):
+    speakers = sorted(
+        visitor_id
+        for visitor_id, row in new_york.visitors.items()
+        if row["metadata"]["agent"].get("language") == "de-DE"
+    )
+    segment = {"source": {"visitors": None}, "filter": 'metadata.agent.language == "de-DE"'}
+    select = {"select": {"id": "visitorId"}}
+    out = run_pipeline([{"source": {"visitors": None}}, {"segment": segment}, select], new_york)
+    assert speakers and sorted(row["id"] for row in out) == speakers
