@@ -9,6 +9,7 @@ from pendo_nb.api import (
     account,
     aggregate,
     cache_info,
+    can_write,
     clear_cache,
     connect,
     report,
@@ -49,6 +50,8 @@ __all__ = [
     "report",
     "report_csv",
     "update_values",
+    # whether the key may write
+    "can_write",
     # the aggregation builder (and %load_ext pendo_nb for the %%pendo cell magic)
     "Pipeline",
     "source",

@@ -7,37 +7,27 @@ method on :class:`~pendo_nb.client.PendoClient`.
 from __future__ import annotations
 
 import atexit
-import difflib
-import math
 import os
 import re
 import threading
-import warnings
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from pendo_nb import frames
+from pendo_nb._times import stamp
 from pendo_nb.cache_policy import CachePolicy
 from pendo_nb.client import PendoClient, aggregation_envelope
-from pendo_nb.errors import (
-    AuthenticationError,
-    ConfigurationError,
-    NotFoundError,
-    PendoAPIError,
-    PendoConnectionError,
-    ValidationError,
-    WriteAccessError,
-)
+from pendo_nb.errors import ConfigurationError, ValidationError
+from pendo_nb.field_types import metadata_types, report_fields, source_kind
+from pendo_nb.history import stitch_history
 from pendo_nb.session import CacheInfo, RetryPolicy, Timeouts
 
 __all__ = [
     "account",
     "aggregate",
     "cache_info",
+    "can_write",
     "clear_cache",
     "connect",
     "report",
@@ -47,12 +37,6 @@ __all__ = [
     "visitor",
     "visitor_history",
 ]
-
-DAY_MS = 24 * 60 * 60 * 1000
-#: Pendo keeps visitor history for this many days (reference 2.4).
-HISTORY_DAYS = 180
-#: Ids per dry-run lookup aggregation (keeps the filter expression short).
-_LOOKUP_BATCH = 200
 
 _default_client: PendoClient | None = None
 _shared_sandbox: Any = None  # the in-process sandbox started by connect(sandbox=True)
@@ -273,8 +257,8 @@ def aggregate(
     attrs = {**response.provenance(), "pipeline": envelope}
     started = _start_time(response.content)
     if started is not None:
-        attrs["server_time"] = pd.Timestamp(started, unit="ms", tz="UTC").tz_convert(c.tz)
-    field_types = _metadata_types(c, _source_kind(steps))
+        attrs["server_time"] = stamp(started, c.tz)
+    field_types = metadata_types(c, source_kind(steps))
     parsed = frames.parse_json(response.content, key="results")
     del response  # free the answer's bytes before the frame is built (peak memory)
     return parsed.to_frame(
@@ -377,13 +361,9 @@ def _object_frame(kind: str, object_id: str, client: PendoClient | None, refresh
     return frames.rows_to_frame(
         [row],
         tz=c.tz,
-        field_types=_metadata_types(c, kind),
+        field_types=metadata_types(c, kind),
         attrs=response.provenance(),
     )
-
-
-#: Columns of visitor_history, whatever the answer holds (reference 2.4).
-HISTORY_COLUMNS = ("visitorId", "windowStart", "type", "ts", "lastTs")
 
 
 def visitor_history(
@@ -436,130 +416,9 @@ def visitor_history(
     >>> vid = pn.aggregate([{"source": {"visitors": None}}, {"limit": 1}])["visitorId"][0]
     >>> df = pn.visitor_history(vid, start="2026-01-01")  # doctest: +SKIP
     """
-    c = _resolve(client)
-    if not isinstance(visitor_id, str) or not visitor_id:  # before the server-time probe
-        raise ValidationError(f"visitor_id must be a non-empty string, got {visitor_id!r}")
-    now_ms, start_ms, end_ms = _server_range(c, start, end)
-    earliest = now_ms - HISTORY_DAYS * DAY_MS
-    if start_ms < earliest:
-        raise ValidationError(
-            f"Pendo keeps {HISTORY_DAYS} days of visitor history: start {_iso(start_ms)} is "
-            f"before the earliest available moment, {_iso(earliest)} (server time)"
-        )
-    end_ms = min(end_ms, now_ms)
-    if start_ms >= end_ms:
-        raise ValidationError(
-            f"start ({_iso(start_ms)}) must be before end ({_iso(end_ms)}; at most server now)"
-        )
-    windows = list(range(start_ms, end_ms, DAY_MS))
-    show = progress if progress is not None else len(windows) > 7
-    rows: list[dict] = []
-    responses = []
-    for window in _progress(windows, show, f"history of {visitor_id}"):
-        still_open = window + DAY_MS > now_ms  # its answer will still change
-        response = c.get_visitor_history(visitor_id, window, refresh=refresh or still_open)
-        responses.append(response)
-        items = response.json() or []
-        for item in items:
-            if not isinstance(item, dict):
-                raise TypeError(f"unexpected history item from {response.url}: {item!r:.80}")
-            ts = item.get("ts")
-            if isinstance(ts, (int, float)) and not start_ms <= ts < end_ms:
-                continue  # the last window reaches past `end`
-            rows.append({"visitorId": visitor_id, "windowStart": window, **item})
-    attrs = {
-        "host": c.host,
-        "region": c.region,
-        "url": responses[0].url if responses else None,
-        "fetched_at": min(r.fetched_at for r in responses),
-        "from_cache": all(r.from_cache for r in responses),
-        "request_id": None,
-        "windows": len(windows),
-        "start": pd.Timestamp(start_ms, unit="ms", tz="UTC").tz_convert(c.tz),
-        "end": pd.Timestamp(end_ms, unit="ms", tz="UTC").tz_convert(c.tz),
-        "server_now": pd.Timestamp(now_ms, unit="ms", tz="UTC").tz_convert(c.tz),
-    }
-    frame = frames.rows_to_frame(rows, tz=c.tz, columns=HISTORY_COLUMNS, attrs=attrs)
-    frame["windowStart"] = pd.to_datetime(
-        frame["windowStart"].astype("Float64").to_numpy("float64", na_value=np.nan),
-        unit="ms",
-        utc=True,
-    ).tz_convert(c.tz)
-    return frame
-
-
-def _progress(items: list, show: bool, label: str):
-    if not show:
-        return items
-    from tqdm.auto import tqdm
-
-    return tqdm(items, desc=label, unit="day")
-
-
-def _server_range(c: PendoClient, start: Any, end: Any) -> tuple[int, int, int]:
-    """The server's now and ``start``/``end`` in epoch ms, read by the server where needed.
-
-    One uncached aggregation gives ``now()`` and evaluates ``date("...")`` for the times given
-    without a zone, so they follow the subscription's time zone and clock.
-    """
-    fixed: dict[str, int] = {}
-    local: dict[str, str] = {}
-    for name, value in (("start", start), ("end", end)):
-        if value is None:
-            continue
-        parsed = _moment(value, name)
-        if isinstance(parsed, int):
-            fixed[name] = parsed
-        else:
-            local[name] = parsed
-    select = {"now": "now()", **{name: f'date("{text}")' for name, text in local.items()}}
-    probe = [{"source": {"visitors": None}}, {"limit": 1}, {"select": select}]
-    answer = c.post_aggregation(probe, refresh=True).json()
-    results = answer.get("results") or []
-    server = results[0] if results else {}
-    now_ms = server.get("now", answer.get("startTime"))
-    if not isinstance(now_ms, (int, float)):
-        raise PendoAPIError(
-            200, method="POST", url=c.base_url, body=str(answer)[:200], hint="no server time"
-        )
-    for name, text in local.items():
-        value = server.get(name)
-        if not isinstance(value, (int, float)):
-            # No visitor row to evaluate date() on: fall back to UTC, and say so.
-            warnings.warn(f"could not read {name}={text!r} on the server; using UTC", stacklevel=3)
-            value = pd.Timestamp(text, tz="UTC").value // 1_000_000
-        fixed[name] = int(value)
-    now_ms = int(now_ms)
-    return now_ms, fixed["start"], fixed.get("end", now_ms)
-
-
-def _moment(value: Any, name: str) -> int | str:
-    """Epoch ms for absolute moments; ``YYYY-MM-DDTHH:MM:SS`` text for zone-less ones."""
-    if isinstance(value, bool):
-        raise ValidationError(f"{name} must be a date, a datetime or epoch ms, got {value!r}")
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        if not math.isfinite(value):
-            raise ValidationError(f"{name} must be a finite number of epoch ms, got {value!r}")
-        if value < 1e11:
-            raise ValidationError(
-                f"{name}={value} is not epoch milliseconds (too small; seconds times 1000?)"
-            )
-        return int(value)
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value.isoformat()
-    try:
-        stamp = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(f"{name}={value!r} is not a date or time: {exc}") from None
-    if stamp is pd.NaT:
-        raise ValidationError(f"{name} must not be missing")
-    if stamp.tzinfo is not None:
-        return int(stamp.tz_convert("UTC").value // 1_000_000)
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S")
-
-
-def _iso(ms: int) -> str:
-    return pd.Timestamp(ms, unit="ms", tz="UTC").isoformat()
+    return stitch_history(
+        _resolve(client), visitor_id, start, end, progress=progress, refresh=refresh
+    )
 
 
 def reports(*, client: PendoClient | None = None, refresh: bool = False) -> pd.DataFrame:
@@ -588,7 +447,7 @@ def reports(*, client: PendoClient | None = None, refresh: bool = False) -> pd.D
     c = _resolve(client)
     response = c.get_reports(refresh=refresh)
     return frames.rows_to_frame(
-        _json_list(response),
+        response.json_array(),
         tz=c.tz,
         columns=("id", "name", "kind", "createdAt", "lastUpdatedAt"),
         attrs=response.provenance(),
@@ -624,7 +483,7 @@ def report(report_id: str, *, client: PendoClient | None = None, refresh: bool =
     """
     c = _resolve(client)
     response = c.get_report_results(report_id, refresh=refresh)
-    fields = _report_fields(c, report_id)
+    fields, _ = report_fields(c, report_id)
     return frames.json_to_frame(
         response.content,
         key=None,
@@ -663,10 +522,8 @@ def report_csv(report_id: str, *, client: PendoClient | None = None, refresh: bo
     """
     c = _resolve(client)
     response = c.get_report_csv(report_id, refresh=refresh)
-    fields = _report_fields(c, report_id)
-    frame = frames.csv_to_frame(
-        response.text, tz=c.tz, field_types=fields, titles=_report_titles(c, report_id)
-    )
+    fields, titles = report_fields(c, report_id)
+    frame = frames.csv_to_frame(response.text, tz=c.tz, field_types=fields, titles=titles)
     for name in fields:
         if name not in frame.columns:
             frame[name] = pd.array([None] * len(frame), dtype=object)
@@ -674,70 +531,45 @@ def report_csv(report_id: str, *, client: PendoClient | None = None, refresh: bo
     return frame
 
 
-def _report_definition(c: PendoClient, report_id: str) -> dict:
-    for item in _json_list(c.get_reports()):
-        if isinstance(item, dict) and item.get("id") == report_id:
-            return item
-    return {}
-
-
-def _report_fields(c: PendoClient, report_id: str) -> dict[str, str]:
-    """Field -> type from the report's ``aggregation.fields`` (empty when unknown)."""
-    fields = (_report_definition(c, report_id).get("aggregation") or {}).get("fields") or []
-    return {
-        f["field"]: str(f.get("type") or "")
-        for f in fields
-        if isinstance(f, dict) and isinstance(f.get("field"), str)
-    }
-
-
-def _report_titles(c: PendoClient, report_id: str) -> dict[str, str]:
-    fields = (_report_definition(c, report_id).get("aggregation") or {}).get("fields") or []
-    return {
-        f["title"]: f["field"]
-        for f in fields
-        if isinstance(f, dict)
-        and isinstance(f.get("title"), str)
-        and isinstance(f.get("field"), str)
-    }
-
-
-def _json_list(response) -> list:
-    value = response.json()
-    if not isinstance(value, list):
-        raise TypeError(f"expected a JSON array from {response.url}, got {type(value).__name__}")
-    return value
-
-
-def _source_kind(steps: Sequence[Mapping]) -> str | None:
-    """``visitor``/``account`` when the pipeline reads the visitors/accounts source."""
-    source = steps[0].get("source") if steps and isinstance(steps[0], Mapping) else None
-    if isinstance(source, Mapping):
-        if "visitors" in source:
-            return "visitor"
-        if "accounts" in source:
-            return "account"
-    return None
-
-
-def _metadata_types(c: PendoClient, kind: str | None) -> dict[str, str] | None:
-    """Column types from the metadata schema, or None (with a warning) when it is unavailable."""
-    if kind is None:
-        return None
-    try:
-        schema = c.metadata_schema(kind)
-    except (PendoAPIError, PendoConnectionError) as exc:
-        warnings.warn(
-            f"metadata schema unavailable, columns keep inferred types: {exc}", stacklevel=4
-        )
-        return None
-    return frames.metadata_field_types(schema)
-
-
 # -- writes -------------------------------------------------------------------------------
 
-#: Outcomes in update_values results.
-OUTCOMES = ("updated", "missing", "failed", "unchanged", "would-change", "would-create")
+
+def can_write(*, client: PendoClient | None = None) -> bool:
+    """Whether the client's integration key may write (update metadata values).
+
+    Asks ``GET /token/verify`` (never cached), which answers 200 for a key created with "Allow
+    Write Access" and 403 otherwise. Pendo gives the same 403 "Key is invalid" for a key it does
+    not know at all, so after a 403 the key is tried on a read: a key that can read is valid but
+    read-only (``False``); one that cannot raises :class:`~pendo_nb.errors.AuthenticationError`
+    rather than passing for a read-only key.
+
+    Parameters
+    ----------
+    client : PendoClient, optional
+        Default: the last client made by :func:`connect`.
+
+    Returns
+    -------
+    bool
+        True when the key may write; False for a valid read-only key.
+
+    Raises
+    ------
+    AuthenticationError
+        The key is not valid here (unknown key, or a key of another region).
+    NotFoundError
+        The server has no ``/token/verify`` (not Pendo, a proxy that hides it).
+
+    Examples
+    --------
+    >>> import pendo_nb as pn
+    >>> _ = pn.connect(sandbox=True)   # the sandbox's demo key may write
+    >>> pn.can_write()
+    True
+    """
+    from pendo_nb.writes import can_write as key_can_write  # imported here: writes -> paging -> api
+
+    return key_can_write(_resolve(client))
 
 
 def update_values(
@@ -803,295 +635,18 @@ def update_values(
     >>> plan["outcome"].iloc[0] in ("would-change", "unchanged")  # doctest: +SKIP
     True
     """
-    c = _resolve(client)
-    kind = kind if kind in ("visitor", "account") else _bad_kind(kind)
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise ValidationError(f"chunk_size must be a positive integer, got {chunk_size!r}")
-    id_key = f"{kind}Id"
-    records = _records(rows, kind, group, id_column)
-    field_types = _validated(records, c.metadata_schema(kind), kind, group)
-    chunks = [records[i : i + chunk_size] for i in range(0, len(records), chunk_size)]
-    if dry_run:
-        result = _dry_run(c, kind, group, chunks, field_types, create)
-        types = {f"{side}.{f}": t for f, t in field_types.items() for side in ("old", "new")}
-        return frames.rows_to_frame(
-            result,
-            tz=c.tz,
-            columns=(id_key, "chunk", "outcome", "changed_fields", "error"),
-            field_types=types,
-            attrs={
-                "host": c.host,
-                "region": c.region,
-                "kind": kind,
-                "group": group,
-                "dry_run": True,
-            },
-        )
-    _check_write_access(c)
-    outcomes: list[dict] = []
-    for number, chunk in enumerate(chunks):
-        to_send = [(oid, values) for oid, values in chunk if values]
-        outcomes += [
-            {id_key: oid, "chunk": number, "outcome": "unchanged", "error": None}
-            for oid, values in chunk
-            if not values
-        ]
-        if to_send:
-            outcomes += _write_chunk(c, kind, group, number, to_send, create)
-    failed = sum(o["outcome"] == "failed" for o in outcomes)
-    if failed:
-        warnings.warn(
-            f"{failed} of {len(outcomes)} objects failed; see the 'error' column", stacklevel=2
-        )
-    return frames.rows_to_frame(
-        outcomes,
-        tz=c.tz,
-        columns=(id_key, "chunk", "outcome", "error"),
-        attrs={"host": c.host, "region": c.region, "kind": kind, "group": group, "dry_run": False},
+    from pendo_nb.writes import write_values  # imported here: writes -> paging -> api
+
+    return write_values(
+        _resolve(client),
+        kind,
+        rows,
+        group=group,
+        create=create,
+        dry_run=dry_run,
+        chunk_size=chunk_size,
+        id_column=id_column,
     )
-
-
-def _bad_kind(kind: Any):
-    raise ValidationError(f"kind must be 'visitor' or 'account', got {kind!r}")
-
-
-def _records(rows: Any, kind: str, group: str, id_column: str | None) -> list[tuple[str, dict]]:
-    """(id, {field: value}) per object, missing values dropped, ``metadata.<group>.`` stripped."""
-    id_key = f"{kind}Id"
-    if isinstance(rows, pd.DataFrame):
-        named = rows.index.name is not None and rows.index.name in (id_column, id_key, "id")
-        frame = rows.reset_index() if named else rows
-        items = frame.to_dict("records")
-    elif isinstance(rows, Iterable) and not isinstance(rows, (str, bytes, Mapping)):
-        items = list(rows)
-    else:
-        raise ValidationError(
-            f"rows must be a DataFrame or a list of dicts, got {type(rows).__name__}"
-        )
-    candidates = [id_column] if id_column else [id_key, "id"]
-    prefix = f"metadata.{group}."
-    records: list[tuple[str, dict]] = []
-    seen: set[str] = set()
-    for position, item in enumerate(items):
-        if not isinstance(item, Mapping):
-            raise ValidationError(f"row {position} is a {type(item).__name__}, not a mapping")
-        id_name = next((name for name in candidates if name in item), None)
-        if id_name is None:
-            raise ValidationError(
-                f"row {position} has no id column (expected {' or '.join(candidates)})"
-            )
-        object_id = item[id_name]
-        if not isinstance(object_id, str) or not object_id:
-            raise ValidationError(
-                f"row {position}: the id must be a non-empty string, got {object_id!r}"
-            )
-        if object_id in seen:
-            raise ValidationError(f"row {position}: {id_key} {object_id!r} appears more than once")
-        seen.add(object_id)
-        fields = item["values"] if isinstance(item.get("values"), Mapping) else item
-        values = {}
-        for name, value in fields.items():
-            if name == id_name:
-                continue
-            name = name[len(prefix) :] if name.startswith(prefix) else name
-            if not _missing(value):
-                values[name] = value.item() if isinstance(value, np.generic) else value
-        records.append((object_id, values))
-    if not records:
-        raise ValidationError("no rows to update")
-    return records
-
-
-def _missing(value: Any) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    return isinstance(value, float) and math.isnan(value)
-
-
-_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def _validated(records, schema: Mapping, kind: str, group: str) -> dict[str, str]:
-    """Check names and types against the schema; convert times to epoch ms in place.
-
-    Returns field -> schema type for the fields used.
-    """
-    if group == "auto":
-        raise ValidationError("'auto' fields are computed by Pendo and cannot be written")
-    known = schema.get(group)
-    if not isinstance(known, Mapping):
-        raise ValidationError(
-            f"{kind} metadata has no group {group!r} "
-            f"(groups: {', '.join(sorted(schema)) or 'none'})"
-        )
-    used = sorted({name for _, values in records for name in values})
-    unknown = [name for name in used if name not in known]
-    if unknown:
-        hints = []
-        for name in unknown:
-            close = difflib.get_close_matches(name, list(known), n=1)
-            hints.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-        raise ValidationError(
-            f"unknown {kind} {group} field(s): {', '.join(hints)}; "
-            "create them in Pendo's Data Mappings first"
-        )
-    types = {name: str((known[name] or {}).get("Type") or "").lower() for name in used}
-    problems = []
-    for object_id, values in records:
-        for name, value in values.items():
-            try:
-                values[name] = _sendable(_checked_value(value, types[name]))
-            except (TypeError, ValueError):
-                problems.append(f"{object_id!r}.{name}={value!r} is not {types[name]}")
-    if problems:
-        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
-        raise ValidationError(
-            "values do not fit their field types: " + "; ".join(problems[:10]) + more
-        )
-    return types
-
-
-def _sendable(value: Any) -> Any:
-    """``value`` if JSON can carry it to Pendo; ``ValueError`` otherwise."""
-    if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
-        raise ValueError(value)  # beyond Pendo's 64-bit integers (orjson refuses it anyway)
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(value)  # no JSON form: it would be sent as null and erase the field
-    return value
-
-
-def _checked_value(value: Any, kind: str) -> Any:
-    """The value as it is sent for a field of schema type ``kind``; raises when it does not fit."""
-    if kind == "string":
-        if not isinstance(value, str):
-            raise TypeError(value)
-        return value
-    if kind == "boolean":
-        if not isinstance(value, bool):
-            raise TypeError(value)
-        return value
-    if kind == "integer":
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError(value)
-        if isinstance(value, float) and not value.is_integer():
-            raise ValueError(value)
-        return int(value)
-    if kind in ("float", "number"):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
-            or not math.isfinite(value)
-        ):
-            raise TypeError(value)
-        return value
-    if kind == "time":
-        if isinstance(value, bool):
-            raise TypeError(value)
-        if isinstance(value, (int, float)):
-            return int(value)
-        if isinstance(value, (datetime, date, str)):
-            stamp = pd.Timestamp(value)
-            stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
-            return int(stamp.value // 1_000_000)
-        raise TypeError(value)
-    if isinstance(value, (str, bool, int, float)):
-        return value  # a field without a declared type takes any scalar
-    raise TypeError(value)
-
-
-def _check_write_access(c: PendoClient) -> None:
-    """Fail before any write when the key cannot write (``GET /token/verify``)."""
-    try:
-        c.verify_key()
-    except AuthenticationError as exc:
-        # The schema was just read with this key, so it is valid: it lacks write access.
-        raise WriteAccessError(
-            exc.status,
-            method=exc.method,
-            url=exc.url,
-            body=exc.body,
-            request_id=exc.request_id,
-            hint="this key can read but not write: use a key created with 'Allow Write Access'",
-        ) from None
-    except NotFoundError:
-        pass  # a server without the probe: the write itself will say so
-
-
-def _write_chunk(c, kind, group, number, chunk, create) -> list[dict]:
-    id_key = f"{kind}Id"
-    body = [{id_key: oid, "values": values} for oid, values in chunk]
-    try:
-        answer = c.post_metadata_values(kind, group, body, create=create).json()
-    except (AuthenticationError, WriteAccessError):
-        raise
-    except (PendoAPIError, PendoConnectionError) as exc:
-        message = str(exc).splitlines()[0]
-        return [
-            {id_key: oid, "chunk": number, "outcome": "failed", "error": message}
-            for oid, _ in chunk
-        ]
-    missing = set(answer.get("missing") or []) if isinstance(answer, dict) else set()
-    errors = {}
-    for entry in (answer.get("errors") or []) if isinstance(answer, dict) else []:
-        if isinstance(entry, str):
-            errors[entry] = "failed"
-        elif isinstance(entry, dict):
-            oid = entry.get(id_key) or entry.get("id")
-            errors[oid] = str(entry.get("error") or entry.get("message") or "failed")
-    outcomes = []
-    for oid, _ in chunk:
-        if oid in errors:
-            outcome, error = "failed", errors[oid]
-        elif oid in missing:
-            outcome, error = "missing", None
-        else:
-            outcome, error = "updated", None
-        outcomes.append({id_key: oid, "chunk": number, "outcome": outcome, "error": error})
-    return outcomes
-
-
-def _dry_run(c, kind, group, chunks, field_types, create) -> list[dict]:
-    id_key = f"{kind}Id"
-    ids = [oid for chunk in chunks for oid, _ in chunk]
-    current: dict[str, dict] = {}
-    for i in range(0, len(ids), _LOOKUP_BATCH):
-        batch = ids[i : i + _LOOKUP_BATCH]
-        listed = ", ".join(_quoted(oid) for oid in batch)
-        select = {id_key: id_key, **{f: f"metadata.{group}.{f}" for f in field_types}}
-        pipeline = [
-            {"source": {f"{kind}s": None}},
-            {"filter": f"contains(list({listed}), {id_key})"},
-            {"select": select},
-        ]
-        for row in c.post_aggregation(pipeline, refresh=True).json().get("results") or []:
-            current[row.get(id_key)] = row
-    result = []
-    for number, chunk in enumerate(chunks):
-        for oid, values in chunk:
-            row = current.get(oid)
-            old = {f: row.get(f) for f in values} if row is not None else {}
-            changed = [f for f, v in values.items() if row is None or old.get(f) != v]
-            if row is None:
-                outcome = "would-create" if create else "missing"
-            else:
-                outcome = "would-change" if changed else "unchanged"
-            result.append(
-                {
-                    id_key: oid,
-                    "chunk": number,
-                    "outcome": outcome,
-                    "changed_fields": changed,
-                    "error": None,
-                    "old": old,
-                    "new": dict(values),
-                }
-            )
-    return result
-
-
-def _quoted(text: str) -> str:
-    """A string literal of Pendo's expression language."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 # -- cache --------------------------------------------------------------------------------

@@ -6,8 +6,8 @@ Endpoint methods are named after the HTTP call they make (``post_aggregation``, 
 import pandas.
 
 The DataFrame methods (``aggregate``, ``account``, ``visitor``, ``visitor_history``, ``reports``,
-``report``, ``report_csv``, ``update_values``) are twins of the functions of the same name in
-:mod:`pendo_nb.api` and call them with ``client=self``; their docstrings live there.
+``report``, ``report_csv``, ``update_values``) and ``can_write`` are twins of the functions of the
+same name in :mod:`pendo_nb.api` and call them with ``client=self``; their docstrings live there.
 """
 
 from __future__ import annotations
@@ -75,6 +75,13 @@ class PendoResponse:
     def json(self) -> Any:
         """The body parsed as JSON."""
         return orjson.loads(self.content)
+
+    def json_array(self) -> list:
+        """The body parsed as a JSON array; ``TypeError`` naming the URL when it is not one."""
+        value = self.json()
+        if not isinstance(value, list):
+            raise TypeError(f"expected a JSON array from {self.url}, got {type(value).__name__}")
+        return value
 
     @property
     def text(self) -> str:
@@ -166,8 +173,8 @@ class PendoClient:
     * endpoint methods ``get_*`` / ``post_*`` / ``verify_key`` return a :class:`PendoResponse`
       (``.json()``, ``.text``, provenance) and never build DataFrames;
     * DataFrame methods ``aggregate``, ``account``, ``visitor``, ``visitor_history``,
-      ``reports``, ``report``, ``report_csv``, ``update_values`` are twins of the module-level
-      functions of :mod:`pendo_nb` (see their docstrings).
+      ``reports``, ``report``, ``report_csv``, ``update_values`` (and ``can_write``) are twins of
+      the module-level functions of :mod:`pendo_nb` (see their docstrings).
 
     Parameters
     ----------
@@ -400,7 +407,7 @@ class PendoClient:
 
     def get_metadata_schema(self, kind: str, *, refresh: bool = False) -> PendoResponse:
         """``GET /metadata/schema/{kind}``: field definitions by group (visitor/account)."""
-        return self._send("GET", f"/metadata/schema/{_checked_kind(kind)}", refresh=refresh)
+        return self._send("GET", f"/metadata/schema/{checked_kind(kind)}", refresh=refresh)
 
     def post_metadata_values(
         self, kind: str, group: str, records: Sequence[Mapping[str, Any]], *, create: bool = False
@@ -410,7 +417,7 @@ class PendoClient:
         ``records`` are ``{"visitorId" | "accountId": id, "values": {field: value}}``. Never
         cached; afterwards, cached reads that may show the old values are forgotten.
         """
-        kind = _checked_kind(kind)
+        kind = checked_kind(kind)
         try:
             return self._send(
                 "POST",
@@ -433,7 +440,7 @@ class PendoClient:
 
     def metadata_schema(self, kind: str) -> dict[str, dict]:
         """The metadata schema of ``kind`` (``{group: {field: definition}}``), fetched once."""
-        kind = _checked_kind(kind)
+        kind = checked_kind(kind)
         if kind not in self._schemas:
             schema = self.get_metadata_schema(kind).json()
             self._schemas[kind] = schema if isinstance(schema, dict) else {}
@@ -531,6 +538,12 @@ class PendoClient:
 
         return api.report_csv(report_id, client=self, refresh=refresh)
 
+    def can_write(self) -> bool:
+        """Whether this key may write (``GET /token/verify``); see :func:`pendo_nb.can_write`."""
+        from pendo_nb import api
+
+        return api.can_write(client=self)
+
     def update_values(
         self,
         kind: str,
@@ -557,7 +570,8 @@ class PendoClient:
         )
 
 
-def _checked_kind(kind: str) -> str:
+def checked_kind(kind: str) -> str:
+    """``kind`` if it is ``"visitor"`` or ``"account"``; ``ValidationError`` otherwise."""
     if kind not in OBJECT_KINDS:
         raise ValidationError(f"kind must be 'visitor' or 'account', got {kind!r}")
     return kind

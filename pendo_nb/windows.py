@@ -39,6 +39,7 @@ import pandas as pd
 
 from pendo_nb import api
 from pendo_nb._parts import concat_parts
+from pendo_nb._times import iso, select_on_server, stamp
 from pendo_nb.cache_policy import DEFAULT_POLICY, CachePolicy, request_expiry
 from pendo_nb.client import PendoClient, aggregation_envelope
 from pendo_nb.errors import (
@@ -471,20 +472,16 @@ def _evaluate(
 ) -> dict[str, int]:
     """Evaluate expressions on the server, as the pipeline's own timeSeries would be.
 
-    Pendo has no source-less query, so they are selected on one visitor row (as
-    ``visitor_history`` does for ``now()``). The answer is cached for ``expiry`` seconds.
+    The answer is cached for ``expiry`` seconds; every expression must give a time.
     """
-    probe = [{"source": {"visitors": None}}, {"limit": 1}, {"select": dict(expressions)}]
     with request_expiry(expiry):
-        response = client.post_aggregation(probe, refresh=refresh)
-    rows = response.json().get("results") or []
-    values = rows[0] if rows else {}
+        values, _, url = select_on_server(client, expressions, refresh=refresh)
     missing = [name for name in expressions if not isinstance(values.get(name), int | float)]
     if missing:
         raise PendoAPIError(
             200,
             method="POST",
-            url=response.url,
+            url=url,
             body=str(values)[:200],
             hint="could not read the window boundaries from the server (the probe needs one "
             f"visitor; missing: {', '.join(missing)})",
@@ -694,7 +691,7 @@ class WindowedPull:
         halves = _halves(client, window, self.plan.period_unit, self.policy)
         if halves is None:
             error.add_note(
-                f"the window from {_iso(window.start)} to {_iso(window.end)} is a single "
+                f"the window from {iso(window.start)} to {iso(window.end)} is a single "
                 f"{self.plan.time_series['period']} period and cannot be split further"
             )
             raise error
@@ -731,29 +728,25 @@ class WindowedPull:
     ) -> dict[str, Any]:
         """What ``df.attrs`` reports about the pull (``first``: the first window's attrs)."""
 
-        def stamp(ms: int) -> pd.Timestamp:
-            return pd.Timestamp(ms, unit="ms", tz="UTC").tz_convert(client.tz)
+        def local(ms: int) -> pd.Timestamp:
+            return stamp(ms, client.tz)
 
         horizon = self.policy.horizon(self.now)
         return {
             **{k: first[k] for k in ("url", "host", "region") if k in first},
             "pipeline": self.envelope,
-            "server_time": stamp(self.now),
+            "server_time": local(self.now),
             "window_size": str(self.size),
             "windows": len(self.windows),
             "windows_fetched": fetched,
             "windows_cached": cached,
             "from_cache": fetched == 0,
-            "split_windows": [(stamp(w.start), stamp(w.end)) for w in split],
-            "lag_horizon": stamp(horizon),
+            "split_windows": [(local(w.start), local(w.end)) for w in split],
+            "lag_horizon": local(horizon),
             "is_partial": self.windows[-1].end > horizon,
-            "start": stamp(self.windows[0].start),
-            "end": stamp(self.windows[-1].end),
+            "start": local(self.windows[0].start),
+            "end": local(self.windows[-1].end),
         }
-
-
-def _iso(ms: int) -> str:
-    return pd.Timestamp(ms, unit="ms", tz="UTC").isoformat()
 
 
 def plan_pull(

@@ -19,6 +19,8 @@ PUBLIC = {
     "report",
     "report_csv",
     "update_values",
+    # whether the key may write
+    "can_write",
     # the aggregation builder
     "Pipeline",
     "source",
@@ -90,3 +92,14 @@ def test_twin_methods_take_the_same_parameters():
             assert set(twin) - {"self", "options"} <= set(function), name  # forwards the rest
         else:
             assert set(function) - {"client"} == set(twin) - {"self"}, name
+
+
+def test_can_write_takes_client_documents_itself_and_has_a_twin():
+    function = pendo_nb.can_write
+    parameters = inspect.signature(function).parameters
+    assert list(parameters) == ["client"]
+    assert parameters["client"].kind is inspect.Parameter.KEYWORD_ONLY
+    for section in ("Parameters", "Returns", "Raises", "Examples"):
+        assert section in (function.__doc__ or ""), f"can_write docstring lacks {section}"
+    twin = inspect.signature(pendo_nb.PendoClient.can_write).parameters
+    assert list(twin) == ["self"]
