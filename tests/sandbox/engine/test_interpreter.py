@@ -6,7 +6,13 @@ import copy
 
 import pytest
 
-from pendo_nb.sandbox.engine import AggregationError, Limits, run_aggregation, run_pipeline
+from pendo_nb.sandbox.engine import (
+    AggregationError,
+    Limits,
+    response_mime_type,
+    run_aggregation,
+    run_pipeline,
+)
 from pendo_nb.sandbox.subscription import generate
 
 from .engine_builders import make_subscription, ms
@@ -40,6 +46,25 @@ def test_answer_has_start_time_and_results():
 )  # fmt: skip
 def test_harmless_envelope_variants_are_accepted(body):
     assert run_aggregation(body, SUB)["results"] == [{"a": 1}, {"a": 2}]
+
+
+@pytest.mark.parametrize(
+    ("response", "mime_type"),
+    [
+        (None, "application/json"),
+        ({}, "application/json"),
+        ({"mimeType": ""}, "application/json"),
+        ({"mimeType": None, "location": "request"}, "application/json"),
+        ({"mimeType": "application/json"}, "application/json"),
+        ({"mimeType": "text/csv"}, "text/csv"),
+    ],
+)
+def test_response_mime_type_defaults_to_json_and_accepts_csv(response, mime_type):
+    body = {"request": {"pipeline": [CONST]}}
+    if response is not None:
+        body["response"] = response
+    assert response_mime_type(body) == mime_type
+    assert run_aggregation(body, SUB)["results"] == [{"a": 1}, {"a": 2}]  # same rows either way
 
 
 @pytest.mark.parametrize(
