@@ -468,6 +468,11 @@ def _codes_if_categorical(column: pd.Series) -> pd.Series:
 # Pendo-specific steps
 
 
+# Lookup kinds of bulkExpand/expand -> the Subscription attribute holding their objects.
+_PEOPLE = {"visitor": "visitors", "account": "accounts"}
+_CATALOGS = {"page": "pages", "feature": "features", "trackType": "track_types", "guide": "guides"}
+
+
 def compile_bulk_expand(arg: Any, env: StepEnv, where: str) -> StepFunction:
     """``{"bulkExpand": {"out": {"visitor": "visitorId"}}}`` (or ``"account"``): attach the
     visitor's/account's metadata groups under ``out`` (``out.agent.email``); null if unknown."""
@@ -483,10 +488,6 @@ def compile_expand(arg: Any, env: StepEnv, where: str) -> StepFunction:
     the same after either step.
     """
     return _compile_lookup_step(arg, env, where, (*_CATALOGS, *_PEOPLE))
-
-
-_PEOPLE = {"visitor": "visitors", "account": "accounts"}
-_CATALOGS = {"page": "pages", "feature": "features", "trackType": "track_types", "guide": "guides"}
 
 
 def _compile_lookup_step(
