@@ -116,8 +116,9 @@ class MetadataEditor(widgets.VBox):
     or pasted CSV, with one row per object (an id column and one column per field). Preview runs
     :func:`pendo_nb.update_values` with ``dry_run=True`` and shows, per object, the old and new
     value of each field. Apply asks for confirmation, then writes chunk by chunk with a progress
-    bar, and ends with the outcome of every row. With a read-only key, Apply is turned off with
-    the reason as soon as Pendo refuses the write (nothing is written).
+    bar, and ends with the outcome of every row. With a read-only key (:func:`pendo_nb.can_write`
+    is False, asked when the editor is made), Apply is off from the start, with the reason;
+    Preview still works.
 
     Parameters
     ----------
@@ -142,7 +143,7 @@ class MetadataEditor(widgets.VBox):
     result : pandas.DataFrame or None
         The per-row outcome of the last Apply.
     read_only : bool
-        True once the key was refused a write; Apply stays off.
+        True when the key cannot write (asked up front, or a write was refused); Apply stays off.
 
     Examples
     --------
@@ -155,7 +156,7 @@ class MetadataEditor(widgets.VBox):
     rows = traitlets.Instance(pd.DataFrame, allow_none=True, help="The input rows.")
     preview = traitlets.Instance(pd.DataFrame, allow_none=True, help="The last dry run.")
     result = traitlets.Instance(pd.DataFrame, allow_none=True, help="Outcome of the last Apply.")
-    read_only = traitlets.Bool(False, help="The key was refused a write.")
+    read_only = traitlets.Bool(False, help="The key cannot write.")
 
     def __init__(
         self,
@@ -266,6 +267,7 @@ class MetadataEditor(widgets.VBox):
         self.confirm_button.on_click(lambda _button: self.apply())
         self.cancel_button.on_click(lambda _button: self._hide_confirmation("Nothing was written."))
         self.list_variables()
+        self.check_write_access()
 
     def __repr__(self) -> str:
         rows = None if self.rows is None else len(self.rows)
@@ -318,6 +320,22 @@ class MetadataEditor(widgets.VBox):
         self.variable_select.value = current if current in values else (values or [None])[0]
         self.read_input()
         return names
+
+    def check_write_access(self) -> bool | None:
+        """Ask whether the key may write (:func:`pendo_nb.can_write`); turn Apply off if not.
+
+        Returns the answer, or None (with the reason on the status line) when it could not be
+        asked, e.g. for a key the server does not know.
+        """
+        allowed = run_busy(
+            lambda: api.can_write(client=self._client),
+            status=self.status,
+            controls=[self.apply_button],
+            message="Checking whether this key may write…",
+        )
+        if allowed is False:
+            self.read_only = True
+        return allowed
 
     def read_input(self) -> pd.DataFrame | None:
         """Read the input (variable or CSV) into ``.rows``; flag it when it cannot be read."""
@@ -375,7 +393,9 @@ class MetadataEditor(widgets.VBox):
         """Write the rows chunk by chunk; return the per-row outcome (also in ``.result``)."""
         rows, kind, group = self.rows, self.kind, self.group
         self._hide_confirmation()
-        if rows is None or self.preview is None or self.read_only:
+        # A read-only key is not refused here: update_values refuses it before writing anything,
+        # and its error says why on the status line.
+        if rows is None or self.preview is None:
             return None
         chunks = [rows.iloc[i : i + self.chunk_size] for i in range(0, len(rows), self.chunk_size)]
         self.progress.max, self.progress.value = len(chunks), 0
@@ -392,7 +412,7 @@ class MetadataEditor(widgets.VBox):
                 message=f"Writing chunk {number + 1} of {len(chunks)}…",
             )
             if outcome is None:
-                self.read_only = isinstance(self.status.error, WriteAccessError)
+                self.read_only |= isinstance(self.status.error, WriteAccessError)
                 self.progress_label.value = (
                     f"stopped at chunk {number + 1} of {len(chunks)}: later chunks were not sent"
                 )

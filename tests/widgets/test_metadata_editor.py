@@ -14,7 +14,7 @@ import requests
 import traitlets
 
 from pendo_nb.api import connect
-from pendo_nb.errors import ValidationError, WriteAccessError
+from pendo_nb.errors import AuthenticationError, ValidationError, WriteAccessError
 from pendo_nb.widgets import MetadataEditor
 from pendo_nb.widgets.metadata_editor import parse_csv
 
@@ -160,6 +160,37 @@ def test_a_read_only_key_turns_apply_off_with_the_reason(fresh_sandbox):
     assert _raw_visitor(fresh_sandbox, frame["visitorId"].iloc[0])["metadata"]["custom"] == before
     editor.preview_button.click()
     assert editor.apply_button.disabled  # stays off
+
+
+def test_a_read_only_key_turns_apply_off_before_anything_is_tried(sandbox):
+    client = connect(key=sandbox.read_only_key, base_url=sandbox.url, cache=False)
+    editor = MetadataEditor(client=client, data=_updates(sandbox, n=2))
+
+    assert editor.read_only
+    assert editor.apply_button.disabled
+    assert "can read but not write" in editor.apply_note.value
+    assert editor.status.error is None  # a read-only key is not an error: reading works
+
+    editor.preview_button.click()
+    assert editor.preview is not None
+    assert editor.apply_button.disabled
+    assert "can read but not write" in editor.apply_note.value
+
+
+def test_a_read_write_key_leaves_apply_to_the_preview(client, sandbox):
+    editor = MetadataEditor(client=client, data=_updates(sandbox, n=2))
+    assert not editor.read_only
+    assert editor.apply_button.disabled and "Preview first" in editor.apply_note.value
+    editor.preview_button.click()
+    assert not editor.apply_button.disabled
+
+
+def test_a_key_the_server_does_not_know_is_shown_not_taken_for_read_only(sandbox):
+    client = connect(key="not-a-key-of-this-sandbox", base_url=sandbox.url, cache=False)
+    editor = MetadataEditor(client=client, data=_updates(sandbox, n=1))
+    assert not editor.read_only
+    assert isinstance(editor.status.error, AuthenticationError)
+    assert "not-a-key-of-this-sandbox" not in editor.status.value
 
 
 def test_changing_kind_or_group_drops_the_preview(client, sandbox):

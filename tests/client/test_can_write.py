@@ -1,0 +1,82 @@
+"""can_write(): whether the key may write, read from GET /token/verify on a real sandbox.
+
+What the sandbox answers (checked in the first test, so the rest rest on it): 200 for its
+read-write key, 403 for its read-only key, and 403 "Key is invalid" for a key it does not know.
+"""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+import pendo_nb as pn
+from pendo_nb.sandbox import DEMO_KEY, DEMO_READ_ONLY_KEY
+
+UNKNOWN_KEY = "00000000-0000-4000-8000-000000000000"
+
+
+def verify_status(sandbox, key: str) -> tuple[int, str]:
+    answer = requests.get(
+        f"{sandbox.url}/api/v1/token/verify",
+        headers={"x-pendo-integration-key": key},
+        timeout=10,
+    )
+    return answer.status_code, answer.text
+
+
+def test_the_sandbox_answers_verify_as_the_reference_says(sandbox):
+    assert verify_status(sandbox, sandbox.key)[0] == 200
+    assert verify_status(sandbox, sandbox.read_only_key)[0] == 403
+    status, body = verify_status(sandbox, UNKNOWN_KEY)
+    assert status == 403 and body.startswith("Key is invalid")
+
+
+def test_the_read_write_key_can_write(sandbox):
+    client = pn.connect(sandbox=sandbox, rate_limit=None)
+    assert sandbox.key == DEMO_KEY
+    assert pn.can_write() is True
+    assert client.can_write() is True
+
+
+def test_the_read_only_key_cannot_write(sandbox):
+    assert sandbox.read_only_key == DEMO_READ_ONLY_KEY
+    client = pn.connect(key=sandbox.read_only_key, base_url=sandbox.url, rate_limit=None)
+    assert pn.can_write() is False
+    assert pn.can_write(client=client) is False
+    assert client.can_write() is False
+
+
+def test_an_unknown_key_is_an_authentication_error_not_false(sandbox):
+    client = pn.connect(key=UNKNOWN_KEY, base_url=sandbox.url, rate_limit=None)
+    with pytest.raises(pn.AuthenticationError) as caught:
+        client.can_write()
+    assert caught.value.status == 403
+    assert not isinstance(caught.value, pn.WriteAccessError)
+    assert UNKNOWN_KEY not in str(caught.value)
+
+
+def test_the_answer_is_never_taken_from_the_cache(fresh_sandbox):
+    """A key's write access can change at any time: each call asks the server again."""
+    client = pn.connect(sandbox=fresh_sandbox, rate_limit=None)
+    assert client.can_write() is True
+    before = client.cache_info()
+    assert client.can_write() is True
+    after = client.cache_info()
+    assert after.hits == before.hits
+    assert after.misses == before.misses + 1
+
+
+def test_no_default_client_is_a_configuration_error():
+    with pytest.raises(pn.ConfigurationError, match="not connected"):
+        pn.can_write()
+
+
+def test_update_values_refuses_a_read_only_key_with_the_verify_answer(fresh_sandbox):
+    """update_values' check is can_write's: the error names the 403 of GET /token/verify."""
+    pn.connect(key=fresh_sandbox.read_only_key, base_url=fresh_sandbox.url, rate_limit=None)
+    visitor_id = sorted(fresh_sandbox.subscription.visitors)[0]
+    with pytest.raises(pn.WriteAccessError) as caught:
+        pn.update_values("visitor", [{"visitorId": visitor_id, "betaopt": True}])
+    assert caught.value.status == 403
+    assert caught.value.method == "GET"
+    assert caught.value.url.endswith("/api/v1/token/verify")
