@@ -425,16 +425,18 @@ def _grouped_events(call: SourceCall, *, kinds: tuple[int, ...], tagged_only: bo
         "server": len(sub.servers),
         "ua": len(sub.user_agents),
     }
-    minute_radix = (end - start) // 60_000 + 2
+    minutes = (end - start) // 60_000  # the minute column is in [0, minutes)
     # Group keys with the minute as the least significant part: one sort puts each group's rows
     # together with its minutes in order, so distinct minutes are where the key changes.
     kept = np.flatnonzero(keep)
-    composite = _composite_key([columns[k][kept] for k in keys], [sizes[k] for k in keys])
-    composite = composite * minute_radix + columns["minute"][kept]
+    composite = _composite_key(
+        [*(columns[k][kept] for k in keys), columns["minute"][kept]],
+        [*(sizes[k] for k in keys), minutes],
+    )
     order = np.argsort(composite)
     rows = kept[order]  # positions in the time slice, grouped, minutes ascending
     sorted_key = composite[order]
-    group_part = sorted_key // minute_radix
+    group_part = sorted_key // (minutes + 1)  # the radix of the last key (see _composite_key)
     n = len(rows)
     new_group = np.ones(n, dtype=bool)
     new_group[1:] = group_part[1:] != group_part[:-1]
@@ -474,7 +476,14 @@ def _grouped_events(call: SourceCall, *, kinds: tuple[int, ...], tagged_only: bo
 
 
 def _composite_key(keys: list[np.ndarray], sizes: list[int]) -> np.ndarray:
-    """One int64 per row that orders like the tuple of ``keys`` (each in ``[-1, size)``)."""
+    """One int64 per row that orders like the tuple of ``keys`` (each in ``[-1, size)``).
+
+    A mixed-radix number with the last key as its least significant digit, of radix
+    ``sizes[-1] + 1``: ``composite // (sizes[-1] + 1)`` orders and groups like the other keys.
+    Where the next digit would not fit in an int64, the combinations seen so far are renumbered
+    first (in order, so the result still orders like the tuple); there are never more of them
+    than rows.
+    """
     composite = np.zeros(len(keys[0]), dtype=np.int64)
     bound = 1  # composite < bound
     for values, size in zip(keys, sizes, strict=True):
