@@ -173,6 +173,31 @@ def subtitle(text: str, note: str = "") -> widgets.HTML:
     return widgets.HTML(f'<div class="pendo-subtitle">{html.escape(text)}{extra}</div>')
 
 
+class Form(widgets.VBox):
+    """The frame every pendo_nb widget shares: the stylesheet, a title, then ``children``.
+
+    It is at most ``max_width`` wide and has the CSS classes ``pendo-nb`` (the stylesheet's
+    scope) and ``css_class`` (naming the widget, for styles and browser tests).
+    """
+
+    def __init__(
+        self,
+        heading: str,
+        css_class: str,
+        children: list[widgets.Widget],
+        *,
+        max_width: str = "920px",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            children=[stylesheet(), title(heading), *children],
+            layout=widgets.Layout(max_width=max_width),
+            **kwargs,
+        )
+        self.add_class("pendo-nb")
+        self.add_class(css_class)
+
+
 def describe_error(error: BaseException) -> tuple[str, str]:
     """A one-line summary of ``error`` and the details to show on demand.
 

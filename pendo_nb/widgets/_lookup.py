@@ -17,14 +17,13 @@ import traitlets
 
 from pendo_nb import api
 from pendo_nb.widgets._common import (
+    Form,
     StatusLine,
     TableView,
     format_cell,
     row,
     run_busy,
     short_repr,
-    stylesheet,
-    title,
 )
 
 # Groups people look at first; any other group follows in alphabetical order.
@@ -70,7 +69,7 @@ def grouped_table_html(frame: pd.DataFrame) -> str:
     )
 
 
-class ObjectLookup(widgets.VBox):
+class ObjectLookup(Form):
     """Base of VisitorLookup and AccountLookup (see their docstrings)."""
 
     #: "visitor" or "account": which public function looks the object up.
@@ -97,19 +96,16 @@ class ObjectLookup(widgets.VBox):
         self.status = StatusLine()
         self.table = TableView()
         super().__init__(
-            children=[
-                stylesheet(),
-                title(f"Pendo {self.kind}"),
+            f"Pendo {self.kind}",
+            f"pendo-{self.kind}-lookup",
+            [
                 row(self.id_box, self.lookup_button),
                 self.status,
                 self.table,
                 *self._extra_children(),
             ],
-            layout=widgets.Layout(max_width="920px"),
             **kwargs,
         )
-        self.add_class("pendo-nb")
-        self.add_class(f"pendo-{self.kind}-lookup")
         self.id_box.observe(self._on_id_box, "value")
         self.lookup_button.on_click(lambda _button: self.lookup())
         if value is not None:

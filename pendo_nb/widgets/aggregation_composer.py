@@ -17,6 +17,7 @@ from pendo_nb.errors import PipelineError
 from pendo_nb.pipeline import Pipeline, agg, source
 from pendo_nb.pipeline.sources import SOURCES
 from pendo_nb.widgets._common import (
+    Form,
     StatusLine,
     TableView,
     fixed_width,
@@ -26,9 +27,7 @@ from pendo_nb.widgets._common import (
     run_busy,
     short_repr,
     styled,
-    stylesheet,
     subtitle,
-    title,
 )
 
 __all__ = ["AggregationComposer"]
@@ -97,7 +96,7 @@ class AggregatorRow(widgets.HBox):
         return name, getattr(agg, self.function.value)(expression)
 
 
-class AggregationComposer(widgets.VBox):
+class AggregationComposer(Form):
     """Compose a Pendo aggregation from a form; the pipeline JSON follows every change.
 
     The form builds a :class:`~pendo_nb.Pipeline` with the same builder you would use in code:
@@ -213,9 +212,9 @@ class AggregationComposer(widgets.VBox):
             layout=widgets.Layout(flex="1 1 300px", min_width="260px"),
         )
         super().__init__(
-            children=[
-                stylesheet(),
-                title("Aggregation"),
+            "Aggregation",
+            "pendo-aggregation-composer",
+            [
                 widgets.HBox(
                     [form, pipeline_column],
                     layout=widgets.Layout(flex_flow="row wrap", grid_gap="16px"),
@@ -225,11 +224,9 @@ class AggregationComposer(widgets.VBox):
                 self.code_view,
                 self.table,
             ],
-            layout=widgets.Layout(max_width="1100px"),
+            max_width="1100px",
             **kwargs,
         )
-        self.add_class("pendo-nb")
-        self.add_class("pendo-aggregation-composer")
         for control in (
             self.source_select, self.app_select, self.range_mode, self.last_n, self.last_unit,
             self.start_date, self.end_date, self.filter_text, self.group_by, self.sort_text,

@@ -14,6 +14,7 @@ import traitlets
 from pendo_nb import api
 from pendo_nb.errors import ValidationError, WriteAccessError
 from pendo_nb.widgets._common import (
+    Form,
     StatusLine,
     TableView,
     fixed_width,
@@ -24,8 +25,6 @@ from pendo_nb.widgets._common import (
     run_busy,
     short_repr,
     styled,
-    stylesheet,
-    title,
 )
 
 __all__ = ["MetadataEditor", "parse_csv"]
@@ -109,7 +108,7 @@ def diff_table_html(preview: pd.DataFrame, id_column: str) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-class MetadataEditor(widgets.VBox):
+class MetadataEditor(Form):
     """Set metadata fields on many visitors or accounts, safely.
 
     Choose the kind and the metadata group, then the input: a DataFrame variable of the notebook
@@ -231,9 +230,9 @@ class MetadataEditor(widgets.VBox):
         self.status = StatusLine()
         self.table = TableView()
         super().__init__(
-            children=[
-                stylesheet(),
-                title("Metadata editor"),
+            "Metadata editor",
+            "pendo-metadata-editor",
+            [
                 labelled("Update", self.kind_toggle, widgets.Label("Group"), self.group_select),
                 labelled("Input", self.source_toggle),
                 labelled("", self.variable_row, self.csv_text),
@@ -251,11 +250,8 @@ class MetadataEditor(widgets.VBox):
                 self.status,
                 self.table,
             ],
-            layout=widgets.Layout(max_width="920px"),
             **kwargs,
         )
-        self.add_class("pendo-nb")
-        self.add_class("pendo-metadata-editor")
         self.kind_toggle.observe(lambda c: setattr(self, "kind", c["new"]), "value")
         self.group_select.observe(lambda c: setattr(self, "group", c["new"]), "value")
         self.source_toggle.observe(self._on_input_change, "value")

@@ -12,6 +12,7 @@ import traitlets
 
 from pendo_nb import api
 from pendo_nb.widgets._common import (
+    Form,
     StatusLine,
     TableView,
     hint,
@@ -19,8 +20,6 @@ from pendo_nb.widgets._common import (
     run_busy,
     short_repr,
     styled,
-    stylesheet,
-    title,
 )
 
 __all__ = ["ReportPicker", "matching_reports", "report_listing"]
@@ -106,7 +105,7 @@ def _header_label() -> str:
     return f"{'Name':<{_NAME_WIDTH}}  {'Type':<{_TYPE_WIDTH}}{'Kind':<{_KIND_WIDTH}}Updated"
 
 
-class ReportPicker(widgets.VBox):
+class ReportPicker(Form):
     """Pick one of the subscription's public reports and load its contents as a DataFrame.
 
     ``display(ReportPicker())`` is all it takes: the list fills in from :func:`pendo_nb.reports`,
@@ -183,10 +182,10 @@ class ReportPicker(widgets.VBox):
         self._scope_class = f"pendo-picker-{uuid.uuid4().hex[:8]}"
         self._option_style = widgets.HTML(layout=widgets.Layout(display="none"))
         super().__init__(
-            children=[
-                stylesheet(),
+            "Pendo reports",
+            "pendo-report-picker",
+            [
                 self._option_style,
-                title("Pendo reports"),
                 row(self.search, self.count),
                 self.header,
                 self.report_list,
@@ -195,11 +194,8 @@ class ReportPicker(widgets.VBox):
                 self.status,
                 self.table,
             ],
-            layout=widgets.Layout(max_width="920px"),
             **kwargs,
         )
-        self.add_class("pendo-nb")
-        self.add_class("pendo-report-picker")
         self.add_class(self._scope_class)
         self.search.observe(self._on_search, "value")
         self.report_list.observe(self._on_list_selection, "value")
