@@ -80,3 +80,32 @@ def test_update_values_refuses_a_read_only_key_with_the_verify_answer(fresh_sand
     assert caught.value.status == 403
     assert caught.value.method == "GET"
     assert caught.value.url.endswith("/api/v1/token/verify")
+
+
+JSON = {"Content-Type": "application/json"}
+
+
+def test_a_server_without_the_probe_is_not_taken_for_a_yes_or_a_no(scripted):
+    """404 from /token/verify: can_write cannot tell, and says so with NotFoundError."""
+    scripted.script = [(404, {}, b"Not found")]
+    client = pn.PendoClient("k" * 32, base_url=scripted.url, cache=False, rate_limit=None)
+    with pytest.raises(pn.NotFoundError):
+        client.can_write()
+    assert [r["path"] for r in scripted.received] == ["/api/v1/token/verify"]
+
+
+def test_update_values_lets_the_write_answer_where_the_probe_is_missing(scripted):
+    schema = b'{"custom": {"betaopt": {"Type": "boolean"}}}'
+    scripted.script = [
+        (200, JSON, schema),
+        (404, {}, b"Not found"),
+        (200, JSON, b'{"total": 1, "updated": 1, "failed": 0, "missing": [], "errors": []}'),
+    ]
+    client = pn.PendoClient("k" * 32, base_url=scripted.url, cache=False, rate_limit=None)
+    result = client.update_values("visitor", [{"visitorId": "v1", "betaopt": True}])
+    assert result["outcome"].tolist() == ["updated"]
+    assert [(r["method"], r["path"]) for r in scripted.received] == [
+        ("GET", "/api/v1/metadata/schema/visitor"),
+        ("GET", "/api/v1/token/verify"),
+        ("POST", "/api/v1/metadata/visitor/custom/value"),
+    ]
