@@ -1,7 +1,10 @@
-"""``connect()``, the default client, and the functions that return DataFrames.
+"""``connect()``, the default client, and the public functions (their docstrings live here).
 
 Each function takes ``client=`` (default: the last client made by :func:`connect`) and has a twin
-method on :class:`~pendo_nb.client.PendoClient`.
+method on :class:`~pendo_nb.client.PendoClient`. The longer work is done elsewhere, one module
+per concern: :mod:`pendo_nb.history` (visitor history), :mod:`pendo_nb.writes` (metadata
+updates, write access), :mod:`pendo_nb.windows` and :mod:`pendo_nb.paging` (big aggregations),
+:mod:`pendo_nb.field_types` (column types from the server).
 """
 
 from __future__ import annotations
