@@ -166,7 +166,7 @@ def test_visitor_history_stitches_windows(client, sandbox):
     assert len(expected) > 0
     assert sorted(t.value // 10**6 for t in df["ts"]) == sorted(expected)
     assert set(df["visitorId"]) == {visitor_id}
-    assert df.attrs["windows"] == 3
+    assert df.attrs["windows"] == 3  # 2.5 days in 24-hour history windows: 2 whole + 1 part
     assert df.attrs["start"] == start and df.attrs["end"] == end
     assert df["windowStart"].min() >= start
 
@@ -176,7 +176,7 @@ def test_visitor_history_ends_at_the_server_clock_by_default(client, sandbox):
     now = sandbox.subscription.now_ms
     df = pn.visitor_history(visitor_id, now - 2 * DAY_MS)
     assert df.attrs["end"] == pd.Timestamp(now, unit="ms", tz="UTC")
-    assert df.attrs["windows"] == 2
+    assert df.attrs["windows"] == 2  # two days back to the server clock: two 24-hour windows
 
 
 def test_visitor_history_reads_dates_in_the_subscription_time_zone():
