@@ -100,10 +100,42 @@ def _user_agent_pool(table) -> tuple[list[str], list[dict]]:
     return strings, parsed
 
 
-def _ip_strings(rng: np.random.Generator, count: int) -> list[str]:
+def _ip_octets(rng: np.random.Generator, count: int) -> np.ndarray:
+    """``count`` random public IPv4 addresses, one row of four octets (each in 1..254) each."""
     octets = rng.integers(1, 255, size=(count, 4))
     octets[:, 0] = rng.choice(_PUBLIC_FIRST_OCTETS, size=count)
-    return [f"{a}.{b}.{c}.{d}" for a, b, c, d in octets.tolist()]
+    return octets
+
+
+def _distinct_ip_strings(octets: np.ndarray) -> list[str]:
+    """The addresses as strings, each repeat moved to the next free address.
+
+    The event table indexes into the list, so two equal strings would make two groups with the
+    same visible key. Random draws repeat rarely (tens among the ``large`` size's 144,000), so
+    every first occurrence stays as drawn, and a repeat takes the next address whose octets are
+    all in 1..254, with the same first octet (wrapping round), that nothing else uses.
+    """
+    span = 254**3  # addresses per first octet
+    rest = ((octets[:, 1] - 1) * 254 + (octets[:, 2] - 1)) * 254 + (octets[:, 3] - 1)
+    codes = octets[:, 0].astype(np.int64) * span + rest
+    first_seen = np.unique(codes, return_index=True)[1]
+    repeats = np.setdiff1d(np.arange(len(codes)), first_seen)  # in list order
+    used = set(codes.tolist())
+    for position in repeats.tolist():
+        code = int(codes[position])
+        while code in used:
+            code = code - code % span + (code % span + 1) % span
+        used.add(code)
+        codes[position] = code
+    first, rest = np.divmod(codes, span)
+    b, rest = np.divmod(rest, 254 * 254)
+    c, d = np.divmod(rest, 254)
+    return [
+        f"{w}.{x}.{y}.{z}"
+        for w, x, y, z in zip(
+            first.tolist(), (b + 1).tolist(), (c + 1).tolist(), (d + 1).tolist(), strict=True
+        )
+    ]
 
 
 def _sample_by_weights(rng: np.random.Generator, weights: np.ndarray, count: int) -> np.ndarray:
@@ -133,11 +165,14 @@ class _Lookups:
 
 
 def _lookups(rng: np.random.Generator, n_accounts: int, n_visitors: int) -> _Lookups:
+    """The lookup lists, each holding distinct strings (one string, one index)."""
     web_agents, web_parsed = _user_agent_pool(_WEB_AGENTS)
     mobile_agents, mobile_parsed = _user_agent_pool(_MOBILE_AGENTS)
+    offices, homes = _ip_octets(rng, n_accounts), _ip_octets(rng, n_visitors)
     return _Lookups(
-        # Offices first (one per account), then homes (one per visitor), then the backend.
-        remote_ips=[*_ip_strings(rng, n_accounts), *_ip_strings(rng, n_visitors), _BACKEND_IP],
+        # Offices first (one per account), then homes (one per visitor), then the backend, whose
+        # first octet (198) is never drawn.
+        remote_ips=[*_distinct_ip_strings(np.vstack([offices, homes])), _BACKEND_IP],
         servers=[*WEB_SERVERS, MOBILE_SERVER, API_TRACK_SERVER],
         user_agents=[*web_agents, *mobile_agents, ""],
         parsed_user_agents=[*web_parsed, *mobile_parsed, {"name": "", "version": "", "os": ""}],

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pendo_nb.sandbox._generate_events import _lookups
+from pendo_nb.sandbox.engine import run_pipeline
 from pendo_nb.sandbox.subscription import CLICK, SIZES, generate, local_day_starts, parse_now
 
 from .sandbox_helpers import DAY_MS, raw_events
@@ -284,6 +286,63 @@ def test_churned_accounts_stop_using_the_product(sub, events):
     assert len(churned) >= 1
     for account_id in churned.index:
         assert sub.accounts[account_id]["metadata"]["custom"]["ispaying"] is False
+
+
+def lookup_lists(sub) -> dict[str, list]:
+    """Every list an event column indexes into, and the catalogs' ids."""
+    return {
+        "visitor_ids": sub.visitor_ids,
+        "account_ids": sub.account_ids,
+        "apps": [a["id"] for a in sub.apps],
+        "pages": [p["id"] for p in sub.pages],
+        "features": [f["id"] for f in sub.features],
+        "track_types": [t["id"] for t in sub.track_types],
+        "remote_ips": sub.remote_ips,
+        "servers": sub.servers,
+        "user_agents": sub.user_agents,
+    }
+
+
+# Seed 81's demo draws hit one address twice; the repeat is moved to the next free address.
+@pytest.mark.parametrize(("seed", "size"), [(7, "small"), (7, "demo"), (81, "demo")])
+def test_lookup_lists_hold_distinct_values(seed, size):
+    sub = generate(seed=seed, size=size)
+    for name, values in lookup_lists(sub).items():
+        repeated = pd.Series(values)[pd.Series(values).duplicated()].tolist()
+        assert repeated == [], name
+    assert len(sub.parsed_user_agents) == len(sub.user_agents)
+
+
+class SameDraws:
+    """A random generator whose every draw is the largest allowed value (or the first choice)."""
+
+    def integers(self, low, high, size):
+        return np.full(size, high - 1)
+
+    def choice(self, options, size):
+        return np.full(size, options[0])
+
+
+def test_repeated_address_draws_become_the_next_free_addresses():
+    ips = _lookups(SameDraws(), 2, 3).remote_ips
+    # Every draw is 23.254.254.254 (first octets come from the public list, whose first is 23):
+    # the first keeps it, the others take the next addresses, wrapping within 23.x.x.x, and
+    # every octet stays in 1..254.
+    assert ips == ["23.254.254.254", "23.1.1.1", "23.1.1.2", "23.1.1.3", "23.1.1.4",
+                   "198.51.100.20"]  # fmt: skip
+
+
+@pytest.mark.parametrize("size", ["small", "demo"])
+def test_grouped_event_rows_have_distinct_visible_keys(size):
+    sub = generate(seed=7, size=size)
+    time_series = {"period": "dayRange", "first": sub.window_start_ms, "count": SIZES[size].days}
+    rows = run_pipeline(
+        [{"source": {"events": {"appId": 'expandAppIds("*")'}, "timeSeries": time_series}}], sub
+    )
+    keys = ["visitorId", "accountId", "appId", "day", "remoteIp", "server", "userAgent"]
+    frame = pd.DataFrame(rows, columns=keys)
+    assert len(frame) > 1_000
+    assert not frame.duplicated().any()
 
 
 def test_catalog_objects(sub):

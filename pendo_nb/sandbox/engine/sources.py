@@ -499,14 +499,13 @@ def _composite_key(keys: list[np.ndarray], sizes: list[int]) -> np.ndarray:
 def _categorical(
     codes: np.ndarray, labels: list[str], missing: str | None = None
 ) -> pd.Categorical:
-    """Strings as a categorical column; code -1 becomes ``missing``."""
+    """Strings as a categorical column; code -1 becomes ``missing``.
+
+    ``labels`` are distinct (the subscription's lookup lists are), so equal strings are one group.
+    """
     if missing is not None:
         labels = [*labels, missing]
         codes = np.where(codes < 0, len(labels) - 1, codes)
-    if len(set(labels)) != len(labels):  # categories must be unique; lists may repeat a string
-        position: dict[str, int] = {}
-        remap = np.array([position.setdefault(label, len(position)) for label in labels])
-        codes, labels = remap[codes], list(position)
     return pd.Categorical.from_codes(codes, categories=pd.Index(labels, dtype=object))
 
 
