@@ -8,21 +8,23 @@ in a ``<cache file>-frames`` folder beside the HTTP cache file.
 A file is served only while the HTTP cache still holds that answer and the file's own expiry
 (the one chosen for the window) has not passed: whatever the HTTP cache forgets (expiry,
 ``clear_cache()``, the clean-up after a metadata write) is forgotten here too, and stale files are
-deleted when next looked at. Frames are pickled, the form the HTTP cache file stores its answers
-in as well, so the folder needs the same trust as that file.
+deleted when next looked at. Each file is an Arrow IPC file holding the frame exactly (see
+:mod:`pendo_nb._frame_file`) with its expiry in the file's metadata; reading one never runs code,
+and a frame that a file cannot hold exactly is not stored (a re-run fetches that window again).
 """
 
 from __future__ import annotations
 
 import os
-import pickle
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
+from pendo_nb._frame_file import UnstorableFrame, extra_of, from_table, to_table
 from pendo_nb.client import PendoClient
 
 __all__ = ["FrameCache"]
@@ -44,16 +46,19 @@ class FrameCache:
         key = self.client.aggregation_cache_key(body)
         if key is None:
             return None
-        path = self.folder / f"{key}.pickle"
+        path = self.folder / f"{key}.arrow"
         try:
-            with path.open("rb") as file:
-                expires, frame = pickle.load(file)
+            with pa.OSFile(str(path), "rb") as file:
+                reader = pa.ipc.open_file(file)
+                expires = extra_of(reader.schema)["expires"]
+                fresh = expires is None or expires >= time.time()
+                frame = from_table(reader.read_all()) if fresh else None
         except FileNotFoundError:
             return None
-        except (OSError, pickle.UnpicklingError, EOFError, ValueError):
+        except (OSError, ValueError, KeyError, pa.ArrowException):  # KeyError: no expiry
             path.unlink(missing_ok=True)  # damaged (a crash mid-write elsewhere): fetch again
             return None
-        if expires is not None and expires < time.time():
+        if frame is None:  # expired
             path.unlink(missing_ok=True)
             return None
         frame.attrs["from_cache"] = True
@@ -66,14 +71,18 @@ class FrameCache:
         key = self.client.aggregation_cache_key(body)
         if key is None:  # the answer was not cached (an error page, a disabled cache)
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
         expires = None if expiry is None else time.time() + expiry
+        try:
+            table = to_table(frame, {"expires": expires})
+        except UnstorableFrame:  # the window is fetched again next time instead
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
         # Written aside and renamed: a reader never sees half a file.
         handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".part")
         try:
-            with os.fdopen(handle, "wb") as file:
-                pickle.dump((expires, frame), file, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, self.folder / f"{key}.pickle")
+            with os.fdopen(handle, "wb") as file, pa.ipc.new_file(file, table.schema) as writer:
+                writer.write_table(table)
+            os.replace(temporary, self.folder / f"{key}.arrow")
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
