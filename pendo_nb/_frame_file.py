@@ -48,7 +48,7 @@ def to_table(frame: pd.DataFrame, extra: Mapping[str, Any]) -> pa.Table:
         raise UnstorableFrame("column labels must be distinct strings")
     json_columns = [name for name, dtype in frame.dtypes.items() if dtype == np.dtype(object)]
     plain = frame.copy(deep=False)
-    plain.attrs = {}  # kept in our own metadata (pandas' would turn datetimes into text)
+    plain.attrs = {}  # kept in our own metadata: pandas' own drops attrs holding datetimes
     for name in json_columns:
         plain[name] = pd.array(_json_cells(name, frame[name].tolist()), dtype=object)
     try:
