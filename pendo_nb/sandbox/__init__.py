@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from pendo_nb.sandbox._rwlock import ReadWriteLock
+from pendo_nb.sandbox.engine import Limits
 from pendo_nb.sandbox.faults import FaultInjector, FaultPlan, plan_from
 from pendo_nb.sandbox.server import SandboxHTTPServer
 from pendo_nb.sandbox.subscription import (
@@ -37,7 +38,15 @@ from pendo_nb.sandbox.subscription import (
 DEMO_KEY = "pendo-sandbox-demo-rw"
 DEMO_READ_ONLY_KEY = "pendo-sandbox-demo-ro"
 
-__all__ = ["DEMO_KEY", "DEMO_READ_ONLY_KEY", "FaultPlan", "Sandbox", "Subscription", "generate"]
+__all__ = [
+    "DEMO_KEY",
+    "DEMO_READ_ONLY_KEY",
+    "FaultPlan",
+    "Limits",
+    "Sandbox",
+    "Subscription",
+    "generate",
+]
 
 
 # Sizes whose generations are kept (a few MB each): tests start many small sandboxes.
@@ -107,6 +116,11 @@ class Sandbox:
         some).
     fault_seed : int
         Seeds the fault draws, so a run is reproducible.
+    limits : Limits, optional
+        Caps on each aggregation and report run (run time, rows, written values, nesting; see
+        :class:`~pendo_nb.sandbox.engine.Limits`). Past the run time the answer is 408, past the
+        result size 413, each telling the caller to split the time range, as Pendo advises for
+        its 5-minute / 4 GB cut (reference 1.6). The defaults are generous.
 
     Examples
     --------
@@ -129,6 +143,7 @@ class Sandbox:
         faults: str | list[str] | FaultPlan | None = None,
         fault_rate: float = 0.0,
         fault_seed: int = 0,
+        limits: Limits | None = None,
     ) -> None:
         if (
             not isinstance(key, str)
@@ -139,6 +154,10 @@ class Sandbox:
             raise ValueError("key and read_only_key must be non-empty strings")
         if key == read_only_key:
             raise ValueError("key and read_only_key must differ")
+        if limits is not None and not isinstance(limits, Limits):
+            raise TypeError(
+                f"limits must be a pendo_nb.sandbox.Limits, not {type(limits).__name__}"
+            )
         check_seed_and_size(seed, size)
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
             raise ValueError(f"port must be an integer from 0 to 65535, not {port!r}")
@@ -152,6 +171,7 @@ class Sandbox:
         self.host = host
         plan = plan_from(faults, rate=fault_rate, seed=fault_seed, latency_ms=latency_ms)
         self.faults: FaultInjector | None = FaultInjector(plan) if plan else None
+        self.limits = limits or Limits()
         self._subscription: Subscription | None = None
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -204,7 +224,7 @@ class Sandbox:
                 "SandboxHTTPServer6", (SandboxHTTPServer,), {"address_family": socket.AF_INET6}
             )
         self._server = server_class(
-            (self.host, self.port), self.subscription, self.key, self.read_only_key
+            (self.host, self.port), self.subscription, self.key, self.read_only_key, self.limits
         )
         self._server.faults = self.faults
         self._thread = threading.Thread(

@@ -10,7 +10,7 @@ import argparse
 import sys
 import threading
 
-from pendo_nb.sandbox import DEMO_KEY, DEMO_READ_ONLY_KEY, Sandbox
+from pendo_nb.sandbox import DEMO_KEY, DEMO_READ_ONLY_KEY, Limits, Sandbox
 from pendo_nb.sandbox.subscription import DEFAULT_NOW, SIZES
 
 
@@ -45,6 +45,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--timezone", default="UTC", help="subscription time zone, IANA name (default: %(default)s)"
     )
+    caps = parser.add_argument_group("caps on each aggregation (Pendo cuts at 5 minutes or 4 GB)")
+    caps.add_argument(
+        "--max-seconds",
+        type=float,
+        default=Limits.max_seconds,
+        help="run time before an aggregation is cut with 408 (default: %(default)s)",
+    )
+    caps.add_argument(
+        "--max-rows",
+        type=int,
+        default=Limits.max_rows,
+        help="rows between two steps or in a result before a 413 (default: %(default)s)",
+    )
     faults = parser.add_argument_group("fault injection (off by default; for tests and benchmarks)")
     faults.add_argument(
         "--latency-ms", type=float, default=0.0, help="added to every answer (default: 0)"
@@ -78,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             faults=args.faults,
             fault_rate=args.fault_rate,
             fault_seed=args.fault_seed,
+            limits=Limits(max_seconds=args.max_seconds, max_rows=args.max_rows),
         )
         sandbox.start()
     except (ValueError, TypeError, OSError) as exc:

@@ -7,7 +7,7 @@ header; reference 2.7); the server writes it with ``pendo_nb.sandbox._csv``.
 
 from __future__ import annotations
 
-from pendo_nb.sandbox.engine import run_pipeline
+from pendo_nb.sandbox.engine import Limits, run_pipeline
 from pendo_nb.sandbox.subscription import Subscription
 
 RETRIEVABLE_TYPES = ("List",)
@@ -17,8 +17,12 @@ class ReportNotRetrievable(ValueError):
     """Path, Funnel and other non-list reports are listed but their contents cannot be fetched."""
 
 
-def report_rows(report: dict, subscription: Subscription) -> list[dict]:
+def report_rows(
+    report: dict, subscription: Subscription, *, limits: Limits | None = None
+) -> list[dict]:
     """Run a List report's pipeline and keep its columns, in the report's column order.
+
+    ``limits`` are the engine's caps (the server's, so reports are bounded like aggregations).
 
     Raises
     ------
@@ -32,5 +36,5 @@ def report_rows(report: dict, subscription: Subscription) -> list[dict]:
             "only List reports (visitor and account lists) can."
         )
     columns = [f["field"] for f in report["aggregation"]["fields"]]
-    rows = run_pipeline(report["aggregation"]["pipeline"], subscription)
+    rows = run_pipeline(report["aggregation"]["pipeline"], subscription, limits=limits)
     return [{column: row.get(column) for column in columns} for row in rows]

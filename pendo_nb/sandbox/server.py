@@ -23,7 +23,12 @@ import orjson
 from pendo_nb.sandbox import history, reports, writes
 from pendo_nb.sandbox._csv import rows_to_csv, to_csv
 from pendo_nb.sandbox._json import dumps
-from pendo_nb.sandbox.engine import AggregationError, response_mime_type, run_aggregation
+from pendo_nb.sandbox.engine import (
+    AggregationError,
+    Limits,
+    response_mime_type,
+    run_aggregation,
+)
 from pendo_nb.sandbox.subscription import Subscription
 
 API_PREFIX = "/api/v1/"
@@ -84,8 +89,9 @@ def _parse_json_body(request: Request):
 class Routes:
     """The endpoint handlers of one server; each takes a :class:`Request` and returns a Response."""
 
-    def __init__(self, subscription: Subscription) -> None:
+    def __init__(self, subscription: Subscription, limits: Limits | None = None) -> None:
         self.sub = subscription
+        self.limits = limits or Limits()  # caps on each aggregation and report run
         self.history = history.VisitorHistory(subscription)
 
     # --- ids ----------------------------------------------------------------------------------
@@ -153,10 +159,12 @@ class Routes:
     def _report_rows(self, request: Request) -> tuple[dict, list[dict]]:
         report = self._report(request)
         try:
-            return report, reports.report_rows(report, self.sub)
+            return report, reports.report_rows(report, self.sub, limits=self.limits)
         except reports.ReportNotRetrievable as exc:
             # Pendo does not say how it refuses these (reference 2.5); 400 with a reason is ours.
             raise HttpError(400, str(exc)) from None
+        except AggregationError as exc:  # past the run caps, like an aggregation
+            raise HttpError(exc.status, exc.message) from None
 
     def report_json(self, request: Request) -> Response:
         return _json(self._report_rows(request)[1])
@@ -236,7 +244,7 @@ class Routes:
                 '{"response": ..., "request": {"pipeline": [...]}}',
             )
         try:
-            result = run_aggregation(body, self.sub)
+            result = run_aggregation(body, self.sub, limits=self.limits)
         except AggregationError as exc:
             raise HttpError(exc.status, exc.message) from None
         if response_mime_type(body) == "text/csv":
@@ -287,14 +295,19 @@ class SandboxHTTPServer(ThreadingHTTPServer):
     faults = None
 
     def __init__(
-        self, address: tuple[str, int], subscription: Subscription, key: str, read_only_key: str
+        self,
+        address: tuple[str, int],
+        subscription: Subscription,
+        key: str,
+        read_only_key: str,
+        limits: Limits | None = None,
     ) -> None:
         if not key or not read_only_key or key == read_only_key:
             raise ValueError(
                 "the sandbox needs two different, non-empty keys (read-write and read-only)"
             )
         self.subscription = subscription
-        self.routes = Routes(subscription)
+        self.routes = Routes(subscription, limits)
         self._keys = {key: False, read_only_key: True}  # key -> read-only?
         super().__init__(address, _Handler)
 

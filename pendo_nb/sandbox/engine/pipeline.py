@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from pendo_nb.sandbox.subscription import Subscription
@@ -63,6 +63,13 @@ class Limits:
     max_depth: int = 8
     max_steps: int = 1_000
     max_periods: int = DEFAULT_MAX_PERIODS
+
+    def __post_init__(self) -> None:
+        for cap in fields(self):
+            value = getattr(self, cap.name)
+            wanted = float if cap.type in (float, "float") else int
+            if isinstance(value, bool) or not isinstance(value, int | wanted) or value < 0:
+                raise ValueError(f"Limits.{cap.name} must be a number >= 0, not {value!r}")
 
 
 class RunState:
