@@ -184,7 +184,8 @@ def aggregate(
     ----------
     pipeline : Pipeline, list of dict, or dict
         A ``pn.Pipeline`` (anything with ``to_json()``), a list of pipeline steps, or a full
-        request envelope ``{"response": ..., "request": {"pipeline": [...]}}``.
+        request envelope ``{"response": ..., "request": {"pipeline": [...]}}``. An envelope
+        asking for ``"mimeType": "text/csv"`` is read as CSV (lists then arrive as text).
     client : PendoClient, optional
         Default: the last client made by :func:`connect`.
     refresh : bool
@@ -216,7 +217,8 @@ def aggregate(
     -------
     pandas.DataFrame
         One row per result row: nested fields as dotted columns, epoch-ms fields as datetimes,
-        metadata fields typed by the subscription's schema. ``df.attrs`` holds the provenance,
+        metadata fields typed by the subscription's schema (also when a ``select`` renames them
+        or a ``min``/``max``/``first`` aggregates them). ``df.attrs`` holds the provenance,
         the ``pipeline`` sent and ``server_time`` (the server's clock when it ran the query: use
         it, not this machine's clock, for "the last N days"). With ``windows=``, it also
         holds ``windows``, ``windows_fetched``, ``windows_cached``, ``split_windows``,
@@ -261,12 +263,22 @@ def aggregate(
     started = _start_time(response.content)
     if started is not None:
         attrs["server_time"] = stamp(started, c.tz)
-    field_types = metadata_types(c, source_kind(steps))
+    field_types = frames.field_types_implied_by(steps, metadata_types(c, source_kind(steps)))
+    columns = frames.columns_implied_by(steps)
+    if _asks_for_csv(envelope):
+        return frames.csv_to_frame(
+            response.text, tz=c.tz, columns=columns, field_types=field_types, attrs=attrs
+        )
     parsed = frames.parse_json(response.content, key="results")
     del response  # free the answer's bytes before the frame is built (peak memory)
-    return parsed.to_frame(
-        tz=c.tz, columns=frames.columns_implied_by(steps), field_types=field_types, attrs=attrs
-    )
+    return parsed.to_frame(tz=c.tz, columns=columns, field_types=field_types, attrs=attrs)
+
+
+def _asks_for_csv(envelope: dict) -> bool:
+    """Whether the envelope asks for ``response.mimeType`` ``text/csv`` (reference 2.1)."""
+    response = envelope.get("response")
+    mime_type = response.get("mimeType") if isinstance(response, dict) else None
+    return isinstance(mime_type, str) and mime_type.split(";")[0].strip().lower() == "text/csv"
 
 
 _START_TIME = re.compile(rb'"startTime"\s*:\s*(\d+)')

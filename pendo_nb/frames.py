@@ -40,6 +40,7 @@ __all__ = [
     "CastWarning",
     "columns_implied_by",
     "csv_to_frame",
+    "field_types_implied_by",
     "json_to_frame",
     "metadata_field_types",
     "parse_json",
@@ -110,7 +111,8 @@ def rows_to_frame(
         step produces), so an empty result keeps its shape.
     field_types : mapping, optional
         Column -> Pendo type (``string``, ``boolean``, ``integer``, ``float``, ``number``,
-        ``time``), usually from :func:`metadata_field_types`.
+        ``time``), usually from :func:`metadata_field_types`; ``epoch`` converts the column as
+        an epoch-millisecond field is converted (see :func:`field_types_implied_by`).
     attrs : mapping, optional
         Provenance copied into ``df.attrs``.
     """
@@ -195,6 +197,7 @@ def csv_to_frame(
     text: str,
     *,
     tz: str = "UTC",
+    columns: Iterable[str] = (),
     field_types: Mapping[str, str] | None = None,
     titles: Mapping[str, str] | None = None,
     attrs: Mapping[str, Any] | None = None,
@@ -203,13 +206,17 @@ def csv_to_frame(
 
     Cells are typed column by column: all ``true``/``false`` -> boolean, all integers -> Int64,
     all numbers -> Float64, else string; an empty cell is missing. ``titles`` maps header titles
-    back to field names (Pendo's CSV may use display titles).
+    back to field names (Pendo's CSV may use display titles); ``columns``, ``field_types`` and
+    ``attrs`` are as for :func:`rows_to_frame`. Empty text (no header) is an empty result.
     """
-    raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
+    if not text.strip():
+        raw = pd.DataFrame()
+    else:
+        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
     raw = raw.rename(columns=dict(titles or {}))
     data = {name: _infer_array([_csv_value(v) for v in raw[name].tolist()]) for name in raw.columns}
     frame = pd.DataFrame(data, index=pd.RangeIndex(len(raw)))
-    return _finish(frame, tz=tz, columns=(), field_types=field_types, attrs=attrs)
+    return _finish(frame, tz=tz, columns=columns, field_types=field_types, attrs=attrs)
 
 
 def metadata_field_types(schema: Mapping[str, Any], *, prefix: str = "metadata.") -> dict[str, str]:
@@ -255,6 +262,68 @@ def columns_implied_by(steps: Sequence[Mapping[str, Any]]) -> list[str]:
         else:
             known = None
     return known or []
+
+
+# A field path an expression may name on its own (a copy of the field, not a computation).
+_FIELD_PATH = re.compile(r"[A-Za-z_$][\w$]*(?:\.[\w$]+)*")
+# Aggregators whose result is one of the values they saw, so it keeps the field's type.
+_VALUE_KEEPING_AGGREGATORS = frozenset({"min", "max", "first"})
+
+
+def field_types_implied_by(
+    steps: Sequence[Mapping[str, Any]], field_types: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """``field_types`` plus the types of the columns the steps copy from typed fields.
+
+    A ``select``/``eval`` of a bare field (``lastVisit: "metadata.auto.lastvisit"``) and a
+    ``group``/``reduce`` field of ``min``, ``max`` or ``first`` of one keep that field's type:
+    its schema type in ``field_types``, else ``"epoch"`` when its name is an epoch-millisecond
+    field (:data:`EPOCH_MS_FIELDS`), so the renamed column is a datetime as the original would be.
+    """
+    base = dict(field_types or {})
+    derived: dict[str, str] = {}
+
+    def type_of(expression: Any) -> str | None:
+        if not isinstance(expression, str) or not _FIELD_PATH.fullmatch(expression.strip()):
+            return None
+        path = expression.strip()
+        if path in derived or path in base:
+            return derived.get(path) or base.get(path)
+        return "epoch" if path.rpartition(".")[2] in EPOCH_MS_FIELDS else None
+
+    def aggregated(spec: Any) -> dict[str, str]:
+        items = spec.items() if isinstance(spec, Mapping) else []
+        if isinstance(spec, list):
+            items = [pair for item in spec if isinstance(item, Mapping) for pair in item.items()]
+        kinds = {}
+        for name, aggregator in items:
+            if isinstance(aggregator, Mapping) and len(aggregator) == 1:
+                ((function, argument),) = aggregator.items()
+                kind = type_of(argument) if function in _VALUE_KEEPING_AGGREGATORS else None
+                if kind:
+                    kinds[name] = kind
+        return kinds
+
+    for step in steps:
+        if not isinstance(step, Mapping) or len(step) != 1:
+            continue
+        ((name, spec),) = step.items()
+        if name == "select" and isinstance(spec, Mapping):
+            derived = {out: kind for out, expr in spec.items() if (kind := type_of(expr))}
+        elif name == "eval" and isinstance(spec, Mapping):
+            kinds = {out: type_of(expr) for out, expr in spec.items()}  # all read before writing
+            for out, kind in kinds.items():
+                if kind:
+                    derived[out] = kind
+                else:
+                    derived.pop(out, None)  # a computed value: its type is unknown
+        elif name == "group" and isinstance(spec, Mapping):
+            keys = [k for k in spec.get("group") or [] if isinstance(k, str)]
+            derived = {k: kind for k in keys if (kind := type_of(k))}
+            derived.update(aggregated(spec.get("fields")))
+        elif name == "reduce":
+            derived = aggregated(spec)
+    return {**base, **derived}
 
 
 # -- readers ---------------------------------------------------------------------------------
@@ -500,6 +569,8 @@ def _cast(series: pd.Series, kind: str, tz: str) -> tuple[pd.Series, dict[int, A
         return series.astype("Float64"), {}
     if kind == "time" and isinstance(dtype, (pd.Int64Dtype, pd.Float64Dtype)):
         return _ms_to_datetime(series, tz), {}
+    if kind == "epoch":  # named like an epoch field: converted as such a field is
+        return _epoch_to_datetime(series, tz), {}
     converter = _CONVERTERS.get(kind)
     if converter is None:
         return series, {}  # a type this library does not know: keep what the values say

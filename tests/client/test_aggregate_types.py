@@ -1,0 +1,170 @@
+"""Columns renamed or aggregated from typed fields keep their type; CSV aggregation answers.
+
+Expected values come from the sandbox's raw subscription data or from plain ``requests`` calls
+converted with pandas, never from pendo_nb's readers.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import requests
+
+import pendo_nb as pn
+from pendo_nb import frames
+
+
+@pytest.fixture
+def client(sandbox):
+    return pn.connect(sandbox=sandbox, rate_limit=None, cache=False)
+
+
+def raw_results(sandbox, steps):
+    response = requests.post(
+        f"{sandbox.url}/api/v1/aggregation",
+        json={"response": {"mimeType": "application/json"}, "request": {"pipeline": steps}},
+        headers={"x-pendo-integration-key": sandbox.key},
+    )
+    response.raise_for_status()
+    return response.json()["results"]
+
+
+def utc(ms_values):
+    return pd.to_datetime(pd.Series(list(ms_values), dtype="float64"), unit="ms", utc=True)
+
+
+def plain(values):
+    """Values as Python objects, missing ones as None (pandas NA and JSON null alike)."""
+    return [None if pd.isna(value) else value for value in values]
+
+
+# -- which types the steps imply (written out by hand) ------------------------------------------
+
+SCHEMA = {"metadata.custom.signup": "time", "metadata.custom.seats": "integer"}
+
+
+@pytest.mark.parametrize(
+    ("steps", "expected_extra"),
+    [
+        (
+            [{"select": {"s": "metadata.custom.signup", "v": "metadata.auto.lastvisit", "x": "a"}}],
+            {"s": "time", "v": "epoch"},
+        ),
+        ([{"select": {"n": "metadata.custom.seats + 1"}}], {}),
+        ([{"eval": {"s": "metadata.custom.signup"}}], {"s": "time"}),
+        ([{"select": {"s": "metadata.custom.signup"}}, {"eval": {"s": "s * 2"}}], {}),
+        (
+            [{"group": {"group": ["visitorId"], "fields": {"last": {"max": "day"}}}}],
+            {"last": "epoch"},
+        ),
+        (
+            [
+                {"select": {"s": "metadata.custom.signup", "id": "visitorId"}},
+                {
+                    "group": {
+                        "group": ["s"],
+                        "fields": [{"first": {"min": "s"}}, {"n": {"count": "id"}}],
+                    }
+                },
+            ],
+            {"s": "time", "first": "time"},
+        ),
+        (
+            [{"reduce": {"top": {"max": "metadata.custom.seats"}, "n": {"sum": "x"}}}],
+            {"top": "integer"},
+        ),
+        ([{"select": {"s": "metadata.custom.signup"}}, {"reduce": {"n": {"count": None}}}], {}),
+    ],
+)
+def test_field_types_implied_by(steps, expected_extra):
+    steps = [{"source": {"visitors": None}}, *steps]
+    assert frames.field_types_implied_by(steps, SCHEMA) == {**SCHEMA, **expected_extra}
+
+
+def test_epoch_kind_leaves_small_numbers_alone():
+    df = frames.rows_to_frame([{"m": 3}, {"m": 11}], field_types={"m": "epoch"})
+    assert df["m"].tolist() == [3, 11]
+
+
+# -- against the sandbox ----------------------------------------------------------------------
+
+
+def test_renamed_epoch_and_schema_time_fields_are_datetimes(client, sandbox):
+    df = pn.aggregate(
+        [
+            {"source": {"visitors": None}},
+            {
+                "select": {
+                    "id": "visitorId",
+                    "lastVisit": "metadata.auto.lastvisit",
+                    "signup": "metadata.custom.signupdate",
+                    "logins": "metadata.custom.logincount",
+                }
+            },
+        ]
+    )
+    raw = pd.DataFrame(
+        {
+            "id": vid,
+            "lastVisit": visitor["metadata"]["auto"]["lastvisit"],
+            "signup": visitor["metadata"]["custom"].get("signupdate"),
+            "logins": visitor["metadata"]["custom"].get("logincount"),
+        }
+        for vid, visitor in sandbox.subscription.visitors.items()
+    ).set_index("id")
+    df = df.set_index("id").loc[raw.index]
+    assert str(df["lastVisit"].dtype) == "datetime64[us, UTC]"
+    assert str(df["signup"].dtype) == "datetime64[us, UTC]"
+    assert str(df["logins"].dtype) == "Int64"
+    assert plain(df["lastVisit"]) == plain(utc(raw["lastVisit"]))
+    assert plain(df["signup"]) == plain(utc(raw["signup"]))
+    assert raw["signup"].notna().any()
+
+
+def test_max_of_day_renamed_is_a_datetime(client, sandbox):
+    last_three_days = {"period": "dayRange", "first": "now()", "count": -3}
+    fields = {"lastDay": {"max": "day"}, "n": {"sum": "numEvents"}}
+    steps = [
+        {"source": {"events": None}, "timeSeries": last_three_days},
+        {"group": {"group": ["visitorId"], "fields": fields}},
+    ]
+    df = pn.aggregate(steps).set_index("visitorId").sort_index()
+    raw = pd.DataFrame(raw_results(sandbox, steps)).set_index("visitorId").sort_index()
+    assert len(df) == len(raw) > 0
+    assert str(df["lastDay"].dtype) == "datetime64[us, UTC]"
+    assert df["lastDay"].tolist() == utc(raw["lastDay"]).tolist()
+    assert df["n"].tolist() == raw["n"].tolist()
+
+
+def test_a_csv_envelope_is_read_as_csv(client, sandbox):
+    steps = [
+        {"source": {"visitors": None}},
+        {
+            "select": {
+                "id": "visitorId",
+                "email": "metadata.agent.email",
+                "logins": "metadata.custom.logincount",
+                "beta": "metadata.custom.betaopt",
+                "lastVisit": "metadata.auto.lastvisit",
+            }
+        },
+        {"sort": ["id"]},
+        {"limit": 20},
+    ]
+    df = pn.aggregate({"response": {"mimeType": "text/csv"}, "request": {"pipeline": steps}})
+    raw = pd.DataFrame(raw_results(sandbox, steps))
+    assert list(df.columns) == ["id", "email", "logins", "beta", "lastVisit"]
+    for name in ("id", "email", "logins", "beta"):
+        assert plain(df[name]) == plain(raw[name]), name
+    assert plain(df["lastVisit"]) == plain(utc(raw["lastVisit"]))
+    assert df.attrs["pipeline"]["response"]["mimeType"] == "text/csv"
+
+
+def test_an_empty_csv_answer_keeps_the_selected_columns(client):
+    steps = [
+        {"source": {"visitors": None}},
+        {"filter": 'visitorId == "nobody-has-this-id"'},
+        {"select": {"a": "visitorId", "b": "metadata.agent.email"}},
+    ]
+    df = pn.aggregate({"response": {"mimeType": "text/csv"}, "request": {"pipeline": steps}})
+    assert list(df.columns) == ["a", "b"] and len(df) == 0
