@@ -397,6 +397,10 @@ def cache_info(
     if session.settings.disabled:
         return CacheInfo(False, None, 0, None, hits, misses)
     location = getattr(session.cache, "db_path", None)
-    size = Path(location).stat().st_size if location and Path(location).exists() else None
+    size = None
+    if location and Path(location).exists():
+        # With write-ahead logging, recent answers sit in the -wal file until a checkpoint.
+        files = (Path(location), Path(f"{location}-wal"))
+        size = sum(path.stat().st_size for path in files if path.exists())
     entries = len(_own_keys(session, namespace))
     return CacheInfo(True, str(location) if location else None, entries, size, hits, misses)
