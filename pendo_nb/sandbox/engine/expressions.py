@@ -18,8 +18,9 @@ input is null. Division or remainder by zero also gives null (Pendo does not doc
 keeps a whole query from failing on one row, like the other null rules).
 
 Types: ``+ - * / %`` and unary ``-`` take numbers; ``< <= > >=`` take two numbers or two strings;
-``&&``/``||`` take booleans and numbers (non-zero is true); ``!`` takes booleans. Other operand
-types raise :class:`AggregationError` naming the operator, where and the position.
+``&&``/``||`` take booleans and numbers (non-zero is true); ``!`` takes booleans; the elements of
+a list literal share one type (nulls aside). Other operand types raise :class:`AggregationError`
+naming the operator, where and the position.
 
 Positions in messages are 0-based character offsets into the expression text.
 """
@@ -626,7 +627,19 @@ class _Compiler:
     def compile_ListLiteral(self, node: ListLiteral) -> tuple[Evaluator, bool]:
         compiled = [self.compile(item) for item in node.items]
         items = [evaluate for evaluate, _ in compiled]
-        return (lambda row: [item(row) for item in items]), all(c for _, c in compiled)
+        error = self.error
+
+        def build_list(row: dict) -> list:
+            values = [item(row) for item in items]
+            # Reference 3.7: "elements must share a type". Null is left out of the check: it is
+            # how a missing field reads, and Pendo does not say that it breaks a list.
+            kinds = {describe_type(value) for value in values if value is not None}
+            if len(kinds) > 1:
+                shown = " and ".join(sorted(kinds))
+                raise error(f"list elements must share a type, got {shown}", node.pos)
+            return values
+
+        return build_list, all(c for _, c in compiled)
 
     def compile_Unary(self, node: Unary) -> tuple[Evaluator, bool]:
         operand, constant = self.compile(node.operand)

@@ -235,7 +235,7 @@ def test_null_semantics(text, expected):
         ("flag == true", True),
         ("flag != 1", True),
         ("[1, 2] == [1, 2]", True),
-        ('[1, "2"] == [1, 2]', False),
+        ('["1", "2"] == [1, 2]', False),
         ("[1, 2] != [1, 2, 3]", True),
         ("numEvents > 3 && numEvents <= 4", True),
         ('"abc" < "abd"', True),
@@ -305,6 +305,46 @@ def test_type_errors_name_the_operator_and_position(text, message):
 def test_type_errors_between_constants_surface_at_compile_time():
     with pytest.raises(AggregationError, match="'-' needs numbers"):
         compile_expression('1 - "x"', CTX)
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds", "position"),
+    [
+        ('[1, "a"]', "number and string", 0),
+        ("[true, 1]", "boolean and number", 0),
+        ('list(1, [2, "x"])', "number and string", 8),
+        ("[[1], 2]", "list and number", 0),
+    ],
+)
+def test_list_literals_of_mixed_types_are_refused_at_compile_time(text, kinds, position):
+    # Reference 3.7: the elements of a list literal must share a type.
+    with pytest.raises(AggregationError) as caught:
+        compile_expression(text, CTX, "pipeline[1].eval.x")
+    assert caught.value.message == (
+        f"pipeline[1].eval.x: list elements must share a type, got {kinds} at position {position} "
+        f'in "{text}"'
+    )
+
+
+def test_list_literal_of_fields_of_mixed_types_is_refused_when_read():
+    # numEvents is 4 and name is "Ada" in ROW: known only once the row is read.
+    assert "list elements must share a type, got number and string at position 0" in error_of(
+        "[numEvents, name]"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[numEvents, score, 2]", [4, None, 2]),  # score is null: a missing value, not a type
+        ("[null, null]", [None, None]),
+        ('[name, "b"]', ["Ada", "b"]),
+        ("[[1], [2, 3], []]", [[1], [2, 3], []]),  # lists of lists, whatever their contents
+        ("[1.5, numEvents]", [1.5, 4]),  # ints and floats are both numbers
+    ],
+)
+def test_list_literals_of_one_type_with_nulls_are_built(text, expected):
+    assert evaluate(text) == expected
 
 
 # ------------------------------------------------------------------------------ parse errors
@@ -483,7 +523,7 @@ def test_random_well_formed_expressions_evaluate_or_raise_aggregation_error(text
 
 
 def test_constant_lists_are_not_shared_between_rows():
-    expression = compile_expression('[1, ["a"]]', CTX)
+    expression = compile_expression('[[1], ["a"]]', CTX)
     first, second = expression({}), expression({})
     first[1].append("b")
-    assert second == [1, ["a"]]
+    assert second == [[1], ["a"]]

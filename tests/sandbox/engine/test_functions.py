@@ -140,7 +140,7 @@ def test_type_tests(text, expected):
         ("toString(true)", "true"),
         ('toString("x")', "x"),
         ("toString(null)", None),
-        ('toString([1, "a", null])', '[1,"a",null]'),
+        ('toString(list(1, "a", null))', '[1,"a",null]'),
         ('len("héllo")', 5),
         ("len(items)", 4),
         ("len([])", 0),
@@ -174,16 +174,16 @@ def test_string_functions_refuse_wrong_types(text, message):
     [
         ('list(1, "a", null)', [1, "a", None]),
         ("list()", []),
-        ('listInRange([1, 5, 7.5, 10, 11, "7", null], 5, 10)', [5, 7.5, 10]),
+        ('listInRange(list(1, 5, 7.5, 10, 11, "7", null), 5, 10)', [5, 7.5, 10]),
         ("listInRange(items, 2, 3)", [3, 3, 2]),
         ("listInRange(missing, 1, 2)", None),
         ("reverse(items)", [2, 3, 1, 3]),
         ("reverse([])", []),
         ("sortUnique(items)", [1, 2, 3]),
         ('sortUnique(["b", "a", "b"])', ["a", "b"]),
-        ('sortUnique([2, "a", 1, "a", 2.0])', [1, 2, "a"]),
+        ('sortUnique(list(2, "a", 1, "a", 2.0))', [1, 2, "a"]),
         ("sum(items)", 9),
-        ('sum([1, 2.5, "3", null, true])', 3.5),  # non-numbers are ignored
+        ('sum(list(1, 2.5, "3", null, true))', 3.5),  # non-numbers are ignored
         ("sum([])", 0),
         ("sum(missing)", None),
     ],
