@@ -509,6 +509,8 @@ def apply_visit_metadata(
             account = accounts[0] if accounts else ""
         ua = last_agent[v]
         parsed = parsed_user_agents[ua] if ua >= 0 else no_agent
+        # Reference 6.7: the docs spell accountId/accountIds, Pendo's samples and every
+        # connector's schema lower-case them; the data follows the samples.
         auto = {
             "id": visitor_id,
             "idhash": idhash(visitor_id),

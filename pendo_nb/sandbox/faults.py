@@ -1,8 +1,10 @@
 """Fault and latency injection: a sandbox that misbehaves the way a busy Pendo can.
 
-Off by default. A :class:`FaultPlan` says which faults may happen, how often, to which kinds of
-request, and after how many requests; a :class:`FaultInjector` carries one plan out on a running
-server and records every request it saw::
+Off by default: the sandbox does not rate-limit on its own, because the sources disagree on
+whether and how Pendo does (reference 6.9: none, 429s, "100 calls/s", a leaky bucket); a plan with
+``429`` faults plays a throttled Pendo, ``Retry-After`` included. A :class:`FaultPlan` says which
+faults may happen, how often, to which kinds of request, and after how many requests; a
+:class:`FaultInjector` carries one plan out on a running server and records every request it saw::
 
     Sandbox(faults="429,503,reset", fault_rate=0.2, fault_seed=1)
     # from the 4th metadata write on, every answer is cut off (the writes still happen)

@@ -326,6 +326,8 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         try:
             return self._dispatch(method, target, headers, body)
         except HttpError as exc:
+            # Reference 6.2: the docs say error bodies are JSON, but Pendo was seen answering
+            # plain text ("Cannot parse filter expression"); section 5.3 follows what was seen.
             return Response(exc.status, exc.message.encode("utf-8"), TEXT_TYPE, exc.headers)
 
     def _dispatch(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Response:
@@ -333,6 +335,8 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         if not parts.path.startswith(API_PREFIX):
             raise HttpError(404, f"Not found: {parts.path} (the API is under {API_PREFIX})")
         key = headers.get(KEY_HEADER, "").strip()
+        # Reference 6.1: the status table says 401 for a bad key, /token/verify and connectors
+        # say 403. Section 5.2's split: 401 when no key is sent, 403 for a key we do not know.
         if not key:
             raise HttpError(401, f"Missing integration key: send it in the {KEY_HEADER} header")
         read_only = self.is_read_only(key)

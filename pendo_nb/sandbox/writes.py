@@ -186,9 +186,9 @@ def update_values(
         metadata = rows[object_id]["metadata"]
         values = metadata.setdefault(group, {})
         for name, value in converted.items():
-            if (
-                name not in fields
-            ):  # Pendo creates unknown fields; their type is set later in the UI
+            # Reference 6.8: the bulk write's documentation creates unknown custom fields (type
+            # set later in the UI); the single-value PUT's 404 for them is another endpoint's.
+            if name not in fields:
                 fields[name] = field_definition("", name)
             if value is None:
                 values.pop(name, None)

@@ -68,7 +68,7 @@ def compile_source(step: dict, env: StepEnv, where: str) -> Callable[[RunState],
     step : dict
         The whole step, ``{"source": {"<name>": params, "timeSeries": {...}}}``. ``timeSeries`` is
         also accepted beside ``source`` (Pendo's spawn example) or inside the params (as Estuary
-        sends it for visitors), reference 3.2.
+        sends it for visitors), reference 3.2 and 6.12: inside ``source`` wins when both are given.
     env : StepEnv
         The subscription, clock and limits.
     where : str
