@@ -22,7 +22,7 @@ from pendo_nb._times import stamp
 from pendo_nb.cache_policy import CachePolicy
 from pendo_nb.client import PendoClient, aggregation_envelope
 from pendo_nb.errors import ConfigurationError, ValidationError
-from pendo_nb.field_types import metadata_types, report_fields, source_kind
+from pendo_nb.field_types import metadata_types, object_columns, report_fields, source_kind
 from pendo_nb.history import stitch_history
 from pendo_nb.session import CacheInfo, RetryPolicy, Timeouts
 
@@ -263,15 +263,34 @@ def aggregate(
     started = _start_time(response.content)
     if started is not None:
         attrs["server_time"] = stamp(started, c.tz)
-    field_types = frames.field_types_implied_by(steps, metadata_types(c, source_kind(steps)))
-    columns = frames.columns_implied_by(steps)
+    kind = source_kind(steps)
+    field_types = frames.field_types_implied_by(steps, metadata_types(c, kind))
     if _asks_for_csv(envelope):
+        text = response.text
+        empty = len(text.strip().splitlines()) <= 1  # no rows: nothing, or a header alone
+        columns = _implied_columns(c, steps, kind, field_types, empty=empty)
         return frames.csv_to_frame(
-            response.text, tz=c.tz, columns=columns, field_types=field_types, attrs=attrs
+            text, tz=c.tz, columns=columns, field_types=field_types, attrs=attrs
         )
     parsed = frames.parse_json(response.content, key="results")
     del response  # free the answer's bytes before the frame is built (peak memory)
+    columns = _implied_columns(c, steps, kind, field_types, empty=len(parsed) == 0)
     return parsed.to_frame(tz=c.tz, columns=columns, field_types=field_types, attrs=attrs)
+
+
+def _implied_columns(
+    client: PendoClient, steps: list, kind: str | None, field_types: dict, *, empty: bool
+) -> list[str]:
+    """The columns the steps imply; for an empty result of visitors or accounts kept as they
+    are (filtered, sorted...), the id and the schema's fields, since no row shows them (the
+    id column is then typed as the string it always is, in ``field_types``)."""
+    columns = frames.columns_implied_by(steps)
+    if empty and not columns and kind is not None:
+        source_columns = object_columns(client, kind)
+        columns = frames.columns_implied_by(steps, source_columns=source_columns)
+        if f"{kind}Id" in columns:
+            field_types.setdefault(f"{kind}Id", "string")
+    return columns
 
 
 def _asks_for_csv(envelope: dict) -> bool:

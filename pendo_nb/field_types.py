@@ -13,7 +13,7 @@ from pendo_nb import frames
 from pendo_nb.client import PendoClient
 from pendo_nb.errors import PendoAPIError, PendoConnectionError
 
-__all__ = ["metadata_types", "report_fields", "source_kind"]
+__all__ = ["metadata_types", "object_columns", "report_fields", "source_kind"]
 
 
 def source_kind(steps: Sequence[Mapping]) -> str | None:
@@ -39,6 +39,26 @@ def metadata_types(client: PendoClient, kind: str | None) -> dict[str, str] | No
         )
         return None
     return frames.metadata_field_types(schema)
+
+
+def object_columns(client: PendoClient, kind: str | None) -> list[str]:
+    """The columns of a visitors/accounts row: its id, then every field of the metadata schema.
+
+    Empty when ``kind`` is None or the schema is unavailable (:func:`metadata_types` warns).
+    """
+    if kind is None:
+        return []
+    try:
+        schema = client.metadata_schema(kind)
+    except (PendoAPIError, PendoConnectionError):
+        return []
+    fields = [
+        f"metadata.{group}.{name}"
+        for group, definitions in schema.items()
+        if isinstance(definitions, Mapping)
+        for name in definitions
+    ]
+    return [f"{kind}Id", *fields]
 
 
 def report_fields(client: PendoClient, report_id: str) -> tuple[dict[str, str], dict[str, str]]:

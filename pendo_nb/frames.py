@@ -235,19 +235,24 @@ def metadata_field_types(schema: Mapping[str, Any], *, prefix: str = "metadata."
     return types
 
 
-def columns_implied_by(steps: Sequence[Mapping[str, Any]]) -> list[str]:
+def columns_implied_by(
+    steps: Sequence[Mapping[str, Any]], *, source_columns: Sequence[str] = ()
+) -> list[str]:
     """The columns a pipeline's rows will have, when its steps say so (else ``[]``).
 
     ``select``, ``group``, ``reduce`` and ``count`` fix the columns; ``eval`` and ``set`` add to
     them; ``filter``, ``sort``, ``limit``, ``skip`` and ``cat`` keep them; any other step makes
-    them unknown again.
+    them unknown again. ``source_columns``, when given, are the columns of the source's rows
+    (otherwise unknown).
     """
     known: list[str] | None = None
     for step in steps:
         if not isinstance(step, Mapping) or len(step) != 1:
             return []
         ((name, spec),) = step.items()
-        if name == "select" and isinstance(spec, Mapping):
+        if name == "source":
+            known = list(source_columns) or None
+        elif name == "select" and isinstance(spec, Mapping):
             known = list(spec)
         elif name == "group" and isinstance(spec, Mapping):
             known = list(spec.get("group") or []) + _aggregator_names(spec.get("fields"))
@@ -588,7 +593,8 @@ def _cast(series: pd.Series, kind: str, tz: str) -> tuple[pd.Series, dict[int, A
         result = pd.Series(
             pd.to_datetime(converted, utc=True), index=series.index, name=series.name
         )
-        return result.dt.tz_convert(tz), failures
+        # Microseconds, as epoch-ms columns get (an empty list would give seconds).
+        return result.dt.tz_convert(tz).dt.as_unit("us"), failures
     target = {"string": "string", "boolean": "boolean", "integer": "Int64"}.get(kind, "Float64")
     return pd.Series(
         pd.array(converted, dtype=target), index=series.index, name=series.name

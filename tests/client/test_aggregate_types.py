@@ -168,3 +168,54 @@ def test_an_empty_csv_answer_keeps_the_selected_columns(client):
     ]
     df = pn.aggregate({"response": {"mimeType": "text/csv"}, "request": {"pipeline": steps}})
     assert list(df.columns) == ["a", "b"] and len(df) == 0
+
+
+# -- empty results of the object sources --------------------------------------------------------
+
+DTYPE_OF_SCHEMA_TYPE = {
+    "string": "string",
+    "integer": "Int64",
+    "float": "Float64",
+    "boolean": "boolean",
+    "time": "datetime64[us, UTC]",
+}
+
+
+@pytest.mark.parametrize("kind", ["visitor", "account"])
+@pytest.mark.parametrize("mime_type", ["application/json", "text/csv"])
+def test_an_empty_object_result_has_the_id_and_the_schema_fields(client, sandbox, kind, mime_type):
+    steps = [
+        {"source": {f"{kind}s": None}},
+        {"filter": f'{kind}Id == "nobody-has-this-id"'},
+        {"sort": [f"{kind}Id"]},
+    ]
+    df = pn.aggregate({"response": {"mimeType": mime_type}, "request": {"pipeline": steps}})
+    schema = sandbox.subscription.schema[kind]
+    expected = {f"{kind}Id": "string"}
+    for group, fields in schema.items():
+        for name, definition in fields.items():
+            expected[f"metadata.{group}.{name}"] = DTYPE_OF_SCHEMA_TYPE.get(definition["Type"])
+    assert len(df) == 0
+    assert list(df.columns) == list(expected)
+    for column, dtype in expected.items():
+        if dtype is not None:  # untyped fields: nothing says what they hold
+            assert str(df[column].dtype) == dtype, column
+
+
+def test_an_empty_result_after_a_reshaping_step_has_no_invented_columns(client):
+    steps = [
+        {"source": {"visitors": None}},
+        {"filter": 'visitorId == "nobody-has-this-id"'},
+        {"unwind": {"field": "metadata.auto.accountids"}},
+    ]
+    assert pn.aggregate(steps).shape == (0, 0)
+
+
+def test_source_columns_are_kept_by_row_keeping_steps_only():
+    source = [{"source": {"visitors": None}}]
+    kept = [*source, {"filter": "true"}, {"sort": ["a"]}, {"limit": 3}, {"eval": {"c": "1"}}]
+    assert frames.columns_implied_by(kept, source_columns=["a", "b"]) == ["a", "b", "c"]
+    assert frames.columns_implied_by(source, source_columns=["a"]) == ["a"]
+    assert frames.columns_implied_by(source) == []
+    reshaped = [*source, {"unwind": {"field": "a"}}]
+    assert frames.columns_implied_by(reshaped, source_columns=["a"]) == []
