@@ -247,12 +247,13 @@ def columns_implied_by(
     """
     known: list[str] | None = None
     for step in steps:
+        if isinstance(step, Mapping) and "source" in step:  # timeSeries may sit beside it
+            known = list(source_columns) or None
+            continue
         if not isinstance(step, Mapping) or len(step) != 1:
             return []
         ((name, spec),) = step.items()
-        if name == "source":
-            known = list(source_columns) or None
-        elif name == "select" and isinstance(spec, Mapping):
+        if name == "select" and isinstance(spec, Mapping):
             known = list(spec)
         elif name == "group" and isinstance(spec, Mapping):
             known = list(spec.get("group") or []) + _aggregator_names(spec.get("fields"))

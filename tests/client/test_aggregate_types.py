@@ -219,3 +219,14 @@ def test_source_columns_are_kept_by_row_keeping_steps_only():
     assert frames.columns_implied_by(source) == []
     reshaped = [*source, {"unwind": {"field": "a"}}]
     assert frames.columns_implied_by(reshaped, source_columns=["a"]) == []
+
+
+def test_a_time_series_beside_the_source_still_implies_the_group_columns(client):
+    two_days = {"period": "dayRange", "first": "now()", "count": -2}
+    steps = [
+        {"source": {"events": None}, "timeSeries": two_days},
+        {"filter": 'visitorId == "nobody-has-this-id"'},
+        {"group": {"group": ["visitorId"], "fields": {"n": {"sum": "numEvents"}}}},
+    ]
+    df = pn.aggregate(steps)
+    assert list(df.columns) == ["visitorId", "n"] and len(df) == 0
