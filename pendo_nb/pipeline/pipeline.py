@@ -507,6 +507,17 @@ class Pipeline:
                 f"{where}: {head.name} reads events and needs periods: add .last(7, 'days'), "
                 ".between(start, end), .on(day) or .time_series(...)"
             )
+        # Typically p1 + p2 where p2 starts with a source. Reference 3.2 only says the first step
+        # is usually the source; the sandbox refuses a later one, and no real body has one.
+        later = next(
+            (i for i, step in enumerate(self.steps[1:], 1) if isinstance(step, Source)), None
+        )
+        if later is not None:
+            raise PipelineError(
+                f"{where}: step {later + 1} is a second source ({self.steps[later].name}); only "
+                "the first step may be a source: combine sources with spawn(), or add a "
+                "pipeline without a source (pn.Pipeline().filter(...))"
+            )
 
     def preview(self, n: int = 10, client=None) -> pd.DataFrame:
         """Run the pipeline with a trailing ``limit(n)``: a quick look at the first rows."""

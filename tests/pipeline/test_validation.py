@@ -304,6 +304,10 @@ def test_from_json_names_the_step(body, message):
             pn.source.page_events(),
             "run: pageEvents reads events and needs periods: add .last(7, 'days')",
         ),
+        (
+            pn.source.visitors().limit(5) + pn.source.accounts(),
+            "run: step 3 is a second source (accounts); only the first step may be a source",
+        ),
     ],
 )
 def test_run_refuses_pipelines_that_cannot_run_before_any_request(pipeline, message):
