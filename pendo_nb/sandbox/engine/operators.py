@@ -122,9 +122,15 @@ def compile_filter(arg: Any, env: StepEnv, where: str) -> StepFunction:
     holds = _condition(compile_expression(arg, env.ctx, where).evaluate)
 
     def run(rows: Rows, state: RunState) -> Rows:
-        return [row for row in iter_records(rows) if holds(row)]
+        return [row for row in state.paced(iter_records(rows), where) if holds(row)]
 
     return run
+
+
+# What eval/select charge to the run (RunState.store): lists and objects are what a request can
+# make grow without bound, one row at a time (strings grow only from lists: toString, or from
+# constants, which are computed once and shared).
+_CONTAINER_TYPES = frozenset({list, dict})
 
 
 def _condition(predicate: Callable[[dict], Any]) -> Callable[[dict], bool]:
@@ -158,10 +164,13 @@ def compile_select(arg: Any, env: StepEnv, where: str) -> StepFunction:
             frame = rows.frame
             return ColumnBatch(pd.DataFrame({name: frame[path] for name, path in renames.items()}))
         out = []
-        for row in iter_records(rows):
+        for row in state.paced(iter_records(rows), where):
             new: dict = {}
             for name, expr in outputs:
-                write_path(new, name, expr.evaluate(row))
+                value = expr.evaluate(row)
+                if type(value) in _CONTAINER_TYPES:
+                    state.store(value, where)
+                write_path(new, name, value)
             out.append(new)
         return out
 
@@ -182,9 +191,11 @@ def compile_eval(arg: Any, env: StepEnv, where: str) -> StepFunction:
 
     def run(rows: Rows, state: RunState) -> Rows:
         records = as_records(rows)
-        for row in records:
+        for row in state.paced(records, where):
             values = [expr.evaluate(row) for _, expr in outputs]
             for (name, _), value in zip(outputs, values, strict=True):
+                if type(value) in _CONTAINER_TYPES:
+                    state.store(value, where)
                 write_path(row, name, value)
         return list(records)
 

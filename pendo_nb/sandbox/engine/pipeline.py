@@ -8,7 +8,8 @@ Limits (:class:`Limits`) keep every request bounded. Pendo cuts aggregations at 
 and tells users to split the range (reference 1.6); the sandbox answers past its caps the same way:
 
 - run time over ``max_seconds``: status 408 (the status Pendo uses for its other 5-minute cut,
-  metadata bulk updates), "split the time range";
+  metadata bulk updates), "split the time range"; the clock is read after every step and, inside
+  ``filter``/``eval``/``select``, every few hundred rows;
 - more than ``max_rows`` rows between two steps or in the result: status 413, "split the time
   range" (rows stand in for bytes: they are what the sandbox holds in memory);
 - results holding more than ``max_values`` values once written out (lists and objects counted
@@ -16,7 +17,9 @@ and tells users to split the range (reference 1.6); the sandbox answers past its
   than ``max_nesting`` levels: status 400. Only steps that build values from row values (``eval``,
   ``select``, ``set``, ``group``, ``reduce``, ``switch``, ``join``, ``merge``) can grow a result
   this way (``eval`` of ``list(l, l)`` doubles ``l`` each time), so only their pipelines are
-  measured; sources copy bounded data;
+  measured; sources copy bounded data. The lists and objects ``eval``/``select`` write are also
+  counted as they are written, against the same cap, so a long list written into each of a
+  million rows is refused before it fills the memory;
 - ``fork``/``spawn``/``merge`` nested deeper than ``max_depth``, more than ``max_steps`` steps in
   all, or a timeSeries over ``max_periods`` periods: status 400.
 """
@@ -26,7 +29,7 @@ from __future__ import annotations
 import gc
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -73,11 +76,21 @@ class Limits:
 
 
 class RunState:
-    """The clock and row budget of one running aggregation."""
+    """The clock, row budget and stored-value budget of one running aggregation.
+
+    The row and clock checks run after every step; the steps that evaluate expressions row by
+    row (``filter``, ``eval``, ``select``) also read the clock every ``CLOCK_EVERY`` rows
+    (:meth:`paced`), and ``eval``/``select`` charge what they store (:meth:`store`), so one
+    pathological step (a slow expression over a million rows, a long list written into each of
+    them) is stopped while it runs instead of after it has taken minutes or the machine's memory.
+    """
+
+    CLOCK_EVERY = 512
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self._deadline = time.monotonic() + limits.max_seconds
+        self._stored = 0  # values eval/select wrote during the run (see store())
 
     def check(self, row_count: int, where: str) -> None:
         """Raise when the run is over its time or its row budget (called after every step)."""
@@ -87,11 +100,38 @@ class RunState:
                 "split the time range into smaller requests",
                 status=413,
             )
+        self._check_clock(where)
+
+    def _check_clock(self, where: str) -> None:
         if time.monotonic() > self._deadline:
             raise AggregationError(
                 f"{where}: the aggregation ran longer than {self.limits.max_seconds:g} seconds; "
                 "split the time range into smaller requests",
                 status=408,
+            )
+
+    def paced(self, rows: Iterable[dict], where: str) -> Iterator[dict]:
+        """``rows`` one by one, reading the clock every ``CLOCK_EVERY`` rows (408 past it)."""
+        for count, row in enumerate(rows):
+            if not count % self.CLOCK_EVERY:
+                self._check_clock(where)
+            yield row
+
+    def store(self, value: list | dict, where: str) -> None:
+        """Charge a list or object a step writes into a row against ``max_values`` (413 past it).
+
+        It counts its elements (nested ones too, a shared one once). The count is cumulative over
+        the run: it bounds what the run can allocate, not only what it returns.
+        """
+        if type(value) is list and not any(type(item) in _CONTAINERS for item in value):
+            self._stored += len(value)  # the common flat list, without the bookkeeping
+        else:
+            self._stored += _measure(value, {}, self.limits)[0]
+        if self._stored > self.limits.max_values:
+            raise AggregationError(
+                f"{where}: more than {self.limits.max_values:,} values written; "
+                "split the time range into smaller requests",
+                status=413,
             )
 
 

@@ -1,0 +1,100 @@
+"""One pathological step is stopped while it runs, not after it has taken the time or the memory.
+
+The run's clock is read inside ``filter``/``eval``/``select`` (every ``RunState.CLOCK_EVERY``
+rows), and the lists and objects ``eval``/``select`` write are charged to ``Limits.max_values`` as
+they are written. The clock here is a stand-in that moves one second per reading, so the tests
+count readings instead of timing anything; each pipeline ends in ``count``, so the result itself
+is one small row and only the in-step checks can refuse it.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from pendo_nb.sandbox.engine import AggregationError, Limits, run_aggregation
+from pendo_nb.sandbox.engine import pipeline as interpreter
+from pendo_nb.sandbox.engine.pipeline import RunState
+
+from .engine_builders import make_subscription
+
+SUB = make_subscription([("2026-10-31T10:00", "v1", "a1", "page", "p1")])
+ROWS = 4 * RunState.CLOCK_EVERY  # the slow step reads the clock 4 times
+
+
+def run(pipeline: list, limits: Limits) -> dict:
+    return run_aggregation({"request": {"pipeline": pipeline}}, SUB, limits=limits)
+
+
+def refused(pipeline: list, limits: Limits) -> AggregationError:
+    with pytest.raises(AggregationError) as caught:
+        run(pipeline, limits)
+    return caught.value
+
+
+@pytest.fixture
+def one_second_per_reading(monkeypatch):
+    """``time.monotonic`` of the interpreter: 0, 1, 2, ... seconds, one step per call."""
+    ticks = itertools.count()
+
+    class Clock:
+        @staticmethod
+        def monotonic() -> float:
+            return float(next(ticks))
+
+    monkeypatch.setattr(interpreter, "time", Clock)
+
+
+def rows_then(step: dict) -> list:
+    return [{"source": {"const": [{"i": i} for i in range(ROWS)]}}, step, {"count": None}]
+
+
+# Readings: 0 sets the deadline, 1 is the check after the source, then the step reads at rows
+# 0, 512, 1024 and 1536 (2, 3, 4, 5), the check after it is reading 6 and after count 7.
+@pytest.mark.parametrize(
+    "step",
+    [{"filter": "i >= 0"}, {"eval": {"j": "i * 2"}}, {"select": {"j": "i"}}],
+    ids=["filter", "eval", "select"],
+)
+def test_a_long_step_is_cut_while_it_runs(one_second_per_reading, step):
+    name = next(iter(step))
+    error = refused(rows_then(step), Limits(max_seconds=3.5))  # passed at reading 4: row 1024
+    assert error.status == 408
+    assert error.message.startswith(f"pipeline[1].{name}: the aggregation ran longer than 3.5")
+
+
+def test_the_same_step_within_the_time_runs_to_the_end(one_second_per_reading):
+    assert run(rows_then({"filter": "i >= 0"}), Limits(max_seconds=7.5))["results"] == [
+        {"count": ROWS}
+    ]
+
+
+SPLIT_20 = 'split("' + ",".join("x" * 20) + '", ",")'  # a list of 20 one-letter strings
+
+
+@pytest.mark.parametrize(
+    ("step", "per_row"),
+    [
+        ({"eval": {"l": SPLIT_20}}, 20),
+        ({"select": {"l": SPLIT_20, "i": "i"}}, 20),
+        ({"eval": {"l": "[[1, 2], [3]]"}}, 5),  # 2 lists in the outer one, 3 numbers in them
+        ({"eval": {"o": "polls[0]", "l": "list(i, i)"}}, 3),  # an object of 1 field, a list of 2
+    ],
+    ids=["eval flat list", "select flat list", "eval nested lists", "eval object and list"],
+)
+def test_lists_and_objects_written_are_charged_to_the_value_cap(step, per_row):
+    rows = 50
+    source = {"source": {"const": [{"i": i, "polls": [{"id": i}]} for i in range(rows)]}}
+    pipeline = [source, step, {"count": None}]
+    total = rows * per_row
+    assert run(pipeline, Limits(max_values=total))["results"] == [{"count": rows}]
+    error = refused(pipeline, Limits(max_values=total - 1))
+    assert error.status == 413
+    assert error.message.startswith(f"pipeline[1].{next(iter(step))}: more than {total - 1:,}")
+
+
+def test_scalars_cost_nothing():
+    pipeline = rows_then({"eval": {"j": "i * 2", "s": '"a long text, but one value"'}})
+    # Only the result row, {"count": ...}, is counted: one value.
+    assert run(pipeline, Limits(max_values=1))["results"] == [{"count": ROWS}]
