@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from pendo_nb import frames
@@ -24,6 +23,14 @@ __all__ = ["HISTORY_COLUMNS", "HISTORY_DAYS", "stitch_history"]
 HISTORY_DAYS = 180
 #: Columns of visitor_history, whatever the answer holds (reference 2.4).
 HISTORY_COLUMNS = ("visitorId", "windowStart", "type", "ts", "lastTs")
+# Their types, so an empty history has the dtypes a full one has.
+_HISTORY_TYPES = {
+    "visitorId": "string",
+    "windowStart": "time",
+    "type": "string",
+    "ts": "time",
+    "lastTs": "time",
+}
 
 
 def stitch_history(
@@ -78,13 +85,9 @@ def stitch_history(
         "end": stamp(end_ms, client.tz),
         "server_now": stamp(now_ms, client.tz),
     }
-    frame = frames.rows_to_frame(rows, tz=client.tz, columns=HISTORY_COLUMNS, attrs=attrs)
-    frame["windowStart"] = pd.to_datetime(
-        frame["windowStart"].astype("Float64").to_numpy("float64", na_value=np.nan),
-        unit="ms",
-        utc=True,
-    ).tz_convert(client.tz)
-    return frame
+    return frames.rows_to_frame(
+        rows, tz=client.tz, columns=HISTORY_COLUMNS, field_types=_HISTORY_TYPES, attrs=attrs
+    )
 
 
 def _progress(items: list, show: bool, label: str):
