@@ -379,6 +379,15 @@ def _forced_keys(spec: Any, keys: list[str], env: StepEnv, where: str) -> dict[s
         if not isinstance(values, list):
             raise AggregationError(f'{where}.{name}: must give a list, e.g. list("a", "b")')
         forced[name] = values
+    # The forced rows are every combination of the lists: refuse a product past the row cap
+    # before building it (three lists of a thousand values would be a billion rows).
+    combinations = math.prod(len(values) for values in forced.values())
+    if combinations > env.limits.max_rows:
+        raise AggregationError(
+            f"{where}: {combinations:,} combinations of forced keys, more than "
+            f"{env.limits.max_rows:,} rows; force fewer values",
+            status=413,
+        )
     return forced
 
 

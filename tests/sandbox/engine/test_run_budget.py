@@ -98,3 +98,17 @@ def test_scalars_cost_nothing():
     pipeline = rows_then({"eval": {"j": "i * 2", "s": '"a long text, but one value"'}})
     # Only the result row, {"count": ...}, is counted: one value.
     assert run(pipeline, Limits(max_values=1))["results"] == [{"count": ROWS}]
+
+
+def test_force_keys_whose_combinations_pass_the_row_cap_are_refused_before_running():
+    # 3 x 4 x 5 = 60 forced combinations: fine under a cap of 60 rows, refused under 59.
+    lists = {"a": "list(1, 2, 3)", "b": "list(1, 2, 3, 4)", "c": "list(1, 2, 3, 4, 5)"}
+    group = {"group": {"group": ["a", "b", "c"], "forceKeys": lists}}
+    pipeline = [{"source": {"const": []}}, group, {"count": None}]
+    assert run(pipeline, Limits(max_rows=60))["results"] == [{"count": 60}]
+    error = refused(pipeline, Limits(max_rows=59))
+    assert error.status == 413
+    assert error.message == (
+        "pipeline[1].group.forceKeys: 60 combinations of forced keys, more than 59 rows; "
+        "force fewer values"
+    )
