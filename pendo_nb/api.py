@@ -300,7 +300,11 @@ def _asks_for_csv(envelope: dict) -> bool:
     return isinstance(mime_type, str) and mime_type.split(";")[0].strip().lower() == "text/csv"
 
 
-_START_TIME = re.compile(rb'"startTime"\s*:\s*(\d+)')
+# The envelope's own startTime: the first member of the answer, or its last. A row may have a
+# field of that name too (an eval or select may write one), so an unanchored search could read
+# a row's.
+_START_TIME_FIRST = re.compile(rb'\A\s*\{\s*"startTime"\s*:\s*(\d+)')
+_START_TIME_LAST = re.compile(rb'"startTime"\s*:\s*(\d+)\s*\}\s*\Z')
 
 
 def _start_time(content: bytes) -> int | None:
@@ -308,11 +312,8 @@ def _start_time(content: bytes) -> int | None:
 
     Pendo writes it before or after ``results``, so looking at both ends of the body suffices.
     """
-    for end in (content[:128], content[-128:]):
-        match = _START_TIME.search(end)
-        if match:
-            return int(match.group(1))
-    return None
+    match = _START_TIME_FIRST.search(content[:128]) or _START_TIME_LAST.search(content[-128:])
+    return int(match.group(1)) if match else None
 
 
 def account(

@@ -230,3 +230,22 @@ def test_a_time_series_beside_the_source_still_implies_the_group_columns(client)
     ]
     df = pn.aggregate(steps)
     assert list(df.columns) == ["visitorId", "n"] and len(df) == 0
+
+
+# -- the server's clock ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b'{"startTime": 1700000000000, "results": [{"startTime": 5}]}', 1700000000000),
+        (b'{"results": [{"startTime": 5, "a": 1}], "startTime": 1700000000000}', 1700000000000),
+        (b'{"results": [{"a": 1, "startTime": 5}], "startTime": 1700000000000}\n', 1700000000000),
+        (b'{"results": [{"startTime": 5}]}', None),
+        (b'{"results": [{"a": 1, "startTime": 5}]}', None),
+    ],
+)
+def test_server_time_is_the_envelopes_not_a_rows(body, expected):
+    from pendo_nb.api import _start_time
+
+    assert _start_time(body) == expected
