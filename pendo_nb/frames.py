@@ -429,35 +429,42 @@ def _flatten_rows(rows: Sequence[Mapping[str, Any]]) -> tuple[list[dict], list[s
     """Flatten each row to dotted keys, and the column order (first seen, grouped by parent)."""
     tree: dict[str, dict] = {}  # key -> subtree, in first-seen order
     leaves: set[str] = set()
+    valued: set[str] = set()  # leaves that hold a value other than null somewhere
     flat_rows = []
     for row in rows:
         flat: dict[str, Any] = {}
-        _flatten_into(row, "", flat, tree, leaves)
+        _flatten_into(row, "", flat, tree, leaves, valued)
         flat_rows.append(flat)
     order: list[str] = []
-    _walk(tree, "", leaves, order)
+    _walk(tree, "", leaves, valued, order)
     return flat_rows, order
 
 
-def _flatten_into(obj: Mapping, prefix: str, out: dict, tree: dict, leaves: set) -> None:
+def _flatten_into(
+    obj: Mapping, prefix: str, out: dict, tree: dict, leaves: set, valued: set
+) -> None:
     for key, value in obj.items():
         name = prefix + key
         subtree = tree.get(key)
         if subtree is None:
             subtree = tree[key] = {}
         if isinstance(value, Mapping):
-            _flatten_into(value, name + ".", out, subtree, leaves)
+            _flatten_into(value, name + ".", out, subtree, leaves, valued)
         else:
             out[name] = value
             leaves.add(name)
+            if value is not None:
+                valued.add(name)
 
 
-def _walk(tree: dict, prefix: str, leaves: set, order: list) -> None:
+def _walk(tree: dict, prefix: str, leaves: set, valued: set, order: list) -> None:
     for key, subtree in tree.items():
         name = prefix + key
-        if name in leaves:
+        # An object that is null in some rows is only its children's columns, as the columnar
+        # reader gives it (a null struct): no extra all-null column of the parent's name.
+        if name in leaves and (name in valued or not subtree):
             order.append(name)
-        _walk(subtree, name + ".", leaves, order)
+        _walk(subtree, name + ".", leaves, valued, order)
 
 
 def _infer_array(values: list) -> Any:

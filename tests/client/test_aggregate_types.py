@@ -249,3 +249,25 @@ def test_server_time_is_the_envelopes_not_a_rows(body, expected):
     from pendo_nb.api import _start_time
 
     assert _start_time(body) == expected
+
+
+# -- both readers flatten an object that is null in some rows alike ----------------------------
+
+
+@pytest.mark.parametrize("columnar", [True, False])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"results": [{"x": 1, "a": null}, {"x": 2, "a": {"b": 7}}]}',
+        b'{"results": [{"x": 1, "a": {"b": 7}}, {"x": 2, "a": null}]}',
+    ],
+)
+def test_an_object_null_in_some_rows_is_only_its_childrens_columns(body, columnar):
+    df = frames.json_to_frame(body, columnar=columnar)
+    assert list(df.columns) == ["x", "a.b"]
+    assert plain(df["a.b"]) == ([None, 7] if body.index(b"null") < body.index(b"7") else [7, None])
+
+
+def test_a_field_null_in_every_row_stays_a_column():
+    df = frames.json_to_frame(b'{"results": [{"x": 1, "a": null}, {"x": 2, "a": null}]}')
+    assert list(df.columns) == ["x", "a"] and plain(df["a"]) == [None, None]
