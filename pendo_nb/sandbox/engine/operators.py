@@ -127,10 +127,17 @@ def compile_filter(arg: Any, env: StepEnv, where: str) -> StepFunction:
     return run
 
 
-# What eval/select charge to the run (RunState.store): lists and objects are what a request can
-# make grow without bound, one row at a time (strings grow only from lists: toString, or from
-# constants, which are computed once and shared).
+# What eval/select/group/reduce charge to the run (RunState.store): lists, objects and long
+# strings are what a request can make grow without bound, one row at a time. The type test is
+# inline and first: most stored values are numbers and short ids.
 _CONTAINER_TYPES = frozenset({list, dict})
+_LONG_STRING = 64
+
+
+def _charge(value: Any, state: RunState, where: str) -> None:
+    kind = type(value)
+    if kind in _CONTAINER_TYPES or (kind is str and len(value) >= _LONG_STRING):
+        state.store(value, where)
 
 
 def _condition(predicate: Callable[[dict], Any]) -> Callable[[dict], bool]:
@@ -168,8 +175,8 @@ def compile_select(arg: Any, env: StepEnv, where: str) -> StepFunction:
             new: dict = {}
             for name, expr in outputs:
                 value = expr.evaluate(row)
-                if type(value) in _CONTAINER_TYPES:
-                    state.store(value, where)
+                if type(value) is not int and type(value) is not float:
+                    _charge(value, state, where)
                 write_path(new, name, value)
             out.append(new)
         return out
@@ -194,8 +201,8 @@ def compile_eval(arg: Any, env: StepEnv, where: str) -> StepFunction:
         for row in state.paced(records, where):
             values = [expr.evaluate(row) for _, expr in outputs]
             for (name, _), value in zip(outputs, values, strict=True):
-                if type(value) in _CONTAINER_TYPES:
-                    state.store(value, where)
+                if type(value) is not int and type(value) is not float:
+                    _charge(value, state, where)
                 write_path(row, name, value)
         return list(records)
 
@@ -349,13 +356,20 @@ def compile_group(arg: Any, env: StepEnv, where: str) -> StepFunction:
                 groups[key] = (values, [row])
             else:
                 entry[1].append(row)
-        out = [_group_row(keys, values, aggregators.reduce(members))
+        out = [_group_row(keys, values, _charged(aggregators.reduce(members), state, where))
                for values, members in groups.values()]  # fmt: skip
         if forced:
             out.extend(_forced_rows(forced, keys, groups, aggregators))
         return out
 
     return run
+
+
+def _charged(aggregates: dict, state: RunState, where: str) -> dict:
+    """``aggregates``, once their lists (``list``, ``concat``...) are charged to the run."""
+    for value in aggregates.values():
+        _charge(value, state, where)
+    return aggregates
 
 
 def _group_row(keys: list[str], values: tuple, aggregates: dict) -> dict:
@@ -421,7 +435,7 @@ def compile_reduce(arg: Any, env: StepEnv, where: str) -> StepFunction:
             grouped = _group_columns(rows, [], aggregators)
             if grouped is not None:
                 return grouped
-        return [_group_row([], (), aggregators.reduce(as_records(rows)))]
+        return [_group_row([], (), _charged(aggregators.reduce(as_records(rows)), state, where))]
 
     return run
 

@@ -79,13 +79,12 @@ class RunState:
     """The clock, row budget and stored-value budget of one running aggregation.
 
     The row and clock checks run after every step; the steps that evaluate expressions row by
-    row (``filter``, ``eval``, ``select``) also read the clock every ``CLOCK_EVERY`` rows
-    (:meth:`paced`), and ``eval``/``select`` charge what they store (:meth:`store`), so one
-    pathological step (a slow expression over a million rows, a long list written into each of
-    them) is stopped while it runs instead of after it has taken minutes or the machine's memory.
+    row (``filter``, ``eval``, ``select``) also read the clock before each row (:meth:`paced`),
+    and ``eval``/``select``/``group``/``reduce`` charge the lists, objects and long strings they
+    store (:meth:`store`), so one pathological step (a slow expression over a million rows, a long
+    list written into each of them) is stopped while it runs instead of after it has taken hours
+    or the machine's memory.
     """
-
-    CLOCK_EVERY = 512
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
@@ -111,19 +110,28 @@ class RunState:
             )
 
     def paced(self, rows: Iterable[dict], where: str) -> Iterator[dict]:
-        """``rows`` one by one, reading the clock every ``CLOCK_EVERY`` rows (408 past it)."""
-        for count, row in enumerate(rows):
-            if not count % self.CLOCK_EVERY:
+        """``rows`` one by one, reading the clock before each (408 past it).
+
+        Every row: one row can be slow on its own (``toString`` of a list of millions).
+        """
+        clock, deadline = time.monotonic, self._deadline
+        for row in rows:
+            if clock() > deadline:
                 self._check_clock(where)
             yield row
 
-    def store(self, value: list | dict, where: str) -> None:
-        """Charge a list or object a step writes into a row against ``max_values`` (413 past it).
+    def store(self, value: list | dict | str, where: str) -> None:
+        """Charge a value a step writes into a row against ``max_values`` (413 past it).
 
-        It counts its elements (nested ones too, a shared one once). The count is cumulative over
-        the run: it bounds what the run can allocate, not only what it returns.
+        A list or object counts its elements as they would be written out (nested ones too, a
+        shared one at each place it appears, so a list doubled by ``list(l, l)`` grows as it would
+        on the wire); a string counts one value per 8 characters. The count is cumulative over the
+        run: it bounds what the run can allocate, not only what it returns.
         """
-        if type(value) is list and not any(type(item) in _CONTAINERS for item in value):
+        kind = type(value)
+        if kind is str:
+            self._stored += len(value) >> 3
+        elif kind is list and not any(type(item) in _CONTAINERS for item in value):
             self._stored += len(value)  # the common flat list, without the bookkeeping
         else:
             self._stored += _measure(value, {}, self.limits)[0]

@@ -1,10 +1,10 @@
 """One pathological step is stopped while it runs, not after it has taken the time or the memory.
 
-The run's clock is read inside ``filter``/``eval``/``select`` (every ``RunState.CLOCK_EVERY``
-rows), and the lists and objects ``eval``/``select`` write are charged to ``Limits.max_values`` as
-they are written. The clock here is a stand-in that moves one second per reading, so the tests
-count readings instead of timing anything; each pipeline ends in ``count``, so the result itself
-is one small row and only the in-step checks can refuse it.
+The run's clock is read before each row inside ``filter``/``eval``/``select``, and the lists,
+objects and long strings ``eval``/``select``/``group``/``reduce`` write are charged to
+``Limits.max_values`` as they are written. The clock here is a stand-in that moves one second per
+reading, so the tests count readings instead of timing anything; each pipeline ends in ``count``,
+so the result itself is one small row and only the in-step checks can refuse it.
 """
 
 from __future__ import annotations
@@ -15,12 +15,11 @@ import pytest
 
 from pendo_nb.sandbox.engine import AggregationError, Limits, run_aggregation
 from pendo_nb.sandbox.engine import pipeline as interpreter
-from pendo_nb.sandbox.engine.pipeline import RunState
 
 from .engine_builders import make_subscription
 
 SUB = make_subscription([("2026-10-31T10:00", "v1", "a1", "page", "p1")])
-ROWS = 4 * RunState.CLOCK_EVERY  # the slow step reads the clock 4 times
+ROWS = 10
 
 
 def run(pipeline: list, limits: Limits) -> dict:
@@ -50,8 +49,8 @@ def rows_then(step: dict) -> list:
     return [{"source": {"const": [{"i": i} for i in range(ROWS)]}}, step, {"count": None}]
 
 
-# Readings: 0 sets the deadline, 1 is the check after the source, then the step reads at rows
-# 0, 512, 1024 and 1536 (2, 3, 4, 5), the check after it is reading 6 and after count 7.
+# Readings: 0 sets the deadline, 1 is the check after the source, then the step reads before
+# each of its 10 rows (2 to 11), the check after it is reading 12 and after count 13.
 @pytest.mark.parametrize(
     "step",
     [{"filter": "i >= 0"}, {"eval": {"j": "i * 2"}}, {"select": {"j": "i"}}],
@@ -59,13 +58,13 @@ def rows_then(step: dict) -> list:
 )
 def test_a_long_step_is_cut_while_it_runs(one_second_per_reading, step):
     name = next(iter(step))
-    error = refused(rows_then(step), Limits(max_seconds=3.5))  # passed at reading 4: row 1024
+    error = refused(rows_then(step), Limits(max_seconds=5.5))  # passed at reading 6: row 4
     assert error.status == 408
-    assert error.message.startswith(f"pipeline[1].{name}: the aggregation ran longer than 3.5")
+    assert error.message.startswith(f"pipeline[1].{name}: the aggregation ran longer than 5.5")
 
 
 def test_the_same_step_within_the_time_runs_to_the_end(one_second_per_reading):
-    assert run(rows_then({"filter": "i >= 0"}), Limits(max_seconds=7.5))["results"] == [
+    assert run(rows_then({"filter": "i >= 0"}), Limits(max_seconds=13.5))["results"] == [
         {"count": ROWS}
     ]
 
@@ -80,8 +79,18 @@ SPLIT_20 = 'split("' + ",".join("x" * 20) + '", ",")'  # a list of 20 one-letter
         ({"select": {"l": SPLIT_20, "i": "i"}}, 20),
         ({"eval": {"l": "[[1, 2], [3]]"}}, 5),  # 2 lists in the outer one, 3 numbers in them
         ({"eval": {"o": "polls[0]", "l": "list(i, i)"}}, 3),  # an object of 1 field, a list of 2
+        # ["x","x",...]: 20 times 3 characters, 19 commas, 2 brackets = 81; 81 // 8 = 10
+        ({"eval": {"s": "toString(" + SPLIT_20 + ")"}}, 10),
+        ({"eval": {"l": "list(polls, polls)"}}, 6),  # 2 places of polls, 2 values each
     ],
-    ids=["eval flat list", "select flat list", "eval nested lists", "eval object and list"],
+    ids=[
+        "eval flat list",
+        "select flat list",
+        "eval nested lists",
+        "eval object and list",
+        "eval long string",
+        "eval shared list",
+    ],
 )
 def test_lists_and_objects_written_are_charged_to_the_value_cap(step, per_row):
     rows = 50
@@ -94,8 +103,8 @@ def test_lists_and_objects_written_are_charged_to_the_value_cap(step, per_row):
     assert error.message.startswith(f"pipeline[1].{next(iter(step))}: more than {total - 1:,}")
 
 
-def test_scalars_cost_nothing():
-    pipeline = rows_then({"eval": {"j": "i * 2", "s": '"a long text, but one value"'}})
+def test_scalars_and_short_strings_cost_nothing():
+    pipeline = rows_then({"eval": {"j": "i * 2", "s": '"a text of less than 64 characters"'}})
     # Only the result row, {"count": ...}, is counted: one value.
     assert run(pipeline, Limits(max_values=1))["results"] == [{"count": ROWS}]
 
@@ -112,3 +121,25 @@ def test_force_keys_whose_combinations_pass_the_row_cap_are_refused_before_runni
         "pipeline[1].group.forceKeys: 60 combinations of forced keys, more than 59 rows; "
         "force fewer values"
     )
+
+
+def test_lists_a_group_builds_are_charged_too():
+    # 30 rows in 3 groups: each group's list holds 10 values, 30 in all.
+    source = {"source": {"const": [{"i": i, "g": i % 3} for i in range(30)]}}
+    group = {"group": {"group": ["g"], "fields": {"all": {"list": "i"}}}}
+    pipeline = [source, group, {"count": None}]
+    assert run(pipeline, Limits(max_values=30))["results"] == [{"count": 3}]
+    error = refused(pipeline, Limits(max_values=29))
+    assert error.status == 413 and error.message.startswith("pipeline[1].group: more than 29")
+    reduce = [source, {"reduce": {"all": {"list": "i"}}}, {"count": None}]
+    assert refused(reduce, Limits(max_values=29)).message.startswith("pipeline[1].reduce: ")
+
+
+def test_a_list_doubled_step_after_step_is_stopped_as_it_grows():
+    # a = list(a, a) makes a shared structure whose written size doubles at each step: 2, 6,
+    # 14, ... (2**(k + 1) - 2 values after k steps), charged 2 + 6 + 14 + ... as written.
+    doubling = [{"source": {"const": [{"a": 1}]}}] + [{"eval": {"a": "list(a, a)"}}] * 40
+    error = refused([*doubling, {"count": None}], Limits())
+    assert error.status == 413
+    # The charges pass 50,000,000 at the eval whose value holds 2**25 - 2 values.
+    assert error.message.startswith("pipeline[24].eval: more than 50,000,000 values written")
