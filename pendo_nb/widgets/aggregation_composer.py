@@ -55,6 +55,13 @@ UNITS = (
     ("months", "monthRange"),
     ("hours", "hourRange"),
 )
+#: Periods a "between" range is read in (the buckets of day/hour/week/month in the rows).
+BETWEEN_PERIODS = (
+    ("by day", "dayRange"),
+    ("by week", "weekRange"),
+    ("by month", "monthRange"),
+    ("by hour", "hourRange"),
+)
 AGGREGATORS = ("sum", "count", "avg", "min", "max", "median", "first", "list", "stddev")
 #: The form's fields, in order; errors are flagged under each.
 FIELDS = ("source", "dates", "filter", "group", "aggregators", "sort", "limit")
@@ -154,8 +161,13 @@ class AggregationComposer(Form):
             value=today - dt.timedelta(days=7), layout=fixed_width("auto")
         )
         self.end_date = widgets.DatePicker(value=today, layout=fixed_width("auto"))
+        self.between_period = widgets.Dropdown(
+            options=BETWEEN_PERIODS, value="dayRange", layout=fixed_width("105px")
+        )
         self.last_box = row(self.last_n, self.last_unit)
-        self.between_box = row(self.start_date, widgets.Label("to"), self.end_date)
+        self.between_box = row(
+            self.start_date, widgets.Label("to"), self.end_date, self.between_period
+        )
         self.snapshot_note = hint("")
         self.snapshot_row = labelled("Dates", self.snapshot_note)
         self.dates_row = labelled("Dates", self.range_mode, self.last_box, self.between_box)
@@ -229,8 +241,8 @@ class AggregationComposer(Form):
         )
         for control in (
             self.source_select, self.app_select, self.range_mode, self.last_n, self.last_unit,
-            self.start_date, self.end_date, self.filter_text, self.group_by, self.sort_text,
-            self.limit,
+            self.start_date, self.end_date, self.between_period, self.filter_text,
+            self.group_by, self.sort_text, self.limit,
         ):  # fmt: skip
             control.observe(self._on_form_change, "value")
         self.code_button.observe(self._on_code_toggle, "value")
@@ -367,7 +379,7 @@ class AggregationComposer(Form):
             raise PipelineError("dates: pick both a start and an end date")
         if start > end:
             raise PipelineError(f"dates: the start ({start}) is after the end ({end})")
-        return pipeline.between(start, end, period="dayRange")
+        return pipeline.between(start, end, period=self.between_period.value)
 
     def _with_filter(self, pipeline: Pipeline) -> Pipeline:
         expression = self.filter_text.value.strip()

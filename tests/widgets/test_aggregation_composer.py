@@ -197,6 +197,26 @@ def test_between_dates_and_aggregator_rows(client):
     assert composer.aggregator_rows.children == (extra,)
 
 
+def test_a_between_range_reads_the_chosen_period(client, sandbox):
+    composer = AggregationComposer(client=client)
+    composer.range_mode.value = "between"
+    composer.start_date.value = dt.date(2026, 9, 1)
+    composer.end_date.value = dt.date(2026, 10, 31)
+    composer.between_period.value = "weekRange"
+    composer.group_by.value = ["visitorId", "week"]
+    shown = _shown_json(composer)
+    assert shown["request"]["pipeline"][0]["source"]["timeSeries"] == {
+        "period": "weekRange",
+        "first": 'date("2026-09-01")',
+        "last": 'date("2026-10-31")',
+    }
+    composer.run_button.click()
+    expected = _post(sandbox, shown)
+    assert len(composer.result) == len(expected) > 0
+    weeks = {pd.Timestamp(row["week"], unit="ms", tz="UTC") for row in expected}
+    assert set(composer.result["week"]) == weeks
+
+
 def test_copy_as_code_shows_builder_code_that_rebuilds_the_same_pipeline(client):
     composer = AggregationComposer(client=client)
     composer.filter_text.value = "numMinutes >= 2"
