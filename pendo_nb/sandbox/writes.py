@@ -174,7 +174,7 @@ def update_values(
                 error = {
                     "id": object_id,
                     "field": name,
-                    "error": f"{name} is a {type_} field: {exc}",
+                    "error": f"{name} is a field of type {type_}: {exc}",
                 }
                 break
         if error:

@@ -107,7 +107,7 @@ def test_created_visitor_has_an_empty_history(fresh_api):
 @pytest.mark.parametrize(
     ("field", "value", "expected_error"),
     [
-        ("logincount", "many", "logincount is a integer field: expected an integer"),
+        ("logincount", "many", "logincount is a field of type integer: expected an integer"),
         ("logincount", 2.5, "expected an integer"),
         ("betaopt", "yes", "expected true or false"),
         ("department", 5, "expected a string"),
