@@ -128,8 +128,8 @@ def compile_filter(arg: Any, env: StepEnv, where: str) -> StepFunction:
 
 
 # What eval/select/group/reduce charge to the run (RunState.store): lists, objects and long
-# strings are what a request can make grow without bound, one row at a time. The type test is
-# inline and first: most stored values are numbers and short ids.
+# strings are what a request can make grow without bound, one row at a time. The hot loops skip
+# the call for numbers, the commonest values.
 _CONTAINER_TYPES = frozenset({list, dict})
 _LONG_STRING = 64
 

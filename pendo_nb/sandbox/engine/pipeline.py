@@ -9,7 +9,7 @@ and tells users to split the range (reference 1.6); the sandbox answers past its
 
 - run time over ``max_seconds``: status 408 (the status Pendo uses for its other 5-minute cut,
   metadata bulk updates), "split the time range"; the clock is read after every step and, inside
-  ``filter``/``eval``/``select``, every few hundred rows;
+  ``filter``/``eval``/``select``, before every row;
 - more than ``max_rows`` rows between two steps or in the result: status 413, "split the time
   range" (rows stand in for bytes: they are what the sandbox holds in memory);
 - results holding more than ``max_values`` values once written out (lists and objects counted
@@ -17,9 +17,9 @@ and tells users to split the range (reference 1.6); the sandbox answers past its
   than ``max_nesting`` levels: status 400. Only steps that build values from row values (``eval``,
   ``select``, ``set``, ``group``, ``reduce``, ``switch``, ``join``, ``merge``) can grow a result
   this way (``eval`` of ``list(l, l)`` doubles ``l`` each time), so only their pipelines are
-  measured; sources copy bounded data. The lists and objects ``eval``/``select`` write are also
-  counted as they are written, against the same cap, so a long list written into each of a
-  million rows is refused before it fills the memory;
+  measured; sources copy bounded data. The lists, objects and long strings ``eval``, ``select``,
+  ``group`` and ``reduce`` write are also counted as they are written, against the same cap, so a
+  long list written into each of a million rows is refused before it fills the memory;
 - ``fork``/``spawn``/``merge`` nested deeper than ``max_depth``, more than ``max_steps`` steps in
   all, or a timeSeries over ``max_periods`` periods: status 400.
 """
@@ -89,7 +89,7 @@ class RunState:
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self._deadline = time.monotonic() + limits.max_seconds
-        self._stored = 0  # values eval/select wrote during the run (see store())
+        self._stored = 0  # what store() has charged during the run
 
     def check(self, row_count: int, where: str) -> None:
         """Raise when the run is over its time or its row budget (called after every step)."""
