@@ -158,19 +158,21 @@ class AggregationComposer(Form):
         )
         today = dt.date.today()
         self.start_date = widgets.DatePicker(
-            value=today - dt.timedelta(days=7), layout=fixed_width("auto")
+            value=today - dt.timedelta(days=7), layout=fixed_width("135px")
         )
-        self.end_date = widgets.DatePicker(value=today, layout=fixed_width("auto"))
+        self.end_date = widgets.DatePicker(value=today, layout=fixed_width("135px"))
         self.between_period = widgets.Dropdown(
-            options=BETWEEN_PERIODS, value="dayRange", layout=fixed_width("105px")
+            options=BETWEEN_PERIODS, value="dayRange", layout=fixed_width("100px")
         )
         self.last_box = row(self.last_n, self.last_unit)
-        self.between_box = row(
-            self.start_date, widgets.Label("to"), self.end_date, self.between_period
+        # The dates and their period go on a line of their own under the Last/Between toggle:
+        # beside it they do not fit the form's column.
+        self.between_box = labelled(
+            "", self.start_date, widgets.Label("to"), self.end_date, self.between_period
         )
         self.snapshot_note = hint("")
         self.snapshot_row = labelled("Dates", self.snapshot_note)
-        self.dates_row = labelled("Dates", self.range_mode, self.last_box, self.between_box)
+        self.dates_row = labelled("Dates", self.range_mode, self.last_box)
         self.filter_text = widgets.Text(
             placeholder='e.g. numEvents > 10 && accountId != ""', layout=fixed_width("auto")
         )
@@ -203,6 +205,7 @@ class AggregationComposer(Form):
                 labelled("Source", self.source_select, widgets.Label("App"), self.app_select),
                 self.errors["source"],
                 self.dates_row,
+                self.between_box,
                 self.snapshot_row,
                 self.errors["dates"],
                 labelled("Filter", self.filter_text),
@@ -416,7 +419,7 @@ class AggregationComposer(Form):
         self.snapshot_note.value = f'<span class="pendo-hint">{note}</span>'
         between = self.range_mode.value == "between"
         self.last_box.layout.display = "none" if between else None
-        self.between_box.layout.display = None if between else "none"
+        self.between_box.layout.display = None if dated and between else "none"
 
     def _show_pipeline(self) -> None:
         pipeline = self.pipeline

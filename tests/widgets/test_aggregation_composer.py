@@ -215,6 +215,8 @@ def test_a_between_range_reads_the_chosen_period(client, sandbox):
     assert len(composer.result) == len(expected) > 0
     weeks = {pd.Timestamp(row["week"], unit="ms", tz="UTC") for row in expected}
     assert set(composer.result["week"]) == weeks
+    composer.source_select.value = "visitors"  # a snapshot: no dates, nor their line
+    assert composer.between_box.layout.display == "none"
 
 
 def test_copy_as_code_shows_builder_code_that_rebuilds_the_same_pipeline(client):
