@@ -62,6 +62,8 @@ BETWEEN_PERIODS = (
     ("by month", "monthRange"),
     ("by hour", "hourRange"),
 )
+# The cheapest aggregation: its answer's startTime is the server's clock.
+_CLOCK_PROBE = [{"source": {"accounts": None}}, {"limit": 1}]
 AGGREGATORS = ("sum", "count", "avg", "min", "max", "median", "first", "list", "stddev")
 #: The form's fields, in order; errors are flagged under each.
 FIELDS = ("source", "dates", "filter", "group", "aggregators", "sort", "limit")
@@ -156,11 +158,10 @@ class AggregationComposer(Form):
         self.last_unit = widgets.Dropdown(
             options=UNITS, value="dayRange", layout=fixed_width("95px")
         )
-        today = dt.date.today()
-        self.start_date = widgets.DatePicker(
-            value=today - dt.timedelta(days=7), layout=fixed_width("135px")
-        )
-        self.end_date = widgets.DatePicker(value=today, layout=fixed_width("135px"))
+        # Empty until Between is chosen, then filled from the server's clock (never this
+        # machine's: the sandbox's "today" is fixed, Pendo's is in the subscription's zone).
+        self.start_date = widgets.DatePicker(value=None, layout=fixed_width("135px"))
+        self.end_date = widgets.DatePicker(value=None, layout=fixed_width("135px"))
         self.between_period = widgets.Dropdown(
             options=BETWEEN_PERIODS, value="dayRange", layout=fixed_width("100px")
         )
@@ -242,6 +243,7 @@ class AggregationComposer(Form):
             max_width="1100px",
             **kwargs,
         )
+        self.range_mode.observe(self._on_range_mode, "value")  # before the rebuild below
         for control in (
             self.source_select, self.app_select, self.range_mode, self.last_n, self.last_unit,
             self.start_date, self.end_date, self.between_period, self.filter_text,
@@ -277,6 +279,28 @@ class AggregationComposer(Form):
 
     def _on_form_change(self, _change: dict) -> None:
         self.rebuild()
+
+    def _on_range_mode(self, change: dict) -> None:
+        if (
+            change["new"] == "between"
+            and self.start_date.value is None
+            and self.end_date.value is None
+        ):
+            self._fill_dates_from_server()
+
+    def _fill_dates_from_server(self) -> None:
+        """Default the Between dates to the seven days before the server's today."""
+        frame = run_busy(
+            lambda: api.aggregate(_CLOCK_PROBE, client=self._client),
+            status=self.status,
+            controls=[self.start_date, self.end_date],
+            message="Reading the server's date…",
+        )
+        server_time = None if frame is None else frame.attrs.get("server_time")
+        if server_time is not None:  # otherwise the dates stay empty, flagged at their field
+            today = server_time.date()
+            self.start_date.value = today - dt.timedelta(days=7)
+            self.end_date.value = today
 
     def _on_code_toggle(self, change: dict) -> None:
         self.code_view.layout.display = None if change["new"] else "none"

@@ -197,6 +197,16 @@ def test_between_dates_and_aggregator_rows(client):
     assert composer.aggregator_rows.children == (extra,)
 
 
+def test_between_dates_default_to_the_week_before_the_servers_today(client, sandbox):
+    composer = AggregationComposer(client=client)
+    assert composer.start_date.value is None and composer.end_date.value is None
+    composer.range_mode.value = "between"
+    server_today = pd.Timestamp(sandbox.subscription.now_ms, unit="ms", tz="UTC").date()
+    assert composer.end_date.value == server_today
+    assert composer.start_date.value == server_today - dt.timedelta(days=7)
+    assert composer.field_errors == {}
+
+
 def test_a_between_range_reads_the_chosen_period(client, sandbox):
     composer = AggregationComposer(client=client)
     composer.range_mode.value = "between"
