@@ -237,7 +237,12 @@ class Sandbox:
         return self
 
     def stop(self) -> None:
-        """Stop serving and free the port (a no-op if not running)."""
+        """Stop serving, close open connections (keep-alive ones too) and free the port.
+
+        A client's pooled connection is closed with the rest, so its next request fails to
+        connect instead of being answered by a stopped sandbox. Handlers still computing an
+        answer get a few seconds to end; a no-op if not running.
+        """
         if self._server is None:
             return
         self._server.shutdown()

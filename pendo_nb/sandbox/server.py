@@ -13,7 +13,10 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import socket
 import sys
+import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -287,9 +290,21 @@ def _match(segments: list[str]) -> list[tuple[str, list[str], str]]:
 
 
 class SandboxHTTPServer(ThreadingHTTPServer):
-    """A threading HTTP server bound to one subscription and its two keys."""
+    """A threading HTTP server bound to one subscription and its two keys.
 
-    daemon_threads = True  # a stuck client never keeps the interpreter alive
+    Each connection is served on a thread of its own and stays open between requests
+    (keep-alive). ``server_close()`` ends them too: it shuts every open connection down, so a
+    client's pooled connection gets no answer once the server is stopped, and waits at most
+    :attr:`close_wait_seconds` for their threads.
+    """
+
+    # A handler thread busy on a long aggregation must not keep the interpreter alive, nor make
+    # server_close() wait for it: the threads are daemons, and server_close() waits for them itself
+    # with a bound (ThreadingMixIn's own wait, block_on_close, has none and skips daemon threads).
+    daemon_threads = True
+    block_on_close = False
+    #: How long ``server_close()`` waits, in all, for the connections' threads to end.
+    close_wait_seconds = 5.0
     allow_reuse_address = True
     #: A ``faults.FaultInjector`` set by ``Sandbox(faults=...)``; ``None`` serves normally.
     faults = None
@@ -309,11 +324,61 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self.subscription = subscription
         self.routes = Routes(subscription, limits)
         self._keys = {key: False, read_only_key: True}  # key -> read-only?
+        # Open connections and the thread serving each, so server_close() can end them.
+        self._connections: dict[socket.socket, threading.Thread] = {}
+        self._connections_lock = threading.Lock()
+        self._closing = False
         super().__init__(address, _Handler)
 
+    def process_request(self, request: socket.socket, client_address) -> None:
+        """Serve one accepted connection on a thread of its own, and remember both."""
+        thread = threading.Thread(
+            target=self.process_request_thread,
+            args=(request, client_address),
+            name=f"pendo-sandbox-connection-{self.server_address[1]}",
+            daemon=self.daemon_threads,
+        )
+        with self._connections_lock:
+            self._connections[request] = thread
+        thread.start()
+
+    def shutdown_request(self, request: socket.socket) -> None:
+        """Close a connection whose handler is done with it, and forget it."""
+        with self._connections_lock:
+            self._connections.pop(request, None)
+        super().shutdown_request(request)
+
+    def server_close(self) -> None:
+        """Close the listening socket, then every open connection (idle keep-alive ones too).
+
+        Call it after ``shutdown()``, once no new connection is accepted. Each connection is shut
+        down in both directions, which wakes a handler waiting for the next request; a handler
+        still computing an answer finds its connection gone when it writes. The threads get
+        :attr:`close_wait_seconds` in all to end; one still running after that is left behind
+        (a daemon, it cannot keep the interpreter alive).
+        """
+        super().server_close()
+        self._closing = True
+        with self._connections_lock:
+            connections = list(self._connections.items())
+        for connection, _thread in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:  # already closed or reset by the client (or by fault injection)
+                pass
+            # The handler's own file objects keep the descriptor open until it lets go of them.
+            connection.close()
+        deadline = time.monotonic() + self.close_wait_seconds
+        for _connection, thread in connections:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
     def handle_error(self, request, client_address) -> None:
-        """Stay quiet when a client hung up before its answer (it timed out); report the rest."""
-        if isinstance(sys.exc_info()[1], ConnectionError):
+        """Stay quiet when a client hung up early or the server is closing; report the rest.
+
+        A client that timed out leaves before its answer; ``server_close()`` cuts connections
+        under their handlers. Neither is a sandbox error.
+        """
+        if isinstance(sys.exc_info()[1], ConnectionError) or self._closing:
             return
         super().handle_error(request, client_address)
 
