@@ -22,7 +22,13 @@ from pendo_nb._times import stamp
 from pendo_nb.cache_policy import CachePolicy
 from pendo_nb.client import PendoClient, aggregation_envelope
 from pendo_nb.errors import ConfigurationError, ValidationError
-from pendo_nb.field_types import metadata_types, object_columns, report_fields, source_kind
+from pendo_nb.field_types import (
+    event_source_fields,
+    metadata_types,
+    object_columns,
+    report_fields,
+    source_kind,
+)
 from pendo_nb.history import stitch_history
 from pendo_nb.session import CacheInfo, RetryPolicy, Timeouts
 
@@ -281,15 +287,32 @@ def aggregate(
 def _implied_columns(
     client: PendoClient, steps: list, kind: str | None, field_types: dict, *, empty: bool
 ) -> list[str]:
-    """The columns the steps imply; for an empty result of visitors or accounts kept as they
-    are (filtered, sorted...), the id and the schema's fields, since no row shows them (the
-    id column is then typed as the string it always is, in ``field_types``)."""
+    """The columns the steps imply. An empty result whose rows the steps keep as the source
+    gave them (filtered, sorted...) gets the source's columns, since no row shows them: the id
+    and the schema's fields of visitors or accounts, the documented fields of an event source.
+    Their types join ``field_types`` (unless a step rewrites the column), so the empty columns
+    have the dtypes full ones would."""
     columns = frames.columns_implied_by(steps)
-    if empty and not columns and kind is not None:
+    if not empty or columns:
+        return columns
+    if kind is not None:
+        source_types: dict[str, str | None] = {f"{kind}Id": "string"}
         source_columns = object_columns(client, kind)
-        columns = frames.columns_implied_by(steps, source_columns=source_columns)
-        if f"{kind}Id" in columns:
-            field_types.setdefault(f"{kind}Id", "string")
+    else:
+        source_types = event_source_fields(steps)
+        source_columns = list(source_types)
+    columns = frames.columns_implied_by(steps, source_columns=source_columns)
+    rewritten = {
+        name
+        for step in steps[1:]
+        if isinstance(step, dict)
+        for op, spec in step.items()
+        if op in ("eval", "set") and isinstance(spec, dict)
+        for name in spec
+    }
+    for name in columns:
+        if source_types.get(name) and name not in rewritten:
+            field_types.setdefault(name, source_types[name])
     return columns
 
 

@@ -1,7 +1,9 @@
-"""The column types the server declares: metadata schemas and report field definitions.
+"""The column types the server declares or documents: metadata schemas, report field
+definitions, and the row fields of the event sources.
 
 :mod:`pendo_nb.frames` types columns from a ``{column: type}`` mapping; this module reads those
-mappings from the server (through the client, so they are cached like any read).
+mappings from the server (through the client, so they are cached like any read), or, for the
+event sources, from the documented rows (reference 4.5).
 """
 
 from __future__ import annotations
@@ -13,7 +15,87 @@ from pendo_nb import frames
 from pendo_nb.client import PendoClient
 from pendo_nb.errors import PendoAPIError, PendoConnectionError
 
-__all__ = ["metadata_types", "object_columns", "report_fields", "source_kind"]
+__all__ = [
+    "BUCKET_FIELDS",
+    "EVENT_SOURCE_FIELDS",
+    "PERIOD_BUCKET",
+    "event_source_fields",
+    "metadata_types",
+    "object_columns",
+    "report_fields",
+    "source_kind",
+    "time_series_of",
+]
+
+#: The period bucket field of grouped event rows, by timeSeries period (reference 3.8). The
+#: iterative periods (``daily``...) are left out: no source says which field their rows carry.
+BUCKET_FIELDS = {"hourRange": "hour", "dayRange": "day", "weekRange": "week", "monthRange": "month"}
+#: Stands for the bucket field in :data:`EVENT_SOURCE_FIELDS`; the source's timeSeries names it.
+PERIOD_BUCKET = "<period bucket>"
+
+_GROUPED = {"visitorId": "string", "accountId": "string", "appId": "integer", PERIOD_BUCKET: "time"}
+_GROUPED_COUNTS = {
+    "remoteIp": "string",
+    "server": "string",
+    "userAgent": "string",
+    "numEvents": "integer",
+    "numMinutes": "integer",
+    "firstTime": "time",
+    "lastTime": "time",
+}
+# Who, where and when of every guide and poll event.
+_GUIDE_CONTEXT = {
+    "visitorId": "string",
+    "accountId": "string",
+    "accountIds": None,  # a list
+    "appId": "integer",
+    "browserTime": "time",
+    "guideTimestamp": "time",
+    "guideId": "string",
+    "guideStepId": "string",
+    "country": "string",
+    "region": "string",
+    "latitude": "float",
+    "longitude": "float",
+    "remoteIp": "string",
+    "serverName": "string",
+    "userAgent": "string",
+    "language": "string",
+    "url": "string",
+    "eventId": "string",
+    "type": "string",
+}
+
+#: Source -> the fields of its rows (in the order the sandbox writes them) and their types
+#: (``None``: lists, or values of mixed types; they stay ``object``). Used for empty results,
+#: where no row shows the columns. Basis: reference 4.5 (H and M fields) and the sandbox's rows,
+#: which carry those same fields. Left out: the grouped rows' ``parameters``/``properties``
+#: objects (their columns are their unknown children) and the fields 4.5 rates L (``tabId``,
+#: ``rageClickCount``...), which neither the other sources nor the sandbox show. ``pollId`` and
+#: ``pollResponse`` are guideEvents fields in 4.5, though the sandbox files poll responses under
+#: pollEvents only. For pollEvents, 4.5 says "as guideEvents plus pollId, guideTimestamp,
+#: pollResponse" from a page cut short; the guide-display fields (``loadTime``, ``uiElement*``...)
+#: describe showing a step, not a response, and the sandbox's poll rows have none of them.
+EVENT_SOURCE_FIELDS: dict[str, dict[str, str | None]] = {
+    "events": {**_GROUPED, "pageId": "string", **_GROUPED_COUNTS},  # pageId "allevents[-app]"
+    "pageEvents": {**_GROUPED, "pageId": "string", **_GROUPED_COUNTS},
+    "featureEvents": {**_GROUPED, "featureId": "string", **_GROUPED_COUNTS},
+    "trackEvents": {**_GROUPED, "trackTypeId": "string", **_GROUPED_COUNTS},
+    "guideEvents": {
+        **_GUIDE_CONTEXT,
+        "guideSeenReason": "string",
+        "loadTime": "integer",
+        "elementPath": "string",
+        "uiElementId": "string",
+        "uiElementType": "string",
+        "uiElementText": "string",
+        "uiElementActions": None,  # a list of {"action": ...}
+        "destinationStepId": "string",
+        "pollId": "string",
+        "pollResponse": None,  # a string or a number, by poll type
+    },
+    "pollEvents": {**_GUIDE_CONTEXT, "pollId": "string", "pollResponse": None},
+}
 
 
 def source_kind(steps: Sequence[Mapping]) -> str | None:
@@ -25,6 +107,45 @@ def source_kind(steps: Sequence[Mapping]) -> str | None:
         if "accounts" in source:
             return "account"
     return None
+
+
+def time_series_of(step: Mapping) -> Mapping | None:
+    """The timeSeries of a source step wherever Pendo accepts it (reference 3.2): inside
+    ``source``, beside it, or inside the source's parameters; ``None`` when it has none."""
+    source = step["source"]
+    if "timeSeries" in source:
+        return source["timeSeries"]
+    if "timeSeries" in step:
+        return step["timeSeries"]
+    for params in source.values():
+        if isinstance(params, Mapping) and "timeSeries" in params:
+            return params["timeSeries"]
+    return None
+
+
+def event_source_fields(steps: Sequence[Mapping]) -> dict[str, str | None]:
+    """Column -> type of the rows of the pipeline's event source (see :data:`EVENT_SOURCE_FIELDS`).
+
+    The grouped sources' period bucket is named by the timeSeries period (``day`` for
+    ``dayRange``) and left out when the period is not one of :data:`BUCKET_FIELDS`. Empty when
+    the pipeline does not start with one of these sources.
+    """
+    step = steps[0] if steps and isinstance(steps[0], Mapping) else None
+    source = step.get("source") if step is not None else None
+    if not isinstance(source, Mapping):
+        return {}
+    names = [name for name in source if name != "timeSeries"]
+    fields = EVENT_SOURCE_FIELDS.get(names[0]) if len(names) == 1 else None
+    if fields is None:
+        return {}
+    series = time_series_of(step)
+    period = series.get("period") if isinstance(series, Mapping) else None
+    bucket = BUCKET_FIELDS.get(period) if isinstance(period, str) else None
+    return {
+        (bucket if name == PERIOD_BUCKET else name): kind
+        for name, kind in fields.items()
+        if name != PERIOD_BUCKET or bucket is not None
+    }
 
 
 def metadata_types(client: PendoClient, kind: str | None) -> dict[str, str] | None:

@@ -49,6 +49,7 @@ from pendo_nb.errors import (
     ServerError,
     ValidationError,
 )
+from pendo_nb.field_types import time_series_of
 from pendo_nb.frame_cache import FrameCache
 
 __all__ = [
@@ -218,7 +219,7 @@ def split_plan(steps: Sequence[Mapping], size: WindowSize | None = None) -> Spli
         raise PipelineError("windows=: the pipeline must start with a source step")
     names = [key for key in source if key != "timeSeries"]
     name = names[0] if len(names) == 1 else None
-    series = _time_series_of(head)
+    series = time_series_of(head)
     if series is None:
         raise PipelineError(
             f"windows=: the source {name!r} has no timeSeries, so there is nothing to split in "
@@ -420,20 +421,6 @@ def _sort_keys(spec: Any, where: str) -> tuple[tuple[str, bool], ...]:
 
 
 # -- the timeSeries in its place -----------------------------------------------------------
-
-
-def _time_series_of(step: Mapping) -> Mapping | None:
-    """The source's timeSeries wherever Pendo accepts it (reference 3.2): inside ``source``,
-    beside it, or inside the source's parameters."""
-    source = step["source"]
-    if "timeSeries" in source:
-        return source["timeSeries"]
-    if "timeSeries" in step:
-        return step["timeSeries"]
-    for params in source.values():
-        if isinstance(params, Mapping) and "timeSeries" in params:
-            return params["timeSeries"]
-    return None
 
 
 def _with_time_series(step: Mapping, series: dict) -> dict:
