@@ -33,8 +33,14 @@ BUCKET_FIELDS = {"hourRange": "hour", "dayRange": "day", "weekRange": "week", "m
 #: Stands for the bucket field in :data:`EVENT_SOURCE_FIELDS`; the source's timeSeries names it.
 PERIOD_BUCKET = "<period bucket>"
 
-_GROUPED = {"visitorId": "string", "accountId": "string", "appId": "integer", PERIOD_BUCKET: "time"}
-_GROUPED_COUNTS = {
+# Grouped rows: these fields, the source's object id, then the rest (the sandbox's order).
+_GROUPED_FIRST = {
+    "visitorId": "string",
+    "accountId": "string",
+    "appId": "integer",
+    PERIOD_BUCKET: "time",
+}
+_GROUPED_LAST = {
     "remoteIp": "string",
     "server": "string",
     "userAgent": "string",
@@ -71,16 +77,17 @@ _GUIDE_CONTEXT = {
 #: where no row shows the columns. Basis: reference 4.5 (H and M fields) and the sandbox's rows,
 #: which carry those same fields. Left out: the grouped rows' ``parameters``/``properties``
 #: objects (their columns are their unknown children) and the fields 4.5 rates L (``tabId``,
-#: ``rageClickCount``...), which neither the other sources nor the sandbox show. ``pollId`` and
-#: ``pollResponse`` are guideEvents fields in 4.5, though the sandbox files poll responses under
-#: pollEvents only. For pollEvents, 4.5 says "as guideEvents plus pollId, guideTimestamp,
-#: pollResponse" from a page cut short; the guide-display fields (``loadTime``, ``uiElement*``...)
-#: describe showing a step, not a response, and the sandbox's poll rows have none of them.
+#: ``rageClickCount``...): one unofficial list names them, the sandbox does not write them.
+#: ``pollId`` and ``pollResponse`` are guideEvents fields in 4.5, though the sandbox files poll
+#: responses under pollEvents only. For pollEvents, 4.5 says "as guideEvents plus pollId,
+#: guideTimestamp, pollResponse" from a page cut short; the guide-display fields (``loadTime``,
+#: ``uiElement*``...) describe showing a step, not a response, and the sandbox's poll rows have
+#: none of them.
 EVENT_SOURCE_FIELDS: dict[str, dict[str, str | None]] = {
-    "events": {**_GROUPED, "pageId": "string", **_GROUPED_COUNTS},  # pageId "allevents[-app]"
-    "pageEvents": {**_GROUPED, "pageId": "string", **_GROUPED_COUNTS},
-    "featureEvents": {**_GROUPED, "featureId": "string", **_GROUPED_COUNTS},
-    "trackEvents": {**_GROUPED, "trackTypeId": "string", **_GROUPED_COUNTS},
+    "events": {**_GROUPED_FIRST, "pageId": "string", **_GROUPED_LAST},  # pageId "allevents[-app]"
+    "pageEvents": {**_GROUPED_FIRST, "pageId": "string", **_GROUPED_LAST},
+    "featureEvents": {**_GROUPED_FIRST, "featureId": "string", **_GROUPED_LAST},
+    "trackEvents": {**_GROUPED_FIRST, "trackTypeId": "string", **_GROUPED_LAST},
     "guideEvents": {
         **_GUIDE_CONTEXT,
         "guideSeenReason": "string",
