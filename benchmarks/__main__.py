@@ -10,7 +10,8 @@ import benchmarks
 
 
 def main(names: list[str]) -> None:
-    found = sorted(m.name for m in pkgutil.iter_modules(benchmarks.__path__) if m.name.startswith("bench_"))
+    modules = pkgutil.iter_modules(benchmarks.__path__)
+    found = sorted(m.name for m in modules if m.name.startswith("bench_"))
     chosen = [n for n in found if not names or n.removeprefix("bench_") in names]
     for name in chosen:
         print(f"\n=== {name} ===", flush=True)

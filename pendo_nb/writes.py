@@ -161,7 +161,7 @@ def _records(rows: Any, kind: str, group: str, id_column: str | None) -> list[tu
     seen: set[str] = set()
     for position, item in enumerate(items):
         if not isinstance(item, Mapping):
-            raise ValidationError(f"row {position} is a {type(item).__name__}, not a mapping")
+            raise ValidationError(f"row {position} is of type {type(item).__name__}, not a mapping")
         id_name = next((name for name in candidates if name in item), None)
         if id_name is None:
             raise ValidationError(
