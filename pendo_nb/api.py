@@ -110,10 +110,13 @@ def connect(
         if key or base_url or region:
             raise ConfigurationError("connect(sandbox=...) takes no key, region or base_url")
         server = _running_sandbox() if sandbox is True else sandbox
-        if not (hasattr(server, "url") and hasattr(server, "key")):
+        # `url` is looked up on the type: reading it on a sandbox that is not running raises.
+        looks_like_sandbox = hasattr(type(server), "url") and hasattr(server, "start")
+        if not (looks_like_sandbox and hasattr(server, "key")):
             raise ConfigurationError(
                 f"sandbox must be True or a pendo_nb.sandbox.Sandbox, got {type(server).__name__}"
             )
+        server.start()  # a configured sandbox not yet started is started (no-op if running)
         key, base_url = server.key, server.url
     key = key or os.environ.get("PENDO_INTEGRATION_KEY")
     if not key:

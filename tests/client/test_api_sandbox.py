@@ -48,6 +48,28 @@ def test_connect_sandbox_true_starts_one_and_reuses_it():
     assert api._shared_sandbox.key not in repr(first)
 
 
+def test_connect_starts_a_configured_sandbox_that_is_not_running():
+    from pendo_nb.sandbox import Sandbox
+
+    server = Sandbox(size="small", seed=3)
+    assert not server.running
+    try:
+        client = pn.connect(sandbox=server, cache=False)
+        assert server.running
+        assert client.base_url == server.url
+        raw = requests.get(
+            f"{server.url}/api/v1/report", headers={"x-pendo-integration-key": server.key}
+        ).json()
+        assert sorted(pn.reports()["id"]) == sorted(report["id"] for report in raw)
+    finally:
+        server.stop()
+
+
+def test_connect_refuses_what_is_not_a_sandbox():
+    with pytest.raises(pn.ConfigurationError, match="sandbox must be True"):
+        pn.connect(sandbox="yes")
+
+
 def test_aggregate_visitors_matches_the_raw_subscription(client, sandbox):
     df = pn.aggregate([{"source": {"visitors": None}}])
     raw = pd.json_normalize(list(sandbox.subscription.visitors.values()))
