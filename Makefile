@@ -41,7 +41,7 @@ bench: install
 	$(PY) -m benchmarks
 
 lint: install
-	$(VENV)/bin/ruff check pendo_nb tests benchmarks
+	$(VENV)/bin/ruff check pendo_nb tests benchmarks notebooks
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
