@@ -18,6 +18,7 @@ from pendo_nb.errors import PendoAPIError, PendoConnectionError
 __all__ = [
     "BUCKET_FIELDS",
     "EVENT_SOURCE_FIELDS",
+    "GROUPED_SOURCES",
     "PERIOD_BUCKET",
     "event_source_fields",
     "metadata_types",
@@ -103,6 +104,10 @@ EVENT_SOURCE_FIELDS: dict[str, dict[str, str | None]] = {
     },
     "pollEvents": {**_GUIDE_CONTEXT, "pollId": "string", "pollResponse": None},
 }
+#: The grouped event sources: rows keyed by a unique combination that includes the period bucket.
+GROUPED_SOURCES = frozenset(
+    name for name, fields in EVENT_SOURCE_FIELDS.items() if PERIOD_BUCKET in fields
+)
 
 
 def source_kind(steps: Sequence[Mapping]) -> str | None:

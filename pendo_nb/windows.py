@@ -49,7 +49,7 @@ from pendo_nb.errors import (
     ServerError,
     ValidationError,
 )
-from pendo_nb.field_types import time_series_of
+from pendo_nb.field_types import BUCKET_FIELDS, GROUPED_SOURCES, time_series_of
 from pendo_nb.frame_cache import FrameCache
 
 __all__ = [
@@ -76,20 +76,14 @@ _UNITS = {
 #: Shortest possible length of each unit (DST days are 23 hours), to bound boundary probes.
 _SHORTEST_MS = {"H": HOUR_MS, "D": 23 * HOUR_MS, "W": 167 * HOUR_MS, "M": 671 * HOUR_MS}
 _LONGEST_MS = {"H": HOUR_MS, "D": 25 * HOUR_MS, "W": 169 * HOUR_MS, "M": 745 * HOUR_MS}
-#: timeSeries periods that can be split: their unit and the bucket field of grouped rows.
-_PERIODS = {
-    "hourRange": ("H", "hour"),
-    "dayRange": ("D", "day"),
-    "weekRange": ("W", "week"),
-    "monthRange": ("M", "month"),
-}
+#: timeSeries periods that can be split, and their unit (their bucket field: BUCKET_FIELDS).
+_PERIOD_UNITS = {"hourRange": "H", "dayRange": "D", "weekRange": "W", "monthRange": "M"}
 #: Window units whose boundaries are always boundaries of a period (weeks do not nest in months).
 _NESTS = {"H": "HDWM", "D": "DWM", "W": "W", "M": "M"}
 
 #: Sources whose rows each belong to exactly one period: a window's rows are the range's rows
 #: whose period lies in the window. Grouped ones carry the period bucket field.
-_GROUPED_SOURCES = frozenset({"events", "pageEvents", "featureEvents", "trackEvents"})
-_SPLITTABLE_SOURCES = _GROUPED_SOURCES | {
+_SPLITTABLE_SOURCES = GROUPED_SOURCES | {
     "guideEvents",
     "pollEvents",
     "emailEvents",
@@ -237,12 +231,12 @@ def split_plan(steps: Sequence[Mapping], size: WindowSize | None = None) -> Spli
             "period, so splitting it might change the answer; run without windows"
         )
     period = series.get("period") if isinstance(series, Mapping) else None
-    if period not in _PERIODS:
+    if period not in _PERIOD_UNITS:
         raise PipelineError(
-            f"windows=: period {period!r} cannot be split; use one of {', '.join(_PERIODS)} "
+            f"windows=: period {period!r} cannot be split; use one of {', '.join(_PERIOD_UNITS)} "
             "(iterative periods such as 'daily' already give one result set per period)"
         )
-    unit, bucket = _PERIODS[period]
+    unit, bucket = _PERIOD_UNITS[period], BUCKET_FIELDS[period]
     if size is not None and size.unit not in _NESTS[unit]:
         finer = _UNITS[size.unit][2] < _UNITS[unit][2]
         why = "is shorter than" if finer else "does not align with"
@@ -250,7 +244,7 @@ def split_plan(steps: Sequence[Mapping], size: WindowSize | None = None) -> Spli
             f"windows={str(size)!r} {why} the pipeline's {period} periods; use windows in "
             f"{' or '.join(_NESTS[unit])} units (e.g. '1{unit}')"
         )
-    return _walk(list(steps), dict(series), unit, bucket if name in _GROUPED_SOURCES else None)
+    return _walk(list(steps), dict(series), unit, bucket if name in GROUPED_SOURCES else None)
 
 
 def _walk(steps: list, series: dict, unit: str, bucket: str | None) -> SplitPlan:
