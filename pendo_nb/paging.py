@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from pendo_nb import api
+from pendo_nb._checks import positive_int
 from pendo_nb._parts import concat_parts
 from pendo_nb.client import PendoClient, aggregation_envelope
 from pendo_nb.errors import PipelineError, ValidationError
@@ -113,8 +114,7 @@ def aggregate_in_pages(
     Called by :func:`pendo_nb.aggregate` when ``page_size=`` is given; see it for the
     parameters. Rows come sorted by the key; ``df.attrs`` adds ``pages`` and ``page_key``.
     """
-    if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
-        raise ValidationError(f"page_size must be a positive integer, got {page_size!r}")
+    positive_int(page_size, "page_size")
     envelope = aggregation_envelope(pipeline)
     key, steps = cursor_key(envelope["request"]["pipeline"])
 

@@ -38,6 +38,7 @@ from typing import Any
 import pandas as pd
 
 from pendo_nb import api
+from pendo_nb._checks import positive_int
 from pendo_nb._parts import concat_parts
 from pendo_nb._times import iso, select_on_server, stamp
 from pendo_nb.cache_policy import DEFAULT_POLICY, CachePolicy, request_expiry
@@ -781,8 +782,7 @@ def aggregate_in_windows(
     ``windows="auto"`` splits into days (or the period, if longer) when that is exact and runs
     the pipeline whole otherwise.
     """
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValidationError(f"workers must be a positive integer, got {workers!r}")
+    positive_int(workers, "workers")
     pull = plan_pull(pipeline, client, windows, cache_policy, refresh=refresh)
     if pull is None:
         return api.aggregate(pipeline, client=client, refresh=refresh)

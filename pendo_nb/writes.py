@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from pendo_nb import frames
+from pendo_nb._checks import positive_int
 from pendo_nb.client import PendoClient, checked_kind
 from pendo_nb.errors import (
     AuthenticationError,
@@ -56,8 +57,7 @@ def write_values(
 ) -> pd.DataFrame:
     """The outcome frame of :func:`pendo_nb.update_values`, written with ``client``."""
     kind = checked_kind(kind)
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise ValidationError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    positive_int(chunk_size, "chunk_size")
     id_key = f"{kind}Id"
     records = _records(rows, kind, group, id_column)
     field_types = _validated(records, client.metadata_schema(kind), kind, group)
