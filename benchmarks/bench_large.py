@@ -23,7 +23,7 @@ import threading
 import time
 from pathlib import Path
 
-from pendo_nb.client import PendoClient
+from pendo_nb import PendoClient
 from pendo_nb.sandbox import DEMO_KEY
 
 #: Added to every answer by the sandbox (a day of events takes Pendo seconds to aggregate).
@@ -75,7 +75,7 @@ def _start_sandbox(latency_ms: float) -> tuple[subprocess.Popen, str]:
 
 
 def _timed_pull(client: PendoClient, steps: list, workers: int) -> tuple[float, object]:
-    from pendo_nb import api
+    from pendo_nb.api import functions as api
 
     started = time.perf_counter()
     frame = api.aggregate(steps, client=client, windows=WINDOWS, workers=workers, progress=False)
@@ -135,7 +135,7 @@ def _memory_child(url: str) -> None:
     """In a fresh process: pull the roll-up and print its peak memory and frame size as JSON."""
     import gc
 
-    from pendo_nb import api
+    from pendo_nb.api import functions as api
 
     client = PendoClient(DEMO_KEY, base_url=url, cache=False)
     api.aggregate([{"source": {"visitors": None}}, {"limit": 1}], client=client)  # warm imports

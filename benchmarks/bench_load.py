@@ -1,6 +1,6 @@
 """Concurrent clients against one sandbox: throughput and latency, fault-free and with faults.
 
-The load scenario: ``clients`` threads, each with its own :class:`~pendo_nb.client.PendoClient`
+The load scenario: ``clients`` threads, each with its own :class:`~pendo_nb.PendoClient`
 (all sharing one SQLite cache file), send ``requests_per_client`` requests each over loopback: a
 mix of visitor and account lookups, report listings and contents, and small aggregations. Every
 other request forces a fresh answer (and a cache write); the others may come from the cache.
@@ -24,10 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-from pendo_nb.client import PendoClient
+from pendo_nb import PendoClient
 from pendo_nb.errors import PendoError
+from pendo_nb.http.session import RetryPolicy
 from pendo_nb.sandbox import FaultPlan, Sandbox
-from pendo_nb.session import RetryPolicy
 
 YESTERDAY = {"period": "dayRange", "first": "now()", "count": -1}
 #: Small aggregations the clients send (each client cycles through them).

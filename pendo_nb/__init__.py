@@ -5,13 +5,17 @@
 >>> pn.aggregate([{"source": {"visitors": None}}, {"limit": 5}])  # doctest: +SKIP
 """
 
-from pendo_nb.api import (
+import sys
+from typing import Any
+
+from pendo_nb.api.client import PendoClient
+from pendo_nb.api.connect import connect
+from pendo_nb.api.functions import (
     account,
     aggregate,
     cache_info,
     can_write,
     clear_cache,
-    connect,
     report,
     report_csv,
     reports,
@@ -19,7 +23,6 @@ from pendo_nb.api import (
     visitor,
     visitor_history,
 )
-from pendo_nb.client import PendoClient
 from pendo_nb.errors import (
     AuthenticationError,
     BadRequestError,
@@ -35,7 +38,8 @@ from pendo_nb.errors import (
     ValidationError,
     WriteAccessError,
 )
-from pendo_nb.pipeline import Pipeline, agg, col, load_ipython_extension, source
+from pendo_nb.pipeline import Pipeline, agg, col, source
+from pendo_nb.pipeline.magic import register_cell_magic
 
 __all__ = [
     # connecting
@@ -76,3 +80,8 @@ __all__ = [
     "RateLimitError",
     "ServerError",
 ]
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register the ``%%pendo`` cell magic (``%load_ext pendo_nb`` calls this)."""
+    register_cell_magic(ipython, sys.modules[__name__])

@@ -25,14 +25,14 @@ from typing import Any
 
 import pandas as pd
 
-from pendo_nb import api
-from pendo_nb._parts import concat_parts, conform_to
-from pendo_nb.cache_policy import CachePolicy
-from pendo_nb.client import PendoClient
+from pendo_nb.api.client import PendoClient
+from pendo_nb.api.connect import resolve
 from pendo_nb.errors import PipelineError
-from pendo_nb.frame_cache import FrameCache
-from pendo_nb.session import cache_dir
-from pendo_nb.windows import Window, WindowedPull, plan_pull
+from pendo_nb.frames.parts import concat_parts, conform_to
+from pendo_nb.http.cache_policy import CachePolicy
+from pendo_nb.http.session import cache_dir
+from pendo_nb.pulls.frame_cache import FrameCache
+from pendo_nb.pulls.windows import Window, WindowedPull, plan_pull
 
 try:
     import dask.dataframe as dd
@@ -53,7 +53,7 @@ class ClientSettings:
     base_url : str
         The host the client talks to.
     options : dict
-        The other :class:`~pendo_nb.client.PendoClient` options (timeout, rate limit, retry,
+        The other :class:`~pendo_nb.PendoClient` options (timeout, rate limit, retry,
         time zone, cache expiry); ``cache`` says whether workers cache at all.
     """
 
@@ -165,7 +165,7 @@ def read_aggregation(
     >>> read_aggregation(p, windows="1D").npartitions  # doctest: +SKIP
     30
     """
-    c = api._resolve(client)  # noqa: SLF001 - the default-client rule of every reader
+    c = resolve(client)
     pull = plan_pull(pipeline, c, windows, cache_policy)
     plan = pull.plan
     if plan.keys is not None or plan.sort or plan.limit is not None:

@@ -17,10 +17,10 @@ def _isolated_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("PENDO_NB_CACHE_DIR", str(tmp_path / "pendo-cache"))
     yield
     try:
-        from pendo_nb import api
+        from pendo_nb.api import connect
     except ImportError:  # the client layer is optional for sandbox-only test runs
         return
-    api._reset_default_client()
+    connect._reset_default_client()
 
 
 @pytest.fixture(scope="session")

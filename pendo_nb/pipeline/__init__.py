@@ -6,9 +6,8 @@ build expressions. See ``pendo_nb.pipeline.pipeline.Pipeline`` for the operator 
 
 from pendo_nb.pipeline.aggregators import Aggregator, agg
 from pendo_nb.pipeline.expr import Expr, col, fn, lit
-from pendo_nb.pipeline.magic import load_ipython_extension
 from pendo_nb.pipeline.pipeline import Pipeline
-from pendo_nb.pipeline.sources import source
+from pendo_nb.pipeline.start import source
 
 __all__ = [
     "Aggregator",
@@ -18,6 +17,5 @@ __all__ = [
     "col",
     "fn",
     "lit",
-    "load_ipython_extension",
     "source",
 ]

@@ -8,12 +8,22 @@ from __future__ import annotations
 
 import html
 import json
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Any, Protocol
 
-from pendo_nb.pipeline.steps import chain_code
+from pendo_nb.pipeline.steps import Step, chain_code
 
-if TYPE_CHECKING:
-    from pendo_nb.pipeline.pipeline import Pipeline
+
+class PipelineLike(Protocol):
+    """What a card shows of a pipeline (:class:`pendo_nb.pipeline.pipeline.Pipeline` has it)."""
+
+    steps: Sequence[Step]
+    name: str | None
+    request_id: str | None
+    mime_type: str | None
+
+    def to_json(self) -> Any: ...
+
 
 #: Longest step body shown on one line of a card before it is cut with an ellipsis.
 _CARD_WIDTH = 96
@@ -31,7 +41,7 @@ def _compact(value: object) -> str:
     return text if len(text) <= _CARD_WIDTH else text[: _CARD_WIDTH - 1] + "…"
 
 
-def _labels(pipeline: Pipeline) -> str:
+def _labels(pipeline: PipelineLike) -> str:
     labels = [
         f"{label}={value!r}"
         for label, value in (
@@ -44,7 +54,7 @@ def _labels(pipeline: Pipeline) -> str:
     return f" [{', '.join(labels)}]" if labels else ""
 
 
-def text_card(pipeline: Pipeline) -> str:
+def text_card(pipeline: PipelineLike) -> str:
     """``repr``: one line per step, operator and a compact JSON body."""
     count = len(pipeline.steps)
     lines = [f"<Pipeline: {count} step{'s' if count != 1 else ''}{_labels(pipeline)}>"]
@@ -54,7 +64,7 @@ def text_card(pipeline: Pipeline) -> str:
     return "\n".join(lines)
 
 
-def html_card(pipeline: Pipeline) -> str:
+def html_card(pipeline: PipelineLike) -> str:
     """The notebook display: a compact table of the steps, then the JSON body (folded)."""
     rows = "".join(
         "<tr>"
@@ -76,7 +86,7 @@ def html_card(pipeline: Pipeline) -> str:
     )
 
 
-def code(pipeline: Pipeline) -> str:
+def code(pipeline: PipelineLike) -> str:
     """Builder code equal to ``pipeline``: the start, then one method call per line."""
     text = chain_code(pipeline.steps, line_break="\n ")
     labels = {"name": pipeline.name, "request_id": pipeline.request_id,
@@ -87,7 +97,7 @@ def code(pipeline: Pipeline) -> str:
     return f"({text})"
 
 
-def curl(pipeline: Pipeline, base_url: str) -> str:
+def curl(pipeline: PipelineLike, base_url: str) -> str:
     """A ``curl`` command for the request; the key is the shell variable, never its value."""
     body = json.dumps(pipeline.to_json(), indent=2, ensure_ascii=False).replace("'", "'\\''")
     return (
@@ -98,7 +108,7 @@ def curl(pipeline: Pipeline, base_url: str) -> str:
     )
 
 
-def explain(pipeline: Pipeline) -> str:
+def explain(pipeline: PipelineLike) -> str:
     """One numbered line of plain English per step."""
     if not pipeline.steps:
         return "An empty pipeline: add a source (pn.source...) or steps."

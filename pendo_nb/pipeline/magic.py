@@ -19,8 +19,8 @@ body as a dict or list); ``pn`` is imported there first if the notebook has not 
 from __future__ import annotations
 
 import ast
-import importlib
 import shlex
+from types import ModuleType
 from typing import Any
 
 import orjson
@@ -84,11 +84,14 @@ def _run_python(text: str, namespace: dict[str, Any]) -> Any:
     return eval(compile(ast.Expression(last.value), "<%%pendo cell>", "eval"), namespace)
 
 
-def pendo_cell_magic(shell, line: str, cell: str):
-    """Run the cell's pipeline and return its DataFrame, stored under the name on the line."""
+def pendo_cell_magic(shell, line: str, cell: str, pn: ModuleType):
+    """Run the cell's pipeline and return its DataFrame, stored under the name on the line.
+
+    ``pn`` is the ``pendo_nb`` package, put in the notebook's namespace for builder cells.
+    """
     name, client_name = parse_magic_line(line)
     namespace = shell.user_ns
-    namespace.setdefault("pn", importlib.import_module("pendo_nb"))
+    namespace.setdefault("pn", pn)
     client = None
     if client_name is not None:
         if client_name not in namespace:
@@ -100,10 +103,10 @@ def pendo_cell_magic(shell, line: str, cell: str):
     return frame
 
 
-def load_ipython_extension(ipython) -> None:
-    """Register ``%%pendo`` (called by ``%load_ext pendo_nb``)."""
+def register_cell_magic(ipython, pn: ModuleType) -> None:
+    """Register ``%%pendo`` in ``ipython``; its builder cells see ``pn`` (the package)."""
     ipython.register_magic_function(
-        lambda line, cell: pendo_cell_magic(ipython, line, cell),
+        lambda line, cell: pendo_cell_magic(ipython, line, cell, pn),
         magic_kind="cell",
         magic_name="pendo",
     )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from pendo_nb.api.functions import aggregate
 from pendo_nb.errors import PipelineError
 from pendo_nb.pipeline import display
 from pendo_nb.pipeline._values import canonical_bytes, snake_case
@@ -488,10 +489,6 @@ class Pipeline:
             ``page_size``, ``refresh``... for long ranges and big results.
         """
         self._check_runnable("run")
-        # Imported here: the client layer imports nothing from the builder, and the builder
-        # stays importable (and testable) without it.
-        from pendo_nb.api import aggregate
-
         return aggregate(self, client=client, **options)
 
     def _check_runnable(self, where: str) -> None:

@@ -1,24 +1,23 @@
-"""The ``source`` step and the ``pn.source`` namespace that starts pipelines (reference 3.2-3.4).
+"""The ``source`` step: the sources Pendo documents and their parameters (reference 3.2-3.4).
 
-``pn.source.page_events(page_id="abc", app_id="*")`` starts a pipeline reading ``pageEvents``:
-source names and parameters are written in snake_case and sent in Pendo's camelCase, and
-``app_id`` takes the ``expandAppIds`` filters (``"*"``, ``"web"``, ``"ios|android"``...) directly.
-Pendo's own names work too (``pn.source.pageEvents``).
+Names and parameters are written in snake_case and sent in Pendo's camelCase; ``app_id`` takes
+the ``expandAppIds`` filters (``"*"``, ``"web"``, ``"ios|android"``...) directly. The ``pn.source``
+namespace that starts pipelines from it is :mod:`pendo_nb.pipeline.start`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from pendo_nb.errors import PipelineError
-from pendo_nb.pipeline._values import JSON, camel_case, json_value, snake_case
+from pendo_nb.pipeline._values import JSON, json_value, snake_case
 from pendo_nb.pipeline.parse import check_expression
 from pendo_nb.pipeline.steps import Step, register, step_class
 from pendo_nb.pipeline.timeseries import TimeSeries, time_series_from_json
 
-_COMMON = ("appId", "blacklist")
+COMMON_PARAMETERS = ("appId", "blacklist")
 #: Source name -> (needs a timeSeries?, the parameters it takes besides appId and blacklist).
 #: ``None`` for "needs" means both are seen (special sources of low confidence).
 SOURCES: dict[str, tuple[bool | None, tuple[str, ...]]] = {
@@ -107,7 +106,9 @@ class Source(Step):
                 raise PipelineError(f"{where}(rows): expected a list of row objects")
             object.__setattr__(self, "params", json_value(rows, where))
         elif self.params is not None:
-            object.__setattr__(self, "params", self._checked_params(where, (*_COMMON, *extra)))
+            object.__setattr__(
+                self, "params", self._checked_params(where, (*COMMON_PARAMETERS, *extra))
+            )
 
     def _checked_params(self, where: str, known: tuple[str, ...]) -> JSON:
         if not isinstance(self.params, Mapping):
@@ -196,81 +197,3 @@ class Source(Step):
         if self.time_series is not None:
             text += f" over {self.time_series.describe()}"
         return text
-
-
-class UnknownSourceError(PipelineError, AttributeError):
-    """``pn.source.<name>`` for a name that is not a Pendo source (also an AttributeError, so
-    ``hasattr`` and tab completion behave)."""
-
-
-class _Sources:
-    """Start a pipeline from a Pendo source: ``pn.source.events(app_id="*")``.
-
-    Every source of reference 3.4 is here under its snake_case name (``page_events``,
-    ``guides_seen_ever``...) and its Pendo name (``pageEvents``). Keyword arguments are the
-    source's parameters in snake_case (``app_id``, ``page_id``, ``event_class``...).
-    """
-
-    def __init__(self) -> None:
-        for name in SOURCES:
-            setattr(self, snake_case(name), _source_function(name))
-
-    def __getattr__(self, name: str) -> Callable:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if name in SOURCES:
-            return getattr(self, snake_case(name))
-        raise UnknownSourceError(
-            f"source.{name}: unknown source; known: {', '.join(snake_case(s) for s in SOURCES)}"
-        )
-
-
-def _source_function(name: str) -> Callable:
-    snake = snake_case(name)
-    needs_time, extra = SOURCES[name]
-
-    if name == "const":
-
-        def start(rows: Sequence[Mapping]) -> object:
-            return _start(Source(name, list(rows)))
-
-    else:
-
-        def start(**params: object) -> object:
-            converted = {}
-            for key, value in params.items():
-                pendo_key = camel_case(key)
-                if pendo_key not in (*_COMMON, *extra):
-                    known = ", ".join(snake_case(k) for k in (*_COMMON, *extra))
-                    raise PipelineError(f"source.{snake}({key}): unknown parameter; known: {known}")
-                converted[pendo_key] = value
-            return _start(Source(name, converted or None))
-
-    start.__name__ = snake
-    start.__qualname__ = f"source.{snake}"
-    params = ", ".join(snake_case(k) for k in (*_COMMON, *extra))
-    timing = {
-        True: "Add the periods to read with .last(), .between(), .on() or .time_series().",
-        False: "A current snapshot: takes no time series.",
-        None: "Unofficial source (reference 3.4, low confidence).",
-    }[needs_time]
-    start.__doc__ = (
-        f"Start a pipeline reading Pendo's ``{name}`` source.\n\n"
-        + (
-            "Parameters: rows (a list of row objects).\n\n"
-            if name == "const"
-            else f"Parameters (all optional): {params}.\n\n"
-        )  # fmt: skip
-        + timing
-    )
-    return start
-
-
-def _start(step: Source):
-    # Imported here: pipeline.py imports this module for the Source step.
-    from pendo_nb.pipeline.pipeline import Pipeline
-
-    return Pipeline((step,))
-
-
-source = _Sources()

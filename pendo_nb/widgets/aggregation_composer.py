@@ -12,7 +12,7 @@ import ipywidgets as widgets
 import pandas as pd
 import traitlets
 
-from pendo_nb import api
+from pendo_nb.api import functions as api
 from pendo_nb.errors import PipelineError
 from pendo_nb.pipeline import Pipeline, agg, source
 from pendo_nb.pipeline.sources import SOURCES

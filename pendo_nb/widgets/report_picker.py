@@ -10,7 +10,7 @@ import ipywidgets as widgets
 import pandas as pd
 import traitlets
 
-from pendo_nb import api
+from pendo_nb.api import functions as api
 from pendo_nb.widgets._common import (
     Form,
     StatusLine,

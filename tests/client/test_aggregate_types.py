@@ -11,7 +11,7 @@ import pytest
 import requests
 
 import pendo_nb as pn
-from pendo_nb import frames
+from pendo_nb.frames import convert as frames
 
 
 @pytest.fixture
@@ -246,7 +246,7 @@ def test_a_time_series_beside_the_source_still_implies_the_group_columns(client)
     ],
 )
 def test_server_time_is_the_envelopes_not_a_rows(body, expected):
-    from pendo_nb.api import _start_time
+    from pendo_nb.pulls.aggregation import _start_time
 
     assert _start_time(body) == expected
 

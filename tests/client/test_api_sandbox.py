@@ -11,7 +11,7 @@ import pytest
 import requests
 
 import pendo_nb as pn
-from pendo_nb import api
+from pendo_nb.api import connect as api
 
 DAY_MS = 86_400_000
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import responses
 
-from pendo_nb.client import PendoClient
+from pendo_nb import PendoClient
 
 BASE = "https://app.pendo.io/api/v1"
 KEY_A = "aaaaaaaa-1111-2222-3333-444444444444"

@@ -10,7 +10,7 @@ import requests
 import responses
 from responses import matchers
 
-from pendo_nb.client import PendoClient, aggregation_envelope
+from pendo_nb import PendoClient
 from pendo_nb.errors import (
     AuthenticationError,
     BadRequestError,
@@ -19,6 +19,7 @@ from pendo_nb.errors import (
     PendoTimeoutError,
     ValidationError,
 )
+from pendo_nb.http.connection import aggregation_envelope
 
 KEY = "4b8c1e0a-3f2d-4c5b-9a7e-1d2c3b4a5f6e"
 EU_KEY = KEY + ".eu"

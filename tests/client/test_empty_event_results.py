@@ -10,7 +10,7 @@ import pytest
 import requests
 
 import pendo_nb as pn
-from pendo_nb.field_types import event_source_fields
+from pendo_nb.frames.field_types import event_source_fields
 
 NOBODY = {"filter": 'visitorId == "nobody-has-this-id"'}
 # Ranges with many rows in the small sandbox, so every field shows its settled type (a longitude

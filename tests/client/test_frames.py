@@ -8,7 +8,7 @@ import orjson
 import pandas as pd
 import pytest
 
-from pendo_nb import frames
+from pendo_nb.frames import convert as frames
 
 T0 = 1_761_955_200_000  # 2025-11-01T00:00:00Z
 

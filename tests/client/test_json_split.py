@@ -9,7 +9,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pendo_nb import _json_split, frames
+from pendo_nb.frames import convert as frames
+from pendo_nb.frames import json_split
 
 TRICKY = ['a "quoted" }],{ word', "back\\slash\\", '\\"', "ünïcödé ✓", "[{", "", "\\\\", "\n\t"]
 
@@ -37,7 +38,7 @@ def rows_of(content: bytes, spans) -> list:
 def test_pieces_hold_every_row_once_in_order(rows, piece, pretty):
     document = {"startTime": 1, "results": rows, "details": {"a": [1, {"b": "],"}]}}
     content = json.dumps(document, indent=1 if pretty else None).encode()
-    spans = _json_split.row_pieces(content, "results", piece)
+    spans = json_split.row_pieces(content, "results", piece)
     assert spans is not None
     assert rows_of(content, spans) == rows
 
@@ -46,21 +47,21 @@ def test_pieces_hold_every_row_once_in_order(rows, piece, pretty):
 @given(rows=rows, piece=st.integers(1, 200))
 def test_a_top_level_array_splits_too(rows, piece):
     content = orjson.dumps(rows)
-    assert rows_of(content, _json_split.row_pieces(content, None, piece)) == rows
+    assert rows_of(content, json_split.row_pieces(content, None, piece)) == rows
 
 
 def test_pieces_are_about_the_size_asked():
     content = orjson.dumps({"results": [{"i": i, "s": "x" * 20} for i in range(1000)]})
-    spans = _json_split.row_pieces(content, "results", 3000)
+    spans = json_split.row_pieces(content, "results", 3000)
     assert len(spans) == len(content) // 3000 + 1 or len(spans) == len(content) // 3000
     assert all(end - start < 3000 + 40 for start, end in spans)
 
 
 def test_unexpected_layouts_give_none():
-    assert _json_split.row_pieces(b'{"other": [1, 2]}', "results", 10) is None
-    assert _json_split.row_pieces(b'{"results": [1, 2', "results", 10) is None
-    assert _json_split.row_pieces(b'{"x": "results", "y": [1]}', "results", 10) is None
-    assert _json_split.row_pieces(b'{"a": 1}', None, 10) is None
+    assert json_split.row_pieces(b'{"other": [1, 2]}', "results", 10) is None
+    assert json_split.row_pieces(b'{"results": [1, 2', "results", 10) is None
+    assert json_split.row_pieces(b'{"x": "results", "y": [1]}', "results", 10) is None
+    assert json_split.row_pieces(b'{"a": 1}', None, 10) is None
 
 
 def test_frames_read_in_pieces_match_the_plain_reader(monkeypatch):
@@ -72,7 +73,7 @@ def test_frames_read_in_pieces_match_the_plain_reader(monkeypatch):
         for i in range(60)
     ]
     content = orjson.dumps({"startTime": 5, "results": data})
-    assert len(_json_split.row_pieces(content, "results", 300)) > 5
+    assert len(json_split.row_pieces(content, "results", 300)) > 5
     columnar = frames.json_to_frame(content, columnar=True)
     pd.testing.assert_frame_equal(columnar, frames.json_to_frame(content, columnar=False))
     expected = pd.json_normalize(data)  # independent flattening

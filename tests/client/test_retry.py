@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pendo_nb import session
-from pendo_nb.client import PendoClient
+from pendo_nb import PendoClient
 from pendo_nb.errors import NotFoundError, PendoConnectionError, RateLimitError, ServerError
+from pendo_nb.http import session
 
 KEY = "retry-test-key-0123456789"
 OK = (200, {"Content-Type": "application/json"}, b"[]")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests_cache
 
-from pendo_nb import session
+from pendo_nb.http import session
 
 
 def test_timeouts_from_a_number_a_pair_or_none():

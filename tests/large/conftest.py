@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 import orjson
 import pytest
 
-from pendo_nb.client import PendoClient
-from pendo_nb.session import RetryPolicy
+from pendo_nb import PendoClient
+from pendo_nb.http.session import RetryPolicy
 
 #: Retries quick enough for tests (the session still retries 5xx before a window is halved).
 QUICK_RETRY = RetryPolicy(max_tries=2, max_seconds=10.0, backoff=0.01, backoff_max=0.02)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import pendo_nb as pn
-from pendo_nb.cache_policy import CachePolicy
+from pendo_nb.http.cache_policy import CachePolicy
 from pendo_nb.sandbox import Sandbox
 
 from .conftest import window_series

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 import pendo_nb as pn
-from pendo_nb import frames
-from pendo_nb.frame_cache import FrameCache
+from pendo_nb.frames import convert as frames
+from pendo_nb.pulls.frame_cache import FrameCache
 
 FIVE_DAYS = [
     {

@@ -10,7 +10,7 @@ import pytest
 
 import pendo_nb as pn
 from pendo_nb.errors import PipelineError, ValidationError
-from pendo_nb.paging import expression_literal
+from pendo_nb.pulls.paging import expression_literal
 
 TRICKY_IDS = [
     'quo"te',

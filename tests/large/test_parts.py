@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pendo_nb._parts import concat_parts, conform_to
+from pendo_nb.frames.parts import concat_parts, conform_to
 
 
 def test_all_missing_columns_take_the_agreed_dtype():

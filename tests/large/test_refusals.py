@@ -7,7 +7,7 @@ import pytest
 
 import pendo_nb as pn
 from pendo_nb.errors import PipelineError, ValidationError
-from pendo_nb.windows import WindowSize, split_plan
+from pendo_nb.pulls.windows import WindowSize, split_plan
 
 DAYS = {"period": "dayRange", "first": "now()", "count": -30}
 EVENTS = {"source": {"events": None, "timeSeries": DAYS}}

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from pendo_nb import session
+from pendo_nb.http import session
 
 from .reliability_helpers import VirtualClock
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import os
 import time
 
-from pendo_nb.client import PendoClient
-from pendo_nb.session import RetryPolicy
+from pendo_nb import PendoClient
+from pendo_nb.http.session import RetryPolicy
 
 LONG = os.environ.get("PENDO_NB_LONG_TESTS") == "1"
 

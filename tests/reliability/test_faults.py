@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import requests
 
-from pendo_nb import api
+from pendo_nb.api import functions as api
 from pendo_nb.errors import (
     PendoAPIError,
     PendoConnectionError,
@@ -23,8 +23,8 @@ from pendo_nb.errors import (
     RateLimitError,
     ServerError,
 )
+from pendo_nb.http.session import RetryPolicy
 from pendo_nb.sandbox import FaultPlan, Sandbox
-from pendo_nb.session import RetryPolicy
 
 from .reliability_helpers import QUICK_RETRY, client_of
 

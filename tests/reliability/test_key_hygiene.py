@@ -19,8 +19,8 @@ import pandas as pd
 import pytest
 
 import pendo_nb as pn
+from pendo_nb.http.session import cache_dir
 from pendo_nb.sandbox import FaultPlan, Sandbox
-from pendo_nb.session import cache_dir
 from pendo_nb.widgets import (
     AccountLookup,
     AggregationComposer,

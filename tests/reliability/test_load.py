@@ -16,9 +16,9 @@ import pytest
 import requests
 
 from benchmarks.bench_load import run_load
-from pendo_nb.client import PendoClient
+from pendo_nb import PendoClient
+from pendo_nb.http.session import RetryPolicy
 from pendo_nb.sandbox import FaultPlan, Sandbox
-from pendo_nb.session import RetryPolicy
 
 from .reliability_helpers import LONG
 

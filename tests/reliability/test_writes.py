@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 import requests
 
-from pendo_nb import api
+from pendo_nb.api import functions as api
+from pendo_nb.http.session import RetryPolicy
 from pendo_nb.sandbox import FaultPlan, Sandbox
-from pendo_nb.session import RetryPolicy
 
 from .reliability_helpers import LONG, client_of
 

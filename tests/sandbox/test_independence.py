@@ -9,7 +9,18 @@ from pathlib import Path
 
 import pendo_nb.sandbox
 
-FORBIDDEN = ("pendo_nb.pipeline", "pendo_nb.client", "pendo_nb.frames", "pendo_nb.api")
+# Every layer of the client side (CONTRIBUTING.md, "The layers").
+FORBIDDEN = (
+    "pendo_nb.widgets",
+    "pendo_nb.dask",
+    "pendo_nb.pipeline",
+    "pendo_nb.api",
+    "pendo_nb.pulls",
+    "pendo_nb.http",
+    "pendo_nb.frames",
+    "pendo_nb.errors",
+    "pendo_nb._checks",
+)
 
 
 def _imported_modules(path: Path) -> set[str]:
@@ -19,7 +30,7 @@ def _imported_modules(path: Path) -> set[str]:
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
             names.add(node.module)
-            if node.module == "pendo_nb":  # from pendo_nb import client
+            if node.module == "pendo_nb":  # from pendo_nb import api
                 names.update(f"pendo_nb.{alias.name}" for alias in node.names)
     return names
 

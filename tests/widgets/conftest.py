@@ -12,7 +12,7 @@ import requests
 @pytest.fixture
 def client(sandbox):
     """A client of the shared (read-only by convention) sandbox, without a cache."""
-    from pendo_nb.api import connect
+    from pendo_nb import connect
 
     return connect(sandbox=sandbox, cache=False)
 

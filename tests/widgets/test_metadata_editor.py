@@ -13,7 +13,7 @@ import pytest
 import requests
 import traitlets
 
-from pendo_nb.api import connect
+from pendo_nb import connect
 from pendo_nb.errors import AuthenticationError, ValidationError, WriteAccessError
 from pendo_nb.widgets import MetadataEditor
 from pendo_nb.widgets.metadata_editor import parse_csv

@@ -155,7 +155,7 @@ def test_setting_value_outside_the_search_clears_the_search(client, raw_get):
 
 
 def test_a_refused_key_is_one_readable_line_with_details(sandbox):
-    from pendo_nb.api import connect
+    from pendo_nb import connect
 
     picker = ReportPicker(client=connect(key="not-a-key", base_url=sandbox.url, cache=False))
 

@@ -21,12 +21,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
-from pendo_nb import api
 from pendo_nb._checks import positive_int
-from pendo_nb._parts import concat_parts
-from pendo_nb.client import PendoClient, aggregation_envelope
 from pendo_nb.errors import PipelineError, ValidationError
+from pendo_nb.frames.parts import concat_parts
+from pendo_nb.http.connection import PendoConnection, aggregation_envelope
+from pendo_nb.pulls.aggregation import aggregation_frame
 
 __all__ = ["aggregate_in_pages", "cursor_key", "expression_literal"]
 
@@ -104,7 +105,7 @@ def cursor_key(steps: Sequence[Mapping]) -> tuple[str, list]:
 def aggregate_in_pages(
     pipeline: Any,
     *,
-    client: PendoClient,
+    client: PendoConnection,
     page_size: int,
     progress: bool = True,
     refresh: bool = False,
@@ -118,8 +119,6 @@ def aggregate_in_pages(
     envelope = aggregation_envelope(pipeline)
     key, steps = cursor_key(envelope["request"]["pipeline"])
 
-    from tqdm.auto import tqdm
-
     pages: list[pd.DataFrame] = []
     cursor: Any = None
     with tqdm(desc="pages", unit="row", disable=not progress) as bar:
@@ -128,7 +127,7 @@ def aggregate_in_pages(
             if cursor is not None:
                 paging.insert(0, {"filter": f"{key} >= {expression_literal(cursor)}"})
             body = {**envelope, "request": {**envelope["request"], "pipeline": steps + paging}}
-            page = api.aggregate(body, client=client, refresh=refresh)
+            page = aggregation_frame(client, body, refresh=refresh)
             values = _keys_of(page, key)
             if cursor is not None and len(values) and values[0] == cursor:
                 page, values = page.iloc[1:], values[1:]  # the row already seen

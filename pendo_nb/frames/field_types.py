@@ -1,19 +1,14 @@
-"""The column types the server declares or documents: metadata schemas, report field
-definitions, and the row fields of the event sources.
+"""The column types the documentation gives: the row fields of the event sources, the period
+bucket of grouped rows, and which source a pipeline reads.
 
-:mod:`pendo_nb.frames` types columns from a ``{column: type}`` mapping; this module reads those
-mappings from the server (through the client, so they are cached like any read), or, for the
-event sources, from the documented rows (reference 4.5).
+:mod:`pendo_nb.frames.convert` types columns from a ``{column: type}`` mapping; this module holds
+the mappings that need no server (reference 4.5). Those the server declares (metadata schemas,
+report field definitions) are read by :mod:`pendo_nb.pulls.schemas`.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
-
-from pendo_nb import frames
-from pendo_nb.client import PendoClient
-from pendo_nb.errors import PendoAPIError, PendoConnectionError
 
 __all__ = [
     "BUCKET_FIELDS",
@@ -21,9 +16,6 @@ __all__ = [
     "GROUPED_SOURCES",
     "PERIOD_BUCKET",
     "event_source_fields",
-    "metadata_types",
-    "object_columns",
-    "report_fields",
     "source_kind",
     "time_series_of",
 ]
@@ -158,60 +150,3 @@ def event_source_fields(steps: Sequence[Mapping]) -> dict[str, str | None]:
         for name, kind in fields.items()
         if name != PERIOD_BUCKET or bucket is not None
     }
-
-
-def metadata_types(client: PendoClient, kind: str | None) -> dict[str, str] | None:
-    """Column types from the metadata schema, or None (with a warning) when it is unavailable."""
-    if kind is None:
-        return None
-    try:
-        schema = client.metadata_schema(kind)
-    except (PendoAPIError, PendoConnectionError) as exc:
-        warnings.warn(
-            f"metadata schema unavailable, columns keep inferred types: {exc}", stacklevel=4
-        )
-        return None
-    return frames.metadata_field_types(schema)
-
-
-def object_columns(client: PendoClient, kind: str | None) -> list[str]:
-    """The columns of a visitors/accounts row: its id, then every field of the metadata schema.
-
-    Empty when ``kind`` is None or the schema is unavailable (:func:`metadata_types` warns).
-    """
-    if kind is None:
-        return []
-    try:
-        schema = client.metadata_schema(kind)
-    except (PendoAPIError, PendoConnectionError):
-        return []
-    fields = [
-        f"metadata.{group}.{name}"
-        for group, definitions in schema.items()
-        if isinstance(definitions, Mapping)
-        for name in definitions
-    ]
-    return [f"{kind}Id", *fields]
-
-
-def report_fields(client: PendoClient, report_id: str) -> tuple[dict[str, str], dict[str, str]]:
-    """A report's ``aggregation.fields``: field -> type, and CSV title -> field.
-
-    Both are empty when the report is not listed or declares no fields.
-    """
-    definition = next(
-        (
-            item
-            for item in client.get_reports().json_array()
-            if isinstance(item, dict) and item.get("id") == report_id
-        ),
-        {},
-    )
-    fields = [
-        f
-        for f in (definition.get("aggregation") or {}).get("fields") or []
-        if isinstance(f, dict) and isinstance(f.get("field"), str)
-    ]
-    types = {f["field"]: str(f.get("type") or "") for f in fields}
-    titles = {f["title"]: f["field"] for f in fields if isinstance(f.get("title"), str)}
-    return types, titles

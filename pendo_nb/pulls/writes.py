@@ -23,9 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pendo_nb import frames
 from pendo_nb._checks import positive_int
-from pendo_nb.client import PendoClient, checked_kind
 from pendo_nb.errors import (
     AuthenticationError,
     NotFoundError,
@@ -34,7 +32,9 @@ from pendo_nb.errors import (
     ValidationError,
     WriteAccessError,
 )
-from pendo_nb.paging import expression_literal
+from pendo_nb.frames.convert import rows_to_frame
+from pendo_nb.http.connection import PendoConnection, checked_kind
+from pendo_nb.pulls.paging import expression_literal
 
 __all__ = ["OUTCOMES", "can_write", "write_values"]
 
@@ -45,7 +45,7 @@ _LOOKUP_BATCH = 200
 
 
 def write_values(
-    client: PendoClient,
+    client: PendoConnection,
     kind: str,
     rows: Any,
     *,
@@ -66,7 +66,7 @@ def write_values(
     if dry_run:
         result = _dry_run(client, kind, group, chunks, field_types, create)
         types = {f"{side}.{f}": t for f, t in field_types.items() for side in ("old", "new")}
-        return frames.rows_to_frame(
+        return rows_to_frame(
             result,
             tz=client.tz,
             columns=(id_key, "chunk", "outcome", "changed_fields", "error"),
@@ -89,7 +89,7 @@ def write_values(
         warnings.warn(
             f"{failed} of {len(outcomes)} objects failed; see the 'error' column", stacklevel=3
         )
-    return frames.rows_to_frame(
+    return rows_to_frame(
         outcomes,
         tz=client.tz,
         columns=(id_key, "chunk", "outcome", "error"),
@@ -100,12 +100,12 @@ def write_values(
 # -- write access -------------------------------------------------------------------------
 
 
-def can_write(client: PendoClient) -> bool:
+def can_write(client: PendoConnection) -> bool:
     """Whether ``client``'s key may write; see :func:`pendo_nb.can_write`."""
     return _write_refusal(client) is None
 
 
-def _write_refusal(client: PendoClient) -> AuthenticationError | None:
+def _write_refusal(client: PendoConnection) -> AuthenticationError | None:
     """None when the key may write; otherwise ``GET /token/verify``'s refusal.
 
     Pendo answers that probe with 403 "Key is invalid" both for a read-only key and for an
@@ -122,7 +122,7 @@ def _write_refusal(client: PendoClient) -> AuthenticationError | None:
     return None
 
 
-def _check_write_access(client: PendoClient) -> None:
+def _check_write_access(client: PendoConnection) -> None:
     """Fail before any write when the key cannot write."""
     try:
         refusal = _write_refusal(client)

@@ -1,69 +1,27 @@
-"""Times as the server reads them: its clock, the subscription's time zone, epoch milliseconds.
+"""The server's clock and calendar: "now", zone-less dates and period boundaries.
 
 "The last 14 days" and "2026-03-01" mean what the *server* says they mean (its clock, the
 subscription's time zone), never this machine's. Pendo has no source-less query, so the server
 is asked by selecting expressions (``now()``, ``date("...")``, ``startOfPeriod(...)``) on one
-visitor row: :func:`select_on_server`. :mod:`pendo_nb.history` and :mod:`pendo_nb.windows` both
-read their ranges that way.
+visitor row: :func:`select_on_server`. :mod:`pendo_nb.pulls.history` and
+:mod:`pendo_nb.pulls.windows` both read their ranges that way.
 """
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Mapping
-from datetime import date, datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from pendo_nb.client import PendoClient
-from pendo_nb.errors import PendoAPIError, ValidationError
-
-DAY_MS = 24 * 60 * 60 * 1000
-
-
-def iso(ms: int) -> str:
-    """Epoch ms as ISO 8601 text in UTC (for messages)."""
-    return pd.Timestamp(ms, unit="ms", tz="UTC").isoformat()
-
-
-def stamp(ms: int, tz: str) -> pd.Timestamp:
-    """Epoch ms as a timestamp in the time zone ``tz``."""
-    return pd.Timestamp(ms, unit="ms", tz="UTC").tz_convert(tz)
-
-
-def moment(value: Any, name: str) -> int | str:
-    """Epoch ms for absolute moments; ``YYYY-MM-DDTHH:MM:SS`` text for zone-less ones.
-
-    Zone-less text is left for the server to read (``date("...")``), in the subscription's zone.
-    """
-    if isinstance(value, bool):
-        raise ValidationError(f"{name} must be a date, a datetime or epoch ms, got {value!r}")
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        if not math.isfinite(value):
-            raise ValidationError(f"{name} must be a finite number of epoch ms, got {value!r}")
-        if value < 1e11:
-            raise ValidationError(
-                f"{name}={value} is not epoch milliseconds (too small; seconds times 1000?)"
-            )
-        return int(value)
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value.isoformat()
-    try:
-        parsed = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(f"{name}={value!r} is not a date or time: {exc}") from None
-    if parsed is pd.NaT:
-        raise ValidationError(f"{name} must not be missing")
-    if parsed.tzinfo is not None:
-        return int(parsed.tz_convert("UTC").value // 1_000_000)
-    return parsed.strftime("%Y-%m-%dT%H:%M:%S")
+from pendo_nb.errors import PendoAPIError
+from pendo_nb.frames.times import moment
+from pendo_nb.http.connection import PendoConnection
 
 
 def select_on_server(
-    client: PendoClient, expressions: Mapping[str, str], *, refresh: bool = False
+    client: PendoConnection, expressions: Mapping[str, str], *, refresh: bool = False
 ) -> tuple[dict[str, Any], dict[str, Any], str]:
     """Evaluate ``{name: expression}`` on the server, selected on one visitor row.
 
@@ -79,7 +37,7 @@ def select_on_server(
     return (rows[0] if rows else {}), answer, response.url
 
 
-def server_range(client: PendoClient, start: Any, end: Any) -> tuple[int, int, int]:
+def server_range(client: PendoConnection, start: Any, end: Any) -> tuple[int, int, int]:
     """The server's now and ``start``/``end`` in epoch ms, read by the server where needed.
 
     One uncached aggregation gives ``now()`` and evaluates ``date("...")`` for the times given

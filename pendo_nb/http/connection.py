@@ -1,13 +1,10 @@
-"""``PendoClient``: one method per Pendo endpoint, returning what the server sent.
+"""``PendoConnection``: one method per Pendo endpoint, returning what the server sent.
 
 Endpoint methods are named after the HTTP call they make (``post_aggregation``, ``get_visitor``,
 ``get_report_csv``...) and return a :class:`PendoResponse`: the body bytes with ``.json()`` and
-``.text``, plus where and when it came from. They never build DataFrames, so this module does not
-import pandas.
-
-The DataFrame methods (``aggregate``, ``account``, ``visitor``, ``visitor_history``, ``reports``,
-``report``, ``report_csv``, ``update_values``) and ``can_write`` are twins of the functions of the
-same name in :mod:`pendo_nb.api` and call them with ``client=self``; their docstrings live there.
+``.text``, plus where and when it came from. This is the bottom of the client: it knows regions,
+keys, the session and the cache, and nothing of DataFrames (it never imports pandas).
+:class:`pendo_nb.PendoClient` adds the DataFrame methods on top of it.
 """
 
 from __future__ import annotations
@@ -18,14 +15,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import orjson
 import requests
 
-from pendo_nb import cache_policy
-from pendo_nb import session as http
 from pendo_nb.errors import (
     ConfigurationError,
     PendoConnectionError,
@@ -33,11 +28,16 @@ from pendo_nb.errors import (
     ValidationError,
     error_for_status,
 )
+from pendo_nb.http import cache_policy
+from pendo_nb.http import session as http
 
-if TYPE_CHECKING:  # only for annotations: the client never imports pandas at run time
-    import pandas as pd
-
-__all__ = ["REGION_HOSTS", "PendoClient", "PendoResponse", "aggregation_envelope"]
+__all__ = [
+    "REGION_HOSTS",
+    "PendoConnection",
+    "PendoResponse",
+    "aggregation_envelope",
+    "checked_kind",
+]
 
 #: The five regional API hosts (reference 1.1).
 REGION_HOSTS: dict[str, str] = {
@@ -165,16 +165,13 @@ def _report_segment(report_id: str) -> str:
     return quote(report_id, safe="")
 
 
-class PendoClient:
+class PendoConnection:
     """A connection to one Pendo subscription (or the sandbox) with one integration key.
 
-    Usually made by :func:`pendo_nb.connect`. Two kinds of methods:
-
-    * endpoint methods ``get_*`` / ``post_*`` / ``verify_key`` return a :class:`PendoResponse`
-      (``.json()``, ``.text``, provenance) and never build DataFrames;
-    * DataFrame methods ``aggregate``, ``account``, ``visitor``, ``visitor_history``,
-      ``reports``, ``report``, ``report_csv``, ``update_values`` (and ``can_write``) are twins of
-      the module-level functions of :mod:`pendo_nb` (see their docstrings).
+    Its endpoint methods ``get_*`` / ``post_*`` / ``verify_key`` return a :class:`PendoResponse`
+    (``.json()``, ``.text``, provenance) and never build DataFrames. Users get one as a
+    :class:`pendo_nb.PendoClient` from :func:`pendo_nb.connect`, which adds the DataFrame
+    methods.
 
     Parameters
     ----------
@@ -186,7 +183,7 @@ class PendoClient:
     base_url : str, optional
         Any other host (the sandbox, a proxy); overrides ``region``.
     cache, expire_after, rate_limit, retry
-        See :func:`pendo_nb.session.build_session`.
+        See :func:`pendo_nb.http.session.build_session`.
     timeout : float, (connect, read) or Timeouts
         Timeouts in seconds; aggregations always get at least 330 s to read.
     tz : str
@@ -255,7 +252,7 @@ class PendoClient:
 
     def __repr__(self) -> str:
         region = self.region or "custom"
-        return f"<PendoClient region={region} host={self.host} key={_mask(self._key)}>"
+        return f"<{type(self).__name__} region={region} host={self.host} key={_mask(self._key)}>"
 
     def close(self) -> None:
         """Close the HTTP session (and its cache file)."""
@@ -459,13 +456,44 @@ class PendoClient:
         self._schemas.pop(kind, None)
 
     def clear_cache(self, *, everything: bool = False) -> None:
-        """Delete this client's cached answers (its key and host), or with ``everything=True``
-        every answer in its cache store, whichever key fetched it."""
+        """Delete cached answers: the client's own (its key and host), or every one in its store.
+
+        Parameters
+        ----------
+        everything : bool
+            Also delete the answers other keys stored in the same cache file.
+
+        Returns
+        -------
+        None
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> pn.clear_cache()
+        >>> pn.cache_info().entries
+        0
+        """
         http.clear_cached(self._session, None if everything else self._namespace)
         self._schemas.clear()
 
     def cache_info(self) -> http.CacheInfo:
-        """Where the cache lives, how big it is, this client's entries, hits and misses."""
+        """What the client's cache holds (entries, size, file) and its hits and misses so far.
+
+        Returns
+        -------
+        CacheInfo
+            ``enabled``, ``location``, ``entries``, ``size_bytes``, ``hits``, ``misses``.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> info = pn.cache_info()
+        >>> info.hits >= 0
+        True
+        """
         return http.cache_info(self._session, self._namespace, hits=self._hits, misses=self._misses)
 
     def aggregation_cache_key(self, pipeline: Any) -> str | None:
@@ -483,91 +511,6 @@ class PendoClient:
         # prepared as _send's requests are, so the key is the one the session stored them under
         key = self._session.cache.create_key(self._session.prepare_request(request), verify=True)
         return key if self._session.cache.contains(key) else None
-
-    # -- DataFrame twins (see pendo_nb.api) --------------------------------------------------
-
-    def aggregate(self, pipeline: Any, *, refresh: bool = False, **options: Any) -> pd.DataFrame:
-        """Run an aggregation (``windows=``, ``page_size=``...); see :func:`pendo_nb.aggregate`."""
-        from pendo_nb import api
-
-        return api.aggregate(pipeline, client=self, refresh=refresh, **options)
-
-    def account(self, account_id: str, *, refresh: bool = False) -> pd.DataFrame:
-        """One account as a one-row DataFrame; see :func:`pendo_nb.account`."""
-        from pendo_nb import api
-
-        return api.account(account_id, client=self, refresh=refresh)
-
-    def visitor(self, visitor_id: str, *, refresh: bool = False) -> pd.DataFrame:
-        """One visitor as a one-row DataFrame; see :func:`pendo_nb.visitor`."""
-        from pendo_nb import api
-
-        return api.visitor(visitor_id, client=self, refresh=refresh)
-
-    def visitor_history(
-        self,
-        visitor_id: str,
-        start: Any,
-        end: Any = None,
-        *,
-        progress: bool | None = None,
-        refresh: bool = False,
-    ) -> pd.DataFrame:
-        """A visitor's activity over ``[start, end)``; see :func:`pendo_nb.visitor_history`."""
-        from pendo_nb import api
-
-        return api.visitor_history(
-            visitor_id, start, end, client=self, progress=progress, refresh=refresh
-        )
-
-    def reports(self, *, refresh: bool = False) -> pd.DataFrame:
-        """One row per public report; see :func:`pendo_nb.reports`."""
-        from pendo_nb import api
-
-        return api.reports(client=self, refresh=refresh)
-
-    def report(self, report_id: str, *, refresh: bool = False) -> pd.DataFrame:
-        """A report's contents; see :func:`pendo_nb.report`."""
-        from pendo_nb import api
-
-        return api.report(report_id, client=self, refresh=refresh)
-
-    def report_csv(self, report_id: str, *, refresh: bool = False) -> pd.DataFrame:
-        """A report's CSV contents, parsed; see :func:`pendo_nb.report_csv`."""
-        from pendo_nb import api
-
-        return api.report_csv(report_id, client=self, refresh=refresh)
-
-    def can_write(self) -> bool:
-        """Whether this key may write (``GET /token/verify``); see :func:`pendo_nb.can_write`."""
-        from pendo_nb import api
-
-        return api.can_write(client=self)
-
-    def update_values(
-        self,
-        kind: str,
-        rows: Any,
-        *,
-        group: str = "custom",
-        create: bool = False,
-        dry_run: bool = False,
-        chunk_size: int = 500,
-        id_column: str | None = None,
-    ) -> pd.DataFrame:
-        """Set metadata fields on many objects; see :func:`pendo_nb.update_values`."""
-        from pendo_nb import api
-
-        return api.update_values(
-            kind,
-            rows,
-            group=group,
-            create=create,
-            dry_run=dry_run,
-            chunk_size=chunk_size,
-            id_column=id_column,
-            client=self,
-        )
 
 
 def checked_kind(kind: str) -> str:

@@ -2,7 +2,7 @@
 
 ``GET /visitor/{id}/history?starttime=ms`` answers 24 hours from ``starttime`` and only within
 the last 180 days (reference 2.4), so a range is asked for one day at a time, with the range and
-the 180 days read on the server's clock (:mod:`pendo_nb._times`). Called by
+the 180 days read on the server's clock (:mod:`pendo_nb.pulls.server_clock`). Called by
 :func:`pendo_nb.visitor_history`, which documents the parameters.
 """
 
@@ -11,11 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+from tqdm.auto import tqdm
 
-from pendo_nb import frames
-from pendo_nb._times import DAY_MS, iso, server_range, stamp
-from pendo_nb.client import PendoClient
 from pendo_nb.errors import ValidationError
+from pendo_nb.frames.convert import rows_to_frame
+from pendo_nb.frames.times import DAY_MS, iso, stamp
+from pendo_nb.http.connection import PendoConnection
+from pendo_nb.pulls.server_clock import server_range
 
 __all__ = ["HISTORY_COLUMNS", "HISTORY_DAYS", "stitch_history"]
 
@@ -34,7 +36,7 @@ _HISTORY_TYPES = {
 
 
 def stitch_history(
-    client: PendoClient,
+    client: PendoConnection,
     visitor_id: str,
     start: Any,
     end: Any = None,
@@ -85,7 +87,7 @@ def stitch_history(
         "end": stamp(end_ms, client.tz),
         "server_now": stamp(now_ms, client.tz),
     }
-    return frames.rows_to_frame(
+    return rows_to_frame(
         rows, tz=client.tz, columns=HISTORY_COLUMNS, field_types=_HISTORY_TYPES, attrs=attrs
     )
 
@@ -93,6 +95,4 @@ def stitch_history(
 def _progress(items: list, show: bool, label: str):
     if not show:
         return items
-    from tqdm.auto import tqdm
-
     return tqdm(items, desc=label, unit="day")

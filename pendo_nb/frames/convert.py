@@ -33,7 +33,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.json as pa_json
 
-from pendo_nb._json_split import row_pieces
+from pendo_nb.frames.json_split import row_pieces
 
 __all__ = [
     "EPOCH_MS_FIELDS",

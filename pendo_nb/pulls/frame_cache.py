@@ -9,8 +9,9 @@ A file is served only while the HTTP cache still holds that answer and the file'
 (the one chosen for the window) has not passed: whatever the HTTP cache forgets (expiry,
 ``clear_cache()``, the clean-up after a metadata write) is forgotten here too, and stale files are
 deleted when next looked at. Each file is an Arrow IPC file holding the frame exactly (see
-:mod:`pendo_nb._frame_file`) with its expiry in the file's metadata; reading one never runs code,
-and a frame that a file cannot hold exactly is not stored (a re-run fetches that window again).
+:mod:`pendo_nb.frames.frame_file`) with its expiry in the file's metadata; reading one never runs
+code, and a frame that a file cannot hold exactly is not stored
+(a re-run fetches that window again).
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from pendo_nb._frame_file import UnstorableFrame, extra_of, from_table, to_table
-from pendo_nb.client import PendoClient
+from pendo_nb.frames.frame_file import UnstorableFrame, extra_of, from_table, to_table
+from pendo_nb.http.connection import PendoConnection
 
 __all__ = ["FrameCache"]
 
@@ -34,7 +35,7 @@ class FrameCache:
     """The converted-window store of one client (a no-op when the client does not cache to a
     file)."""
 
-    def __init__(self, client: PendoClient) -> None:
+    def __init__(self, client: PendoConnection) -> None:
         self.client = client
         location = client.cache_info().location
         self.folder = Path(f"{location}-frames") if location else None

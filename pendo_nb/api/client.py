@@ -1,0 +1,467 @@
+"""``PendoClient``: a :class:`~pendo_nb.http.connection.PendoConnection` whose verbs return
+DataFrames.
+
+Each public operation is written here, once, as a method; :mod:`pendo_nb.api.functions` makes
+the module-level functions (``pn.visitor(...)``) from these methods, adding ``client=``. The
+long work is done one layer down, in :mod:`pendo_nb.pulls`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from pendo_nb.errors import ValidationError
+from pendo_nb.frames.convert import csv_to_frame, json_to_frame, rows_to_frame
+from pendo_nb.http.cache_policy import CachePolicy
+from pendo_nb.http.connection import PendoConnection
+from pendo_nb.pulls.aggregation import aggregation_frame
+from pendo_nb.pulls.history import stitch_history
+from pendo_nb.pulls.paging import aggregate_in_pages
+from pendo_nb.pulls.schemas import metadata_types, report_fields
+from pendo_nb.pulls.windows import aggregate_in_windows
+from pendo_nb.pulls.writes import can_write, write_values
+
+__all__ = ["PendoClient"]
+
+
+class PendoClient(PendoConnection):
+    """A connection to one Pendo subscription (or the sandbox) whose verbs return DataFrames.
+
+    Usually made by :func:`pendo_nb.connect`. Two kinds of methods:
+
+    * DataFrame methods ``aggregate``, ``account``, ``visitor``, ``visitor_history``,
+      ``reports``, ``report``, ``report_csv``, ``update_values`` (and ``can_write``,
+      ``clear_cache``, ``cache_info``): the module-level functions of :mod:`pendo_nb` call
+      these on the default client;
+    * endpoint methods ``get_*`` / ``post_*`` / ``verify_key`` return a
+      :class:`~pendo_nb.http.connection.PendoResponse` (``.json()``, ``.text``, provenance).
+
+    Parameters
+    ----------
+    key : str
+        The integration key. It is sent in a header, masked in ``repr``, and never stored.
+    region : {"us", "us1", "eu", "jpn", "au"}, optional
+        Which regional host to use; default: ``PENDO_REGION``, else the key's suffix
+        (``<uuid>.eu``), else ``"us"``.
+    base_url : str, optional
+        Any other host (the sandbox, a proxy); overrides ``region``.
+    cache, expire_after, rate_limit, retry
+        See :func:`pendo_nb.http.session.build_session`.
+    timeout : float, (connect, read) or Timeouts
+        Timeouts in seconds; aggregations always get at least 330 s to read.
+    tz : str
+        Time zone of the datetime columns of the DataFrames (``"UTC"`` by default).
+    """
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def aggregate(
+        self,
+        pipeline: Any,
+        *,
+        refresh: bool = False,
+        windows: str | None = None,
+        workers: int = 4,
+        progress: bool = True,
+        page_size: int | None = None,
+        cache_policy: CachePolicy | None = None,
+    ) -> pd.DataFrame:
+        """Run an aggregation and return its rows.
+
+        Parameters
+        ----------
+        pipeline : Pipeline, list of dict, or dict
+            A ``pn.Pipeline`` (anything with ``to_json()``), a list of pipeline steps, or a full
+            request envelope ``{"response": ..., "request": {"pipeline": [...]}}``. An envelope
+            asking for ``"mimeType": "text/csv"`` is read as CSV (lists then arrive as text).
+        refresh : bool
+            Ask the server again even if the answer is cached.
+        windows : {"1H", "1D", "7D", "1W", "1M", "auto"} or None
+            Split the source's ``timeSeries`` into windows of this size (``H`` hours, ``D`` days,
+            ``W`` weeks from Sunday, ``M`` months), aligned to the calendar of the subscription,
+            fetched in parallel and combined: for ranges Pendo would cut (5 minutes or 4 GB).
+            Only done where the answer stays exact (row-wise steps; groups keyed by the period
+            bucket; ``sum``, ``count``, ``min``, ``max`` combined locally); otherwise a
+            ``PipelineError`` says why and what to change. ``"auto"`` splits into days when that is
+            exact and runs the pipeline whole otherwise. ``None`` (default): one request. A window
+            that fails (timeout, 408, 413, 5xx) is halved down to one period. Each window is cached
+            on its own, so a pull interrupted and run again fetches only the missing windows.
+        workers : int
+            Windows fetched at the same time (default 4); they share the client's rate limit.
+        progress : bool
+            Show a progress bar (windows done, rows so far, cache hits) for ``windows=`` and
+            ``page_size=`` pulls.
+        page_size : int, optional
+            Page through a big result ``page_size`` rows at a time by ``sort`` + ``limit`` + a
+            filter on a unique key (``visitorId``/``accountId`` for visitors/accounts, else the
+            field of a trailing one-field ``sort``), instead of one answer.
+        cache_policy : pendo_nb.http.cache_policy.CachePolicy, optional
+            How long windows stay cached: closed ones (ended more than ``lag``, default 8 hours,
+            before the server's clock) for long, open ones briefly.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per result row: nested fields as dotted columns, epoch-ms fields as datetimes,
+            metadata fields typed by the subscription's schema (also when a ``select`` renames them
+            or a ``min``/``max``/``first`` aggregates them). ``df.attrs`` holds the provenance,
+            the ``pipeline`` sent and ``server_time`` (the server's clock when it ran the query: use
+            it, not this machine's clock, for "the last N days"). With ``windows=``, it also
+            holds ``windows``, ``windows_fetched``, ``windows_cached``, ``split_windows``,
+            ``lag_horizon`` and ``is_partial`` (the last window is still inside the lag horizon,
+            so its numbers may grow); with ``page_size=``, ``pages``.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> df = pn.aggregate([{"source": {"visitors": None}}, {"limit": 3}])
+        >>> len(df)
+        3
+        >>> events = pn.source.events().last(14, "days").group("day", n={"sum": "numEvents"})
+        >>> daily = pn.aggregate(events, windows="1D", progress=False)  # doctest: +SKIP
+        """
+        if page_size is not None:
+            if windows is not None:
+                raise ValidationError("give windows= or page_size=, not both")
+            return aggregate_in_pages(
+                pipeline, client=self, page_size=page_size, progress=progress, refresh=refresh
+            )
+        if windows is not None:
+            return aggregate_in_windows(
+                pipeline,
+                client=self,
+                windows=windows,
+                workers=workers,
+                progress=progress,
+                refresh=refresh,
+                cache_policy=cache_policy,
+            )
+        return aggregation_frame(self, pipeline, refresh=refresh)
+
+    def account(self, account_id: str, *, refresh: bool = False) -> pd.DataFrame:
+        """Fetch one account.
+
+        Parameters
+        ----------
+        account_id : str
+            The account id (any characters: ids that are not URL-safe are sent base64-encoded).
+        refresh : bool
+            Ask the server again even if the answer is cached.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row: ``id`` and the ``metadata.<group>.<field>`` columns.
+
+        Raises
+        ------
+        NotFoundError
+            No account has this id.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> first = pn.aggregate([{"source": {"accounts": None}}, {"limit": 1}])["accountId"][0]
+        >>> pn.account(first)["id"][0] == first
+        True
+        """
+        return self._object_frame("account", account_id, refresh)
+
+    def visitor(self, visitor_id: str, *, refresh: bool = False) -> pd.DataFrame:
+        """Fetch one visitor.
+
+        Parameters
+        ----------
+        visitor_id : str
+            The visitor id (ids that are not URL-safe are sent base64-encoded).
+        refresh : bool
+            Ask the server again even if the answer is cached.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row: ``id``, ``accountIds`` (a list) and the ``metadata.<group>.<field>`` columns.
+
+        Raises
+        ------
+        NotFoundError
+            No visitor has this id.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> first = pn.aggregate([{"source": {"visitors": None}}, {"limit": 1}])["visitorId"][0]
+        >>> pn.visitor(first).shape[0]
+        1
+        """
+        return self._object_frame("visitor", visitor_id, refresh)
+
+    def _object_frame(self, kind: str, object_id: str, refresh: bool) -> pd.DataFrame:
+        fetch = self.get_account if kind == "account" else self.get_visitor
+        response = fetch(object_id, refresh=refresh)
+        row = response.json()
+        if not isinstance(row, dict):
+            raise TypeError(f"expected a JSON object from {response.url}, got {type(row).__name__}")
+        return rows_to_frame(
+            [row],
+            tz=self.tz,
+            field_types=metadata_types(self, kind),
+            attrs=response.provenance(),
+        )
+
+    def visitor_history(
+        self,
+        visitor_id: str,
+        start: Any,
+        end: Any = None,
+        *,
+        progress: bool | None = None,
+        refresh: bool = False,
+    ) -> pd.DataFrame:
+        """A visitor's activity over ``[start, end)``, stitched from Pendo's 24-hour windows.
+
+        Parameters
+        ----------
+        visitor_id : str
+            The visitor.
+        start, end : str, date, datetime, Timestamp or int
+            The range; ``end`` defaults to the server's current time. Integers are epoch
+            milliseconds. Dates and times without a time zone are read in the subscription's time
+            zone, by the server itself (``date()``), so days start at the subscription's midnight.
+            Pendo keeps 180 days of history, counted back from the server's clock (never this
+            machine's).
+        progress : bool, optional
+            Show a progress bar; by default, for ranges longer than a week.
+        refresh : bool
+            Ask the server again even for windows already cached (the window holding the server's
+            "now" is always asked again).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per history item (``type``, ``ts``, ``lastTs``, ids, ``parsedUserAgent.*`` ...)
+            with ``visitorId`` and the ``windowStart`` of the 24-hour window it came from.
+            ``df.attrs`` adds the ``start`` and ``end`` used and the server's ``server_now``.
+
+        Raises
+        ------
+        ValidationError
+            ``start`` is more than 180 days back, or not before ``end``.
+        NotFoundError
+            No visitor has this id.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> vid = pn.aggregate([{"source": {"visitors": None}}, {"limit": 1}])["visitorId"][0]
+        >>> df = pn.visitor_history(vid, start="2026-01-01")  # doctest: +SKIP
+        """
+        return stitch_history(self, visitor_id, start, end, progress=progress, refresh=refresh)
+
+    def reports(self, *, refresh: bool = False) -> pd.DataFrame:
+        """List the subscription's public reports.
+
+        Parameters
+        ----------
+        refresh : bool
+            Ask the server again even if the answer is cached.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per report: ``id``, ``name``, ``kind``, timestamps and the flattened
+            ``definition.*`` / ``aggregation.*`` columns (pipelines and field lists stay lists).
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> "name" in pn.reports().columns
+        True
+        """
+        response = self.get_reports(refresh=refresh)
+        return rows_to_frame(
+            response.json_array(),
+            tz=self.tz,
+            columns=("id", "name", "kind", "createdAt", "lastUpdatedAt"),
+            attrs=response.provenance(),
+        )
+
+    def report(self, report_id: str, *, refresh: bool = False) -> pd.DataFrame:
+        """A report's contents (``results.json``).
+
+        Parameters
+        ----------
+        report_id : str
+            The report's id (see :func:`reports`). Path, Funnel and Data Explorer reports have no
+            retrievable contents.
+        refresh : bool
+            Ask the server again even if the answer is cached.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per report row, typed by the report's field definitions (so ``report_csv``
+            gives the same columns and dtypes).
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> listed = pn.reports()
+        >>> rid = listed[listed["definition.type"] == "List"]["id"].iloc[0]  # doctest: +SKIP
+        >>> pn.report(rid).head()  # doctest: +SKIP
+        """
+        response = self.get_report_results(report_id, refresh=refresh)
+        fields, _ = report_fields(self, report_id)
+        return json_to_frame(
+            response.content,
+            key=None,
+            tz=self.tz,
+            columns=list(fields),
+            field_types=fields,
+            attrs=response.provenance(),
+        )
+
+    def report_csv(self, report_id: str, *, refresh: bool = False) -> pd.DataFrame:
+        """A report's contents from ``results.csv``, with the columns and dtypes of :func:`report`.
+
+        Parameters
+        ----------
+        report_id : str
+            The report's id (see :func:`reports`).
+        refresh : bool
+            Ask the server again even if the answer is cached.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The CSV rows; header titles are mapped back to field names, values typed by the
+            report's field definitions.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> rid = pn.reports()["id"].iloc[0]  # doctest: +SKIP
+        >>> pn.report_csv(rid).dtypes.equals(pn.report(rid).dtypes)  # doctest: +SKIP
+        True
+        """
+        response = self.get_report_csv(report_id, refresh=refresh)
+        fields, titles = report_fields(self, report_id)
+        frame = csv_to_frame(response.text, tz=self.tz, field_types=fields, titles=titles)
+        for name in fields:
+            if name not in frame.columns:
+                frame[name] = pd.array([None] * len(frame), dtype=object)
+        frame.attrs.update(response.provenance())
+        return frame
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def can_write(self) -> bool:
+        """Whether the client's integration key may write (update metadata values).
+
+        Asks ``GET /token/verify`` (never cached), which answers 200 for a key created with "Allow
+        Write Access" and 403 otherwise. Pendo gives the same 403 "Key is invalid" for a key it does
+        not know at all, so after a 403 the key is tried on a read: a key that can read is valid but
+        read-only (``False``); one that cannot raises :class:`~pendo_nb.errors.AuthenticationError`
+        rather than passing for a read-only key.
+
+        Returns
+        -------
+        bool
+            True when the key may write; False for a valid read-only key.
+
+        Raises
+        ------
+        AuthenticationError
+            The key is not valid here (unknown key, or a key of another region).
+        NotFoundError
+            The server has no ``/token/verify`` (not Pendo, a proxy that hides it).
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)   # the sandbox's demo key may write
+        >>> pn.can_write()
+        True
+        """
+        return can_write(self)
+
+    def update_values(
+        self,
+        kind: str,
+        rows: Any,
+        *,
+        group: str = "custom",
+        create: bool = False,
+        dry_run: bool = False,
+        chunk_size: int = 500,
+        id_column: str | None = None,
+    ) -> pd.DataFrame:
+        """Set metadata fields on many visitors or accounts.
+
+        Everything is checked before anything is sent: field names and value types against the
+        subscription's metadata schema, and (for a real write) that the key may write.
+
+        Parameters
+        ----------
+        kind : {"visitor", "account"}
+            What the rows describe.
+        rows : DataFrame or list of dict
+            One row per object: an id column (``visitorId``/``accountId``/``id``, or ``id_column``)
+            and one column per field. Columns may also be named ``metadata.<group>.<field>``, as
+            :func:`aggregate` returns them. Missing values (NA/None) are not sent. Records may also
+            use Pendo's form ``{"visitorId": ..., "values": {...}}``.
+        group : str
+            Metadata group, ``"custom"`` (default) or ``"agent"``.
+        create : bool
+            Create objects that do not exist yet (otherwise they come back as ``missing``).
+        dry_run : bool
+            Write nothing: read the current values and return, per object, the old and new values
+            and whether anything would change.
+        chunk_size : int
+            Objects per request (Pendo cuts a call at 5 minutes).
+        id_column : str, optional
+            The id column, if not one of the default names.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per object: its id, ``chunk`` (0-based), ``outcome`` (``updated``, ``missing``,
+            ``failed``, ``unchanged`` when it had no value to send; with ``dry_run``:
+            ``would-change``, ``unchanged``, ``missing``, ``would-create``) and ``error``; a dry
+            run adds ``changed_fields`` and ``old.<field>`` / ``new.<field>`` columns.
+
+        Raises
+        ------
+        ValidationError
+            Unknown fields, wrong value types, duplicate or missing ids.
+        WriteAccessError
+            The key cannot write (checked before the first write).
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> vid = pn.aggregate([{"source": {"visitors": None}}, {"limit": 1}])["visitorId"][0]
+        >>> plan = pn.update_values("visitor", [{"visitorId": vid, "betaopt": True}], dry_run=True)
+        >>> plan["outcome"].iloc[0] in ("would-change", "unchanged")  # doctest: +SKIP
+        True
+        """
+        return write_values(
+            self,
+            kind,
+            rows,
+            group=group,
+            create=create,
+            dry_run=dry_run,
+            chunk_size=chunk_size,
+            id_column=id_column,
+        )

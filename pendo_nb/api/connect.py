@@ -1,0 +1,144 @@
+"""``connect()`` and the default client: the last client made, which the functions use.
+
+:func:`connect` makes a :class:`~pendo_nb.api.client.PendoClient` (for Pendo, or for the
+offline sandbox it starts) and keeps it as the default client; :func:`resolve` is how every
+public function and widget picks its client.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from typing import Any
+
+from pendo_nb.api.client import PendoClient
+from pendo_nb.errors import ConfigurationError
+from pendo_nb.http.session import RetryPolicy, Timeouts
+
+__all__ = ["connect", "resolve"]
+
+_default_client: PendoClient | None = None
+_shared_sandbox: Any = None  # the in-process sandbox started by connect(sandbox=True)
+_lock = threading.Lock()
+
+
+def connect(
+    key: str | None = None,
+    *,
+    region: str | None = None,
+    base_url: str | None = None,
+    sandbox: Any = False,
+    cache: Any = True,
+    expire_after: float | None = 3600,
+    timeout: float | tuple[float, float] | Timeouts | None = None,
+    rate_limit: float | None = 10.0,
+    retry: RetryPolicy | None = None,
+    tz: str = "UTC",
+) -> PendoClient:
+    """Connect to Pendo (or the offline sandbox) and make this the default client.
+
+    Parameters
+    ----------
+    key : str, optional
+        Integration key; default ``PENDO_INTEGRATION_KEY``. Never shown: ``repr`` masks it.
+    region : {"us", "us1", "eu", "jpn", "au"}, optional
+        Default ``PENDO_REGION``, else the key's suffix (``<uuid>.eu``), else ``"us"``.
+    base_url : str, optional
+        Any other host, e.g. a proxy; default ``PENDO_BASE_URL``. Overrides ``region``.
+    sandbox : bool or pendo_nb.sandbox.Sandbox
+        ``True`` starts (or reuses) an in-process sandbox with demo data and connects to it with
+        its demo key; a running ``Sandbox`` object connects to that one.
+    cache : bool, path or requests_cache backend
+        ``True`` (default): a SQLite file in the user cache directory (``PENDO_NB_CACHE_DIR``
+        overrides it); a path: a SQLite file there; ``False``: no cache.
+    expire_after : float or None
+        Seconds a cached answer stays fresh (default one hour); ``None``: until cleared.
+    timeout : float or (connect, read)
+        Seconds; aggregations always get at least 330 s to read (Pendo's cap is 5 minutes).
+    rate_limit : float or None
+        Most requests per second (default 10); ``None`` for no limit.
+    retry : RetryPolicy, optional
+        Retries of 429/5xx/dropped connections (default: 5 tries within 120 s).
+    tz : str
+        Time zone of datetime columns (default ``"UTC"``).
+
+    Returns
+    -------
+    PendoClient
+
+    Examples
+    --------
+    >>> import pendo_nb as pn
+    >>> client = pn.connect(sandbox=True)            # no key needed
+    >>> client = pn.connect(key="...", region="eu")  # doctest: +SKIP
+    """
+    global _default_client
+    if sandbox is not False and sandbox is not None:
+        if key or base_url or region:
+            raise ConfigurationError("connect(sandbox=...) takes no key, region or base_url")
+        server = _running_sandbox() if sandbox is True else sandbox
+        # `url` is looked up on the type: reading it on a sandbox that is not running raises.
+        looks_like_sandbox = hasattr(type(server), "url") and hasattr(server, "start")
+        if not (looks_like_sandbox and hasattr(server, "key")):
+            raise ConfigurationError(
+                f"sandbox must be True or a pendo_nb.sandbox.Sandbox, got {type(server).__name__}"
+            )
+        server.start()  # a configured sandbox not yet started is started (no-op if running)
+        key, base_url = server.key, server.url
+    key = key or os.environ.get("PENDO_INTEGRATION_KEY")
+    if not key:
+        raise ConfigurationError(
+            "no integration key: pass connect(key=...), set PENDO_INTEGRATION_KEY, "
+            "or try the offline sandbox with connect(sandbox=True)"
+        )
+    client = PendoClient(
+        key,
+        region=region,
+        base_url=base_url or os.environ.get("PENDO_BASE_URL"),
+        cache=cache,
+        expire_after=expire_after,
+        timeout=timeout,
+        rate_limit=rate_limit,
+        retry=retry or RetryPolicy(),
+        tz=tz,
+    )
+    _default_client = client
+    return client
+
+
+def _running_sandbox() -> Any:
+    """The process-wide demo sandbox, started on first use and stopped at exit."""
+    global _shared_sandbox
+    with _lock:
+        if _shared_sandbox is None:
+            # Imported on first use: most sessions never start a sandbox, and importing it
+            # costs more than the rest of the library.
+            from pendo_nb.sandbox import Sandbox
+
+            server = Sandbox(size="demo")
+            server.start()
+            atexit.register(server.stop)
+            _shared_sandbox = server
+        return _shared_sandbox
+
+
+def _reset_default_client() -> None:
+    """Forget the default client (tests call this after each test)."""
+    global _default_client
+    client, _default_client = _default_client, None
+    if client is not None:
+        client.close()
+
+
+def resolve(client: PendoClient | None) -> PendoClient:
+    """``client`` if given (checked), else the default client; ``ConfigurationError`` if none."""
+    if client is not None:
+        if not isinstance(client, PendoClient):
+            raise TypeError(f"client must be a PendoClient, got {type(client).__name__}")
+        return client
+    if _default_client is None:
+        raise ConfigurationError(
+            "not connected: call pn.connect(...) first (pn.connect(sandbox=True) needs no key)"
+        )
+    return _default_client

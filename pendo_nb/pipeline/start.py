@@ -1,0 +1,91 @@
+"""The ``pn.source`` namespace: one function per Pendo source, each starting a pipeline.
+
+``pn.source.page_events(page_id="abc", app_id="*")`` starts a pipeline reading ``pageEvents``.
+Pendo's own names work too (``pn.source.pageEvents``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from pendo_nb.errors import PipelineError
+from pendo_nb.pipeline._values import camel_case, snake_case
+from pendo_nb.pipeline.pipeline import Pipeline
+from pendo_nb.pipeline.sources import COMMON_PARAMETERS, SOURCES, Source
+
+__all__ = ["UnknownSourceError", "source"]
+
+
+class UnknownSourceError(PipelineError, AttributeError):
+    """``pn.source.<name>`` for a name that is not a Pendo source (also an AttributeError, so
+    ``hasattr`` and tab completion behave)."""
+
+
+class _Sources:
+    """Start a pipeline from a Pendo source: ``pn.source.events(app_id="*")``.
+
+    Every source of reference 3.4 is here under its snake_case name (``page_events``,
+    ``guides_seen_ever``...) and its Pendo name (``pageEvents``). Keyword arguments are the
+    source's parameters in snake_case (``app_id``, ``page_id``, ``event_class``...).
+    """
+
+    def __init__(self) -> None:
+        for name in SOURCES:
+            setattr(self, snake_case(name), _source_function(name))
+
+    def __getattr__(self, name: str) -> Callable:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in SOURCES:
+            return getattr(self, snake_case(name))
+        raise UnknownSourceError(
+            f"source.{name}: unknown source; known: {', '.join(snake_case(s) for s in SOURCES)}"
+        )
+
+
+def _source_function(name: str) -> Callable:
+    snake = snake_case(name)
+    needs_time, extra = SOURCES[name]
+
+    if name == "const":
+
+        def start(rows: Sequence[Mapping]) -> object:
+            return _start(Source(name, list(rows)))
+
+    else:
+
+        def start(**params: object) -> object:
+            converted = {}
+            for key, value in params.items():
+                pendo_key = camel_case(key)
+                if pendo_key not in (*COMMON_PARAMETERS, *extra):
+                    known = ", ".join(snake_case(k) for k in (*COMMON_PARAMETERS, *extra))
+                    raise PipelineError(f"source.{snake}({key}): unknown parameter; known: {known}")
+                converted[pendo_key] = value
+            return _start(Source(name, converted or None))
+
+    start.__name__ = snake
+    start.__qualname__ = f"source.{snake}"
+    params = ", ".join(snake_case(k) for k in (*COMMON_PARAMETERS, *extra))
+    timing = {
+        True: "Add the periods to read with .last(), .between(), .on() or .time_series().",
+        False: "A current snapshot: takes no time series.",
+        None: "Unofficial source (reference 3.4, low confidence).",
+    }[needs_time]
+    start.__doc__ = (
+        f"Start a pipeline reading Pendo's ``{name}`` source.\n\n"
+        + (
+            "Parameters: rows (a list of row objects).\n\n"
+            if name == "const"
+            else f"Parameters (all optional): {params}.\n\n"
+        )  # fmt: skip
+        + timing
+    )
+    return start
+
+
+def _start(step: Source) -> Pipeline:
+    return Pipeline((step,))
+
+
+source = _Sources()

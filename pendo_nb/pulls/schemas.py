@@ -1,0 +1,71 @@
+"""The column types the server declares: metadata schemas and report field definitions.
+
+They are read through the connection, so they are cached like any read; the types the
+documentation gives without a server are in :mod:`pendo_nb.frames.field_types`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+
+from pendo_nb.errors import PendoAPIError, PendoConnectionError
+from pendo_nb.frames.convert import metadata_field_types
+from pendo_nb.http.connection import PendoConnection
+
+
+def metadata_types(client: PendoConnection, kind: str | None) -> dict[str, str] | None:
+    """Column types from the metadata schema, or None (with a warning) when it is unavailable."""
+    if kind is None:
+        return None
+    try:
+        schema = client.metadata_schema(kind)
+    except (PendoAPIError, PendoConnectionError) as exc:
+        warnings.warn(
+            f"metadata schema unavailable, columns keep inferred types: {exc}", stacklevel=4
+        )
+        return None
+    return metadata_field_types(schema)
+
+
+def object_columns(client: PendoConnection, kind: str | None) -> list[str]:
+    """The columns of a visitors/accounts row: its id, then every field of the metadata schema.
+
+    Empty when ``kind`` is None or the schema is unavailable (:func:`metadata_types` warns).
+    """
+    if kind is None:
+        return []
+    try:
+        schema = client.metadata_schema(kind)
+    except (PendoAPIError, PendoConnectionError):
+        return []
+    fields = [
+        f"metadata.{group}.{name}"
+        for group, definitions in schema.items()
+        if isinstance(definitions, Mapping)
+        for name in definitions
+    ]
+    return [f"{kind}Id", *fields]
+
+
+def report_fields(client: PendoConnection, report_id: str) -> tuple[dict[str, str], dict[str, str]]:
+    """A report's ``aggregation.fields``: field -> type, and CSV title -> field.
+
+    Both are empty when the report is not listed or declares no fields.
+    """
+    definition = next(
+        (
+            item
+            for item in client.get_reports().json_array()
+            if isinstance(item, dict) and item.get("id") == report_id
+        ),
+        {},
+    )
+    fields = [
+        f
+        for f in (definition.get("aggregation") or {}).get("fields") or []
+        if isinstance(f, dict) and isinstance(f.get("field"), str)
+    ]
+    types = {f["field"]: str(f.get("type") or "") for f in fields}
+    titles = {f["title"]: f["field"] for f in fields if isinstance(f.get("title"), str)}
+    return types, titles
