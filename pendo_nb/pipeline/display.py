@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from pendo_nb.pipeline.steps import Step, chain_code
+from pendo_nb.pipeline.steps.base import Step, chain_code
 
 
 class PipelineLike(Protocol):
