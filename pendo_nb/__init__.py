@@ -23,11 +23,13 @@ from pendo_nb.api.functions import (
     visitor,
     visitor_history,
 )
+from pendo_nb.api.snapshots import snapshot_info
 from pendo_nb.errors import (
     AuthenticationError,
     BadRequestError,
     ConfigurationError,
     NotFoundError,
+    NotRecordedError,
     PendoAPIError,
     PendoConnectionError,
     PendoError,
@@ -35,6 +37,7 @@ from pendo_nb.errors import (
     PipelineError,
     RateLimitError,
     ServerError,
+    SnapshotError,
     ValidationError,
     WriteAccessError,
 )
@@ -65,6 +68,8 @@ __all__ = [
     # the cache
     "clear_cache",
     "cache_info",
+    # snapshots (connect(record=...) / connect(replay=...))
+    "snapshot_info",
     # errors
     "PendoError",
     "ConfigurationError",
@@ -72,6 +77,8 @@ __all__ = [
     "PipelineError",
     "PendoConnectionError",
     "PendoTimeoutError",
+    "SnapshotError",
+    "NotRecordedError",
     "PendoAPIError",
     "BadRequestError",
     "AuthenticationError",

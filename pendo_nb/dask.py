@@ -27,7 +27,7 @@ import pandas as pd
 
 from pendo_nb.api.client import PendoClient
 from pendo_nb.api.connect import resolve
-from pendo_nb.errors import PipelineError
+from pendo_nb.errors import ConfigurationError, PipelineError
 from pendo_nb.frames.parts import concat_parts, conform_to
 from pendo_nb.http.cache_policy import CachePolicy
 from pendo_nb.http.session import cache_dir
@@ -166,6 +166,12 @@ def read_aggregation(
     30
     """
     c = resolve(client)
+    if c.recording is not None:
+        # Workers make clients of their own, whose answers this client's recording never sees.
+        raise ConfigurationError(
+            "read_aggregation cannot record a snapshot (its workers fetch the windows): record "
+            "the same pull with pn.aggregate(pipeline, windows=...); a replay works with both"
+        )
     pull = plan_pull(pipeline, c, windows, cache_policy)
     plan = pull.plan
     if plan.keys is not None or plan.sort or plan.limit is not None:

@@ -8,6 +8,8 @@
     ├── PipelineError               (also ValueError) an aggregation pipeline refused while building
     ├── PendoConnectionError        no HTTP answer: connection refused/reset, DNS, TLS
     │   └── PendoTimeoutError       no answer within the timeout
+    ├── SnapshotError               a snapshot is unreadable, altered or newer; a write in replay
+    │   └── NotRecordedError        a replayed notebook asked for an answer that was not recorded
     └── PendoAPIError               Pendo answered with an error status
         ├── BadRequestError         400/402/409/422: the request is wrong (message, position)
         ├── AuthenticationError     401, 403: missing, invalid, or wrong-region key
@@ -32,6 +34,8 @@ __all__ = [
     "PipelineError",
     "PendoConnectionError",
     "PendoTimeoutError",
+    "SnapshotError",
+    "NotRecordedError",
     "PendoAPIError",
     "BadRequestError",
     "AuthenticationError",
@@ -73,6 +77,22 @@ class PendoConnectionError(PendoError):
 
 class PendoTimeoutError(PendoConnectionError):
     """The server did not answer within the timeout."""
+
+
+class SnapshotError(PendoError):
+    """A snapshot cannot be used: unreadable, altered or newer file, or a write while replaying."""
+
+
+class NotRecordedError(SnapshotError):
+    """A replayed session was asked for an answer its snapshot does not hold.
+
+    ``method`` and ``path`` name the request (the path is under ``/api/v1``).
+    """
+
+    def __init__(self, message: str, *, method: str, path: str) -> None:
+        super().__init__(message)
+        self.method = method
+        self.path = path
 
 
 class PendoAPIError(PendoError):

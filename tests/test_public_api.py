@@ -30,6 +30,8 @@ PUBLIC = {
     # the cache
     "clear_cache",
     "cache_info",
+    # snapshots
+    "snapshot_info",
     # errors
     "PendoError",
     "ConfigurationError",
@@ -37,6 +39,8 @@ PUBLIC = {
     "PipelineError",
     "PendoConnectionError",
     "PendoTimeoutError",
+    "SnapshotError",
+    "NotRecordedError",
     "PendoAPIError",
     "BadRequestError",
     "AuthenticationError",

@@ -35,6 +35,10 @@ def connect(
     rate_limit: float | None = 10.0,
     retry: RetryPolicy | None = None,
     tz: str = "UTC",
+    record: str | os.PathLike | None = None,
+    pseudonymize: bool = False,
+    mask: tuple[str, ...] | list[str] = (),
+    replay: str | os.PathLike | None = None,
 ) -> PendoClient:
     """Connect to Pendo (or the offline sandbox) and make this the default client.
 
@@ -62,6 +66,21 @@ def connect(
         Retries of 429/5xx/dropped connections (default: 5 tries within 120 s).
     tz : str
         Time zone of datetime columns (default ``"UTC"``).
+    record : path, optional
+        Also write every answer this session uses into a snapshot file (default
+        ``PENDO_NB_RECORD``), so the notebook can be replayed without a key. The file never
+        holds the key, the host or request headers; it is rewritten atomically as answers come.
+        ``client.finish_recording()`` saves it and says what it holds.
+    pseudonymize : bool
+        While recording, replace visitor and account ids, e-mail addresses and names with stable
+        fake values, in the file and in what the notebook sees (ids passed back are sent as the
+        real ones; the mapping never leaves memory).
+    mask : list of str
+        While recording, metadata fields (by name) whose values become null.
+    replay : path, optional
+        Answer every call from a snapshot file (default ``PENDO_NB_REPLAY``): no key, no network,
+        no writes. It takes precedence over ``sandbox``, ``key`` and ``record``, so a notebook
+        that connects to the sandbox or to Pendo replays unchanged when ``PENDO_NB_REPLAY`` is set.
 
     Returns
     -------
@@ -72,8 +91,16 @@ def connect(
     >>> import pendo_nb as pn
     >>> client = pn.connect(sandbox=True)            # no key needed
     >>> client = pn.connect(key="...", region="eu")  # doctest: +SKIP
+    >>> client = pn.connect(sandbox=True, record="review.pendo")  # doctest: +SKIP
+    >>> client = pn.connect(replay="review.pendo")   # doctest: +SKIP
     """
     global _default_client
+    replay = replay or os.environ.get("PENDO_NB_REPLAY") or None
+    if replay:
+        client = PendoClient(None, cache=False, timeout=timeout, tz=tz, replay=replay)
+        _default_client = client
+        return client
+    record = record or os.environ.get("PENDO_NB_RECORD") or None
     if sandbox is not False and sandbox is not None:
         if key or base_url or region:
             raise ConfigurationError("connect(sandbox=...) takes no key, region or base_url")
@@ -102,6 +129,9 @@ def connect(
         rate_limit=rate_limit,
         retry=retry or RetryPolicy(),
         tz=tz,
+        record=record,
+        pseudonymize=pseudonymize,
+        mask=tuple(mask),
     )
     _default_client = client
     return client

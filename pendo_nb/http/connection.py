@@ -15,8 +15,9 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import orjson
 import requests
@@ -30,6 +31,8 @@ from pendo_nb.errors import (
 )
 from pendo_nb.http import cache_policy
 from pendo_nb.http import session as http
+from pendo_nb.http.recording import Recorder, Replayer, describe_recording
+from pendo_nb.http.snapshot import request_key
 
 __all__ = [
     "REGION_HOSTS",
@@ -192,7 +195,7 @@ class PendoConnection:
 
     def __init__(
         self,
-        key: str,
+        key: str | None,
         *,
         region: str | None = None,
         base_url: str | None = None,
@@ -202,17 +205,32 @@ class PendoConnection:
         rate_limit: float | None = 10.0,
         retry: http.RetryPolicy = http.DEFAULT_RETRY,
         tz: str = "UTC",
+        record: str | os.PathLike | None = None,
+        pseudonymize: bool = False,
+        mask: tuple[str, ...] = (),
+        replay: str | os.PathLike | None = None,
     ) -> None:
+        if (pseudonymize or mask) and not record:
+            raise ConfigurationError("pseudonymize= and mask= apply to a recording: pass record=")
+        if record and replay:
+            raise ConfigurationError("record= and replay= cannot be combined")
+        # A replay needs no key, no host and no network: its answers come from the file.
+        self._replay = Replayer(replay) if replay else None
+        if self._replay is not None:
+            key, base_url, cache = "replay", f"snapshot://{self._replay.path.name}", False
         if not isinstance(key, str) or not key.strip():
             raise ConfigurationError("the integration key must be a non-empty string")
         self._key = key.strip()
         self._key_region = _region_of_key(self._key)
-        if base_url:
+        if self._replay is not None:
+            self.region: str | None = None
+            self.base_url = base_url
+        elif base_url:
             if not re.match(r"https?://[^/]+", base_url):
                 raise ConfigurationError(
                     f"base_url must start with http:// or https://, got {base_url!r}"
                 )
-            self.region: str | None = None
+            self.region = None
             self.base_url = base_url.rstrip("/")
         else:
             chosen = (region or os.environ.get("PENDO_REGION") or self._key_region or "us").lower()
@@ -238,6 +256,9 @@ class PendoConnection:
         self._hits = 0
         self._misses = 0
         self._schemas: dict[str, dict] = {}
+        self._recorder = (
+            Recorder(record, pseudonymize=pseudonymize, mask=tuple(mask)) if record else None
+        )
         # How this client was made, so a Dask worker can make the same one (pendo_nb.dask).
         self._options = {
             "region": region,
@@ -248,14 +269,59 @@ class PendoConnection:
             "rate_limit": rate_limit,
             "retry": retry,
             "tz": tz,
+            "replay": replay,
         }
 
     def __repr__(self) -> str:
+        if self._replay is not None:
+            return f"<{type(self).__name__} replay={self._replay.path.name}>"
         region = self.region or "custom"
-        return f"<{type(self).__name__} region={region} host={self.host} key={_mask(self._key)}>"
+        recording = f" recording={self._recorder.path.name}" if self._recorder else ""
+        return (
+            f"<{type(self).__name__} region={region} host={self.host} key={_mask(self._key)}"
+            f"{recording}>"
+        )
+
+    @property
+    def replaying(self) -> Path | None:
+        """The snapshot file this client replays, or None for a live client."""
+        return self._replay.path if self._replay is not None else None
+
+    @property
+    def recording(self) -> Path | None:
+        """The snapshot file this client records into, or None."""
+        return self._recorder.path if self._recorder is not None else None
+
+    @property
+    def values_are_pseudonyms(self) -> bool:
+        """Whether ids and names in answers are fakes (a pseudonymized recording or replay)."""
+        if self._replay is not None:
+            return bool(self._replay.snapshot.manifest.get("pseudonymized"))
+        return self._recorder is not None and self._recorder.pseudonyms is not None
+
+    def finish_recording(self) -> str:
+        """Write the snapshot now and say what it holds (and what was pseudonymized).
+
+        Returns
+        -------
+        str
+            One paragraph: the file, its answers and size, and the values replaced.
+        """
+        if self._recorder is None:
+            raise ConfigurationError("this client is not recording: connect(record=...) first")
+        self._recorder.save()
+        return describe_recording(self._recorder.path, self._recorder.summary())
+
+    def refuse_writes_if_replaying(self, what: str) -> None:
+        """Raise :class:`~pendo_nb.errors.SnapshotError` for the write ``what`` when this client
+        replays a snapshot."""
+        if self._replay is not None:
+            raise self._replay.refuse_write(what)
 
     def close(self) -> None:
-        """Close the HTTP session (and its cache file)."""
+        """Close the HTTP session (and its cache file); a recording is saved first."""
+        if self._recorder is not None:
+            self._recorder.close()
         self._session.close()
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -275,6 +341,91 @@ class PendoConnection:
         aggregation: bool = False,
         accept: str = "application/json",
     ) -> PendoResponse:
+        asked_path, url = path, self._api_url(path)
+        data = http.encode_json(body) if body is not None else None
+        is_write = method != "GET" and not aggregation
+        # Snapshots match requests as the notebook sent them (fake ids included), by this key.
+        key = request_key(method, path, params, data)
+        if self._replay is not None:
+            if is_write:
+                self.refuse_writes_if_replaying(f"{method} {path}")
+            recorded = self._replay.answer(key, method=method, path=path)
+            status, content_type, content = recorded.status, recorded.content_type, recorded.content
+            request_id, from_cache, fetched_at = None, False, recorded.recorded_at
+            answered_url = f"{url}?{urlencode(params)}" if params else url
+        else:
+            if self._recorder is not None and self._recorder.pseudonyms is not None:
+                path, b64 = self._real_path(path, b64)
+                body = self._recorder.to_real_body(body)
+            live = self._exchange(
+                method, path, params=params, body=body, b64=b64, refresh=refresh,
+                aggregation=aggregation, accept=accept,
+            )  # fmt: skip
+            status, content_type, content, request_id, from_cache, fetched_at, answered_url = live
+            if self._recorder is not None and not is_write and (status < 500 and status != 429):
+                content = self._recorder.record(
+                    key, method=method, path=asked_path, params=dict(params or {}),
+                    request=orjson.loads(data) if data else None, status=status,
+                    content_type=content_type, content=content,
+                )  # fmt: skip
+        if status >= 400:
+            raise error_for_status(
+                status,
+                method=method,
+                url=answered_url,
+                body=content.decode("utf-8", "replace"),
+                request_id=request_id,
+                is_write=is_write,
+                host=self.host,
+                key_host=urlsplit(REGION_HOSTS[self._key_region]).netloc
+                if self._key_region
+                else None,
+                secret=self._key,
+            )
+        return PendoResponse(
+            content=content,
+            method=method,
+            url=answered_url,
+            status=status,
+            content_type=content_type,
+            request_id=request_id,
+            fetched_at=(fetched_at or datetime.now(UTC)).astimezone(UTC),
+            from_cache=from_cache,
+            region=self.region,
+            host=self.host,
+        )
+
+    def _real_path(self, path: str, b64: bool) -> tuple[str, bool]:
+        """The path with the fake ids the notebook passed made real (and encoded if need be)."""
+        segments = []
+        for segment in path.split("/"):
+            asked = segment
+            if segment.startswith("b64_"):
+                asked = base64.urlsafe_b64decode(segment[4:]).decode("utf-8")
+            real = self._recorder.to_real(asked) if asked else asked
+            if real != asked:
+                segment, encoded = _path_id(real)
+                b64 = b64 or encoded
+            segments.append(segment)
+        return "/".join(segments), b64
+
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None,
+        body: Any,
+        b64: bool,
+        refresh: bool,
+        aggregation: bool,
+        accept: str,
+    ) -> tuple[int, str, bytes, str | None, bool, datetime | None, str]:
+        """One live request through the session (cache, retries, rate limit).
+
+        Returns the status, content type, body, request id, whether it came from the cache,
+        when it was fetched (for cached answers) and the URL that answered.
+        """
         url = self._api_url(path)
         headers = {"Accept": accept}
         data = None
@@ -321,33 +472,15 @@ class PendoConnection:
         request_id = next(
             (response.headers[h] for h in _REQUEST_ID_HEADERS if h in response.headers), None
         )
-        content = response.content  # read once, whole, by the session's adapter
-        if response.status_code >= 400:
-            raise error_for_status(
-                response.status_code,
-                method=method,
-                url=response.url or url,
-                body=content.decode("utf-8", "replace"),
-                request_id=request_id,
-                is_write=method != "GET" and not aggregation,
-                host=self.host,
-                key_host=urlsplit(REGION_HOSTS[self._key_region]).netloc
-                if self._key_region
-                else None,
-                secret=self._key,
-            )
         fetched_at = getattr(response, "created_at", None) if from_cache else None
-        return PendoResponse(
-            content=content,
-            method=method,
-            url=response.url or url,
-            status=response.status_code,
-            content_type=response.headers.get("Content-Type", ""),
-            request_id=request_id,
-            fetched_at=(fetched_at or datetime.now(UTC)).astimezone(UTC),
-            from_cache=from_cache,
-            region=self.region,
-            host=self.host,
+        return (
+            response.status_code,
+            response.headers.get("Content-Type", ""),
+            response.content,  # read once, whole, by the session's adapter
+            request_id,
+            from_cache,
+            fetched_at,
+            response.url or url,
         )
 
     # -- endpoint methods -------------------------------------------------------------------

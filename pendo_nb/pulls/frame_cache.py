@@ -37,7 +37,8 @@ class FrameCache:
 
     def __init__(self, client: PendoConnection) -> None:
         self.client = client
-        location = client.cache_info().location
+        # A recording must see every answer go by, so it never takes a frame from here.
+        location = client.cache_info().location if client.recording is None else None
         self.folder = Path(f"{location}-frames") if location else None
 
     def get(self, body: Any) -> pd.DataFrame | None:

@@ -131,7 +131,7 @@ def aggregate_in_pages(
             values = _keys_of(page, key)
             if cursor is not None and len(values) and values[0] == cursor:
                 page, values = page.iloc[1:], values[1:]  # the row already seen
-            _check_keys(values, key, cursor)
+            _check_keys(values, key, cursor, pseudonyms=client.values_are_pseudonyms)
             pages.append(page)
             bar.update(len(page))
             bar.set_postfix(pages=len(pages), refresh=False)
@@ -160,10 +160,22 @@ def _keys_of(page: pd.DataFrame, key: str) -> list:
     return [None if value is pd.NA else value for value in column.astype(object).tolist()]
 
 
-def _check_keys(values: list, key: str, cursor: Any) -> None:
-    """Refuse what would make pages skip or repeat rows: missing, repeated or unsorted keys."""
+def _check_keys(values: list, key: str, cursor: Any, *, pseudonyms: bool = False) -> None:
+    """Refuse what would make pages skip or repeat rows: missing, repeated or unsorted keys.
+
+    Pseudonyms (a pseudonymized recording or its replay) keep the server's order of the real
+    values, not their own, so only repeats can be told there.
+    """
     if any(value is None or (isinstance(value, float) and math.isnan(value)) for value in values):
         raise PipelineError(f"page_size=: some rows have no {key!r}; paging by it would skip them")
+    if pseudonyms:
+        repeated = sorted({v for v in values if values.count(v) > 1 or v == cursor}, key=str)
+        if repeated:
+            raise PipelineError(
+                f"page_size=: {key!r} {repeated[0]!r} appears more than once: the key must be "
+                "unique per row (paging by it would skip or repeat rows); sort by a unique field"
+            )
+        return
     previous = cursor
     for value in values:
         if previous is not None and not value > previous:

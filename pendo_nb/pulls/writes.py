@@ -101,8 +101,11 @@ def write_values(
 
 
 def can_write(client: PendoConnection) -> bool:
-    """Whether ``client``'s key may write; see :func:`pendo_nb.can_write`."""
-    return _write_refusal(client) is None
+    """Whether ``client``'s key may write; see :func:`pendo_nb.can_write`.
+
+    A client replaying a snapshot never writes.
+    """
+    return client.replaying is None and _write_refusal(client) is None
 
 
 def _write_refusal(client: PendoConnection) -> AuthenticationError | None:
@@ -123,7 +126,8 @@ def _write_refusal(client: PendoConnection) -> AuthenticationError | None:
 
 
 def _check_write_access(client: PendoConnection) -> None:
-    """Fail before any write when the key cannot write."""
+    """Fail before any write when the key cannot write (or the client replays a snapshot)."""
+    client.refuse_writes_if_replaying("update_values()")
     try:
         refusal = _write_refusal(client)
     except NotFoundError:
