@@ -5,6 +5,8 @@
 >>> pn.aggregate([{"source": {"visitors": None}}, {"limit": 5}])  # doctest: +SKIP
 """
 
+from importlib.metadata import version as _version
+
 from pendo_nb.api import (
     account,
     aggregate,
@@ -36,6 +38,9 @@ from pendo_nb.errors import (
     WriteAccessError,
 )
 from pendo_nb.pipeline import Pipeline, agg, col, load_ipython_extension, source
+
+#: The installed version; its one source is ``version`` in pyproject.toml.
+__version__ = _version("pendo_nb")
 
 __all__ = [
     # connecting
