@@ -4,13 +4,13 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test install browser-deps notebooks lab bench lint clean
+.PHONY: demo test install browser-deps notebooks lab bench lint format docs dist clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	# constraints.txt pins every package so notebook outputs are reproducible.
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,dask,plot]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,dask,plot,docs]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -24,7 +24,8 @@ demo: install
 notebooks: install
 	$(PY) notebooks/_execute.py
 
-## Full suite: unit, sandbox integration, widgets, notebooks (nbval) and browser tests.
+## Full suite: unit, sandbox integration, widgets, notebooks (nbval), browser tests, and the gates:
+## the docs build (warnings are errors), the wheel in a fresh venv, ruff and deptry.
 test: install browser-deps
 	$(PY) -m pytest
 
@@ -40,8 +41,26 @@ lab: install
 bench: install
 	$(PY) -m benchmarks
 
+# The same checks as tests/test_quality_gates.py, for a quick look before committing.
+LINTED := pendo_nb tests benchmarks notebooks docs/conf.py
 lint: install
-	$(VENV)/bin/ruff check pendo_nb tests benchmarks notebooks
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
+	$(VENV)/bin/deptry .
+
+format: install
+	$(VENV)/bin/ruff format $(LINTED)
+
+# The documentation site, as HTML in docs/_build/html (tests/test_docs.py builds it in make test,
+# with warnings as errors). Notebooks are rendered with their committed outputs, not executed.
+docs: install
+	$(PY) -m sphinx -W --keep-going -n -b html docs docs/_build/html
+
+# Wheel and sdist in dist/, checked with twine.
+dist: install
+	rm -rf dist
+	$(PY) -m build --no-isolation --outdir dist .
+	$(VENV)/bin/twine check --strict dist/*
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis docs/_build dist build

@@ -34,6 +34,8 @@ CELL_TIMEOUT = 60
 #: Notebook-level metadata worth keeping; the rest (widget state, the exact Python version,
 #: editor settings) changes with the machine and run, not with the notebook.
 KEPT_METADATA = ("kernelspec",)
+#: The PENDO_* settings a kernel inherits (see kernel_environment).
+SNAPSHOT_SETTINGS = ("PENDO_NB_RECORD", "PENDO_NB_REPLAY")
 
 
 def tutorial_notebooks() -> list[Path]:
@@ -45,10 +47,16 @@ def kernel_environment(base: Mapping[str, str], cache_dir: str) -> dict[str, str
     """The environment a notebook kernel runs with.
 
     No ``PENDO_*`` setting of the machine leaks in (the notebooks use the sandbox, and a real key
-    must never be able to reach an output), and the HTTP cache lives in ``cache_dir``, a
-    throw-away directory, so no answer cached by an earlier run can change what a notebook shows.
+    must never be able to reach an output), except the snapshot files to record into or replay
+    (``PENDO_NB_RECORD``, ``PENDO_NB_REPLAY``: paths, never secrets, and the way a notebook is
+    recorded or replayed unchanged). The HTTP cache lives in ``cache_dir``, a throw-away
+    directory, so no answer cached by an earlier run can change what a notebook shows.
     """
-    environment = {name: value for name, value in base.items() if not name.startswith("PENDO_")}
+    environment = {
+        name: value
+        for name, value in base.items()
+        if not name.startswith("PENDO_") or name in SNAPSHOT_SETTINGS
+    }
     environment["PENDO_NB_CACHE_DIR"] = cache_dir
     return environment
 

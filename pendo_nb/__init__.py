@@ -6,6 +6,7 @@
 """
 
 import sys
+from importlib.metadata import version as _version
 from typing import Any
 
 from pendo_nb.api.client import PendoClient
@@ -43,6 +44,9 @@ from pendo_nb.errors import (
 )
 from pendo_nb.pipeline import Pipeline, agg, col, source
 from pendo_nb.pipeline.magic import register_cell_magic
+
+#: The installed version; its one source is ``version`` in pyproject.toml.
+__version__ = _version("pendo_nb")
 
 __all__ = [
     # connecting

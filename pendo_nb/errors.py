@@ -102,8 +102,10 @@ class PendoAPIError(PendoError):
     ----------
     status : int
         The HTTP status code.
-    method, url : str
-        The request that failed (the key travels in a header and is never part of these).
+    method : str
+        The HTTP method of the request that failed.
+    url : str
+        Its URL (the key travels in a header and is never part of it).
     request_id : str or None
         The server's request id, when it sent one; quote it to Pendo support.
     body : str

@@ -9,8 +9,9 @@ nothing in the file leads back to a person.
 
 What is replaced, in JSON answers:
 
-* ids: the values of ``visitorId``, ``accountId``, ``accountIds``, ``parentAccountId``, the
-  ``id`` of a visitor or account object, and any field a ``select`` copied from one of those;
+* ids: the values of ``visitorId``, ``accountId``, ``accountIds``, ``parentAccountId`` (and the
+  auto metadata's lower-case copies), the ``id`` of a visitor or account object, and any field
+  a ``select`` copied from one of those;
 * e-mail addresses: any string value that is one;
 * names: ``first``, ``last``, ``firstname``, ``lastname``, ``fullname``, ``username``
   anywhere, and ``name`` inside ``metadata`` (or selected from there);
@@ -37,11 +38,15 @@ import orjson
 
 __all__ = ["Pseudonymizer"]
 
+# Pendo writes the auto metadata's copies of the ids in lower case (metadata.auto.accountid).
 _ID_KEYS = {
     "visitorId": "visitor",
     "visitorIds": "visitor",
+    "visitorid": "visitor",
     "accountId": "account",
     "accountIds": "account",
+    "accountid": "account",
+    "accountids": "account",
     "parentAccountId": "account",
 }
 _NAME_KEYS = frozenset(
@@ -133,7 +138,7 @@ class Pseudonymizer:
         top = "visitor" if path.startswith("/visitor/") else None
         top = "account" if path.startswith("/account/") else top
         top = "schema" if path.startswith("/metadata/schema/") else top
-        aliases = _selected_aliases(request)
+        aliases = _selected_aliases(request, self.mask)
         rewritten = self._known_ids(self._json(document, (), top, aliases))
         return orjson.dumps(rewritten)
 
@@ -176,8 +181,8 @@ class Pseudonymizer:
             category = aliases.get(key)
         if category is None and (key.lower() in _NAME_KEYS or (key == "name" and in_metadata)):
             category = "name"
-        if in_metadata and key in self.mask:
-            self.masked[key] += 1
+        if (in_metadata and key in self.mask) or category == "masked":
+            self.masked[aliases.get(f"{key} from", key)] += 1
             return None
         if category is not None:
             if isinstance(value, list):
@@ -206,8 +211,9 @@ class Pseudonymizer:
         return out.getvalue().encode("utf-8")
 
 
-def _selected_aliases(request: Any) -> dict[str, str]:
-    """Result fields that a ``select`` (or ``eval``) copied from an id or name field, by kind."""
+def _selected_aliases(request: Any, mask: frozenset[str]) -> dict[str, str]:
+    """Result fields that a ``select`` (or ``eval``) copied from an id, name or masked field, by
+    kind (``"masked"`` for a masked one; ``"<field> from"`` then names the metadata field)."""
     pipeline = request.get("request", {}).get("pipeline") if isinstance(request, dict) else None
     aliases: dict[str, str] = {}
     for step in pipeline if isinstance(pipeline, list) else []:
@@ -217,7 +223,9 @@ def _selected_aliases(request: Any) -> dict[str, str]:
                 if not isinstance(source, str):
                     continue
                 leaf = source.rsplit(".", 1)[-1]
-                if leaf in _ID_KEYS:
+                if source.startswith("metadata.") and leaf in mask:
+                    aliases[output], aliases[f"{output} from"] = "masked", leaf
+                elif leaf in _ID_KEYS:
                     aliases[output] = _ID_KEYS[leaf]
                 elif leaf.lower() in _NAME_KEYS or (
                     leaf == "name" and source.startswith("metadata.")

@@ -161,10 +161,11 @@ def describe_recording(path: Path, summary: dict[str, Any]) -> str:
     if replaced is None:
         return text + " Values are as the server sent them (not pseudonymized)."
     counts = ", ".join(
-        f"{replaced[kind]:,} {kind}"
+        f"{kind} {replaced[kind]:,}"
         for kind in ("visitor ids", "account ids", "e-mail addresses", "names")
     )
     masked = ", ".join(replaced["masked fields"]) or "none"
     return (
-        f"{text} Pseudonymized: {counts} replaced by stable fake values; masked fields: {masked}."
+        f"{text} Replaced by stable fake values: {counts} (distinct values). "
+        f"Masked fields: {masked}."
     )

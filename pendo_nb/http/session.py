@@ -26,6 +26,8 @@ from requests_cache.cache_keys import create_key
 from urllib3.exceptions import MaxRetryError, ProtocolError, ReadTimeoutError, ResponseError
 from urllib3.util.retry import Retry
 
+from pendo_nb.http.cache_file import owner_only_dir, usable_cache_file
+
 __all__ = [
     "KEY_HEADER",
     "CacheInfo",
@@ -315,21 +317,31 @@ def build_session(
 # Write-ahead logging: readers never block the writer, and a commit appends to the log instead of
 # syncing the database (a rollback-journal commit costs 20-50 ms here, and clients in several
 # threads or kernels share one file). A crash loses at most the last answers, never the file.
-_SQLITE = {"backend": "sqlite", "wal": True}
+# JSON rows (orjson, binary bodies in base64), never pickle: reading a cache file someone else
+# wrote cannot run their code; a row that does not parse is a miss, fetched again and replaced.
+_SQLITE = {"backend": "sqlite", "wal": True, "serializer": "orjson"}
+_NO_CACHE = {"backend": "memory", "disabled": True}
+
+
+def _sqlite_file(path: Path) -> dict[str, Any]:
+    """SQLite options for ``path`` once checked (:mod:`pendo_nb.http.cache_file`), or no cache."""
+    checked = usable_cache_file(path)
+    return {"cache_name": str(checked), **_SQLITE} if checked else dict(_NO_CACHE)
 
 
 def _backend_options(cache: bool | str | os.PathLike | requests_cache.BaseCache) -> dict[str, Any]:
     if cache is False or cache is None:
         # A disabled in-memory cache keeps one session type (and its per-call options) everywhere.
-        return {"backend": "memory", "disabled": True}
+        return dict(_NO_CACHE)
     if cache is True:
-        return {"cache_name": str(cache_dir() / "http_cache.sqlite"), **_SQLITE}
+        # pendo_nb's own folder: owner-only, even if an older version made it open to others.
+        return _sqlite_file(owner_only_dir(cache_dir(), tighten=True) / "http_cache.sqlite")
     if isinstance(cache, requests_cache.BaseCache):
         return {"backend": cache}
     if isinstance(cache, (str, os.PathLike)):
         path = Path(cache)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return {"cache_name": str(path), **_SQLITE}
+        owner_only_dir(path.parent)  # folders it makes are owner-only; existing ones are kept
+        return _sqlite_file(path)
     raise TypeError(f"cache must be True, False, a path or a requests_cache backend, got {cache!r}")
 
 

@@ -22,7 +22,7 @@ class UnknownSourceError(PipelineError, AttributeError):
 
 
 class _Sources:
-    """Start a pipeline from a Pendo source: ``pn.source.events(app_id="*")``.
+    """Start a pipeline from a Pendo source, as in ``pn.source.events(app_id="*")``.
 
     Every source of reference 3.4 is here under its snake_case name (``page_events``,
     ``guides_seen_ever``...) and its Pendo name (``pageEvents``). Keyword arguments are the

@@ -263,7 +263,7 @@ def test_the_closing_summary_says_what_was_replaced(tmp_path, sandbox):
     ACCOUNT_NAMES.run()
     summary = client.finish_recording()
     assert summary.startswith("Recorded 2 answers")  # the aggregation and the account schema
-    assert "5 account ids" in summary and "5 names" in summary
+    assert "account ids 5," in summary and "names 5 " in summary
 
 
 def test_options_that_need_a_recording_are_refused_without_one(sandbox):

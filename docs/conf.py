@@ -1,0 +1,188 @@
+"""Sphinx configuration of the pendo_nb documentation.
+
+Build with ``make docs`` (HTML in ``docs/_build/html``); ``make test`` builds it with warnings as
+errors and nitpicky references (tests/test_docs.py). Nothing here executes a notebook: the
+tutorials are rendered with the outputs committed in ``notebooks/`` (reached through the
+``docs/notebooks`` symlink, so there is one copy of each notebook).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from importlib.metadata import version as installed_version
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+project = "pendo_nb"
+author = "pendo_nb contributors"
+copyright = "pendo_nb contributors"
+# One version source: the installed package's metadata (pyproject.toml's `version`).
+release = installed_version("pendo_nb")
+version = ".".join(release.split(".")[:2])
+
+# The repository address is one setting: pyproject.toml [project.urls] "Repository"
+# (see CONTRIBUTING.md, "The repository address"). Empty or absent: no repository link.
+REPOSITORY = PYPROJECT.get("urls", {}).get("Repository", "")
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "myst_nb",
+]
+
+# MyST-NB reads both the Markdown pages and the notebooks.
+source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
+exclude_patterns = ["_build", "notebooks/README.md", "notebooks/.ipynb_checkpoints", "**/.*"]
+root_doc = "index"
+
+# The notebooks are committed executed (nbval checks them in `make test`): render those outputs,
+# never run them here.
+nb_execution_mode = "off"
+myst_enable_extensions = ["colon_fence", "deflist"]
+myst_heading_anchors = 3
+
+# Docstrings are NumPy style (what `?` shows in a notebook).
+napoleon_google_docstring = False
+napoleon_numpy_docstring = True
+# Types in Parameters/Returns stay text: they name pandas, requests-cache... whose inventories
+# this offline build cannot fetch, and nitpicky mode would flag every one of them.
+napoleon_use_param = False
+napoleon_use_rtype = False
+napoleon_use_ivar = True
+autodoc_member_order = "bysource"
+autodoc_typehints = "none"
+autodoc_default_options = {"members": True, "undoc-members": False}
+
+# Every cross-reference must resolve (a broken one fails `make test`), except to the libraries
+# pendo_nb builds on, which have no inventory here (no network at build time).
+nitpicky = True
+nitpick_ignore_regex = [
+    (
+        r"py:.*",
+        r"(pandas|pd|numpy|np|requests|requests_cache|urllib3|ipywidgets|traitlets"
+        r"|dask|dd|distributed|pyarrow|datetime|typing|collections|concurrent)(\..*)?",
+    ),
+]
+
+html_theme = "pydata_sphinx_theme"
+html_title = f"pendo_nb {release}"
+html_theme_options = {
+    "navigation_with_keys": False,
+    "show_toc_level": 2,
+    "icon_links": (
+        [{"name": "Repository", "url": REPOSITORY, "icon": "fa-brands fa-github"}]
+        if REPOSITORY
+        else []
+    ),
+}
+html_static_path: list[str] = []
+
+
+# -- Public names ---------------------------------------------------------------------------------
+# Docstrings may name an object by its home module (`pendo_nb.client.PendoClient`) or by a short
+# name (`col`); the reference pages document each object once, under its public import path
+# (`pendo_nb.PendoClient`). Such a reference is sent to the public entry, so the pages survive
+# internal moves. A reference to an internal object that exists but is not public renders as
+# code, without a link; a reference to something that does not exist still fails the build.
+
+PUBLIC_NAMESPACES = ["pendo_nb", "pendo_nb.pipeline", "pendo_nb.widgets", "pendo_nb.dask"]
+PUBLIC_EXTRA = [
+    "pendo_nb.sandbox.Sandbox",
+    "pendo_nb.sandbox.DEMO_KEY",
+    "pendo_nb.sandbox.DEMO_READ_ONLY_KEY",
+]
+
+
+def _import_dotted(name: str):
+    """The object named ``a.b.c`` (a module, or an attribute path inside one), or None."""
+    import importlib
+
+    parts = name.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for attr in parts[cut:]:
+            obj = getattr(obj, attr, None)
+            if obj is None:
+                return None
+        return obj
+    return None
+
+
+def _public_names() -> dict[int, str]:
+    """id(object) -> its public dotted name (classes also give their public methods)."""
+    import importlib
+
+    names: dict[int, str] = {}
+    for extra in reversed(PUBLIC_EXTRA):
+        names[id(_import_dotted(extra))] = extra
+    for namespace in reversed(PUBLIC_NAMESPACES):  # pendo_nb wins over pendo_nb.pipeline
+        module = importlib.import_module(namespace)
+        for attr in module.__all__:
+            names[id(getattr(module, attr))] = f"{namespace}.{attr}"
+    return names
+
+
+def _resolve_public(app, env, node, contnode):
+    from docutils import nodes
+
+    if node.get("refdomain") != "py":
+        return None
+    target = node["reftarget"].lstrip("~.")
+    if target[:1] in "\"'{" or target[-1:] in "\"'}":
+        # A type written as values in a NumPy docstring (`{"json", "csv"}`): text, not a name.
+        return nodes.literal(contnode.astext(), contnode.astext())
+    module = node.get("py:module") or ""
+    klass = node.get("py:class") or ""
+    candidates = [target]
+    if module:
+        candidates += [f"{module}.{klass}.{target}" if klass else "", f"{module}.{target}"]
+    # The module the docstring was written in ("...: docstring of pendo_nb.pipeline.expr.lit").
+    home = (node.source or "").rpartition("docstring of ")[2].split(".")
+    candidates += [".".join(home[:cut] + [target]) for cut in range(len(home) - 1, 0, -1)]
+    candidates += [f"{namespace}.{target}" for namespace in PUBLIC_NAMESPACES]
+    public = _public_names()
+    domain = env.get_domain("py")
+    for candidate in filter(None, candidates):
+        if not candidate.startswith("pendo_nb"):
+            continue
+        obj = _import_dotted(candidate)
+        if obj is None:
+            continue
+        # A method: its class's public name plus the attribute.
+        head, _, attr = candidate.rpartition(".")
+        owner = _import_dotted(head) if head else None
+        name = public.get(id(obj))
+        if name is None and isinstance(owner, type) and id(owner) in public:
+            name = f"{public[id(owner)]}.{attr}"
+        if name is not None:
+            node["reftarget"] = name
+            found = domain.resolve_xref(
+                env, node["refdoc"], app.builder, node["reftype"], name, node, contnode
+            )
+            if found is not None:
+                return found
+        # It exists but has no public page: show it as code, unlinked.
+        return nodes.literal(contnode.astext(), contnode.astext())
+    return None
+
+
+def _notebooks_by_real_path(app, env, docnames):
+    """Let the notebooks link to each other (`02-aggregation-builder.ipynb`).
+
+    `docs/notebooks` is a symlink to `../notebooks`; Sphinx resolves a link's path through it,
+    so the resolved paths are mapped back to the documents.
+    """
+    for docname in env.found_docs:
+        path = Path(env.doc2path(docname))
+        if path.resolve() != path:
+            env.project._path_to_docname[path.resolve()] = docname
+
+
+def setup(app):
+    app.connect("missing-reference", _resolve_public)
+    app.connect("env-before-read-docs", _notebooks_by_real_path)

@@ -1,0 +1,38 @@
+"""The quality gates of `make test`: ruff (lint and format) and deptry (declared dependencies).
+
+The type checker is not a gate yet (it comes after the package's layer restructure).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+# What is linted and formatted: the package, its tests, benchmarks and notebooks, the docs config.
+SOURCES = ["pendo_nb", "tests", "benchmarks", "notebooks", "docs/conf.py"]
+
+
+def run(*command: str) -> subprocess.CompletedProcess:
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["ruff", "check", *SOURCES], ["ruff", "format", "--check", "--diff", *SOURCES]],
+    ids=["ruff-check", "ruff-format"],
+)
+def test_ruff(command):
+    result = run(str(BIN / command[0]), *command[1:])
+    assert result.returncode == 0, f"{' '.join(command)}:\n{result.stdout}{result.stderr}"
+
+
+def test_dependencies_are_declared_and_used():
+    # Configured in pyproject.toml [tool.deptry]: imports of the package, notebooks and benchmarks
+    # against [project] dependencies and the runtime extras.
+    result = run(str(BIN / "deptry"), ".")
+    assert result.returncode == 0, f"deptry:\n{result.stdout}{result.stderr}"
