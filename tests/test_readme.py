@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from pendo_nb.api.connect import resolve
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
@@ -18,11 +20,15 @@ def tour_code() -> str:
     return match.group(1)
 
 
-def test_the_tour_runs_and_each_step_gives_rows():
+def test_the_tour_runs_and_each_step_gives_rows(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the tour records its snapshot in the working folder
     namespace: dict = {}
-    lines = tour_code().splitlines()
-    # Run it as written; the last two calls' values are kept to look at them.
-    code = "\n".join(lines[:-2] + [f"history = {lines[-2]}", f"plan = {lines[-1]}"])
+    kept = {"pn.visitor_history(": "history", "pn.update_values(": "plan", "p.run()": "replayed"}
+    # Run it as written; the values of some calls are kept to look at them.
+    code = "\n".join(
+        next((f"{name} = {line}" for start, name in kept.items() if line.startswith(start)), line)
+        for line in tour_code().splitlines()
+    )
     exec(compile(code, str(README), "exec"), namespace)  # the README's own text
     top, vid = namespace["top"], namespace["vid"]
     assert len(top) == 10 and top["events"].is_monotonic_decreasing
@@ -31,3 +37,7 @@ def test_the_tour_runs_and_each_step_gives_rows():
     plan = namespace["plan"]
     assert plan["visitorId"].tolist() == [vid]
     assert plan["outcome"].iloc[0] in ("would-change", "unchanged")
+    # The last lines replay the recording: the same frame, from the file.
+    assert resolve(None).replaying == Path("tour.pendo")
+    pd.testing.assert_frame_equal(namespace["replayed"], top)
+    assert (tmp_path / "tour.pendo").is_file()

@@ -13,6 +13,7 @@ import atexit
 import gzip
 import os
 import threading
+import weakref
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -26,6 +27,10 @@ __all__ = ["Recorder", "Replayer", "describe_recording"]
 
 #: Seconds between a new answer and the save that includes it (saves are whole-file rewrites).
 SAVE_DELAY = 1.0
+
+# The recordings of this process by file, so a replay of a file still being recorded here (a
+# notebook that records, then replays) first saves every answer so far.
+_recording: weakref.WeakValueDictionary[Path, Recorder] = weakref.WeakValueDictionary()
 
 
 def _created_by() -> str:
@@ -51,6 +56,7 @@ class Recorder:
         self._timer: threading.Timer | None = None
         self._dirty = False
         atexit.register(self.save)
+        _recording[self.path.resolve()] = self
 
     def to_real(self, text: str) -> str:
         """A path or value the notebook sent, with its fake values made real for the server."""
@@ -137,6 +143,9 @@ class Replayer:
     """Answers a session's requests from a snapshot; refuses writes."""
 
     def __init__(self, path: str | os.PathLike) -> None:
+        recorder = _recording.get(Path(path).resolve())
+        if recorder is not None:
+            recorder.save()
         self.snapshot: Snapshot = read_snapshot(path)
         self.path = self.snapshot.path
 
