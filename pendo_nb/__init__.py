@@ -40,6 +40,7 @@ from pendo_nb.errors import (
 )
 from pendo_nb.pipeline import Pipeline, agg, col, source
 from pendo_nb.pipeline.magic import register_cell_magic
+from pendo_nb.widgets.tables import show
 
 __all__ = [
     # connecting
@@ -62,6 +63,8 @@ __all__ = [
     "agg",
     "col",
     "load_ipython_extension",
+    # any DataFrame as an interactive table (sort, filter, page, download)
+    "show",
     # the cache
     "clear_cache",
     "cache_info",
