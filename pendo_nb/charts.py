@@ -46,8 +46,9 @@ class Chart:
         The Altair chart (``.properties(width=...)``, ``|``, ``&`` ... work on it).
     """
 
-    def __init__(self, chart: alt.TopLevelMixin) -> None:
+    def __init__(self, chart: alt.TopLevelMixin, title: str) -> None:
         self.altair = chart
+        self.title = title
 
     def to_png(self) -> bytes:
         """The chart as a PNG image (twice its CSS size, for HiDPI screens)."""
@@ -60,12 +61,12 @@ class Chart:
         data = {
             "application/vnd.vegalite.v5+json": spec,
             "image/png": self.to_png(),
-            "text/plain": f"<pendo_nb chart: {spec.get('title', {}).get('text', '')}>",
+            "text/plain": repr(self),
         }
         return data, {"image/png": {"width": WIDTH}}
 
     def __repr__(self) -> str:
-        return f"<pendo_nb chart: {self.altair.to_dict().get('title', {}).get('text', '')}>"
+        return f"<pendo_nb chart: {self.title}>"
 
 
 def over_time(
@@ -85,19 +86,22 @@ def over_time(
         The chart's title and the y axis title (default: the metric's name).
     """
     metrics = [y] if isinstance(y, str) else list(y)
+    # Periods are times (a date axis); anything else (scores, step numbers) is ordinal.
+    kind = "T" if pd.api.types.is_datetime64_any_dtype(frame[x]) else "O"
     long = frame.melt(id_vars=[x], value_vars=metrics, var_name="metric", value_name="value")
+    long = long.dropna(subset=["value"])  # a gap in one metric must not break its line
     chart = (
         alt.Chart(long, title=title, width=WIDTH, height=260)
         .mark_line(point=True)
         .encode(
-            x=alt.X(f"{x}:T", title=None),
+            x=alt.X(f"{x}:{kind}", title=None if kind == "T" else x),
             y=alt.Y("value:Q", title=y_title or ", ".join(metrics)),
             color=alt.Color("metric:N", legend=alt.Legend(orient="top", title=None)),
-            tooltip=[alt.Tooltip(f"{x}:T", title=x), "metric:N", "value:Q"],
+            tooltip=[alt.Tooltip(f"{x}:{kind}", title=x), "metric:N", "value:Q"],
         )
         .interactive(bind_y=False)
     )
-    return Chart(chart)
+    return Chart(chart, title)
 
 
 def heatmap(
@@ -114,28 +118,39 @@ def heatmap(
     percent : bool
         Values are shares from 0 to 1, labelled as percentages.
     """
-    rows_name = frame.index.name or "row"
-    long = (
-        frame.rename_axis(rows_name)
-        .reset_index()
-        .melt(id_vars=[rows_name], var_name="column", value_name="value")
+    # Fixed field names: Vega-Lite reads a dot in a name ("feature.name") as a nested field.
+    rows_name = "row"
+    long = frame.reset_index(names=rows_name).melt(
+        id_vars=[rows_name], var_name="column", value_name="value"
     )
+    long["column"] = long["column"].astype(str)
     label = ".0%" if percent else ",.0f"
     base = alt.Chart(long, title=title, width=WIDTH - 200).encode(
-        x=alt.X("column:N", sort=list(frame.columns), title=None, axis=alt.Axis(labelAngle=0)),
-        y=alt.Y(f"{rows_name}:N", sort=list(frame.index), title=None),
+        x=alt.X(
+            "column:N",
+            sort=[str(c) for c in frame.columns],
+            title=frame.columns.name,
+            axis=alt.Axis(labelAngle=0),
+        ),  # fmt: skip
+        y=alt.Y(f"{rows_name}:N", sort=list(frame.index), title=frame.index.name),
     )
     cells = base.mark_rect().encode(
         color=alt.Color("value:Q", title=value_title, scale=alt.Scale(scheme="blues")),
-        tooltip=[f"{rows_name}:N", "column:N", alt.Tooltip("value:Q", format=label)],
+        tooltip=[
+            alt.Tooltip(f"{rows_name}:N", title=frame.index.name or "row"),
+            alt.Tooltip("column:N", title=frame.columns.name or "column"),
+            alt.Tooltip("value:Q", format=label, title=value_title),
+        ],
     )
     text = base.mark_text(fontSize=10).encode(
         text=alt.Text("value:Q", format=label),
         color=alt.condition(
-            alt.datum.value > 0.6 * long["value"].max(), alt.value("white"), alt.value("black")
+            alt.datum.value > 0.6 * float(long["value"].max()),
+            alt.value("white"),
+            alt.value("black"),
         ),  # fmt: skip
     )
-    return Chart(cells + text)
+    return Chart(cells + text, title)
 
 
 def funnel(steps: pd.Series, *, title: str) -> Chart:
@@ -167,7 +182,7 @@ def funnel(steps: pd.Series, *, title: str) -> Chart:
         ],
     )
     bars = base.mark_bar().encode(color=alt.Color("step:N", legend=None, sort=list(data["step"])))
-    return Chart(bars + base.mark_text(align="left").encode(text="label:N"))
+    return Chart(bars + base.mark_text(align="left").encode(text="label:N"), title)
 
 
 def retention(frame: pd.DataFrame, *, title: str) -> Chart:
@@ -183,4 +198,8 @@ def retention(frame: pd.DataFrame, *, title: str) -> Chart:
     if isinstance(shown.index, pd.DatetimeIndex):
         shown.index = shown.index.strftime("%Y-%m-%d")
     shown.columns = [str(column) for column in shown.columns]
-    return heatmap(shown.rename_axis("cohort"), title=title, value_title="retained")
+    return heatmap(
+        shown.rename_axis(index="cohort", columns="periods later"),
+        title=title,
+        value_title="retained",
+    )
