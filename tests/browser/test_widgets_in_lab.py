@@ -29,7 +29,11 @@ def _connect_cell(sandbox) -> str:
 
 def _first_row(table) -> dict[str, str]:
     """The first body row of an HTML table, keyed by its column headers."""
-    headers = table.locator("thead tr").first.locator("th").all_inner_texts()
+    # Interactive tables put a filter box in each header, its placeholder naming the column.
+    headers = [
+        th.locator("input").get_attribute("placeholder") or th.inner_text()
+        for th in table.locator("thead tr").first.locator("th").all()
+    ]
     cells = table.locator("tbody tr").first.locator("td").all_inner_texts()
     return dict(zip(headers, cells, strict=True))
 
