@@ -44,6 +44,7 @@ from pendo_nb.errors import (
 )
 from pendo_nb.pipeline import Pipeline, agg, col, source
 from pendo_nb.pipeline.magic import register_cell_magic
+from pendo_nb.widgets.tables import show
 
 #: The installed version; its one source is ``version`` in pyproject.toml.
 __version__ = _version("pendo_nb")
@@ -69,6 +70,8 @@ __all__ = [
     "agg",
     "col",
     "load_ipython_extension",
+    # any DataFrame as an interactive table (sort, filter, page, download)
+    "show",
     # the cache
     "clear_cache",
     "cache_info",

@@ -21,11 +21,19 @@
 An API error carries ``status``, ``method``, ``url``, ``request_id``, ``body`` (the start of Pendo's
 answer) and ``hint`` (the likely cause). Request headers are never kept, so the integration key can
 never appear in an error; any occurrence of the key in a body is masked as well.
+
+In a notebook (IPython's ``_render_traceback_`` hook, honoured by every Jupyter front end), a
+``PendoError`` shows as its class, its message, its hint and the request in a few lines, without
+the frames inside pendo_nb: they are about the library, not about the cell. Set the environment
+variable ``PENDO_NB_TRACEBACK=full`` (``%env PENDO_NB_TRACEBACK=full`` in a notebook) to get the
+full traceback back, for debugging pendo_nb itself; it is read each time an error is shown.
 """
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 __all__ = [
     "PendoError",
@@ -50,8 +58,62 @@ __all__ = [
 BODY_PREVIEW_CHARS = 500
 
 
+#: The environment variable that brings back full tracebacks in notebooks (value ``full``).
+TRACEBACK_SWITCH = "PENDO_NB_TRACEBACK"
+_PACKAGE_DIR = str(Path(__file__).resolve().parent)
+# ANSI colours: Jupyter front ends render them in error outputs, as they do for IPython's own.
+_RED, _GREY, _BOLD, _RESET = "\x1b[31m", "\x1b[90m", "\x1b[1m", "\x1b[0m"
+
+
 class PendoError(Exception):
     """Base class of every error raised by pendo_nb."""
+
+    def _render_traceback_(self) -> list[str]:
+        """The lines IPython shows for this error: what, why, where; no library internals.
+
+        Raising here makes IPython fall back to its full traceback, which is how the
+        ``PENDO_NB_TRACEBACK=full`` switch works.
+        """
+        if os.environ.get(TRACEBACK_SWITCH, "").strip().lower() == "full":
+            raise NotImplementedError("full traceback requested")
+        lines = [f"{_RED}{_BOLD}{type(self).__name__}{_RESET}: {self._headline()}"]
+        lines += self._detail_lines()
+        hint = getattr(self, "hint", None)
+        if hint:
+            lines.append(f"  {_BOLD}hint{_RESET}: {hint}")
+        footer = [part for part in (self._request_line(), self._raised_in()) if part]
+        footer.append(f"full traceback: %env {TRACEBACK_SWITCH}=full")
+        lines.append(f"{_GREY}  {' · '.join(footer)}{_RESET}")
+        return lines
+
+    def _headline(self) -> str:
+        """The first line of the message: what went wrong."""
+        return str(self).partition("\n")[0]
+
+    def _detail_lines(self) -> list[str]:
+        """Lines worth keeping under the headline (a caret under an expression, ...)."""
+        # Blank lines only: leading spaces align a caret under an expression (PipelineError).
+        rest = str(self).partition("\n")[2].strip("\n").rstrip()
+        return rest.splitlines() if rest else []
+
+    def _request_line(self) -> str:
+        method, url = getattr(self, "method", None), getattr(self, "url", None)
+        return f"{method} {url}" if method and url else ""
+
+    def _raised_in(self) -> str:
+        """Where the user's code called into pendo_nb: the frame before the first one inside."""
+        caller = None
+        traceback = self.__traceback__
+        while traceback is not None:
+            if traceback.tb_frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+                break
+            caller = traceback
+            traceback = traceback.tb_next
+        if caller is None or traceback is None:
+            return ""
+        name = caller.tb_frame.f_code.co_name
+        where = "the cell" if name == "<module>" else f"{name}()"
+        return f"called from line {caller.tb_lineno} of {where}"
 
 
 class ConfigurationError(PendoError):
@@ -136,11 +198,41 @@ class PendoAPIError(PendoError):
         lines = [f"{self.status} from {self.method} {self.url}"]
         if self.body:
             lines.append(f"  body: {self.body}")
+        lines += [f"    {line}" for line in self._marked_expression()]
         if self.request_id:
             lines.append(f"  request id: {self.request_id}")
         if self.hint:
             lines.append(f"  hint: {self.hint}")
         return "\n".join(lines)
+
+    def with_hint(
+        self, hint: str, *, body: str | None = None, as_class: type[PendoAPIError] | None = None
+    ) -> PendoAPIError:
+        """The same answer with another hint, body or class: for callers that know the cause."""
+        return (as_class or type(self))(
+            self.status,
+            method=self.method,
+            url=self.url,
+            body=self.body if body is None else body,
+            request_id=self.request_id,
+            hint=hint,
+        )
+
+    def _marked_expression(self) -> list[str]:
+        """The expression the server pointed at, with a caret under the position (or nothing)."""
+        return []
+
+    def _headline(self) -> str:
+        # Pendo's own sentence says what is wrong; the status line moves to the footer.
+        first = self.body.splitlines()[0] if self.body else ""
+        return first or f"{self.status} from Pendo"
+
+    def _detail_lines(self) -> list[str]:
+        return [f"    {line}" for line in self._marked_expression()]
+
+    def _request_line(self) -> str:
+        request = f"{self.status} from {self.method} {self.url}"
+        return f"{request} (request id {self.request_id})" if self.request_id else request
 
 
 class BadRequestError(PendoAPIError):
@@ -154,6 +246,15 @@ class BadRequestError(PendoAPIError):
         match = _POSITION.search(self.body)
         return int(match.group(1)) if match else None
 
+    def _marked_expression(self) -> list[str]:
+        # The engine ends its message with `at position N in "<expression>"` (sandbox and Pendo's
+        # parser alike); the client-side PipelineError marks the spot the same way.
+        match = _POSITION_IN.search(self.body)
+        if not match:
+            return []
+        position, expression = int(match.group(1)), match.group(2)
+        return [expression, " " * min(position, len(expression)) + "^"]
+
 
 class AuthenticationError(PendoAPIError):
     """The key is missing, invalid, or belongs to another region (401, 403)."""
@@ -161,6 +262,10 @@ class AuthenticationError(PendoAPIError):
 
 class WriteAccessError(PendoAPIError):
     """A write was refused because the key is read-only."""
+
+    def _headline(self) -> str:
+        # Pendo's body for this case reads "Key is invalid", which is wrong for a key that reads.
+        return "this key may read but not write"
 
 
 class NotFoundError(PendoAPIError):
@@ -175,6 +280,7 @@ class ServerError(PendoAPIError):
     """Pendo failed (5xx) or gave up on a long call (408), after the allowed retries."""
 
 
+_POSITION_IN = re.compile(r'position (\d+) in "(.*)"\s*$', re.M)
 _POSITION = re.compile(r"(?:position|pos\.?|column|character|char|offset)\s*:?\s*(\d+)", re.I)
 
 _CLASS_FOR_STATUS: dict[int, type[PendoAPIError]] = {
@@ -251,9 +357,14 @@ def _hint(
     if cls is RateLimitError:
         return "Pendo is rate limiting this key: lower connect(rate_limit=...) or wait and retry"
     if cls is BadRequestError:
+        # The body already says what is wrong: the hint says where and what to do, not it again.
         position = _POSITION.search(body)
-        where = f" at character {position.group(1)}" if position else ""
-        return f"Pendo refused the request{where}: {body.splitlines()[0] if body else status}"
+        if position:
+            return (
+                f"fix the expression at character {position.group(1)}; pipelines built with "
+                "pn.source... check expressions before anything is sent"
+            )
+        return "Pendo refused the request as malformed: the body above says which part"
     if cls is ServerError and status == 408:
         return "the call exceeded Pendo's 5-minute limit: send fewer rows per call (chunk_size)"
     if cls is ServerError:

@@ -27,6 +27,8 @@ PUBLIC = {
     "agg",
     "col",
     "load_ipython_extension",
+    # any DataFrame as an interactive table (issue 16)
+    "show",
     # the cache
     "clear_cache",
     "cache_info",

@@ -19,11 +19,17 @@ from pendo_nb.http.connection import PendoConnection
 from pendo_nb.pulls.aggregation import aggregation_frame
 from pendo_nb.pulls.history import stitch_history
 from pendo_nb.pulls.paging import aggregate_in_pages
+from pendo_nb.pulls.report_ids import explain_missing_report
 from pendo_nb.pulls.schemas import metadata_types, report_fields
 from pendo_nb.pulls.windows import aggregate_in_windows
 from pendo_nb.pulls.writes import can_write, write_values
 
 __all__ = ["PendoClient"]
+
+# What an analyst reads first in the listing; the dozens of internal columns follow.
+_REPORT_COLUMNS_FIRST = (
+    "name", "kind", "definition.type", "ownedByUser.username", "lastUpdatedAt", "id", "createdAt",
+)  # fmt: skip
 
 
 class PendoClient(PendoConnection):
@@ -275,8 +281,9 @@ class PendoClient(PendoConnection):
         Returns
         -------
         pandas.DataFrame
-            One row per report: ``id``, ``name``, ``kind``, timestamps and the flattened
-            ``definition.*`` / ``aggregation.*`` columns (pipelines and field lists stay lists).
+            One row per report, led by the columns people read (``name``, ``kind``,
+            ``definition.type``, the owner's username, ``lastUpdatedAt``, ``id``), then the
+            other flattened columns (pipelines and field lists stay lists).
 
         Examples
         --------
@@ -289,7 +296,7 @@ class PendoClient(PendoConnection):
         return rows_to_frame(
             response.json_array(),
             tz=self.tz,
-            columns=("id", "name", "kind", "createdAt", "lastUpdatedAt"),
+            columns=_REPORT_COLUMNS_FIRST,
             attrs=response.provenance(),
         )
 
@@ -318,7 +325,8 @@ class PendoClient(PendoConnection):
         >>> rid = listed[listed["definition.type"] == "List"]["id"].iloc[0]  # doctest: +SKIP
         >>> pn.report(rid).head()  # doctest: +SKIP
         """
-        response = self.get_report_results(report_id, refresh=refresh)
+        with explain_missing_report(self, report_id):
+            response = self.get_report_results(report_id, refresh=refresh)
         fields, _ = report_fields(self, report_id)
         return json_to_frame(
             response.content,
@@ -353,7 +361,8 @@ class PendoClient(PendoConnection):
         >>> pn.report_csv(rid).dtypes.equals(pn.report(rid).dtypes)  # doctest: +SKIP
         True
         """
-        response = self.get_report_csv(report_id, refresh=refresh)
+        with explain_missing_report(self, report_id):
+            response = self.get_report_csv(report_id, refresh=refresh)
         fields, titles = report_fields(self, report_id)
         frame = csv_to_frame(response.text, tz=self.tz, field_types=fields, titles=titles)
         for name in fields:

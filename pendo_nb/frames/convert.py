@@ -272,6 +272,8 @@ def columns_implied_by(
 
 # A field path an expression may name on its own (a copy of the field, not a computation).
 _FIELD_PATH = re.compile(r"[A-Za-z_$][\w$]*(?:\.[\w$]+)*")
+# Calls whose value is a time in epoch ms (reference 3.7): the column they write is a datetime.
+_TIME_CALL = re.compile(r"\s*(?:startOfPeriod|dateAdd|now|date)\s*\(")
 # Aggregators whose result is one of the values they saw, so it keeps the field's type.
 _VALUE_KEEPING_AGGREGATORS = frozenset({"min", "max", "first"})
 
@@ -285,11 +287,15 @@ def field_types_implied_by(
     ``group``/``reduce`` field of ``min``, ``max`` or ``first`` of one keep that field's type:
     its schema type in ``field_types``, else ``"epoch"`` when its name is an epoch-millisecond
     field (:data:`EPOCH_MS_FIELDS`), so the renamed column is a datetime as the original would be.
+    An expression that is a call of a function returning a time (``startOfPeriod``, ``dateAdd``,
+    ``now``, ``date``: reference 3.7) is ``"epoch"`` too, whatever the column is named.
     """
     base = dict(field_types or {})
     derived: dict[str, str] = {}
 
     def type_of(expression: Any) -> str | None:
+        if isinstance(expression, str) and _TIME_CALL.match(expression):
+            return "epoch"  # startOfPeriod(...), dateAdd(...), now()...: Pendo returns epoch ms
         if not isinstance(expression, str) or not _FIELD_PATH.fullmatch(expression.strip()):
             return None
         path = expression.strip()

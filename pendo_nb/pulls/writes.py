@@ -133,13 +133,11 @@ def _check_write_access(client: PendoConnection) -> None:
     except NotFoundError:
         return  # a server without the probe: the write itself will say so
     if refusal is not None:
-        raise WriteAccessError(
-            refusal.status,
-            method=refusal.method,
-            url=refusal.url,
-            body=refusal.body,
-            request_id=refusal.request_id,
-            hint="this key can read but not write: use a key created with 'Allow Write Access'",
+        # The probe's body says "Key is invalid", which is wrong for a key that could read.
+        raise refusal.with_hint(
+            "this key can read but not write: use a key created with 'Allow Write Access'",
+            body="",
+            as_class=WriteAccessError,
         )
 
 

@@ -5,7 +5,7 @@
   traceback), or a short note.
 - :func:`run_busy` runs one call to the public API with the form's controls disabled and the
   status line busy, and turns any exception into that one readable line.
-- :class:`TableView` shows a DataFrame as its shape and a scrollable table.
+- :class:`TableView` shows a DataFrame as its shape and an interactive table (:mod:`.tables`).
 
 Widgets build their HTML from escaped text only, so no value from Pendo can inject markup.
 """
@@ -13,22 +13,18 @@ Widgets build their HTML from escaped text only, so no value from Pendo can inje
 from __future__ import annotations
 
 import html
-import math
-import numbers
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import ipywidgets as widgets
-import numpy as np
 import pandas as pd
 import traitlets
 
 from pendo_nb.errors import PendoAPIError, PendoConnectionError, PendoError
+from pendo_nb.widgets.tables import show as show_table
 
 T = TypeVar("T")
 
-#: Rows a table renders; the whole DataFrame is always in the widget's ``.result``.
-MAX_TABLE_ROWS = 200
 #: Width of the label column of form rows (field messages are indented by as much).
 LABEL_WIDTH = "84px"
 
@@ -336,68 +332,45 @@ def shape_text(frame: pd.DataFrame) -> str:
     return f"{rows:,} row{'s' * (rows != 1)} × {columns} column{'s' * (columns != 1)}"
 
 
-def format_cell(value: Any) -> str:
-    """A cell as text: blanks for missing values, dates without a midnight time, lists joined."""
-    if isinstance(value, list | tuple | np.ndarray):
-        return ", ".join(format_cell(item) for item in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{key}: {format_cell(item)}" for key, item in value.items())
-    if value is None or value is pd.NA or value is pd.NaT:
-        return ""
-    if isinstance(value, pd.Timestamp):
-        text = value.strftime("%Y-%m-%d %H:%M:%S" if value.tz is None else "%Y-%m-%d %H:%M:%S %Z")
-        return text.replace(" 00:00:00", "")
-    if isinstance(value, float | np.floating):
-        if math.isnan(value):
-            return ""
-        return str(int(value)) if float(value).is_integer() else str(round(float(value), 4))
-    return str(value)
+class TableView(widgets.VBox):
+    """A DataFrame shown as its shape and an interactive table (all rows, paged), or custom HTML.
 
-
-def _is_numeric(value: Any) -> bool:
-    return isinstance(value, numbers.Number) and not isinstance(value, bool | np.bool_)
-
-
-def table_html(frame: pd.DataFrame, *, max_rows: int = MAX_TABLE_ROWS) -> str:
-    """``frame`` as an escaped HTML table (at most ``max_rows`` rows), numbers right-aligned."""
-    head = "".join(f"<th>{html.escape(str(column))}</th>" for column in frame.columns)
-    body = []
-    for values in frame.head(max_rows).itertuples(index=False, name=None):
-        cells = "".join(
-            f'<td class="pendo-num">{html.escape(format_cell(v))}</td>'
-            if _is_numeric(v)
-            else f"<td>{html.escape(format_cell(v))}</td>"
-            for v in values
-        )
-        body.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-class TableView(widgets.HTML):
-    """A DataFrame shown as its shape and a scrollable table (the first ``MAX_TABLE_ROWS`` rows)."""
+    Attributes
+    ----------
+    frame : pandas.DataFrame or None
+        The frame the interactive table shows (None when empty or showing custom HTML).
+    """
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        self.shape = styled(widgets.HTML(), "pendo-shape-line")
+        self.html = widgets.HTML()
+        self.frame: pd.DataFrame | None = None
+        super().__init__(children=[self.shape], **kwargs)
         self.add_class("pendo-table-view")
 
+    @property
+    def value(self) -> str:
+        """What shows as HTML: the shape line and any custom table (an interactive one aside)."""
+        return self.shape.value + self.html.value
+
     def show(self, frame: pd.DataFrame, *, caption: str | None = None) -> None:
-        """Show ``frame``; ``caption`` replaces the shape line's default wording."""
+        """Show ``frame`` in an interactive table; ``caption`` leads the shape line."""
         shape = shape_text(frame)
-        if len(frame) > MAX_TABLE_ROWS:
-            shape += f" (showing the first {MAX_TABLE_ROWS}; all rows are in .result)"
         line = f"{caption} · {shape}" if caption else shape
-        self.value = (
-            f'<div class="pendo-shape">{html.escape(line)}</div>'
-            f'<div class="pendo-table">{table_html(frame)}</div>'
-        )
+        self.shape.value = f'<div class="pendo-shape">{html.escape(line)}</div>'
+        self.html.value = ""
+        self.frame = frame
+        self.children = [self.shape, show_table(frame)]
 
     def show_html(self, shape_line: str, table: str) -> None:
         """Show an already-escaped ``table`` under ``shape_line`` (for custom layouts)."""
-        self.value = (
-            f'<div class="pendo-shape">{html.escape(shape_line)}</div>'
-            f'<div class="pendo-table">{table}</div>'
-        )
+        self.shape.value = f'<div class="pendo-shape">{html.escape(shape_line)}</div>'
+        self.html.value = f'<div class="pendo-table">{table}</div>'
+        self.frame = None
+        self.children = [self.shape, self.html]
 
     def clear(self) -> None:
         """Show nothing."""
-        self.value = ""
+        self.shape.value = self.html.value = ""
+        self.frame = None
+        self.children = [self.shape]

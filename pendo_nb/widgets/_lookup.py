@@ -20,11 +20,11 @@ from pendo_nb.widgets._common import (
     Form,
     StatusLine,
     TableView,
-    format_cell,
     row,
     run_busy,
     short_repr,
 )
+from pendo_nb.widgets.tables import format_cell
 
 # Groups people look at first; any other group follows in alphabetical order.
 _GROUP_ORDER = ("agent", "custom", "auto")

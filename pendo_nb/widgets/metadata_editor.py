@@ -18,7 +18,6 @@ from pendo_nb.widgets._common import (
     StatusLine,
     TableView,
     fixed_width,
-    format_cell,
     hint,
     labelled,
     row,
@@ -26,6 +25,7 @@ from pendo_nb.widgets._common import (
     short_repr,
     styled,
 )
+from pendo_nb.widgets.tables import format_cell
 
 __all__ = ["MetadataEditor", "parse_csv"]
 

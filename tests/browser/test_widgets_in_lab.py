@@ -29,7 +29,11 @@ def _connect_cell(sandbox) -> str:
 
 def _first_row(table) -> dict[str, str]:
     """The first body row of an HTML table, keyed by its column headers."""
-    headers = table.locator("thead th").all_inner_texts()
+    # Interactive tables put a filter box in each header, its placeholder naming the column.
+    headers = [
+        th.locator("input").get_attribute("placeholder") or th.inner_text()
+        for th in table.locator("thead tr").first.locator("th").all()
+    ]
     cells = table.locator("tbody tr").first.locator("td").all_inner_texts()
     return dict(zip(headers, cells, strict=True))
 
@@ -64,7 +68,8 @@ def test_report_picker_search_pick_and_load(run_notebook, sandbox, save_screensh
     )
     load.click()
 
-    table = picker.locator(".pendo-table table")
+    # The result table is interactive (itables, issue 16): DataTables draws it client-side.
+    table = picker.locator(".pendo-table-view table.dataTable")
     table.wait_for()
     first = _first_row(table)
     for column in ("visitorId", "email", "name", "accountId"):

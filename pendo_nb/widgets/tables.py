@@ -1,0 +1,107 @@
+"""Interactive tables: sort, filter, page and download any DataFrame, in the widgets and on demand.
+
+The library is `itables <https://mwouts.github.io/itables/>`_ (DataTables in the page), through
+its ``ITable`` widget. It was chosen over ipydatagrid because:
+
+- it renders in JupyterLab, Jupyter Notebook 7, VS Code and Google Colab alike (an ``anywidget``
+  widget, which all four load without a front-end extension build), while ipydatagrid needs its
+  own lab extension and has no Colab support;
+- it pages, sorts, searches and filters per column in the browser, and its Copy/CSV buttons
+  download what is shown, all with no kernel round trip; ipydatagrid has no download and its
+  filtering dialogs need the kernel;
+- it is actively released (2.9 in 2026); ipydatagrid's last release is from 2024;
+- the same tables also export to static HTML (``itables.to_html_datatable``) where a notebook
+  is published, which a canvas-drawn ipydatagrid cannot do.
+
+Cells are shown as an analyst reads them (:func:`readable`): day buckets as dates, instants to
+the second, lists joined; the DataFrame itself is never changed.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from itables.widget import ITable
+
+__all__ = ["TABLE_OPTIONS", "format_cell", "readable", "show"]
+
+#: DataTables options of every pendo_nb table: 25 rows a page, a search box over all columns,
+#: one filter box per column, and Copy / CSV buttons that take the filtered rows.
+TABLE_OPTIONS: dict[str, Any] = {
+    "pageLength": 25,
+    "lengthMenu": [10, 25, 100, 500],
+    "layout": {"topStart": "pageLength", "topEnd": "search", "top2Start": "buttons"},
+    "buttons": ["copyHtml5", "csvHtml5"],
+    "column_filters": "header",
+    "classes": "display nowrap compact",
+    "showIndex": False,
+    # itables samples frames above 64 KB by default; a result table must reach its last row, so
+    # only really big frames (sent whole to the browser otherwise) are sampled.
+    "maxBytes": "16MB",
+}
+
+
+def readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its cells as an analyst reads them (for display only; a new frame).
+
+    Datetime columns whose values are all midnights become ``YYYY-MM-DD`` dates, other datetimes
+    ``YYYY-MM-DD HH:MM:SS`` (ISO text, so sorting stays chronological); lists and dicts become
+    text. Other columns keep their dtype, so numbers still sort as numbers.
+    """
+    shown = frame.copy()
+    for name in shown.columns:
+        column = shown[name]
+        if isinstance(column.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(
+            column.dtype
+        ):
+            present = column.dropna()
+            days = present.empty or (present == present.dt.normalize()).all()
+            shown[name] = column.dt.strftime("%Y-%m-%d" if days else "%Y-%m-%d %H:%M:%S")
+        elif column.dtype == object:
+            shown[name] = column.map(format_cell)
+    return shown
+
+
+def format_cell(value: Any) -> str:
+    """A cell as text: blanks for missing values, dates without a midnight time, lists joined."""
+    if isinstance(value, list | tuple | np.ndarray):
+        return ", ".join(format_cell(item) for item in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {format_cell(item)}" for key, item in value.items())
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, pd.Timestamp):
+        text = value.strftime("%Y-%m-%d %H:%M:%S" if value.tz is None else "%Y-%m-%d %H:%M:%S %Z")
+        return text.replace(" 00:00:00", "")
+    if isinstance(value, float | np.floating):
+        if math.isnan(value):
+            return ""
+        return str(int(value)) if float(value).is_integer() else str(round(float(value), 4))
+    return str(value)
+
+
+def show(frame: pd.DataFrame, *, caption: str | None = None) -> ITable:
+    """Show any DataFrame as an interactive table: sort, filter, page and download it.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Any frame (a pendo_nb result or not); it is not changed.
+    caption : str, optional
+        A line shown under the table.
+
+    Returns
+    -------
+    itables.widget.ITable
+        The widget (all rows, 25 a page); a notebook shows it when it is the cell's last value.
+        The widgets' result tables are the same.
+
+    Examples
+    --------
+    >>> import pandas as pd, pendo_nb as pn
+    >>> pn.show(pd.DataFrame({"day": pd.to_datetime(["2026-10-25"]), "n": [3]}))  # doctest: +SKIP
+    """
+    return ITable(readable(frame), caption=caption, **TABLE_OPTIONS)

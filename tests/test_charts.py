@@ -1,0 +1,57 @@
+"""pendo_nb.charts: each chart carries an interactive Vega-Lite spec and a static PNG."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+pytest.importorskip("altair")
+from pendo_nb import charts  # noqa: E402
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def bundle(chart):
+    data, metadata = chart._repr_mimebundle_()
+    return data, metadata
+
+
+def test_over_time_has_a_date_axis_and_both_representations():
+    frame = pd.DataFrame(
+        {"day": pd.date_range("2026-10-01", periods=3, tz="UTC"), "visitors": [3, 5, 4]}
+    )
+    data, metadata = bundle(charts.over_time(frame, "day", "visitors", title="Active"))
+    spec = data["application/vnd.vegalite.v5+json"]
+    assert spec["encoding"]["x"]["type"] == "temporal"
+    assert data["image/png"].startswith(PNG_MAGIC) and metadata["image/png"]["width"] == 640
+    assert data["text/plain"] == "<pendo_nb chart: Active>"
+
+
+def test_heatmap_reads_dotted_row_names_and_labels_percentages():
+    frame = pd.DataFrame(
+        [[0.1, 0.9]],
+        index=pd.Index(["Export CSV"], name="feature.name"),
+        columns=pd.Index(["free", "pro"], name="plan"),
+    )
+    data, _ = bundle(charts.heatmap(frame, title="Adoption"))
+    spec = data["application/vnd.vegalite.v5+json"]
+    (rows,) = spec["datasets"].values()
+    assert {row["row"] for row in rows} == {"Export CSV"}  # a dot would read as nesting
+    assert data["image/png"].startswith(PNG_MAGIC)
+
+
+def test_funnel_labels_each_step_with_its_share_of_the_first():
+    steps = pd.Series([200, 150, 50], index=["seen", "advanced", "dismissed"])
+    data, _ = bundle(charts.funnel(steps, title="Funnel"))
+    (rows,) = data["application/vnd.vegalite.v5+json"]["datasets"].values()
+    assert [row["label"] for row in rows] == [" 200 (100%)", " 150 (75%)", " 50 (25%)"]
+
+
+def test_retention_is_a_cohort_by_period_heatmap():
+    cohorts = pd.DataFrame(
+        [[1.0, 0.5], [1.0, None]], index=pd.DatetimeIndex(["2026-10-05", "2026-10-12"])
+    )
+    data, _ = bundle(charts.retention(cohorts, title="Retention"))
+    (rows,) = data["application/vnd.vegalite.v5+json"]["datasets"].values()
+    assert {row["row"] for row in rows} == {"2026-10-05", "2026-10-12"}
+    assert {row["column"] for row in rows} == {"0", "1"}
