@@ -40,6 +40,9 @@ root_doc = "index"
 # The notebooks are committed executed (nbval checks them in `make test`): render those outputs,
 # never run them here.
 nb_execution_mode = "off"
+# A chart cell carries Vega-Lite (for a live notebook) and a PNG: this static site shows the PNG
+# and says nothing of the Vega-Lite it skips.
+suppress_warnings = ["mystnb.unknown_mime_type"]
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
 
@@ -62,7 +65,8 @@ nitpick_ignore_regex = [
     (
         r"py:.*",
         r"(pandas|pd|numpy|np|requests|requests_cache|urllib3|ipywidgets|traitlets"
-        r"|dask|dd|distributed|pyarrow|datetime|typing|collections|concurrent)(\..*)?",
+        r"|dask|dd|distributed|pyarrow|datetime|typing|collections|concurrent|altair|itables)"
+        r"(\..*)?",
     ),
 ]
 

@@ -27,6 +27,7 @@ EXPECTED = [
     "03-reports-and-widgets.ipynb",
     "04-product-analytics.ipynb",
     "05-updating-metadata.ipynb",
+    "06-sharing-notebooks.ipynb",
 ]
 
 
@@ -68,7 +69,7 @@ def _sanitized(text: str) -> str:
     return text
 
 
-def test_the_five_notebooks_are_there_in_order():
+def test_the_tutorial_notebooks_are_there_in_order():
     assert [path.name for path in execute_script.tutorial_notebooks()] == EXPECTED
 
 

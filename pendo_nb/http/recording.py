@@ -165,7 +165,8 @@ class Replayer:
 def describe_recording(path: Path, summary: dict[str, Any]) -> str:
     """The closing summary of a recording, in words."""
     size = summary["bytes"]
-    text = f"Recorded {summary['answers']} answers ({size / 1e6:.1f} MB) into {path.name}."
+    count = summary["answers"]
+    text = f"Recorded {count} answer{'s' * (count != 1)} ({size / 1e6:.1f} MB) into {path.name}."
     replaced = summary.get("replaced")
     if replaced is None:
         return text + " Values are as the server sent them (not pseudonymized)."

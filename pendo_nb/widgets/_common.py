@@ -21,6 +21,7 @@ import pandas as pd
 import traitlets
 
 from pendo_nb.errors import PendoAPIError, PendoConnectionError, PendoError
+from pendo_nb.widgets.static import static_html
 from pendo_nb.widgets.tables import show as show_table
 
 T = TypeVar("T")
@@ -192,6 +193,14 @@ class Form(widgets.VBox):
         )
         self.add_class("pendo-nb")
         self.add_class(css_class)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+        # The live widget for a kernel's front end, and its state as plain HTML for pages that
+        # have no kernel (GitHub, nbviewer, nbconvert exports), which fall back to text/html.
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is not None:
+            bundle["text/html"] = static_html(self)
+        return bundle
 
 
 def describe_error(error: BaseException) -> tuple[str, str]:

@@ -1,0 +1,99 @@
+"""A committed notebook shows its forms with no kernel: the static view of each widget.
+
+Notebook 03 is exported as it is committed (never run here) with nbconvert, as GitHub, nbviewer
+or a reviewer's HTML export would show it, and opened in Chromium. The ReportPicker's list and
+its last table must be on the page, with what the sandbox serves (read with plain ``requests``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+import requests
+from nbconvert import HTMLExporter
+
+from pendo_nb.sandbox import Sandbox
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
+
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "03-reports-and-widgets.ipynb"
+LAST_LOADED = "Paying accounts renewing within 90 days"  # the report the notebook loads last
+
+
+def _sandbox_reports(sandbox) -> list[dict]:
+    headers = {"x-pendo-integration-key": sandbox.key}
+    listed = requests.get(f"{sandbox.url}/api/v1/report", headers=headers, timeout=10)
+    listed.raise_for_status()
+    return listed.json()
+
+
+def _rows_of(sandbox, report_id: str) -> list[dict]:
+    headers = {"x-pendo-integration-key": sandbox.key}
+    url = f"{sandbox.url}/api/v1/report/{report_id}/results.json"
+    answer = requests.get(url, headers=headers, timeout=10)
+    answer.raise_for_status()
+    return answer.json()
+
+
+def _names_listed(picker, reports: list[dict]) -> list[str]:
+    """The report names a picker's list shows (each line starts with one, then its columns)."""
+    lines = picker.locator("select option").all_inner_texts()
+    names = [r["name"] for r in reports]
+    longest_first = sorted(names, key=len, reverse=True)
+    return sorted(next(n for n in longest_first if line.startswith(n)) for line in lines)
+
+
+@pytest.fixture(scope="module")
+def demo_sandbox():
+    """The sandbox the notebook ran against: ``pn.connect(sandbox=True)`` serves the demo size."""
+    with Sandbox(size="demo") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def exported() -> str:
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    assert "widgets" not in notebook.metadata  # no saved widget state: only the static view
+    body, _ = HTMLExporter().from_notebook_node(notebook)
+    return body
+
+
+def test_the_html_export_holds_the_pickers_list_and_table(exported, demo_sandbox):
+    names = [report["name"] for report in _sandbox_reports(demo_sandbox)]
+    assert exported.count('data-widget="ReportPicker"') >= 2  # shown, then shown again loaded
+    for name in names:
+        assert name in exported
+    assert "<table" in exported
+
+
+def test_a_browser_shows_the_committed_notebooks_forms(
+    exported, page, demo_sandbox, save_screenshot
+):
+    reports = _sandbox_reports(demo_sandbox)
+    page.set_content(exported, wait_until="load")
+    pickers = page.locator('.pendo-static[data-widget="ReportPicker"]')
+    assert pickers.count() >= 2
+
+    first, loaded = pickers.first, pickers.last
+    # As first shown: every report listed.
+    assert _names_listed(first, reports) == sorted(report["name"] for report in reports)
+    # Shown again after the notebook searched "accounts" and loaded a report: the narrowed list,
+    # the search text, the selection and the rows of the report loaded.
+    assert loaded.locator("input").first.get_attribute("value") == "accounts"
+    narrowed = sorted(r["name"] for r in reports if "accounts" in r["name"])
+    assert _names_listed(loaded, reports) == narrowed
+    selected = loaded.locator("select option:checked").inner_text()
+    assert selected.startswith(LAST_LOADED)
+
+    report_id = next(report["id"] for report in reports if report["name"] == LAST_LOADED)
+    expected = _rows_of(demo_sandbox, report_id)
+    table = loaded.locator("table")
+    headers = table.locator("thead th").all_inner_texts()
+    assert headers == list(expected[0])
+    shown = table.locator("tbody tr")
+    assert shown.count() == min(len(expected), 20)
+    first = dict(zip(headers, shown.first.locator("td").all_inner_texts(), strict=True))
+    assert first["accountId"] == expected[0]["accountId"]
+    save_screenshot(loaded, "static-report-picker")
