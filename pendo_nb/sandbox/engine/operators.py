@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from pendo_nb.sandbox.subscription import CLICK, PAGE_LOAD, TRACK, Subscription
+from pendo_nb.sandbox.subscription.model import CLICK, PAGE_LOAD, TRACK, Subscription
 
 from .aggregators import Aggregators, compile_aggregators
 from .errors import AggregationError

@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from pendo_nb.sandbox.subscription import Subscription
+from pendo_nb.sandbox.subscription.model import Subscription
 
 from .context import EvalContext
 from .errors import AggregationError

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from pendo_nb.sandbox.subscription import CLICK, PAGE_LOAD, TRACK, Subscription
+from pendo_nb.sandbox.subscription.model import CLICK, PAGE_LOAD, TRACK, Subscription
 
 from .errors import AggregationError
 from .expressions import compile_expression
