@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from pendo_nb.sandbox import Sandbox
-from pendo_nb.sandbox.engine.operators import OPERATORS
+from pendo_nb.sandbox.engine.compiler import OPERATORS
 from pendo_nb.sandbox.server import writes
 
 BOUND_S = 20.0
