@@ -17,11 +17,12 @@ import pandas as pd
 
 from pendo_nb.sandbox.engine import run_pipeline
 from pendo_nb.sandbox.engine.context import EvalContext
-from pendo_nb.sandbox.engine.operators import compile_group
-from pendo_nb.sandbox.engine.pipeline import Limits, RunState, StepEnv
+from pendo_nb.sandbox.engine.operators.grouping import compile_group
 from pendo_nb.sandbox.engine.rows import as_records
+from pendo_nb.sandbox.engine.run_state import Limits, RunState, StepEnv
 from pendo_nb.sandbox.engine.sources import compile_source
-from pendo_nb.sandbox.subscription import CLICK, PAGE_LOAD, Subscription, generate
+from pendo_nb.sandbox.subscription.generate import generate
+from pendo_nb.sandbox.subscription.model import CLICK, PAGE_LOAD, Subscription
 
 DAY_MS = 86_400_000
 _RUNS = 3

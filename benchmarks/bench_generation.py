@@ -16,7 +16,8 @@ import tracemalloc
 
 import pandas as pd
 
-from pendo_nb.sandbox.subscription import SIZES, TRACK, Subscription, generate
+from pendo_nb.sandbox.subscription.generate import SIZES, generate
+from pendo_nb.sandbox.subscription.model import TRACK, Subscription
 
 DAY_MS = 86_400_000
 REQUIRED_LARGE_ROWS = 1_000_000

@@ -23,17 +23,17 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from pendo_nb.sandbox._rwlock import ReadWriteLock
 from pendo_nb.sandbox.engine import Limits
-from pendo_nb.sandbox.faults import FaultInjector, FaultPlan, plan_from
-from pendo_nb.sandbox.server import SandboxHTTPServer
-from pendo_nb.sandbox.subscription import (
-    Subscription,
+from pendo_nb.sandbox.server.faults import FaultInjector, FaultPlan, plan_from
+from pendo_nb.sandbox.server.http_server import SandboxHTTPServer
+from pendo_nb.sandbox.subscription.generate import (
     check_seed_and_size,
     generate,
     parse_now,
     parse_timezone,
 )
+from pendo_nb.sandbox.subscription.model import Subscription
+from pendo_nb.sandbox.subscription.rwlock import ReadWriteLock
 
 DEMO_KEY = "pendo-sandbox-demo-rw"
 DEMO_READ_ONLY_KEY = "pendo-sandbox-demo-ro"
@@ -109,8 +109,8 @@ class Sandbox:
     faults : str, list of str or FaultPlan, optional
         Fault injection for tests and benchmarks, off by default: fault kinds among ``429``,
         ``503``, ``reset``, ``slow``, ``truncate`` (``"429,503"`` or a list), or a
-        :class:`~pendo_nb.sandbox.faults.FaultPlan` for finer control (which requests, after how
-        many). The injector is ``.faults`` (it records every request it saw).
+        :class:`~pendo_nb.sandbox.server.faults.FaultPlan` for finer control (which requests,
+        after how many). The injector is ``.faults`` (it records every request it saw).
     fault_rate : float
         Probability from 0 to 1 that a request gets a fault (all kinds unless ``faults`` names
         some).

@@ -11,7 +11,7 @@ import sys
 import threading
 
 from pendo_nb.sandbox import DEMO_KEY, DEMO_READ_ONLY_KEY, Limits, Sandbox
-from pendo_nb.sandbox.subscription import DEFAULT_NOW, SIZES
+from pendo_nb.sandbox.subscription.generate import DEFAULT_NOW, SIZES
 
 
 def _parser() -> argparse.ArgumentParser:

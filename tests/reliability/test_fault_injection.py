@@ -1,5 +1,5 @@
-"""The fault injector itself (``pendo_nb.sandbox.faults``): plans, determinism, targeting, wire
-behaviour of each fault, and the command-line flags.
+"""The fault injector itself (``pendo_nb.sandbox.server.faults``): plans, determinism, targeting,
+wire behaviour of each fault, and the command-line flags.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import requests
 
 from pendo_nb.sandbox import FaultPlan, Sandbox
 from pendo_nb.sandbox import __main__ as cli
-from pendo_nb.sandbox.faults import FAULT_KINDS, plan_from, request_kind
+from pendo_nb.sandbox.server.faults import FAULT_KINDS, plan_from, request_kind
 
 # -- plans -----------------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ import pendo_nb
 import pendo_nb.sandbox as sandbox_module
 from pendo_nb.sandbox import Sandbox
 from pendo_nb.sandbox import __main__ as cli
-from pendo_nb.sandbox.server import MAX_BODY_BYTES
+from pendo_nb.sandbox.server.http_server import MAX_BODY_BYTES
 
 PACKAGE = Path(pendo_nb.__file__).parent
 

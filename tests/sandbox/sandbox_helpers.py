@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import requests
 
-from pendo_nb.sandbox.subscription import CLICK, PAGE_LOAD, TRACK, Subscription
+from pendo_nb.sandbox.subscription.model import CLICK, PAGE_LOAD, TRACK, Subscription
 
 DAY_MS = 86_400_000
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from pendo_nb.sandbox import Sandbox
-from pendo_nb.sandbox.subscription import PAGE_LOAD, TRACK
+from pendo_nb.sandbox.subscription.model import PAGE_LOAD, TRACK
 
 from .sandbox_helpers import Api, raw_events
 

@@ -16,8 +16,9 @@ from collections.abc import Callable
 import pytest
 import requests
 
-from pendo_nb.sandbox import Sandbox, writes
-from pendo_nb.sandbox.engine.operators import OPERATORS
+from pendo_nb.sandbox import Sandbox
+from pendo_nb.sandbox.engine.compiler import OPERATORS
+from pendo_nb.sandbox.server import writes
 
 BOUND_S = 20.0
 MARK = "concurrencyMark"  # a custom field the small subscription does not have

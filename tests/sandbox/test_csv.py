@@ -12,7 +12,7 @@ import io
 import pandas as pd
 import pytest
 
-from pendo_nb.sandbox._csv import flatten_row, rows_to_csv, to_csv
+from pendo_nb.sandbox.server._csv import flatten_row, rows_to_csv, to_csv
 
 
 def test_fields_are_quoted_as_rfc_4180_says():

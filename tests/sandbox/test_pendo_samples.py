@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pendo_nb.sandbox.subscription import TRACK
+from pendo_nb.sandbox.subscription.model import TRACK
 
 from .sandbox_helpers import DAY_MS, raw_events
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import pytest
 
-from pendo_nb.sandbox._rwlock import LockState, ReadWriteLock
+from pendo_nb.sandbox.subscription.rwlock import LockState, ReadWriteLock
 
 BOUND_S = 10.0  # generous upper bound for any one wait
 

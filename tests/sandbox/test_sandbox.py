@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from pendo_nb.sandbox import DEMO_KEY, DEMO_READ_ONLY_KEY, Sandbox
-from pendo_nb.sandbox._json import dumps
+from pendo_nb.sandbox.server._json import dumps
 
 from .sandbox_helpers import Api
 

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pendo_nb.sandbox.subscription import CLICK, PAGE_LOAD, TRACK
+from pendo_nb.sandbox.subscription.model import CLICK, PAGE_LOAD, TRACK
 
 from .sandbox_helpers import DAY_MS, raw_events
 

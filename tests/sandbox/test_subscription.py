@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pendo_nb.sandbox._generate_events import _lookups
 from pendo_nb.sandbox.engine import run_pipeline
-from pendo_nb.sandbox.subscription import CLICK, SIZES, generate, local_day_starts, parse_now
+from pendo_nb.sandbox.subscription.events import _lookups
+from pendo_nb.sandbox.subscription.generate import SIZES, generate, local_day_starts, parse_now
+from pendo_nb.sandbox.subscription.model import CLICK
 
 from .sandbox_helpers import DAY_MS, raw_events
 

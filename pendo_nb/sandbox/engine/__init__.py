@@ -7,6 +7,7 @@ the answer format a request asks for. Bad input raises
 """
 
 from .errors import AggregationError
-from .pipeline import Limits, response_mime_type, run_aggregation, run_pipeline
+from .pipeline import response_mime_type, run_aggregation, run_pipeline
+from .run_state import Limits
 
 __all__ = ["AggregationError", "Limits", "response_mime_type", "run_aggregation", "run_pipeline"]

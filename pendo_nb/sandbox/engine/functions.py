@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pendo_nb.sandbox._identifiers import idhash
+from pendo_nb.sandbox.subscription.identifiers import idhash
 
 from . import dates
 from .context import EvalContext

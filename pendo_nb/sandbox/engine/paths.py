@@ -7,7 +7,10 @@ the end, as expression indexing does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+from .values import hashable
 
 
 def split_path(path: str) -> tuple[str, ...]:
@@ -101,3 +104,19 @@ def set_path(row: dict, path: str, value: Any) -> None:
             target[segment] = child
         target = child
     target[last] = value
+
+
+def id_at(row: dict, field: str) -> Any:
+    """The id in ``field`` for a lookup, or ``None`` when it is a list or an object (no id)."""
+    value = get_path(row, field)
+    return None if isinstance(value, (list, dict)) else value
+
+
+def key_reader(names: list[str]) -> Callable[[dict], tuple]:
+    """``row -> (hashable key, raw values)`` for grouping, joining and merging on fields."""
+
+    def read(row: dict) -> tuple:
+        values = tuple(get_path(row, name) for name in names)
+        return tuple(hashable(v) for v in values), values
+
+    return read

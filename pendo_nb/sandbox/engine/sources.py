@@ -19,21 +19,19 @@ import bisect
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from pendo_nb.sandbox.subscription import CLICK, PAGE_LOAD, TRACK, Subscription
+from pendo_nb.sandbox.subscription.model import CLICK, PAGE_LOAD, TRACK, Subscription
 
 from .errors import AggregationError
 from .expressions import compile_expression
 from .paths import get_path
 from .rows import ColumnBatch, Rows, fresh_rows
+from .run_state import RunState, StepEnv
 from .timeseries import PERIOD_FIELDS, resolve_time_series
-
-if TYPE_CHECKING:
-    from .pipeline import RunState, StepEnv
 
 _BLACKLIST_MODES = ("apply", "ignore", "only")
 

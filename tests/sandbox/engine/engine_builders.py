@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from pendo_nb.sandbox.subscription import CLICK, PAGE_LOAD, TRACK, EventTable, Subscription
+from pendo_nb.sandbox.subscription.model import CLICK, PAGE_LOAD, TRACK, EventTable, Subscription
 
 WEB_APP = -323232
 IOS_APP = 5629499534213120

@@ -14,11 +14,8 @@ from hypothesis import strategies as st
 
 from pendo_nb.sandbox.engine.context import EvalContext
 from pendo_nb.sandbox.engine.errors import AggregationError
-from pendo_nb.sandbox.engine.expressions import (
-    MAX_EXPRESSION_LENGTH,
-    MAX_NESTING_DEPTH,
-    compile_expression,
-)
+from pendo_nb.sandbox.engine.expression_syntax import MAX_NESTING_DEPTH
+from pendo_nb.sandbox.engine.expressions import MAX_EXPRESSION_LENGTH, compile_expression
 from pendo_nb.sandbox.engine.functions import FUNCTIONS
 
 CTX = EvalContext(now_ms=1_793_534_400_000, timezone=ZoneInfo("UTC"))

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from pendo_nb.sandbox.engine import run_pipeline
-from pendo_nb.sandbox.subscription import CLICK, PAGE_LOAD, EventTable
+from pendo_nb.sandbox.subscription.model import CLICK, PAGE_LOAD, EventTable
 
 from .engine_builders import APPS, WEB_APP, ms
 

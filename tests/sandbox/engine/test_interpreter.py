@@ -13,7 +13,7 @@ from pendo_nb.sandbox.engine import (
     run_aggregation,
     run_pipeline,
 )
-from pendo_nb.sandbox.subscription import generate
+from pendo_nb.sandbox.subscription.generate import generate
 
 from .engine_builders import make_subscription, ms
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pendo_nb.sandbox.engine import AggregationError, run_pipeline
-from pendo_nb.sandbox.subscription import generate
+from pendo_nb.sandbox.subscription.generate import generate
 
 from .engine_builders import make_subscription, ms
 

@@ -14,7 +14,7 @@ import itertools
 import pytest
 
 from pendo_nb.sandbox.engine import AggregationError, Limits, run_aggregation
-from pendo_nb.sandbox.engine import pipeline as interpreter
+from pendo_nb.sandbox.engine import run_state as interpreter
 
 from .engine_builders import make_subscription
 

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from pendo_nb.sandbox.engine import AggregationError, run_pipeline
-from pendo_nb.sandbox.subscription import CLICK, PAGE_LOAD, TRACK, generate
+from pendo_nb.sandbox.subscription.generate import generate
+from pendo_nb.sandbox.subscription.model import CLICK, PAGE_LOAD, TRACK
 
 from .engine_builders import IOS_APP, WEB_APP, ms
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pendo_nb.sandbox.subscription import CLICK, PAGE_LOAD, Subscription
+from pendo_nb.sandbox.subscription.model import CLICK, PAGE_LOAD, Subscription
 
 DAY_MS = 86_400_000
 HISTORY_DAYS = 180  # Pendo keeps visitor history for the last 180 days

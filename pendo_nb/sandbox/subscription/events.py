@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pendo_nb.sandbox._generate_catalog import PLANS, Catalog
-from pendo_nb.sandbox._generate_people import Population, VisitStats
-from pendo_nb.sandbox.subscription import CLICK, PAGE_LOAD, TRACK, EventTable
+from pendo_nb.sandbox.subscription.catalog import PLANS, Catalog
+from pendo_nb.sandbox.subscription.model import CLICK, PAGE_LOAD, TRACK, EventTable
+from pendo_nb.sandbox.subscription.people import Population, VisitStats
 
 MINUTE_MS = 60_000
 WEB_SERVERS = ("app.acmeprojects.example", "eu.app.acmeprojects.example")

@@ -12,9 +12,9 @@ import re
 from datetime import datetime
 from typing import Any
 
-from pendo_nb.sandbox._generate_schema import field_definition
-from pendo_nb.sandbox._identifiers import idhash
-from pendo_nb.sandbox.subscription import Subscription
+from pendo_nb.sandbox.subscription.identifiers import idhash
+from pendo_nb.sandbox.subscription.model import Subscription
+from pendo_nb.sandbox.subscription.schema import field_definition
 
 WRITABLE_GROUPS = ("agent", "custom")
 ID_KEYS = {"visitor": "visitorId", "account": "accountId"}

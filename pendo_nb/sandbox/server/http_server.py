@@ -3,9 +3,9 @@
 Every endpoint answers with Pendo's status codes and body shapes (reference sections 1 and 2):
 JSON bodies, plain-text error messages that say what is wrong, 401 without a key, 403 for an
 unknown key or a write with the read-only key. Reads and aggregations are served side by side
-under the read side of ``subscription.lock`` (a :class:`~pendo_nb.sandbox._rwlock.ReadWriteLock`);
-a metadata write takes the write side, so it waits for running reads and no read ever sees it
-half applied.
+under the read side of ``subscription.lock`` (a
+:class:`~pendo_nb.sandbox.subscription.rwlock.ReadWriteLock`); a metadata write takes the write
+side, so it waits for running reads and no read ever sees it half applied.
 """
 
 from __future__ import annotations
@@ -23,16 +23,16 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import orjson
 
-from pendo_nb.sandbox import history, reports, writes
-from pendo_nb.sandbox._csv import rows_to_csv, to_csv
-from pendo_nb.sandbox._json import dumps
 from pendo_nb.sandbox.engine import (
     AggregationError,
     Limits,
     response_mime_type,
     run_aggregation,
 )
-from pendo_nb.sandbox.subscription import Subscription
+from pendo_nb.sandbox.server import history, reports, writes
+from pendo_nb.sandbox.server._csv import rows_to_csv, to_csv
+from pendo_nb.sandbox.server._json import dumps
+from pendo_nb.sandbox.subscription.model import Subscription
 
 API_PREFIX = "/api/v1/"
 KEY_HEADER = "x-pendo-integration-key"

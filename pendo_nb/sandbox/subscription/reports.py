@@ -12,8 +12,8 @@ import copy
 
 import numpy as np
 
-from pendo_nb.sandbox._generate_catalog import DAY_MS, WEB_APP_ID
-from pendo_nb.sandbox._identifiers import catalog_ids
+from pendo_nb.sandbox.subscription.catalog import DAY_MS, WEB_APP_ID
+from pendo_nb.sandbox.subscription.identifiers import catalog_ids
 
 _ALL_APPS = 'expandAppIds("*")'
 _LAST_30_DAYS = {"period": "dayRange", "first": "now()", "count": -30}

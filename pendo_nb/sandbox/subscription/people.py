@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pendo_nb.sandbox._generate_catalog import APPS, DAY_MS, PLANS
-from pendo_nb.sandbox._identifiers import anonymous_visitor_ids, idhash
+from pendo_nb.sandbox.subscription.catalog import APPS, DAY_MS, PLANS
+from pendo_nb.sandbox.subscription.identifiers import anonymous_visitor_ids, idhash
 
 MAX_ACCOUNTS_PER_VISITOR = 3
 

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from pendo_nb.sandbox.server import TEXT_TYPE, Response
+from pendo_nb.sandbox.server.http_server import TEXT_TYPE, Response
 
 __all__ = [
     "FAULT_KINDS",

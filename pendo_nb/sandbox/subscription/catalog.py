@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pendo_nb.sandbox._identifiers import catalog_ids
+from pendo_nb.sandbox.subscription.identifiers import catalog_ids
 
 WEB_APP_ID = -323232
 MOBILE_APP_ID = 5629499534213120

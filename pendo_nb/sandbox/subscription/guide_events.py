@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from pendo_nb.sandbox._generate_catalog import (
+from pendo_nb.sandbox.subscription.catalog import (
     MOBILE_APP_ID,
     PLANS,
     ROADMAP_CHOICES,
     Catalog,
     Guide,
 )
-from pendo_nb.sandbox._generate_events import MOBILE_SERVER, GeneratedEvents
-from pendo_nb.sandbox._generate_people import Population
-from pendo_nb.sandbox._identifiers import random_tokens
+from pendo_nb.sandbox.subscription.events import MOBILE_SERVER, GeneratedEvents
+from pendo_nb.sandbox.subscription.identifiers import random_tokens
+from pendo_nb.sandbox.subscription.people import Population
 
 # Enough viewers per guide for realistic rates, few enough that `large` stays quick to build.
 MAX_VIEWERS_PER_GUIDE = 3000

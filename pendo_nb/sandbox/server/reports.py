@@ -2,13 +2,13 @@
 
 ``results.json`` and ``results.csv`` come from the same rows, so they agree row for row. The CSV
 header is the report's ``aggregation.fields[].field`` names in order (Pendo does not document the
-header; reference 2.7); the server writes it with ``pendo_nb.sandbox._csv``.
+header; reference 2.7); the server writes it with ``pendo_nb.sandbox.server._csv``.
 """
 
 from __future__ import annotations
 
 from pendo_nb.sandbox.engine import Limits, run_pipeline
-from pendo_nb.sandbox.subscription import Subscription
+from pendo_nb.sandbox.subscription.model import Subscription
 
 RETRIEVABLE_TYPES = ("List",)
 

@@ -6,7 +6,7 @@ also serves the bulk-update endpoint, which creates unknown fields with an unset
 
 from __future__ import annotations
 
-from pendo_nb.sandbox._generate_people import Population
+from pendo_nb.sandbox.subscription.people import Population
 
 # (group, field, Type, DisplayName[, ElementType]) per kind.
 _VISITOR_FIELDS = (

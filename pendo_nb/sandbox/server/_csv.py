@@ -13,7 +13,7 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
-from pendo_nb.sandbox._json import dumps
+from pendo_nb.sandbox.server._json import dumps
 
 
 def _cell(value: Any) -> str:

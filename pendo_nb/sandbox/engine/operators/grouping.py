@@ -1,0 +1,231 @@
+"""Steps that combine rows by key: ``group``, ``reduce`` and ``join``.
+
+``group`` and ``reduce`` run on columns when their input is a :class:`ColumnBatch` and every key
+and aggregator argument is a plain numeric column (:func:`_group_columns`), else row by row.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..aggregators import Aggregators, compile_aggregators
+from ..errors import AggregationError
+from ..expressions import compile_expression
+from ..paths import key_reader
+from ..rows import ColumnBatch, Rows, as_records, write_path
+from ..run_state import RunState, StepEnv, StepFunction
+from ..step_arguments import expect_object, field_names, no_unknown_keys, whole_number
+from ..values import hashable
+from ._common import charge
+
+
+def compile_group(arg: Any, env: StepEnv, where: str) -> StepFunction:
+    """``{"group": {"group": [...], "fields": ..., "forceKeys": {...}}}``.
+
+    One row per distinct combination of the group fields (in order of first appearance) with the
+    aggregators' outputs; without ``fields`` just the combinations. ``forceKeys`` maps a group
+    field to an expression giving the values that must appear even with no rows: each missing
+    combination gets a row with the aggregators' empty values (other group fields null).
+    """
+    spec = expect_object(arg, where)
+    no_unknown_keys(spec, {"group", "fields", "forceKeys"}, where)
+    keys = field_names(spec.get("group"), f"{where}.group")
+    aggregators = compile_aggregators(spec.get("fields") or {}, env.ctx, f"{where}.fields")
+    forced = _forced_keys(spec.get("forceKeys"), keys, env, f"{where}.forceKeys")
+    read_key = key_reader(keys)
+
+    def run(rows: Rows, state: RunState) -> Rows:
+        if isinstance(rows, ColumnBatch) and not forced:
+            grouped = _group_columns(rows, keys, aggregators)
+            if grouped is not None:
+                return grouped
+        groups: dict[tuple, tuple[tuple, list[dict]]] = {}
+        for row in as_records(rows):
+            key, values = read_key(row)
+            entry = groups.get(key)
+            if entry is None:
+                groups[key] = (values, [row])
+            else:
+                entry[1].append(row)
+        out = [_group_row(keys, values, _charged(aggregators.reduce(members), state, where))
+               for values, members in groups.values()]  # fmt: skip
+        if forced:
+            out.extend(_forced_rows(forced, keys, groups, aggregators))
+        return out
+
+    return run
+
+
+def _charged(aggregates: dict, state: RunState, where: str) -> dict:
+    """``aggregates``, once their lists (``list``, ``concat``...) are charged to the run."""
+    for value in aggregates.values():
+        charge(value, state, where)
+    return aggregates
+
+
+def _group_row(keys: list[str], values: tuple, aggregates: dict) -> dict:
+    row: dict = {}
+    for name, value in zip(keys, values, strict=True):
+        write_path(row, name, value)
+    for name, value in aggregates.items():
+        write_path(row, name, value)
+    return row
+
+
+def _forced_keys(spec: Any, keys: list[str], env: StepEnv, where: str) -> dict[str, list]:
+    if spec is None:
+        return {}
+    spec = expect_object(spec, where)
+    forced = {}
+    for name, text in spec.items():
+        if name not in keys:
+            raise AggregationError(f"{where}.{name}: not one of the group fields")
+        values = compile_expression(text, env.ctx, f"{where}.{name}")({})
+        if not isinstance(values, list):
+            raise AggregationError(f'{where}.{name}: must give a list, e.g. list("a", "b")')
+        forced[name] = values
+    # The forced rows are every combination of the lists: refuse a product past the row cap
+    # before building it (three lists of a thousand values would be a billion rows).
+    combinations = math.prod(len(values) for values in forced.values())
+    if combinations > env.limits.max_rows:
+        raise AggregationError(
+            f"{where}: {combinations:,} combinations of forced keys, more than "
+            f"{env.limits.max_rows:,} rows; force fewer values",
+            status=413,
+        )
+    return forced
+
+
+def _forced_rows(
+    forced: dict[str, list], keys: list[str], groups: dict, aggregators: Aggregators
+) -> list[dict]:
+    positions = [keys.index(name) for name in forced]
+    present = {tuple(key[p] for p in positions) for key in groups}
+    empty = aggregators.reduce([])
+    out = []
+    for combination in itertools.product(*forced.values()):
+        if tuple(hashable(v) for v in combination) in present:
+            continue
+        values = [None] * len(keys)
+        for position, value in zip(positions, combination, strict=True):
+            values[position] = value
+        present.add(tuple(hashable(v) for v in combination))
+        out.append(_group_row(keys, tuple(values), dict(empty)))
+    return out
+
+
+def compile_reduce(arg: Any, env: StepEnv, where: str) -> StepFunction:
+    """``{"reduce": {"out": {"sum": "x"}}}`` (or the list form): all rows into one row.
+
+    With no input rows the result is one row of the aggregators' empty values (like ``count``).
+    """
+    aggregators = compile_aggregators(arg, env.ctx, where)
+
+    def run(rows: Rows, state: RunState) -> Rows:
+        if isinstance(rows, ColumnBatch) and len(rows):
+            grouped = _group_columns(rows, [], aggregators)
+            if grouped is not None:
+                return grouped
+        return [_group_row([], (), _charged(aggregators.reduce(as_records(rows)), state, where))]
+
+    return run
+
+
+# Aggregators whose pandas counterpart gives the same values as the row-wise one on a fully
+# populated numeric column (the row-wise ones skip nulls; a batch has none).
+_NUMERIC_COLUMN_AGGREGATORS = {"sum": "sum", "min": "min", "max": "max", "avg": "mean",
+                               "mean": "mean", "median": "median", "first": "first"}  # fmt: skip
+
+
+_FLOAT_RESULTS = {"sum", "avg", "mean", "median"}  # the row-wise versions return floats
+
+
+def _group_columns(batch: ColumnBatch, keys: list[str], aggregators: Aggregators) -> Rows | None:
+    """The rows of the row-wise group, computed on columns; ``None`` when a key or an aggregator
+    argument is not a plain column of the batch, or an output reuses a key's name (then the
+    caller groups row by row)."""
+    frame = batch.frame
+    if not batch.has_fields(keys) or set(keys) & set(aggregators.output_names):
+        return None
+    for item in aggregators.items:
+        if item.kind == "count" and item.field_path is None:
+            continue
+        if item.field_path not in frame.columns:
+            return None
+        if item.kind != "count" and (
+            item.kind not in _NUMERIC_COLUMN_AGGREGATORS
+            or not pd.api.types.is_numeric_dtype(frame[item.field_path])
+        ):
+            return None
+    # Strings group by their category codes (much faster than by the categoricals themselves).
+    by = [_codes_if_categorical(frame[key]) for key in keys] or [np.zeros(len(frame), np.int8)]
+    grouped = frame.groupby(by, sort=False)
+    sizes = grouped.size()
+    columns: dict[str, Any] = {}
+    for item in aggregators.items:
+        if item.kind == "count":
+            values = sizes if item.field_path is None else grouped[item.field_path].nunique()
+        else:
+            values = grouped[item.field_path].agg(_NUMERIC_COLUMN_AGGREGATORS[item.kind])
+            if item.kind in _FLOAT_RESULTS:
+                values = values.astype(np.float64)
+        columns[item.output] = values
+    result = pd.DataFrame(columns, index=sizes.index)
+    if keys:
+        result = result.reset_index()
+        for key in keys:
+            column = frame[key]
+            if isinstance(column.dtype, pd.CategoricalDtype):
+                result[key] = pd.Categorical.from_codes(result[key], column.cat.categories)
+        result = result[[*keys, *columns]]
+    else:
+        result = result.reset_index(drop=True)
+    if any("." in name for name in aggregators.output_names):
+        return [_group_row([], (), row) for row in ColumnBatch(result).records()]  # nest outputs
+    return ColumnBatch(result)
+
+
+def _codes_if_categorical(column: pd.Series) -> pd.Series:
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.rename(column.name)
+    return column
+
+
+def compile_join(arg: Any, env: StepEnv, where: str) -> StepFunction:
+    """``{"join": {"fields": ["visitorId"], "width": 2}}``: merge rows that share the key fields.
+
+    Once ``width`` rows of a key have arrived their merge is emitted and the next row of that key
+    starts a new one. Rows still incomplete at the end are emitted then, in order of first
+    arrival, so no data is lost. On a field collision the later row's value wins. Without
+    ``width`` all rows of a key merge into one.
+    """
+    spec = expect_object(arg, where)
+    no_unknown_keys(spec, {"fields", "width"}, where)
+    keys = field_names(spec.get("fields"), f"{where}.fields")
+    width = spec.get("width")
+    if width is not None:
+        width = whole_number(width, f"{where}.width", minimum=2)
+    read_key = key_reader(keys)
+
+    def run(rows: Rows, state: RunState) -> Rows:
+        out = []
+        pending: dict[tuple, list] = {}  # key -> [merged row, rows so far]
+        for row in as_records(rows):
+            key, _ = read_key(row)
+            entry = pending.get(key)
+            if entry is None:
+                entry = pending[key] = [{}, 0]
+            entry[0].update(row)
+            entry[1] += 1
+            if width is not None and entry[1] == width:
+                out.append(entry[0])
+                del pending[key]
+        out.extend(merged for merged, _ in pending.values())
+        return out
+
+    return run
