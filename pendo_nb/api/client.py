@@ -59,6 +59,9 @@ class PendoClient(PendoConnection):
         Timeouts in seconds; aggregations always get at least 330 s to read.
     tz : str
         Time zone of the datetime columns of the DataFrames (``"UTC"`` by default).
+    record, pseudonymize, mask, replay
+        Record every answer into a snapshot file, or answer from one; see
+        :func:`pendo_nb.connect`.
     """
 
     # -- reads ----------------------------------------------------------------------------

@@ -174,23 +174,7 @@ class PendoConnection:
     Its endpoint methods ``get_*`` / ``post_*`` / ``verify_key`` return a :class:`PendoResponse`
     (``.json()``, ``.text``, provenance) and never build DataFrames. Users get one as a
     :class:`pendo_nb.PendoClient` from :func:`pendo_nb.connect`, which adds the DataFrame
-    methods.
-
-    Parameters
-    ----------
-    key : str
-        The integration key. It is sent in a header, masked in ``repr``, and never stored.
-    region : {"us", "us1", "eu", "jpn", "au"}, optional
-        Which regional host to use; default: ``PENDO_REGION``, else the key's suffix
-        (``<uuid>.eu``), else ``"us"``.
-    base_url : str, optional
-        Any other host (the sandbox, a proxy); overrides ``region``.
-    cache, expire_after, rate_limit, retry
-        See :func:`pendo_nb.http.session.build_session`.
-    timeout : float, (connect, read) or Timeouts
-        Timeouts in seconds; aggregations always get at least 330 s to read.
-    tz : str
-        Time zone of the datetime columns of the DataFrames (``"UTC"`` by default).
+    methods; its parameters are documented there.
     """
 
     def __init__(
