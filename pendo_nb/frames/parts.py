@@ -23,7 +23,7 @@ def concat_parts(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """
     if not parts:
         raise ValueError("no parts to concatenate")
-    filled = [part for part in parts if len(part)]
+    filled = [_without_attrs(part) for part in parts if len(part)]
     if not filled:
         return parts[0].copy()
     columns = list(dict.fromkeys(name for part in parts for name in part.columns))
@@ -35,6 +35,14 @@ def concat_parts(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
         if name not in combined.columns:  # only in empty parts: kept, as one whole pull would
             combined[name] = pd.Series(pd.NA, index=combined.index, dtype=object)
     return combined if list(combined.columns) == columns else combined[columns]
+
+
+def _without_attrs(part: pd.DataFrame) -> pd.DataFrame:
+    """A shallow copy of ``part`` without ``attrs``: pandas deep-copies a frame's attrs into
+    every column it hands out, and the parts' provenance (their pipelines) is not the whole's."""
+    bare = part.copy(deep=False)
+    bare.attrs = {}
+    return bare
 
 
 def conform_to(frame: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
