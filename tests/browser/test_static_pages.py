@@ -1,12 +1,14 @@
-"""A committed notebook shows its forms with no kernel: the static view of each widget.
+"""A committed notebook shows its forms without running: the static view of each widget.
 
-Notebook 03 is exported as it is committed (never run here) with nbconvert, as GitHub, nbviewer
-or a reviewer's HTML export would show it, and opened in Chromium. The ReportPicker's list and
-its last table must be on the page, with what the sandbox serves (read with plain ``requests``).
+Notebook 03, as it is committed (never run here), is opened in JupyterLab without running a cell,
+and exported with nbconvert (as GitHub, nbviewer or a reviewer's HTML export shows it) and opened
+in Chromium. The ReportPicker's list and its last table must be on both pages, with what the
+sandbox serves (read with plain ``requests``).
 """
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -97,3 +99,30 @@ def test_a_browser_shows_the_committed_notebooks_forms(
     first = dict(zip(headers, shown.first.locator("td").all_inner_texts(), strict=True))
     assert first["accountId"] == expected[0]["accountId"]
     save_screenshot(loaded, "static-report-picker")
+
+
+def test_jupyterlab_shows_the_committed_forms_without_running(
+    jupyter_lab, page, demo_sandbox, save_screenshot
+):
+    reports = _sandbox_reports(demo_sandbox)
+    served = jupyter_lab.root_dir / "committed-03-reports-and-widgets.ipynb"
+    shutil.copyfile(NOTEBOOK, served)  # a copy: JupyterLab saves into what it opens
+    try:
+        page.goto(f"{jupyter_lab.url}/lab/tree/{served.name}?token={jupyter_lab.token}")
+        # JupyterLab sanitizes an untrusted notebook's HTML (styles and data attributes go), so
+        # the views are found by the line each one ends with.
+        pickers = page.locator(".jp-OutputArea-output").filter(
+            has_text="ReportPicker: a static view of the form"
+        )
+        pickers.first.wait_for()
+        # Once the kernel is up, the widgets' models are still missing (nothing ran): the
+        # static view stays.
+        page.wait_for_selector(
+            ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000
+        )
+        assert page.get_by_text("Error displaying widget").count() == 0
+        assert _names_listed(pickers.first, reports) == sorted(r["name"] for r in reports)
+        assert pickers.last.locator("table tbody tr").count() > 0
+        save_screenshot(pickers.first, "static-report-picker-in-lab")
+    finally:
+        served.unlink(missing_ok=True)
