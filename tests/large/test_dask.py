@@ -79,3 +79,21 @@ def test_partials_that_need_combining_are_refused(client):
     ]
     with pytest.raises(PipelineError, match="each partition must stand on its own"):
         read_aggregation(by_visitor, windows="1D", client=client)
+
+
+def test_a_snapshot_replays_through_dask_and_dask_refuses_to_record(sandbox, tmp_path):
+    path = tmp_path / "pull.pendo"
+    recording = pn.connect(sandbox=sandbox, record=path, cache=False)
+    expected = pn.aggregate(TEN_DAYS, windows="1D", progress=False)
+    with pytest.raises(pn.ConfigurationError, match="cannot record"):
+        read_aggregation(TEN_DAYS, windows="1D")  # its workers' answers would not be recorded
+    recording.finish_recording()
+
+    pn.connect(replay=path)
+    with dask.config.set(scheduler="synchronous"):
+        computed = read_aggregation(TEN_DAYS, windows="1D").compute()
+    by = list(expected.columns)
+    pd.testing.assert_frame_equal(
+        computed[by].sort_values(by).reset_index(drop=True),
+        expected.sort_values(by).reset_index(drop=True),
+    )
