@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import quote
 
 import jsonschema
 import pytest
@@ -79,13 +80,15 @@ def test_lists_and_schemas(api, path, schema, item):
 def test_visitor_account_and_history(api, sandbox):
     sub = sandbox.subscription
     for visitor_id in sub.visitor_ids[:20]:
-        check(api.get(f"/api/v1/visitor/{visitor_id}").json(), "visitor")
+        check(api.get(f"/api/v1/visitor/{quote(visitor_id, safe='')}").json(), "visitor")
         last_visit = sub.visitors[visitor_id]["metadata"]["auto"]["lastvisit"]
         day = last_visit - last_visit % 86_400_000
-        history = api.get(f"/api/v1/visitor/{visitor_id}/history?starttime={day}").json()
+        history = api.get(
+            f"/api/v1/visitor/{quote(visitor_id, safe='')}/history?starttime={day}"
+        ).json()
         check(history, "visitor_history")
     for account_id in sub.account_ids[:20]:
-        check(api.get(f"/api/v1/account/{account_id}").json(), "account")
+        check(api.get(f"/api/v1/account/{quote(account_id, safe='')}").json(), "account")
 
 
 def test_report_contents_are_arrays_of_rows(api):
@@ -100,11 +103,14 @@ def test_metadata_writes(fresh_api, fresh_sandbox):
     visitor_id = fresh_sandbox.subscription.visitor_ids[0]
     bulk = fresh_api.post(
         "/api/v1/metadata/visitor/custom/value",
-        json=[{"visitorId": visitor_id, "values": {"betaopt": True}}, {"visitorId": "nobody", "values": {"betaopt": True}}],
+        json=[
+            {"visitorId": visitor_id, "values": {"betaopt": True}},
+            {"visitorId": "nobody", "values": {"betaopt": True}},
+        ],
     )
     assert bulk.status_code == 200, bulk.text
     check(bulk.json(), "metadata_update")
-    single = f"/api/v1/metadata/visitor/custom/value/{visitor_id}/betaopt"
+    single = f"/api/v1/metadata/visitor/custom/value/{quote(visitor_id, safe='')}/betaopt"
     put = fresh_api.request("PUT", single, json=False)
     assert put.status_code == 200, put.text
     assert fresh_api.get(single).json() is False

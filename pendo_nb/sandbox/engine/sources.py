@@ -390,7 +390,8 @@ def _grouped_events(call: SourceCall, *, kinds: tuple[int, ...], tagged_only: bo
         "server": table.server[lo:hi],
         "ua": table.user_agent[lo:hi],
     }
-    keep = np.isin(table.kind[lo:hi], kinds)
+    kind = table.kind[lo:hi]
+    keep = np.isin(kind, kinds)
     if tagged_only:
         keep &= columns["object"] >= 0
     app_ids = _app_ids(call)
@@ -406,12 +407,17 @@ def _grouped_events(call: SourceCall, *, kinds: tuple[int, ...], tagged_only: bo
             keep &= np.isin(columns["object"], wanted)
     keep &= _blacklist_mask(call, columns["visitor"], columns["account"])
     if object_field is None:
-        del columns["object"]  # `events` rows have one pseudo page per app
+        # `events` rows have one pseudo page per app; a tagged click's row names its feature
+        # (connectors' events schemas carry featureId), so clicks group per feature.
+        columns["feature"] = np.where(
+            (kind == CLICK) & (columns["object"] >= 0), columns["object"], -1
+        )
+        del columns["object"]
 
     starts = np.array([s for s, _ in call.periods], dtype=np.int64)
     columns["bucket"] = np.searchsorted(starts, ts, side="right") - 1
     columns["minute"] = (ts - start) // 60_000
-    keys = ["bucket", "visitor", "account", "app", *(["object"] if object_field else []),
+    keys = ["bucket", "visitor", "account", "app", "object" if object_field else "feature",
             "ip", "server", "ua"]  # fmt: skip
     sizes = {
         "bucket": len(starts),
@@ -419,6 +425,7 @@ def _grouped_events(call: SourceCall, *, kinds: tuple[int, ...], tagged_only: bo
         "account": len(sub.account_ids),
         "app": len(sub.apps),
         "object": len(getattr(sub, catalog_name)) if catalog_name else 0,
+        "feature": len(sub.features),
         "ip": len(sub.remote_ips),
         "server": len(sub.servers),
         "ua": len(sub.user_agents),
@@ -460,6 +467,9 @@ def _grouped_events(call: SourceCall, *, kinds: tuple[int, ...], tagged_only: bo
             "allevents" if a["id"] == default_app else f"allevents-{a['id']}" for a in sub.apps
         ]
         frame["pageId"] = _categorical(key("app"), names)
+        frame["featureId"] = _categorical(
+            key("feature"), [f["id"] for f in sub.features], missing=""
+        )
     else:
         catalog = getattr(sub, catalog_name)
         frame[object_field] = _categorical(key("object"), [obj["id"] for obj in catalog])
@@ -470,7 +480,35 @@ def _grouped_events(call: SourceCall, *, kinds: tuple[int, ...], tagged_only: bo
     frame["numMinutes"] = np.bincount(group_of_row[new_minute], minlength=len(first_index))
     frame["firstTime"] = np.minimum.reduceat(sorted_ts, first_index) if n else sorted_ts
     frame["lastTime"] = np.maximum.reduceat(sorted_ts, first_index) if n else sorted_ts
+    if call.name == "trackEvents":
+        frame["properties"] = _track_properties(sub, key("object"), key("account"))
+    else:
+        # The page URL's query parameters (reference 4.5); the sandbox's tagged pages have none.
+        frame["parameters"] = _same_object(len(first_index), {})
     return ColumnBatch(pd.DataFrame(frame))
+
+
+def _same_object(length: int, value: dict) -> np.ndarray:
+    """An object column holding one shared ``value`` (steps copy nested objects before writing)."""
+    column = np.empty(length, dtype=object)
+    column.fill(value)
+    return column
+
+
+def _track_properties(sub: Subscription, track_type: np.ndarray, account: np.ndarray) -> np.ndarray:
+    """Each track-event row's ``properties``: the track type's event properties, else ``{}``.
+
+    The sandbox's only event property is ``plan`` (of server-side "Plan Upgraded" events): the
+    plan of the row's account, which the backend sends with the event.
+    """
+    plans = [sub.accounts[a]["metadata"].get("agent", {}).get("plan", "") for a in sub.account_ids]
+    by_account = np.empty(len(plans) + 1, dtype=object)  # the last one: no account (-1)
+    by_account[:] = [{"plan": plan} for plan in plans] + [{"plan": ""}]
+    has_properties = np.array([bool(t.get("eventPropertyNameList")) for t in sub.track_types])
+    column = _same_object(len(track_type), {})
+    chosen = has_properties[track_type]
+    column[chosen] = by_account[account[chosen]]
+    return column
 
 
 def _composite_key(keys: list[np.ndarray], sizes: list[int]) -> np.ndarray:
