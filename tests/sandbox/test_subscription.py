@@ -341,7 +341,8 @@ def test_grouped_event_rows_have_distinct_visible_keys(size):
         [{"source": {"events": {"appId": 'expandAppIds("*")'}, "timeSeries": time_series}}], sub
     )
     # Issue 14: a tagged click's events row names its feature, so featureId is a key too.
-    keys = ["visitorId", "accountId", "appId", "day", "featureId", "remoteIp", "server", "userAgent"]
+    keys = ["visitorId", "accountId", "appId", "day", "featureId", "remoteIp", "server",
+            "userAgent"]  # fmt: skip
     frame = pd.DataFrame(rows, columns=keys)
     assert len(frame) > 1_000
     assert not frame.duplicated().any()
@@ -408,7 +409,9 @@ def test_poll_events_answer_the_guides_polls(sub):
 def test_segments(sub):
     assert sub.segments
     for segment in sub.segments:
-        assert set(segment) == {"id", "name", "kind", "filter"}
+        # Issue 14: segments also say who made them and when (GET /segment shows them).
+        assert set(segment) == {"id", "name", "kind", "filter", "createdAt", "createdByUser",
+                                "lastUpdatedAt", "lastUpdatedByUser"}  # fmt: skip
         assert segment["kind"] in ("visitor", "account")
 
 
