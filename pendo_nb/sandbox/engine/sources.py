@@ -559,6 +559,69 @@ def _blacklist_mask(call: SourceCall, visitor: np.ndarray, account: np.ndarray) 
 
 
 # ---------------------------------------------------------------------------------------------
+# Ungrouped page loads, clicks and track events, and email events
+
+# singleEvents' `type` of each event kind.
+_SINGLE_EVENT_TYPES = {PAGE_LOAD: "load", CLICK: "click", TRACK: "track"}
+
+
+def single_events(call: SourceCall) -> ColumnBatch:
+    """One row per raw event (the Path and Funnel reports read them), oldest first.
+
+    Every row carries ``pageId``, ``featureId`` and ``trackTypeId``: the one its ``type``
+    concerns is the object's id (``""`` when untagged), the other two are ``""``.
+    """
+    sub = call.subscription
+    table = sub.events
+    start, end = call.span
+    lo, hi = np.searchsorted(table.ts, [start, end], side="left")
+    part = slice(lo, hi)
+    keep = _blacklist_mask(call, table.visitor[part], table.account[part])
+    app_ids = _app_ids(call)
+    if app_ids is not None:
+        wanted = [i for i, app in enumerate(sub.apps) if app["id"] in app_ids]
+        keep &= np.isin(table.app[part], wanted)
+    rows = np.flatnonzero(keep) + lo
+    kind, obj = table.kind[rows], table.object[rows]
+    frame = {
+        "visitorId": _categorical(table.visitor[rows], sub.visitor_ids),
+        "accountId": _categorical(table.account[rows], sub.account_ids, missing=""),
+        "appId": np.array([app["id"] for app in sub.apps], dtype=np.int64)[table.app[rows]],
+        "browserTime": table.ts[rows],
+        "type": _categorical(kind.astype(np.int32), list(_SINGLE_EVENT_TYPES.values())),
+    }
+    for event_kind, (field, catalog) in {
+        PAGE_LOAD: ("pageId", sub.pages),
+        CLICK: ("featureId", sub.features),
+        TRACK: ("trackTypeId", sub.track_types),
+    }.items():
+        codes = np.where(kind == event_kind, obj, -1)
+        frame[field] = _categorical(codes, [o["id"] for o in catalog], missing="")
+    frame["remoteIp"] = _categorical(table.ip[rows], sub.remote_ips)
+    frame["server"] = _categorical(table.server[rows], sub.servers)
+    frame["userAgent"] = _categorical(table.user_agent[rows], sub.user_agents)
+    return ColumnBatch(pd.DataFrame(frame))
+
+
+_EMAIL_TARGET_TYPES = ("campaign", "guide")
+_EMAIL_EVENT_TYPES = (
+    "sent", "delivered", "opened", "clicked", "bounced", "unsubscribed", "complaint", "subscribed",
+)  # fmt: skip
+
+
+def email_events(call: SourceCall) -> list[dict]:
+    """No rows: the synthetic product sends no email. The parameters of reference 3.2 are
+    checked, so a body that Pendo would refuse is refused here too."""
+    for key, allowed in (("targetType", _EMAIL_TARGET_TYPES), ("eventType", _EMAIL_EVENT_TYPES)):
+        value = call.params.get(key)
+        if value is not None and value not in allowed:
+            raise AggregationError(
+                f"{call.where}.{key}: {value!r} is not one of {', '.join(allowed)}"
+            )
+    return []
+
+
+# ---------------------------------------------------------------------------------------------
 # Guide and poll events
 
 
@@ -706,6 +769,8 @@ SOURCES: dict[str, tuple[SourceFunction, bool]] = {
     "pageEvents": (page_events, True),
     "featureEvents": (feature_events, True),
     "trackEvents": (track_events, True),
+    "singleEvents": (single_events, True),
+    "emailEvents": (email_events, True),
     "guideEvents": (guide_events, True),
     "pollEvents": (poll_events, True),
     "guidesSeen": (guides_seen, True),
