@@ -588,7 +588,10 @@ def single_events(call: SourceCall) -> ColumnBatch:
         "accountId": _categorical(table.account[rows], sub.account_ids, missing=""),
         "appId": np.array([app["id"] for app in sub.apps], dtype=np.int64)[table.app[rows]],
         "browserTime": table.ts[rows],
-        "type": _categorical(kind.astype(np.int32), list(_SINGLE_EVENT_TYPES.values())),
+        # The kinds are 0, 1, 2: each event's kind is its type's code.
+        "type": _categorical(
+            kind.astype(np.int32), [_SINGLE_EVENT_TYPES[k] for k in sorted(_SINGLE_EVENT_TYPES)]
+        ),
     }
     for event_kind, (field, catalog) in {
         PAGE_LOAD: ("pageId", sub.pages),
