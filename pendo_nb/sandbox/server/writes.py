@@ -227,7 +227,8 @@ def _field_type(subscription: Subscription, kind: str, group: str, name: str) ->
         return "boolean"
     fields = subscription.schema[kind].get(group, {})
     if name not in fields:
-        # Reference 2.9/6.8: the single-value endpoints never create fields, unlike the bulk write.
+        # Reference 6.8: the bulk write's docs create unknown fields, the single-value PUT's
+        # answer 404. Section 5 does not settle it; each endpoint follows its own documentation.
         raise WriteRejected(
             f"no field {group}.{name} for {kind}s: "
             "Check to make sure the custom field exists in Data Mappings",
