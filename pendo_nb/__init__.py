@@ -20,6 +20,7 @@ from pendo_nb.api.functions import (
     report,
     report_csv,
     reports,
+    segments,
     update_values,
     visitor,
     visitor_history,
@@ -61,6 +62,7 @@ __all__ = [
     "reports",
     "report",
     "report_csv",
+    "segments",
     "update_values",
     # whether the key may write
     "can_write",

@@ -18,6 +18,7 @@ PUBLIC = {
     "reports",
     "report",
     "report_csv",
+    "segments",
     "update_values",
     # whether the key may write
     "can_write",
@@ -60,6 +61,7 @@ DATAFRAME_FUNCTIONS = [
     "reports",
     "report",
     "report_csv",
+    "segments",
     "update_values",
 ]
 

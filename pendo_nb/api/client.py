@@ -30,6 +30,7 @@ __all__ = ["PendoClient"]
 _REPORT_COLUMNS_FIRST = (
     "name", "kind", "definition.type", "ownedByUser.username", "lastUpdatedAt", "id", "createdAt",
 )  # fmt: skip
+_SEGMENT_COLUMNS_FIRST = ("name", "id", "createdByUser.username", "lastUpdatedAt", "createdAt")
 
 
 class PendoClient(PendoConnection):
@@ -300,6 +301,38 @@ class PendoClient(PendoConnection):
             response.json_array(),
             tz=self.tz,
             columns=_REPORT_COLUMNS_FIRST,
+            attrs=response.provenance(),
+        )
+
+    def segments(self, *, refresh: bool = False) -> pd.DataFrame:
+        """List the subscription's saved segments (``GET /segment``).
+
+        A segment's id is what the ``segment`` step of a pipeline takes
+        (``pn.source.visitors().segment(id)``).
+
+        Parameters
+        ----------
+        refresh : bool
+            Ask the server again even if the answer is cached.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per segment, led by ``name``, ``id``, the author's username and the times,
+            then the other flattened columns (the defining ``pipeline`` stays a list).
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> "Admins" in set(pn.segments()["name"])
+        True
+        """
+        response = self.get_segments(refresh=refresh)
+        return rows_to_frame(
+            response.json_array(),
+            tz=self.tz,
+            columns=_SEGMENT_COLUMNS_FIRST,
             attrs=response.provenance(),
         )
 

@@ -25,6 +25,7 @@ __all__ = [
     "report",
     "report_csv",
     "reports",
+    "segments",
     "update_values",
     "visitor",
     "visitor_history",
@@ -70,6 +71,7 @@ account = _on_default_client("account")
 visitor = _on_default_client("visitor")
 visitor_history = _on_default_client("visitor_history")
 reports = _on_default_client("reports")
+segments = _on_default_client("segments")
 report = _on_default_client("report")
 report_csv = _on_default_client("report_csv")
 can_write = _on_default_client("can_write")

@@ -67,17 +67,20 @@ _GUIDE_CONTEXT = {
 
 #: Source -> the fields of its rows (in the order the sandbox writes them) and their types
 #: (``None``: lists, or values of mixed types; they stay ``object``). Used for empty results,
-#: where no row shows the columns. Basis: reference 4.5 (H and M fields) and the sandbox's rows,
-#: which carry those same fields. Left out: the grouped rows' ``parameters``/``properties``
-#: objects (their columns are their unknown children) and the fields 4.5 rates L (``tabId``,
-#: ``rageClickCount``...): one unofficial list names them, the sandbox does not write them.
-#: ``pollId`` and ``pollResponse`` are guideEvents fields in 4.5, though the sandbox files poll
-#: responses under pollEvents only. For pollEvents, 4.5 says "as guideEvents plus pollId,
-#: guideTimestamp, pollResponse" from a page cut short; the guide-display fields (``loadTime``,
-#: ``uiElement*``...) describe showing a step, not a response, and the sandbox's poll rows have
-#: none of them.
+#: where no row shows the columns. Basis: reference 4.5 (H and M fields), the field lists of
+#: public connectors' schemas, and the sandbox's rows, which carry those same fields. Left out:
+#: the fields 4.5 rates L (``tabId``, ``rageClickCount``...): one unofficial list names them, the
+#: sandbox does not write them; and the grouped rows' ``parameters`` (page URL parameters) and
+#: ``properties`` (track-event properties) objects. Those two are flattened like every nested
+#: object (``parameters.utm_source``, ``properties.plan``), not kept as one column of dicts:
+#: their keys are the customer's own names, which analysts filter and group by, and a dotted
+#: column per key is how every other nested field reaches a DataFrame. Their children are only
+#: known from the rows, so they cannot be listed here (an empty ``{}`` gives no column). Poll
+#: responses are guideEvents rows too (with ``pollId``/``pollResponse``); pollEvents rows carry
+#: the guide context plus ``loadTime`` (the asking step's), ``pollId`` and ``pollResponse``.
 EVENT_SOURCE_FIELDS: dict[str, dict[str, str | None]] = {
-    "events": {**_GROUPED_FIRST, "pageId": "string", **_GROUPED_LAST},  # pageId "allevents[-app]"
+    # pageId "allevents[-app]"; featureId names a tagged click's feature ("" otherwise)
+    "events": {**_GROUPED_FIRST, "pageId": "string", "featureId": "string", **_GROUPED_LAST},
     "pageEvents": {**_GROUPED_FIRST, "pageId": "string", **_GROUPED_LAST},
     "featureEvents": {**_GROUPED_FIRST, "featureId": "string", **_GROUPED_LAST},
     "trackEvents": {**_GROUPED_FIRST, "trackTypeId": "string", **_GROUPED_LAST},
@@ -94,7 +97,33 @@ EVENT_SOURCE_FIELDS: dict[str, dict[str, str | None]] = {
         "pollId": "string",
         "pollResponse": None,  # a string or a number, by poll type
     },
-    "pollEvents": {**_GUIDE_CONTEXT, "pollId": "string", "pollResponse": None},
+    "pollEvents": {
+        **_GUIDE_CONTEXT,
+        "loadTime": "integer",
+        "pollId": "string",
+        "pollResponse": None,
+    },
+    "singleEvents": {
+        "visitorId": "string",
+        "accountId": "string",
+        "appId": "integer",
+        "browserTime": "time",
+        "type": "string",
+        "pageId": "string",
+        "featureId": "string",
+        "trackTypeId": "string",
+        "remoteIp": "string",
+        "server": "string",
+        "userAgent": "string",
+    },
+    "emailEvents": {
+        "accountIds": None,  # a list
+        "browserTime": "time",
+        "eventId": "string",
+        "type": "string",
+        "oldVisitorId": "string",
+        "visitorId": "string",
+    },
 }
 #: The grouped event sources: rows keyed by a unique combination that includes the period bucket.
 GROUPED_SOURCES = frozenset(

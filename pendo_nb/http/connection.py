@@ -504,6 +504,10 @@ class PendoConnection:
         """``GET /report``: every public report's definition."""
         return self._send("GET", "/report", refresh=refresh)
 
+    def get_segments(self, *, refresh: bool = False) -> PendoResponse:
+        """``GET /segment``: the subscription's saved segments."""
+        return self._send("GET", "/segment", refresh=refresh)
+
     def get_report_results(self, report_id: str, *, refresh: bool = False) -> PendoResponse:
         """``GET /report/{id}/results.json``: a report's rows."""
         return self._send(

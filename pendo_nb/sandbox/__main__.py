@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+from datetime import UTC, datetime
 
 from pendo_nb.sandbox import DEMO_KEY, DEMO_READ_ONLY_KEY, Limits, Sandbox
 from pendo_nb.sandbox.subscription.generate import DEFAULT_NOW, SIZES
@@ -39,8 +40,17 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--size", choices=sorted(SIZES), default="demo", help="data size (default: %(default)s)"
     )
-    parser.add_argument(
+    clock = parser.add_mutually_exclusive_group()
+    clock.add_argument(
         "--now", default=DEFAULT_NOW, help="the sandbox clock, ISO 8601 (default: %(default)s)"
+    )
+    # Outside clients (connectors) compute their windows from the machine's clock; against the
+    # fixed default clock, "the last 7 days" would find nothing.
+    clock.add_argument(
+        "--wall-clock",
+        action="store_true",
+        help="set the sandbox clock to the real time at start, so the data ends now "
+        "(same seed, same data, shifted in time; the default clock is fixed)",
     )
     parser.add_argument(
         "--timezone", default="UTC", help="subscription time zone, IANA name (default: %(default)s)"
@@ -74,6 +84,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def wall_clock_now() -> int:
+    """The machine's time in epoch ms, to the second (what ``--wall-clock`` starts from)."""
+    return int(datetime.now(UTC).timestamp()) * 1000
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line, serve until interrupted, return the exit status."""
     args = _parser().parse_args(argv)
@@ -81,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         sandbox = Sandbox(
             seed=args.seed,
             size=args.size,
-            now=args.now,
+            now=wall_clock_now() if args.wall_clock else args.now,
             timezone=args.timezone,
             key=args.key,
             read_only_key=args.read_only_key,
@@ -105,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"  read-write key: {sandbox.key}", flush=True)
         print(f"  read-only key:  {sandbox.read_only_key}", flush=True)
+        now = datetime.fromtimestamp(sandbox.subscription.now_ms / 1000, UTC)
+        print(f"  clock (now()):  {now.isoformat().replace('+00:00', 'Z')}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         threading.Event().wait()
     except KeyboardInterrupt:

@@ -227,6 +227,21 @@ def test_reports_lists_the_shared_reports(client, sandbox):
     assert str(df["createdAt"].dt.tz) == "UTC"
 
 
+def test_segments_lists_the_saved_segments(client, sandbox):
+    df = pn.segments()
+    saved = sandbox.subscription.segments
+    assert df["id"].tolist() == [s["id"] for s in saved]
+    assert df["name"].tolist() == [s["name"] for s in saved]
+    assert list(df.columns[:2]) == ["name", "id"]
+    assert str(df["createdAt"].dt.tz) == "UTC"
+    # A listed id works in a pipeline's segment step.
+    admins = df.loc[df["name"] == "Admins", "id"].item()
+    members = pn.source.visitors().segment(admins).run()
+    expected = [v for v, row in sandbox.subscription.visitors.items()
+                if row["metadata"]["agent"].get("role") == "admin"]  # fmt: skip
+    assert sorted(members["visitorId"]) == sorted(expected)
+
+
 def list_reports(sandbox):
     return [
         r

@@ -31,7 +31,11 @@ def client(sandbox):
 
 
 def raw_fields(sandbox, steps) -> list[str]:
-    """The fields of the raw JSON rows, in order of first sight (they hold no nested objects)."""
+    """The fields of the raw JSON rows, in order of first sight.
+
+    Issue 14: grouped rows carry ``parameters``/``properties`` objects, whose flattened columns
+    only rows can show (``frames/field_types.py``): they are left out here.
+    """
     response = requests.post(
         f"{sandbox.url}/api/v1/aggregation",
         json={"response": {"mimeType": "application/json"}, "request": {"pipeline": steps}},
@@ -41,8 +45,11 @@ def raw_fields(sandbox, steps) -> list[str]:
     response.raise_for_status()
     rows = response.json()["results"]
     assert rows, f"the sandbox has no rows for {steps}: pick a busier range"
-    assert not any(isinstance(v, dict) for row in rows for v in row.values())
-    return list(dict.fromkeys(name for row in rows for name in row))
+    return list(
+        dict.fromkeys(
+            name for row in rows for name, value in row.items() if not isinstance(value, dict)
+        )
+    )
 
 
 def full_dtypes(steps) -> dict[str, str]:
@@ -62,7 +69,9 @@ def test_an_empty_grouped_result_has_the_fields_and_dtypes_of_a_full_one(
     empty = pn.aggregate([*full, NOBODY])
     assert len(empty) == 0
     assert list(empty.columns) == fields
-    assert {name: str(dtype) for name, dtype in empty.dtypes.items()} == dtypes
+    assert {name: str(dtype) for name, dtype in empty.dtypes.items()} == {
+        name: dtypes[name] for name in fields
+    }
 
 
 @pytest.mark.parametrize("source", UNGROUPED)

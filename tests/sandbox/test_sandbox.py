@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -169,6 +170,40 @@ def test_command_line_serves_until_stopped():
             url + "/api/v1/token/verify", headers={"x-pendo-integration-key": "cli-rw"}, timeout=10
         )
         assert response.status_code == 200
+    finally:
+        os.kill(process.pid, signal.SIGINT)
+        assert process.wait(timeout=20) == 0
+
+
+def test_command_line_wall_clock_ends_the_data_now():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pendo_nb.sandbox", "--port", "0", "--size", "small",
+         "--wall-clock"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        banner = [process.stdout.readline() for _ in range(4)]
+        url = banner[0].split(": ", 1)[1].split(" ")[0]
+        clock = datetime.fromisoformat(banner[3].split(": ", 1)[1].strip().replace("Z", "+00:00"))
+        assert abs(clock.timestamp() - time.time()) < 600
+        body = {
+            "response": {"mimeType": "application/json"},
+            "request": {"pipeline": [{"source": {
+                "events": None, "timeSeries": {"period": "dayRange", "first": "now()", "count": -2}
+            }}]},
+        }  # fmt: skip
+        response = requests.post(
+            url + "/api/v1/aggregation",
+            json=body,
+            headers={"x-pendo-integration-key": DEMO_KEY},
+            timeout=60,
+        )
+        rows = response.json()["results"]
+        # The last two days before the real today have events: an outside client's window
+        # computed from the machine's clock finds data.
+        assert rows and max(r["lastTime"] for r in rows) < clock.timestamp() * 1000
     finally:
         os.kill(process.pid, signal.SIGINT)
         assert process.wait(timeout=20) == 0

@@ -340,7 +340,9 @@ def test_grouped_event_rows_have_distinct_visible_keys(size):
     rows = run_pipeline(
         [{"source": {"events": {"appId": 'expandAppIds("*")'}, "timeSeries": time_series}}], sub
     )
-    keys = ["visitorId", "accountId", "appId", "day", "remoteIp", "server", "userAgent"]
+    # Issue 14: a tagged click's events row names its feature, so featureId is a key too.
+    keys = ["visitorId", "accountId", "appId", "day", "featureId", "remoteIp", "server",
+            "userAgent"]  # fmt: skip
     frame = pd.DataFrame(rows, columns=keys)
     assert len(frame) > 1_000
     assert not frame.duplicated().any()
@@ -386,7 +388,9 @@ def test_guide_events(sub):
     times = [r["browserTime"] for r in rows]
     assert times == sorted(times) and times[-1] < sub.now_ms
     for row in rows:
-        assert set(row) == GUIDE_EVENT_FIELDS
+        # Issue 14: poll responses are guide events too, and name their poll and answer.
+        poll_fields = {"pollId", "pollResponse"} if row["type"] == "pollResponse" else set()
+        assert set(row) == GUIDE_EVENT_FIELDS | poll_fields
         assert (row["guideId"], row["guideStepId"]) in steps and row["guideId"] in public
         assert row["visitorId"] in sub.visitors and row["guideTimestamp"] == row["browserTime"]
 
@@ -405,7 +409,9 @@ def test_poll_events_answer_the_guides_polls(sub):
 def test_segments(sub):
     assert sub.segments
     for segment in sub.segments:
-        assert set(segment) == {"id", "name", "kind", "filter"}
+        # Issue 14: segments also say who made them and when (GET /segment shows them).
+        assert set(segment) == {"id", "name", "kind", "filter", "createdAt", "createdByUser",
+                                "lastUpdatedAt", "lastUpdatedByUser"}  # fmt: skip
         assert segment["kind"] in ("visitor", "account")
 
 

@@ -22,7 +22,9 @@ Choices where Pendo's documentation is silent, each also noted at the function:
   when there is none).
 - ``expandAppIds`` reads ``ctx.apps``: ``web`` and ``extension`` match the app ``platform``,
   ``mobile`` means ``ios`` or ``android``, ``*`` every app.
-- ``eventSubType`` is not implemented (its meaning is not documented).
+- ``eventSubType(type)``: only one unattributed source names it (reference 3.7, L). The sandbox
+  reads it as the last ``:``-separated part of an event type: ``"opened"`` for the emailEvents
+  type ``"email:pendo:opened"``, the type itself when it has no ``:`` (``"click"``), null for null.
 """
 
 from __future__ import annotations
@@ -388,6 +390,10 @@ def _hash(ctx: EvalContext, value: Any) -> Any:
     return None if value is None else float(idhash(to_text(value)))
 
 
+def _event_sub_type(ctx: EvalContext, event_type: Any) -> Any:
+    return None if event_type is None else to_text(event_type).rsplit(":", 1)[-1]
+
+
 def _child_account_id(ctx: EvalContext, account_id: Any) -> Any:
     if account_id is None:
         return None
@@ -471,6 +477,7 @@ FUNCTIONS: dict[str, Function] = {
         Function("formatTime", 2, 2, _format_time, {0: _check_layout}),
         Function("identified", 1, 1, _identified),
         Function("hash", 1, 1, _hash),
+        Function("eventSubType", 1, 1, _event_sub_type),
         Function("childAccountId", 1, 1, _child_account_id),
         Function("parentAccountId", 1, 1, _parent_account_id),
         Function("expandAppIds", 1, 1, _expand_app_ids, {0: _check_app_filter}),

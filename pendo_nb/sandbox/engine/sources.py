@@ -390,7 +390,8 @@ def _grouped_events(call: SourceCall, *, kinds: tuple[int, ...], tagged_only: bo
         "server": table.server[lo:hi],
         "ua": table.user_agent[lo:hi],
     }
-    keep = np.isin(table.kind[lo:hi], kinds)
+    kind = table.kind[lo:hi]
+    keep = np.isin(kind, kinds)
     if tagged_only:
         keep &= columns["object"] >= 0
     app_ids = _app_ids(call)
@@ -406,12 +407,17 @@ def _grouped_events(call: SourceCall, *, kinds: tuple[int, ...], tagged_only: bo
             keep &= np.isin(columns["object"], wanted)
     keep &= _blacklist_mask(call, columns["visitor"], columns["account"])
     if object_field is None:
-        del columns["object"]  # `events` rows have one pseudo page per app
+        # `events` rows have one pseudo page per app; a tagged click's row names its feature
+        # (connectors' events schemas carry featureId), so clicks group per feature.
+        columns["feature"] = np.where(
+            (kind == CLICK) & (columns["object"] >= 0), columns["object"], -1
+        )
+        del columns["object"]
 
     starts = np.array([s for s, _ in call.periods], dtype=np.int64)
     columns["bucket"] = np.searchsorted(starts, ts, side="right") - 1
     columns["minute"] = (ts - start) // 60_000
-    keys = ["bucket", "visitor", "account", "app", *(["object"] if object_field else []),
+    keys = ["bucket", "visitor", "account", "app", "object" if object_field else "feature",
             "ip", "server", "ua"]  # fmt: skip
     sizes = {
         "bucket": len(starts),
@@ -419,6 +425,7 @@ def _grouped_events(call: SourceCall, *, kinds: tuple[int, ...], tagged_only: bo
         "account": len(sub.account_ids),
         "app": len(sub.apps),
         "object": len(getattr(sub, catalog_name)) if catalog_name else 0,
+        "feature": len(sub.features),
         "ip": len(sub.remote_ips),
         "server": len(sub.servers),
         "ua": len(sub.user_agents),
@@ -460,6 +467,9 @@ def _grouped_events(call: SourceCall, *, kinds: tuple[int, ...], tagged_only: bo
             "allevents" if a["id"] == default_app else f"allevents-{a['id']}" for a in sub.apps
         ]
         frame["pageId"] = _categorical(key("app"), names)
+        frame["featureId"] = _categorical(
+            key("feature"), [f["id"] for f in sub.features], missing=""
+        )
     else:
         catalog = getattr(sub, catalog_name)
         frame[object_field] = _categorical(key("object"), [obj["id"] for obj in catalog])
@@ -470,7 +480,35 @@ def _grouped_events(call: SourceCall, *, kinds: tuple[int, ...], tagged_only: bo
     frame["numMinutes"] = np.bincount(group_of_row[new_minute], minlength=len(first_index))
     frame["firstTime"] = np.minimum.reduceat(sorted_ts, first_index) if n else sorted_ts
     frame["lastTime"] = np.maximum.reduceat(sorted_ts, first_index) if n else sorted_ts
+    if call.name == "trackEvents":
+        frame["properties"] = _track_properties(sub, key("object"), key("account"))
+    else:
+        # The page URL's query parameters (reference 4.5); the sandbox's tagged pages have none.
+        frame["parameters"] = _same_object(len(first_index), {})
     return ColumnBatch(pd.DataFrame(frame))
+
+
+def _same_object(length: int, value: dict) -> np.ndarray:
+    """An object column holding one shared ``value`` (steps copy nested objects before writing)."""
+    column = np.empty(length, dtype=object)
+    column.fill(value)
+    return column
+
+
+def _track_properties(sub: Subscription, track_type: np.ndarray, account: np.ndarray) -> np.ndarray:
+    """Each track-event row's ``properties``: the track type's event properties, else ``{}``.
+
+    The sandbox's only event property is ``plan`` (of server-side "Plan Upgraded" events): the
+    plan of the row's account, which the backend sends with the event.
+    """
+    plans = [sub.accounts[a]["metadata"].get("agent", {}).get("plan", "") for a in sub.account_ids]
+    by_account = np.empty(len(plans) + 1, dtype=object)  # the last one: no account (-1)
+    by_account[:] = [{"plan": plan} for plan in plans] + [{"plan": ""}]
+    has_properties = np.array([bool(t.get("eventPropertyNameList")) for t in sub.track_types])
+    column = _same_object(len(track_type), {})
+    chosen = has_properties[track_type]
+    column[chosen] = by_account[account[chosen]]
+    return column
 
 
 def _composite_key(keys: list[np.ndarray], sizes: list[int]) -> np.ndarray:
@@ -518,6 +556,72 @@ def _blacklist_mask(call: SourceCall, visitor: np.ndarray, account: np.ndarray) 
     account_flags = np.array([a in flagged_accounts for a in sub.account_ids] + [False], dtype=bool)
     flagged = visitor_flags[visitor] | account_flags[account]  # account -1 reads the False pad
     return flagged if mode == "only" else ~flagged
+
+
+# ---------------------------------------------------------------------------------------------
+# Ungrouped page loads, clicks and track events, and email events
+
+# singleEvents' `type` of each event kind.
+_SINGLE_EVENT_TYPES = {PAGE_LOAD: "load", CLICK: "click", TRACK: "track"}
+
+
+def single_events(call: SourceCall) -> ColumnBatch:
+    """One row per raw event (the Path and Funnel reports read them), oldest first.
+
+    Every row carries ``pageId``, ``featureId`` and ``trackTypeId``: the one its ``type``
+    concerns is the object's id (``""`` when untagged), the other two are ``""``.
+    """
+    sub = call.subscription
+    table = sub.events
+    start, end = call.span
+    lo, hi = np.searchsorted(table.ts, [start, end], side="left")
+    part = slice(lo, hi)
+    keep = _blacklist_mask(call, table.visitor[part], table.account[part])
+    app_ids = _app_ids(call)
+    if app_ids is not None:
+        wanted = [i for i, app in enumerate(sub.apps) if app["id"] in app_ids]
+        keep &= np.isin(table.app[part], wanted)
+    rows = np.flatnonzero(keep) + lo
+    kind, obj = table.kind[rows], table.object[rows]
+    frame = {
+        "visitorId": _categorical(table.visitor[rows], sub.visitor_ids),
+        "accountId": _categorical(table.account[rows], sub.account_ids, missing=""),
+        "appId": np.array([app["id"] for app in sub.apps], dtype=np.int64)[table.app[rows]],
+        "browserTime": table.ts[rows],
+        # The kinds are 0, 1, 2: each event's kind is its type's code.
+        "type": _categorical(
+            kind.astype(np.int32), [_SINGLE_EVENT_TYPES[k] for k in sorted(_SINGLE_EVENT_TYPES)]
+        ),
+    }
+    for event_kind, (field, catalog) in {
+        PAGE_LOAD: ("pageId", sub.pages),
+        CLICK: ("featureId", sub.features),
+        TRACK: ("trackTypeId", sub.track_types),
+    }.items():
+        codes = np.where(kind == event_kind, obj, -1)
+        frame[field] = _categorical(codes, [o["id"] for o in catalog], missing="")
+    frame["remoteIp"] = _categorical(table.ip[rows], sub.remote_ips)
+    frame["server"] = _categorical(table.server[rows], sub.servers)
+    frame["userAgent"] = _categorical(table.user_agent[rows], sub.user_agents)
+    return ColumnBatch(pd.DataFrame(frame))
+
+
+_EMAIL_TARGET_TYPES = ("campaign", "guide")
+_EMAIL_EVENT_TYPES = (
+    "sent", "delivered", "opened", "clicked", "bounced", "unsubscribed", "complaint", "subscribed",
+)  # fmt: skip
+
+
+def email_events(call: SourceCall) -> list[dict]:
+    """No rows: the synthetic product sends no email. The parameters of reference 3.2 are
+    checked, so a body that Pendo would refuse is refused here too."""
+    for key, allowed in (("targetType", _EMAIL_TARGET_TYPES), ("eventType", _EMAIL_EVENT_TYPES)):
+        value = call.params.get(key)
+        if value is not None and value not in allowed:
+            raise AggregationError(
+                f"{call.where}.{key}: {value!r} is not one of {', '.join(allowed)}"
+            )
+    return []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -668,6 +772,8 @@ SOURCES: dict[str, tuple[SourceFunction, bool]] = {
     "pageEvents": (page_events, True),
     "featureEvents": (feature_events, True),
     "trackEvents": (track_events, True),
+    "singleEvents": (single_events, True),
+    "emailEvents": (email_events, True),
     "guideEvents": (guide_events, True),
     "pollEvents": (poll_events, True),
     "guidesSeen": (guides_seen, True),

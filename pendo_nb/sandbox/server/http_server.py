@@ -29,7 +29,7 @@ from pendo_nb.sandbox.engine import (
     response_mime_type,
     run_aggregation,
 )
-from pendo_nb.sandbox.server import history, reports, writes
+from pendo_nb.sandbox.server import history, reports, segments, writes
 from pendo_nb.sandbox.server._csv import rows_to_csv, to_csv
 from pendo_nb.sandbox.server._json import dumps
 from pendo_nb.sandbox.subscription.model import Subscription
@@ -180,9 +180,38 @@ class Routes:
     # --- metadata -----------------------------------------------------------------------------
     def schema(self, request: Request) -> Response:
         kind = request.params[0]
+        if kind == "parentAccount":
+            # The reference documents visitor and account schemas only, but Pendo also names
+            # parent accounts as a metadata kind. The sandbox has no parent accounts: their schema
+            # holds only Pendo's computed fields, those of the account schema's auto group.
+            return _json({"auto": self.sub.schema["account"].get("auto", {})})
         if kind not in self.sub.schema:
-            raise HttpError(404, f"unknown metadata kind {kind!r}: use 'visitor' or 'account'")
+            raise HttpError(
+                404, f"unknown metadata kind {kind!r}: use 'visitor', 'account' or 'parentAccount'"
+            )
         return _json(self.sub.schema[kind])
+
+    def get_value(self, request: Request) -> Response:
+        kind, group, raw_id, name = request.params
+        object_id = self._object_id(raw_id, request)
+        try:
+            return _json(writes.get_value(self.sub, kind, group, object_id, name))
+        except writes.WriteRejected as exc:
+            raise HttpError(exc.status, exc.message) from None
+
+    def set_value(self, request: Request) -> Response:
+        if request.read_only:
+            raise HttpError(
+                403,
+                "This integration key is read-only: metadata updates need a key with write access",
+            )
+        kind, group, raw_id, name = request.params
+        object_id = self._object_id(raw_id, request)  # b64_ ids are documented here (ref 1.4)
+        value = _parse_json_body(request)
+        try:
+            return _json(writes.set_value(self.sub, kind, group, object_id, name, value))
+        except writes.WriteRejected as exc:
+            raise HttpError(exc.status, exc.message) from None
 
     def update_values(self, request: Request) -> Response:
         if request.read_only:
@@ -199,6 +228,16 @@ class Routes:
             return _json(writes.update_values(self.sub, kind, group, body, create=create == "true"))
         except writes.WriteRejected as exc:
             raise HttpError(exc.status, exc.message) from None
+
+    # --- segments -----------------------------------------------------------------------------
+    def segment_list(self, request: Request) -> Response:
+        return _json([segments.segment_object(s) for s in self.sub.segments])
+
+    def segment(self, request: Request) -> Response:
+        for segment in self.sub.segments:
+            if segment["id"] == request.params[0]:
+                return _json(segments.segment_object(segment))
+        raise HttpError(404, f"segment {request.params[0]!r} not found")
 
     # --- catalog ------------------------------------------------------------------------------
     def _catalog(self, objects: list[dict], request: Request) -> Response:
@@ -265,6 +304,10 @@ _ROUTES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("GET", ("report", "*", "results.csv"), "report_csv"),
     ("GET", ("metadata", "schema", "*"), "schema"),
     ("POST", ("metadata", "*", "*", "value"), "update_values"),
+    ("GET", ("metadata", "*", "*", "value", "*", "*"), "get_value"),
+    ("PUT", ("metadata", "*", "*", "value", "*", "*"), "set_value"),
+    ("GET", ("segment",), "segment_list"),
+    ("GET", ("segment", "*"), "segment"),
     ("GET", ("page",), "pages"),
     ("GET", ("feature",), "features"),
     ("GET", ("guide",), "guides"),
@@ -273,7 +316,7 @@ _ROUTES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("POST", ("aggregation",), "aggregation"),
 )
 # Handlers that change the subscription: they run alone (the write side of subscription.lock).
-_WRITE_HANDLERS = frozenset({"update_values"})
+_WRITE_HANDLERS = frozenset({"update_values", "set_value"})
 
 
 def _match(segments: list[str]) -> list[tuple[str, list[str], str]]:

@@ -206,3 +206,72 @@ def update_values(
     if errors:
         result["errors"] = errors
     return result
+
+
+# Pendo-group flags that have their own single-value PUT (reference 2.9): both take true/false.
+PENDO_FLAGS = ("donotprocess", "blacklistguides")
+
+
+def _object_metadata(subscription: Subscription, kind: str, object_id: str) -> dict:
+    if kind not in ID_KEYS:
+        raise WriteRejected(f"unknown metadata kind {kind!r}: use 'visitor' or 'account'", 404)
+    rows = subscription.visitors if kind == "visitor" else subscription.accounts
+    if object_id not in rows:
+        raise WriteRejected(f"Error while getting {kind}, no such entity found", 404)
+    return rows[object_id]["metadata"]
+
+
+def _field_type(subscription: Subscription, kind: str, group: str, name: str) -> str:
+    """The schema type of an existing field; 404 for a field the schema does not have."""
+    if group == "pendo" and name in PENDO_FLAGS:
+        return "boolean"
+    fields = subscription.schema[kind].get(group, {})
+    if name not in fields:
+        # Reference 6.8: the bulk write's docs create unknown fields, the single-value PUT's
+        # answer 404. Section 5 does not settle it; each endpoint follows its own documentation.
+        raise WriteRejected(
+            f"no field {group}.{name} for {kind}s: "
+            "Check to make sure the custom field exists in Data Mappings",
+            404,
+        )
+    return fields[name]["Type"]
+
+
+def get_value(subscription: Subscription, kind: str, group: str, object_id: str, name: str):
+    """``GET /metadata/{kind}/{group}/value/{id}/{field}``: the value (``None`` when unset)."""
+    metadata = _object_metadata(subscription, kind, object_id)
+    _field_type(subscription, kind, group, name)
+    return metadata.get(group, {}).get(name)
+
+
+def set_value(
+    subscription: Subscription, kind: str, group: str, object_id: str, name: str, value: Any
+):
+    """``PUT /metadata/{kind}/{group}/value/{id}/{field}`` with the raw JSON value as the body.
+
+    Sets one existing field of one existing visitor or account (404 for either unknown); the
+    ``pendo`` group takes the ``donotprocess`` and ``blacklistguides`` flags. Returns the value
+    as stored. The caller holds ``subscription.lock.writing()``.
+    """
+    metadata = _object_metadata(subscription, kind, object_id)
+    if group not in (*WRITABLE_GROUPS, "pendo"):
+        raise WriteRejected(
+            f"metadata group {group!r} is not writable here: use agent, custom or pendo"
+        )
+    if group == "pendo" and name not in PENDO_FLAGS:
+        raise WriteRejected(f"pendo.{name} is not writable: use {' or '.join(PENDO_FLAGS)}")
+    type_ = _field_type(subscription, kind, group, name)
+    try:
+        converted = _convert(value, type_, subscription)
+    except ValueError as exc:
+        raise WriteRejected(f"{name} is a field of type {type_}: {exc}") from None
+    values = metadata.setdefault(group, {})
+    if converted is None:
+        values.pop(name, None)
+    else:
+        values[name] = converted
+    if group == "pendo" and name == "donotprocess":
+        flagged = subscription.do_not_process.setdefault(kind, set())
+        (flagged.add if converted else flagged.discard)(object_id)
+    metadata["auto"]["lastupdated"] = subscription.now_ms
+    return converted

@@ -148,7 +148,8 @@ class Catalog:
     untagged_urls: list[str]
 
 
-def _user(user_id: str, email: str, first: str, last: str) -> dict:
+def _user(user_id: str, email: str, first: str, last: str, last_login_ms: int) -> dict:
+    """A Pendo user (an author of catalog objects and reports), as the API embeds one."""
     return {
         "id": user_id,
         "username": email,
@@ -156,6 +157,10 @@ def _user(user_id: str, email: str, first: str, last: str) -> dict:
         "last": last,
         "role": 8,
         "userType": "",
+        "lastLogin": last_login_ms,
+        "hasLoggedIn": True,
+        "deletedAt": None,
+        "visitorIds": [],  # Pendo users whose own visitor ids are tracked list them here
     }
 
 
@@ -167,7 +172,8 @@ class _Stamper:
 
     def __call__(self, obj: dict, created_days_ago: float) -> dict:
         created = self.now_ms - int(created_days_ago * DAY_MS) - int(self.rng.integers(0, DAY_MS))
-        updated = created + int(self.rng.integers(0, max(1, self.now_ms - created) // 4))
+        # Anywhere up to now: an incremental sync from a recent start date sees recent edits.
+        updated = created + int(self.rng.integers(0, max(1, self.now_ms - created)))
         creator, updater = (self.users[int(i)] for i in self.rng.integers(0, len(self.users), 2))
         obj.update(
             createdAt=created,
@@ -179,6 +185,22 @@ class _Stamper:
             dirty=False,
         )
         return obj
+
+
+def _processing_times(obj: dict, now_ms: int) -> dict:
+    """The times of Pendo's data processing that tagged pages, features and track types carry.
+
+    ``dailyMergeFirst``/``dailyRollupFirst``: the first day whose data was merged and rolled up
+    for the object (the day it was created); ``validThrough``: processed data reaches the start
+    of the current hour.
+    """
+    first_day = obj["createdAt"] - obj["createdAt"] % DAY_MS
+    obj.update(
+        dailyMergeFirst=first_day,
+        dailyRollupFirst=first_day,
+        validThrough=now_ms - now_ms % 3_600_000,
+    )
+    return obj
 
 
 def _group_ref(group: dict) -> dict:
@@ -205,8 +227,10 @@ def build_catalog(rng: np.random.Generator, now_ms: int, window_days: int) -> Ca
     """
     app_index = {app["id"]: i for i, app in enumerate(APPS)}
     users = [
-        _user(uid, *u)
-        for uid, u in zip(catalog_ids(rng, len(_PENDO_USERS)), _PENDO_USERS, strict=True)
+        _user(uid, *u, last_login_ms=now_ms - (i + 1) * 5 * 3_600_000)
+        for i, (uid, u) in enumerate(
+            zip(catalog_ids(rng, len(_PENDO_USERS)), _PENDO_USERS, strict=True)
+        )
     ]
     stamp = _Stamper(rng, now_ms, users)
 
@@ -247,9 +271,10 @@ def build_catalog(rng: np.random.Generator, now_ms: int, window_days: int) -> Ca
             "isCoreEvent": name in ("Dashboard", "Project Detail", "Home"),
             "isAutoTagged": False,
             "suggestedName": "",
+            "suggestedMatch": "",
             "color": "",
         }
-        pages.append(stamp(page, float(rng.uniform(200, 450))))
+        pages.append(_processing_times(stamp(page, float(rng.uniform(200, 450))), now_ms))
     page_by_name = {p["name"]: p for p in pages}
 
     features = []
@@ -267,10 +292,12 @@ def build_catalog(rng: np.random.Generator, now_ms: int, window_days: int) -> Ca
             "elementPathRules": [selector],
             "appWide": False,
             "eventPropertyConfigurations": [],
+            "elementSelectionType": "custom",  # tagged by a rule written in the designer
+            "suggestedMatch": "",
             "isCoreEvent": False,
             "color": "",
         }
-        features.append(stamp(feature, float(rng.uniform(150, 400))))
+        features.append(_processing_times(stamp(feature, float(rng.uniform(150, 400))), now_ms))
 
     track_types = []
     for tid, (name, app_id, _w, server_side) in zip(
@@ -293,7 +320,7 @@ def build_catalog(rng: np.random.Generator, now_ms: int, window_days: int) -> Ca
             "isCoreEvent": False,
             "color": "",
         }
-        track_types.append(stamp(track, float(rng.uniform(100, 300))))
+        track_types.append(_processing_times(stamp(track, float(rng.uniform(100, 300))), now_ms))
 
     for item_type, objects in (("page", pages), ("feature", features), ("trackType", track_types)):
         for obj in objects:
@@ -470,12 +497,18 @@ def _build_guides(
             poll_ids = catalog_ids(rng, len(poll_kinds)) if poll_kinds else []
             polls.extend(_poll(pid, kind) for pid, kind in zip(poll_ids, poll_kinds, strict=True))
             base = f"https://cdn.pendo.example/guide-content/{gid}/{step_id}"
+            page = page_by_name[page_name]
             steps.append(
                 {
                     "id": step_id,
                     "guideId": gid,
+                    "name": f"{name}: step {rank + 1}",
                     "type": step_type,
-                    "pageId": page_by_name[page_name]["id"],
+                    "pageId": page["id"],
+                    "regexUrlRule": page["rules"][0]["parsedRule"],
+                    "launchUrl": page["rules"][0]["designerHint"],
+                    "domUrl": base + ".dom.json",
+                    "templateId": f"building-block-{step_type}",
                     "elementPathRule": "",
                     "contentType": "text/html; charset=utf-8",
                     "contentUrl": base + ".html",
@@ -493,11 +526,16 @@ def _build_guides(
         guide = {
             "id": gid,
             "appId": app_id,
+            "appIds": [app_id],
             "name": name,
+            "description": "",
             "kind": "Guide",
             "state": state,
             "launchMethod": launch,
             "isMultiStep": len(steps) > 1,
+            "isModule": False,
+            "isTopLevel": False,
+            "isTraining": False,
             "steps": steps,
             "polls": polls,
             "attributes": {
@@ -512,6 +550,18 @@ def _build_guides(
             "showsAfter": from_ms if state == "public" else 0,
             "expiresAfter": until_ms if state == "public" and shown_until < 1.0 else 0,
             "resetAt": 0,
+            "publishedEver": state != "draft",  # the disabled guide was public before
+            "recurrence": 0,  # shown once, never again
+            "recurrenceEligibilityWindow": 0,
+            "emailState": "",
+            "editorType": "visualDesigner",
+            "authoredLanguage": "en-US",
+            "resourceCenterId": "",
+            "conversion": None,
+            "experiment": None,
+            "children": [],
+            "minAgentVersion": "",
+            "originId": "",
         }
         created_days_ago = max(window_days * (1 - shown_from), 1) + 14
         stamp(guide, created_days_ago)

@@ -185,7 +185,7 @@ def generate(
         events=generated.events,
         guide_events=guide_events,
         poll_events=poll_events,
-        segments=build_segments(reports_rng),
+        segments=build_segments(reports_rng, now_ms, catalog.users),
         reports=build_reports(reports_rng, now_ms, catalog.users),
         do_not_process={"visitor": set(population.do_not_process), "account": set()},
         parsed_user_agents=generated.parsed_user_agents,

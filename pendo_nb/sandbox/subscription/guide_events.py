@@ -2,8 +2,9 @@
 
 A visitor in a guide's audience who is active while the guide is live sees it (with the guide's
 reach) on the first such day; then, step by step, advances, dismisses or lets it time out. Poll
-steps produce ``pollResponse`` rows (the ``pollEvents`` source); everything else goes to the
-``guideEvents`` rows, with the fields of reference 4.5.
+steps produce ``pollResponse`` rows, which both the ``pollEvents`` and the ``guideEvents`` sources
+hold (as in Pendo, where a poll response is a guide event too); every other guide event is a
+``guideEvents`` row only, with the fields of reference 4.5.
 """
 
 from __future__ import annotations
@@ -116,14 +117,16 @@ def _walk_guide(
     polls = {p["id"]: p for p in guide.obj["polls"]}
     reason = guide.obj["launchMethod"]  # guideSeenReason: how the guide was launched
     for rank, step in enumerate(steps):
-        guide_rows.append(writer.guide_row(v, t, "guideSeen", guide, step, seen_reason=reason))
+        seen = writer.guide_row(v, t, "guideSeen", guide, step, seen_reason=reason)
+        guide_rows.append(seen)
         t += int(rng.integers(3, 60)) * 1000
         for poll_id in step["pollIds"]:
             poll = polls[poll_id]
             if rng.random() < 0.65:
-                poll_rows.append(
-                    writer.poll_row(v, t, guide, step, poll_id, _answer(rng, poll, unhappy))
-                )
+                answer = _answer(rng, poll, unhappy)
+                response = writer.poll_row(v, t, guide, step, poll_id, answer, seen["loadTime"])
+                poll_rows.append(response)
+                guide_rows.append(writer.as_guide_row(response))
                 t += int(rng.integers(2, 20)) * 1000
         outcome = rng.random()
         if outcome < 0.72:
@@ -247,9 +250,26 @@ class _RowWriter:
         row["destinationStepId"] = destination
         return row
 
-    def poll_row(self, v, t, guide, step, poll_id, response) -> dict:
+    def poll_row(self, v, t, guide, step, poll_id, response, load_time: int) -> dict:
+        """A poll response; ``load_time`` is the load time of the step that asked it."""
         row = self._context(v, t, guide, step)
         row["type"] = "pollResponse"
+        row["loadTime"] = load_time
         row["pollId"] = poll_id
         row["pollResponse"] = response
         return row
+
+    @staticmethod
+    def as_guide_row(poll_row: dict) -> dict:
+        """A poll response as a ``guideEvents`` row: the same event, with the guide-event fields."""
+        return {
+            **poll_row,
+            "accountIds": list(poll_row["accountIds"]),
+            "guideSeenReason": "",
+            "elementPath": "",
+            "uiElementId": "",
+            "uiElementType": "",
+            "uiElementText": "",
+            "uiElementActions": [],
+            "destinationStepId": "",
+        }

@@ -1,9 +1,10 @@
 """Saved segments and public reports.
 
 List reports (visitor and account lists) are defined, as in Pendo, by an aggregation: the columns
-(``aggregation.fields``) and the pipeline that computes the rows. They use only the core operators,
-so the engine can compute their contents. The Path and Funnel reports are listed but, as in Pendo,
-their contents cannot be fetched.
+(``aggregation.fields``) and the pipeline that computes the rows. Their group steps write
+``fields`` in the list form, as Pendo's documentation does (reference 3.5). They use only the
+core operators, so the engine can compute their contents. The Path and Funnel reports are
+listed but, as in Pendo, their contents cannot be fetched.
 """
 
 from __future__ import annotations
@@ -52,12 +53,12 @@ _LIST_REPORTS = (
             {
                 "group": {
                     "group": ["visitorId"],
-                    "fields": {
-                        "daysActive": {"count": "day"},
-                        "numEvents": {"sum": "numEvents"},
-                        "numMinutes": {"sum": "numMinutes"},
-                        "lastActiveDay": {"max": "day"},
-                    },
+                    "fields": [
+                        {"daysActive": {"count": "day"}},
+                        {"numEvents": {"sum": "numEvents"}},
+                        {"numMinutes": {"sum": "numMinutes"}},
+                        {"lastActiveDay": {"max": "day"}},
+                    ],
                 }
             },
             {"sort": ["-numEvents", "visitorId"]},
@@ -190,10 +191,10 @@ _LIST_REPORTS = (
             {
                 "group": {
                     "group": ["day"],
-                    "fields": {
-                        "visitors": {"count": "visitorId"},
-                        "numEvents": {"sum": "numEvents"},
-                    },
+                    "fields": [
+                        {"visitors": {"count": "visitorId"}},
+                        {"numEvents": {"sum": "numEvents"}},
+                    ],
                 }
             },
             {"sort": ["day"]},
@@ -212,7 +213,7 @@ _UNRETRIEVABLE_REPORTS = (
             {
                 "group": {
                     "group": ["visitorId"],
-                    "fields": {"path": {"path": {"sort": "browserTime", "depth": 5}}},
+                    "fields": [{"path": {"path": {"sort": "browserTime", "depth": 5}}}],
                 }
             },
             {"treeify": {"keySort": True, "threshold": 1}},
@@ -227,7 +228,7 @@ _UNRETRIEVABLE_REPORTS = (
             {
                 "group": {
                     "group": ["visitorId"],
-                    "fields": {"steps": {"sequence": {"new": "pageId", "sort": "browserTime"}}},
+                    "fields": [{"steps": {"sequence": {"new": "pageId", "sort": "browserTime"}}}],
                 }
             },
         ],
@@ -235,14 +236,73 @@ _UNRETRIEVABLE_REPORTS = (
 )
 
 
-def build_segments(rng: np.random.Generator) -> list[dict]:
-    """Saved segments: ``{"id", "name", "kind", "filter"}`` (the filter is an expression)."""
-    return [
-        {"id": sid, "name": name, "kind": kind, "filter": condition}
-        for sid, (name, kind, condition) in zip(
-            catalog_ids(rng, len(_SEGMENTS)), _SEGMENTS, strict=True
+# How each report type is drawn in Pendo's report pages.
+_GRAPH_TYPES = {"List": "table", "Path": "tree", "Funnel": "funnel"}
+
+
+def _definition(generator, type_, kind, series, fields) -> dict:
+    """A report's ``definition``: what Pendo's report editor saved (reference 2.5)."""
+    primary = copy.deepcopy(series)
+    return {
+        "config": {
+            "columns": [
+                {
+                    "columnName": f["field"],
+                    "columnLabel": f["title"],
+                    "field": f["field"],
+                    "type": f["type"],
+                }
+                for f in fields
+            ],
+            "appId": WEB_APP_ID,
+            "segmentId": "",
+        },
+        "generator": generator,
+        "type": type_,
+        "kind": kind,
+        # Pendo keeps a primary and an optional comparison range; the sandbox never compares.
+        "timeSeries": None
+        if series is None
+        else {**copy.deepcopy(series), "primaryTimeSeries": primary, "secondaryTimeSeries": None},
+        "dateRanges": {
+            "useSecondaryDateRange": False,
+            "primaryDateRange": copy.deepcopy(series) or {},
+            "secondaryDateRange": None,
+        },
+        "sources": {"alls": [WEB_APP_ID]} if series is not None else {},
+        "segments": [],
+        "graphType": _GRAPH_TYPES[type_],
+        "tableType": f"{kind}List",
+    }
+
+
+def build_segments(rng: np.random.Generator, now_ms: int, users: list[dict]) -> list[dict]:
+    """Saved segments: ``{"id", "name", "kind", "filter"}`` (the filter is an expression) plus
+    who made them and when (``createdAt``, ``createdByUser``, ``lastUpdatedAt``...).
+
+    ``kind`` says whose ids the segment holds (``visitor`` or ``account``); the server shows each
+    segment as Pendo's segment object (``server/segments.py``). Times and authors follow the
+    table's order, without random draws, so the reports drawn after the segments stay as they are.
+    """
+    segments = []
+    for i, (sid, (name, kind, condition)) in enumerate(
+        zip(catalog_ids(rng, len(_SEGMENTS)), _SEGMENTS, strict=True)
+    ):
+        created = now_ms - (200 - 30 * i) * DAY_MS
+        author = users[i % len(users)]
+        segments.append(
+            {
+                "id": sid,
+                "name": name,
+                "kind": kind,
+                "filter": condition,
+                "createdAt": created,
+                "createdByUser": dict(author),
+                "lastUpdatedAt": created + (i + 1) * 7 * DAY_MS,
+                "lastUpdatedByUser": dict(author),
+            }
         )
-    ]
+    return segments
 
 
 def build_reports(rng: np.random.Generator, now_ms: int, users: list[dict]) -> list[dict]:
@@ -262,6 +322,7 @@ def build_reports(rng: np.random.Generator, now_ms: int, users: list[dict]) -> l
         created = now_ms - int(rng.integers(20, 300)) * DAY_MS - int(rng.integers(0, DAY_MS))
         updated = created + int(rng.integers(0, now_ms - created)) // 2
         owner = users[int(rng.integers(0, len(users)))]
+        last_run = now_ms - int(rng.integers(1, 48)) * 3_600_000
         reports.append(
             {
                 "id": report_id,
@@ -280,18 +341,11 @@ def build_reports(rng: np.random.Generator, now_ms: int, users: list[dict]) -> l
                 "ownedByUser": dict(owner),
                 "rootVersionId": report_id,
                 "stableVersionId": f"{report_id}-{updated}",
-                "lastRunAt": now_ms - int(rng.integers(1, 48)) * 3_600_000,
-                "definition": {
-                    "config": {
-                        "columns": [f["field"] for f in fields],
-                        "appId": WEB_APP_ID,
-                        "segmentId": "",
-                    },
-                    "generator": generator,
-                    "type": type_,
-                    "kind": kind,
-                    "timeSeries": copy.deepcopy(series),
-                },
+                "lastRunAt": last_run,
+                # Every sandbox report ran without error last time.
+                "lastSuccessRunAt": last_run,
+                "lastSuccessRunObj": {"startedAt": last_run - 1_500, "finishedAt": last_run},
+                "definition": _definition(generator, type_, kind, series, fields),
                 # Deep copies: the tables above are shared by every subscription.
                 "aggregation": {
                     "fields": copy.deepcopy(fields),

@@ -228,9 +228,11 @@ def test_group_on_event_columns_equals_grouping_row_by_row():
         {"visitorId": "v1", "accountId": "a1", "numEvents": 3, "minutes": 3, "days": 2,
          "first": ms("2026-10-30T10:00"), "last": ms("2026-10-31T09:00"), "avg": 1.5,
          "mid": 1.5, "rows": 2, "firstDay": ms("2026-10-30")},
+        # Issue 14: v2's page load and feature click are two events rows (the click's row
+        # names its feature), so two rows of one event each.
         {"visitorId": "v2", "accountId": "a2", "numEvents": 2, "minutes": 2, "days": 1,
-         "first": ms("2026-10-31T09:30"), "last": ms("2026-10-31T09:31"), "avg": 2.0,
-         "mid": 2.0, "rows": 1, "firstDay": ms("2026-10-31")},
+         "first": ms("2026-10-31T09:30"), "last": ms("2026-10-31T09:31"), "avg": 1.0,
+         "mid": 1.0, "rows": 2, "firstDay": ms("2026-10-31")},
     ]  # fmt: skip
     reduced = run_pipeline([EVENTS_3_DAYS, {"reduce": {"n": {"sum": "numEvents"}}}], SUB)
     assert reduced == [{"n": 5}]
@@ -242,7 +244,8 @@ def test_sort_select_limit_on_event_columns_equal_row_by_row():
              {"limit": 2}]  # fmt: skip
     columnar = run_pipeline([EVENTS_3_DAYS, *steps], SUB)
     row_wise = run_pipeline([EVENTS_3_DAYS, {"eval": {"x": "1"}}, *steps], SUB)
-    assert columnar == row_wise == [{"who": "v1", "n": 2}, {"who": "v2", "n": 2}]
+    # Issue 14: v2's load and click are two rows of one event each (the click names f1).
+    assert columnar == row_wise == [{"who": "v1", "n": 2}, {"who": "v1", "n": 1}]
 
 
 # ------------------------------------------------------------------------- Pendo-specific steps

@@ -14,8 +14,9 @@ from pendo_nb.sandbox.subscription.model import CLICK, PAGE_LOAD, TRACK
 from .engine_builders import IOS_APP, WEB_APP, ms
 
 LAST_3_DAYS = {"period": "dayRange", "first": "now()", "count": -3}
-ROW_FIELDS = ["visitorId", "accountId", "appId", "day", "pageId", "remoteIp", "server",
-              "userAgent", "numEvents", "numMinutes", "firstTime", "lastTime"]  # fmt: skip
+ROW_FIELDS = ["visitorId", "accountId", "appId", "day", "pageId", "featureId", "remoteIp",
+              "server", "userAgent", "numEvents", "numMinutes", "firstTime", "lastTime",
+              "parameters"]  # fmt: skip
 
 
 def source(name, params=None, time_series=LAST_3_DAYS):
@@ -52,21 +53,31 @@ def test_events_rows_group_per_visitor_day_ip_and_count_minutes(make_subscriptio
     sub = make_subscription(EVENTS)
     rows = run_pipeline([source("events")], sub)
     chrome = sub.user_agents[0]
+    # Issue 14: the click on f1 is a row of its own that names its feature (featureId); the
+    # sandbox's pages carry no URL parameters.
     expected = [
         {"visitorId": "v1", "accountId": "a1", "appId": WEB_APP, "day": ms("2026-10-30"),
-         "pageId": "allevents", "remoteIp": "10.0.0.1", "server": "app.example",
-         "userAgent": chrome, "numEvents": 3, "numMinutes": 2,
-         "firstTime": ms("2026-10-30T10:00:05"), "lastTime": ms("2026-10-30T10:02:00")},
+         "pageId": "allevents", "featureId": "", "remoteIp": "10.0.0.1", "server": "app.example",
+         "userAgent": chrome, "numEvents": 2, "numMinutes": 1,
+         "firstTime": ms("2026-10-30T10:00:05"), "lastTime": ms("2026-10-30T10:00:50"),
+         "parameters": {}},
         {"visitorId": "v1", "accountId": "a1", "appId": WEB_APP, "day": ms("2026-10-30"),
-         "pageId": "allevents", "remoteIp": "10.0.0.2", "server": "app.example",
+         "pageId": "allevents", "featureId": "f1", "remoteIp": "10.0.0.1",
+         "server": "app.example", "userAgent": chrome, "numEvents": 1, "numMinutes": 1,
+         "firstTime": ms("2026-10-30T10:02:00"), "lastTime": ms("2026-10-30T10:02:00"),
+         "parameters": {}},
+        {"visitorId": "v1", "accountId": "a1", "appId": WEB_APP, "day": ms("2026-10-30"),
+         "pageId": "allevents", "featureId": "", "remoteIp": "10.0.0.2", "server": "app.example",
          "userAgent": chrome, "numEvents": 1, "numMinutes": 1,
-         "firstTime": ms("2026-10-30T11:00"), "lastTime": ms("2026-10-30T11:00")},
+         "firstTime": ms("2026-10-30T11:00"), "lastTime": ms("2026-10-30T11:00"),
+         "parameters": {}},
         {"visitorId": "v2", "accountId": "a2", "appId": WEB_APP, "day": ms("2026-10-31"),
-         "pageId": "allevents", "remoteIp": "10.0.0.1", "server": "app.example",
+         "pageId": "allevents", "featureId": "", "remoteIp": "10.0.0.1", "server": "app.example",
          "userAgent": chrome, "numEvents": 1, "numMinutes": 1,
-         "firstTime": ms("2026-10-31T23:59:59"), "lastTime": ms("2026-10-31T23:59:59")},
+         "firstTime": ms("2026-10-31T23:59:59"), "lastTime": ms("2026-10-31T23:59:59"),
+         "parameters": {}},
     ]  # fmt: skip
-    assert by_key(rows, "visitorId", "remoteIp") == expected
+    assert by_key(rows, "visitorId", "remoteIp", "featureId") == expected
     assert all(list(row) == ROW_FIELDS for row in rows)
 
 
@@ -136,8 +147,10 @@ def test_hour_range_buckets_are_hour_starts(make_subscription):
     sub = make_subscription(EVENTS)
     hours = {"period": "hourRange", "first": ms("2026-10-30T10:30"), "count": 2}
     rows = run_pipeline([source("events", None, hours)], sub)
+    # Issue 14: the 10:02 click on f1 is a row of its own.
     assert sorted((r["hour"], r["numEvents"]) for r in rows) == [
-        (ms("2026-10-30T10:00"), 3),
+        (ms("2026-10-30T10:00"), 1),
+        (ms("2026-10-30T10:00"), 2),
         (ms("2026-10-30T11:00"), 1),
     ]
     assert all("day" not in row for row in rows)
@@ -393,8 +406,10 @@ def _pandas_rows(sub, name: str, period: str, start: int, end: int) -> list[tupl
                   & (frame.app == 0)]  # fmt: skip
     if object_field:
         frame = frame[frame.object >= 0]
-    else:
-        frame = frame.assign(object=-1)
+    else:  # events rows: one pseudo page, and a tagged click's feature (issue 14)
+        frame = frame.assign(
+            object=frame.object.where((frame.kind == CLICK) & (frame.object >= 0), -1)
+        )
     frame = frame.assign(bucket=_local_bucket(frame.ts, period), minute=frame.ts // 60_000)
     keys = ["visitor", "account", "bucket", "object", "ip", "server", "ua"]
     rows = (
@@ -409,7 +424,8 @@ def _pandas_rows(sub, name: str, period: str, start: int, end: int) -> list[tupl
     )
     visitors = np.asarray(sub.visitor_ids, dtype=object)
     accounts = np.asarray([*sub.account_ids, ""], dtype=object)  # -1 (no account) reads ""
-    objects = np.asarray([o["id"] for o in getattr(sub, catalog)] if catalog else ["allevents"],
+    catalog_ids = [o["id"] for o in getattr(sub, catalog or "features")]
+    objects = np.asarray(catalog_ids if catalog else ["allevents"] * len(catalog_ids),
                          dtype=object)  # fmt: skip
     return sorted(zip(visitors[rows.visitor], accounts[rows.account], rows.bucket.tolist(),
                       objects[rows.object.where(rows.object >= 0, 0)],
