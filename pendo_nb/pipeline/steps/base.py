@@ -83,9 +83,9 @@ _S = TypeVar("_S", bound=type[Step])
 
 def step_class(cls: _S) -> _S:
     """``@dataclass(frozen=True)`` that keeps ``Step.__hash__`` (dataclass would replace it)."""
-    made: _S = dataclass(frozen=True)(cls)
-    made.__hash__ = Step.__hash__  # type: ignore[method-assign]  # restoring the base's hash
-    return made
+    dataclass(frozen=True)(cls)  # in place: the class itself becomes the dataclass
+    cls.__hash__ = Step.__hash__  # type: ignore[method-assign]  # restoring the base's hash
+    return cls
 
 
 def set_field(step: Step, name: str, value: object) -> None:
@@ -209,7 +209,7 @@ UNOFFICIAL_OPERATORS = frozenset(
 class Unofficial(Step):
     """An operator of :data:`UNOFFICIAL_OPERATORS`, e.g. ``{"treeify": {...}}``, kept as given."""
 
-    op: str
+    op: str  # type: ignore[misc]  # each unofficial step carries its own operator
     argument: JSON = None
     method: ClassVar[str] = "unofficial"
 
