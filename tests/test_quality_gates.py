@@ -1,7 +1,5 @@
-"""The quality gates of `make test`: ruff (lint and format) and deptry (declared dependencies).
-
-The type checker is not a gate yet (it comes after the package's layer restructure).
-"""
+"""The quality gates of `make test`: ruff (lint and format), deptry (declared dependencies) and
+mypy (the package's types; strict on the public modules, configured in pyproject.toml)."""
 
 from __future__ import annotations
 
@@ -36,3 +34,9 @@ def test_dependencies_are_declared_and_used():
     # against [project] dependencies and the runtime extras.
     result = run(str(BIN / "deptry"), ".")
     assert result.returncode == 0, f"deptry:\n{result.stdout}{result.stderr}"
+
+
+def test_types_check():
+    # [tool.mypy] in pyproject.toml: the whole package, strict on the public modules.
+    result = run(str(BIN / "mypy"))
+    assert result.returncode == 0, f"mypy:\n{result.stdout}{result.stderr}"
