@@ -19,6 +19,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import orjson
@@ -33,6 +34,9 @@ from pendo_nb.sandbox.server import history, reports, writes
 from pendo_nb.sandbox.server._csv import rows_to_csv, to_csv
 from pendo_nb.sandbox.server._json import dumps
 from pendo_nb.sandbox.subscription.model import Subscription
+
+if TYPE_CHECKING:
+    from pendo_nb.sandbox.server.faults import FaultInjector
 
 API_PREFIX = "/api/v1/"
 KEY_HEADER = "x-pendo-integration-key"
@@ -307,7 +311,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
     close_wait_seconds = 5.0
     allow_reuse_address = True
     #: A ``faults.FaultInjector`` set by ``Sandbox(faults=...)``; ``None`` serves normally.
-    faults = None
+    faults: FaultInjector | None = None
 
     def __init__(
         self,
