@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test install browser-deps notebooks lab bench lint format docs dist clean
+.PHONY: demo test install browser-deps notebooks lab bench lint format typecheck stubs docs dist clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -47,9 +47,20 @@ lint: install
 	$(VENV)/bin/ruff check $(LINTED)
 	$(VENV)/bin/ruff format --check $(LINTED)
 	$(VENV)/bin/deptry .
+	$(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff format $(LINTED)
+
+# The type gate of tests/test_quality_gates.py (configured in pyproject.toml, [tool.mypy]).
+typecheck: install
+	$(VENV)/bin/mypy
+
+# pendo_nb/api/functions.pyi: the typed signatures of pn.aggregate, pn.visitor... written from the
+# PendoClient methods (after changing one; tests/client/test_functions_stub.py checks it).
+stubs: install
+	$(PY) -c "from pendo_nb.api.functions import _stub_source; print(_stub_source(), end='')" \
+	  > pendo_nb/api/functions.pyi
 
 # The documentation site, as HTML in docs/_build/html (tests/test_docs.py builds it in make test,
 # with warnings as errors). Notebooks are rendered with their committed outputs, not executed.

@@ -18,6 +18,7 @@ Each function takes a DataFrame (a pendo_nb result or any other) and returns a :
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
 import pandas as pd
@@ -54,7 +55,9 @@ class Chart:
         """The chart as a PNG image (twice its CSS size, for HiDPI screens)."""
         return vl_convert.vegalite_to_png(self.altair.to_dict(), scale=_PNG_SCALE)
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
+    def _repr_mimebundle_(
+        self, include: Any = None, exclude: Any = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         # Front ends show the richest type they render: Vega-Lite where they can (interactive),
         # the PNG elsewhere (static exports); the PNG's width keeps it at its CSS size.
         spec = self.altair.to_dict()
@@ -129,16 +132,16 @@ def heatmap(
         x=alt.X(
             "column:N",
             sort=[str(c) for c in frame.columns],
-            title=frame.columns.name,
+            title=_label(frame.columns.name),
             axis=alt.Axis(labelAngle=0),
         ),  # fmt: skip
-        y=alt.Y(f"{rows_name}:N", sort=list(frame.index), title=frame.index.name),
+        y=alt.Y(f"{rows_name}:N", sort=list(frame.index), title=_label(frame.index.name)),
     )
     cells = base.mark_rect().encode(
         color=alt.Color("value:Q", title=value_title, scale=alt.Scale(scheme="blues")),
         tooltip=[
-            alt.Tooltip(f"{rows_name}:N", title=frame.index.name or "row"),
-            alt.Tooltip("column:N", title=frame.columns.name or "column"),
+            alt.Tooltip(f"{rows_name}:N", title=_label(frame.index.name) or "row"),
+            alt.Tooltip("column:N", title=_label(frame.columns.name) or "column"),
             alt.Tooltip("value:Q", format=label, title=value_title),
         ],
     )
@@ -203,3 +206,8 @@ def retention(frame: pd.DataFrame, *, title: str) -> Chart:
         title=title,
         value_title="retained",
     )
+
+
+def _label(name: Hashable) -> str | None:
+    """An axis name as a chart title (pandas allows any hashable name; Vega-Lite wants text)."""
+    return None if name is None else str(name)

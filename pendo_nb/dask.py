@@ -52,14 +52,14 @@ class ClientSettings:
         The integration key (masked in ``repr``, left out of the Dask token).
     base_url : str
         The host the client talks to.
-    options : dict
+    options : dict[str, Any]
         The other :class:`~pendo_nb.PendoClient` options (timeout, rate limit, retry,
         time zone, cache expiry); ``cache`` says whether workers cache at all.
     """
 
     key: str = field(repr=False)
     base_url: str
-    options: dict = field(default_factory=dict, compare=False)
+    options: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_client(cls, client: PendoClient) -> ClientSettings:
@@ -74,7 +74,7 @@ class ClientSettings:
     def __repr__(self) -> str:
         return f"ClientSettings(base_url={self.base_url!r}, key=****)"
 
-    def __dask_tokenize__(self) -> tuple:
+    def __dask_tokenize__(self) -> tuple[Any, ...]:
         # Equal settings give equal tokens without the key's text entering the graph.
         return ("pendo_nb.ClientSettings", self.base_url, self._key_digest())
 
@@ -173,6 +173,11 @@ def read_aggregation(
             "the same pull with pn.aggregate(pipeline, windows=...); a replay works with both"
         )
     pull = plan_pull(pipeline, c, windows, cache_policy)
+    if pull is None:  # windows="auto" on a pipeline whose windows would not be exact
+        raise PipelineError(
+            "read_aggregation: this pipeline cannot be split into exact windows; name a window "
+            'length (windows="1D"), or read it whole with pn.aggregate(pipeline)'
+        )
     plan = pull.plan
     if plan.keys is not None or plan.sort or plan.limit is not None:
         raise PipelineError(
@@ -184,7 +189,7 @@ def read_aggregation(
     first, _ = pull.fetch_halving(c, pull.windows[0], store=FrameCache(c))
     meta = concat_parts(first).iloc[:0]
     meta.attrs = {}
-    return dd.from_map(
+    frame: dd.DataFrame = dd.from_map(
         _read_window,
         list(pull.windows),
         pull=pull,
@@ -194,3 +199,4 @@ def read_aggregation(
         label="pendo-window",
         enforce_metadata=False,
     )
+    return frame

@@ -35,10 +35,10 @@ def connect(
     rate_limit: float | None = 10.0,
     retry: RetryPolicy | None = None,
     tz: str = "UTC",
-    record: str | os.PathLike | None = None,
+    record: str | os.PathLike[str] | None = None,
     pseudonymize: bool = False,
     mask: tuple[str, ...] | list[str] = (),
-    replay: str | os.PathLike | None = None,
+    replay: str | os.PathLike[str] | None = None,
 ) -> PendoClient:
     """Connect to Pendo (or the offline sandbox) and make this the default client.
 

@@ -12,7 +12,7 @@ from pendo_nb.http.snapshot import read_snapshot
 __all__ = ["snapshot_info"]
 
 
-def snapshot_info(path: str | os.PathLike) -> pd.DataFrame:
+def snapshot_info(path: str | os.PathLike[str]) -> pd.DataFrame:
     """List the answers a snapshot file holds (it is opened and checked whole).
 
     Parameters

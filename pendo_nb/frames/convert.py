@@ -365,8 +365,9 @@ def _columnar_table(content: bytes, key: str | None) -> pa.Table | None:
         # pyarrow releases the GIL while parsing: two pieces at a time use two cores, and keep
         # the scratch memory to two pieces.
         with ThreadPoolExecutor(max_workers=2) as pool:
-            arrays = list(pool.map(lambda parts: _read_rows_array(parts, member), pieces))
-        if any(array is None for array in arrays):
+            read = list(pool.map(lambda parts: _read_rows_array(parts, member), pieces))
+        arrays = [array for array in read if array is not None]
+        if len(arrays) != len(read):
             return None
         # Pieces may type a field differently (null vs int, int vs double, fields missing):
         # unify as the one-piece reader would; incompatible types raise and fall back.
@@ -375,11 +376,14 @@ def _columnar_table(content: bytes, key: str | None) -> pa.Table | None:
         ).column("r")
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         return None  # mixed types, not JSON text...: the plain reader copes
-    del arrays
+    del arrays, read
     item = merged.type.value_type if pa.types.is_list(merged.type) else None
     if item is None or not pa.types.is_struct(item):
         return None  # "results": null or [], or not an array of objects
-    rows = pa.Table.from_struct_array(pa.chunked_array([c.flatten() for c in merged.chunks], item))
+    # pyarrow-stubs type a column's chunks as plain Arrays (a list column's are ListArrays, with
+    # flatten()) and chunked_array's type argument too narrowly.
+    flat = [c.flatten() for c in merged.chunks]  # type: ignore[attr-defined]
+    rows = pa.Table.from_struct_array(pa.chunked_array(flat, item))  # type: ignore[call-overload]
     while any(pa.types.is_struct(field.type) for field in rows.schema):
         # One level per pass; children are named "parent.child", and an object that was always
         # empty leaves no column (as with the plain reader).
@@ -396,7 +400,7 @@ def _read_rows_array(parts: tuple, key: str) -> pa.Array | None:
     # only, but pretty-printed text has raw ones between tokens.
     parse = pa_json.ParseOptions(newlines_in_values=True)
     table = pa_json.read_json(
-        pa.BufferReader(pa.py_buffer(text)),
+        pa.BufferReader(pa.py_buffer(text)),  # type: ignore[arg-type]  # pyarrow-stubs: files only
         read_options=options,
         parse_options=parse,
         memory_pool=_POOL,
@@ -593,7 +597,9 @@ def _cast(series: pd.Series, kind: str, tz: str) -> tuple[pd.Series, dict[int, A
     converter = _CONVERTERS.get(kind)
     if converter is None:
         return series, {}  # a type this library does not know: keep what the values say
-    converted, failures = [], {}
+    # The converter's values by kind: datetimes, text, booleans or numbers (None where missing).
+    converted: list[Any] = []
+    failures: dict[int, Any] = {}
     for position, value in enumerate(series.tolist()):
         if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
             converted.append(None)
@@ -611,7 +617,10 @@ def _cast(series: pd.Series, kind: str, tz: str) -> tuple[pd.Series, dict[int, A
         return result.dt.tz_convert(tz).dt.as_unit("us"), failures
     target = {"string": "string", "boolean": "boolean", "integer": "Int64"}.get(kind, "Float64")
     return pd.Series(
-        pd.array(converted, dtype=target), index=series.index, name=series.name
+        # pandas-stubs accept only literal dtype names; `target` is one of four of them.
+        pd.array(converted, dtype=target),  # type: ignore[call-overload]
+        index=series.index,
+        name=series.name,
     ), failures
 
 

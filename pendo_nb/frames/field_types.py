@@ -142,9 +142,12 @@ def source_kind(steps: Sequence[Mapping]) -> str | None:
     return None
 
 
-def time_series_of(step: Mapping) -> Mapping | None:
+def time_series_of(step: object) -> Mapping | None:
     """The timeSeries of a source step wherever Pendo accepts it (reference 3.2): inside
-    ``source``, beside it, or inside the source's parameters; ``None`` when it has none."""
+    ``source``, beside it, or inside the source's parameters; ``None`` when it has none (or
+    ``step`` is not a step)."""
+    if not isinstance(step, Mapping):
+        return None
     source = step["source"]
     if "timeSeries" in source:
         return source["timeSeries"]
@@ -174,8 +177,10 @@ def event_source_fields(steps: Sequence[Mapping]) -> dict[str, str | None]:
     series = time_series_of(step)
     period = series.get("period") if isinstance(series, Mapping) else None
     bucket = BUCKET_FIELDS.get(period) if isinstance(period, str) else None
-    return {
-        (bucket if name == PERIOD_BUCKET else name): kind
-        for name, kind in fields.items()
-        if name != PERIOD_BUCKET or bucket is not None
-    }
+    columns: dict[str, str | None] = {}
+    for name, kind in fields.items():
+        if name != PERIOD_BUCKET:
+            columns[name] = kind
+        elif bucket is not None:
+            columns[bucket] = kind
+    return columns

@@ -46,11 +46,15 @@ def to_table(frame: pd.DataFrame, extra: Mapping[str, Any]) -> pa.Table:
     """
     if not frame.columns.is_unique or not all(isinstance(name, str) for name in frame.columns):
         raise UnstorableFrame("column labels must be distinct strings")
-    json_columns = [name for name, dtype in frame.dtypes.items() if dtype == np.dtype(object)]
+    json_columns = [
+        name
+        for name, dtype in frame.dtypes.items()
+        if isinstance(name, str) and dtype == np.dtype(object)  # names: all str (checked above)
+    ]
     plain = frame.copy(deep=False)
     plain.attrs = {}  # kept in our own metadata: pandas' own drops attrs holding datetimes
     for name in json_columns:
-        plain[name] = pd.array(_json_cells(name, frame[name].tolist()), dtype=object)
+        plain[name] = pd.array(_json_cells(name, frame[name].tolist()), dtype="object")
     try:
         metadata = orjson.dumps(
             {"extra": dict(extra), "json_columns": json_columns, "attrs": _tagged(frame.attrs)}

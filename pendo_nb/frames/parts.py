@@ -9,8 +9,12 @@ other parts agree on first.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from pandas._typing import DtypeObj
 
 __all__ = ["concat_parts", "conform_to"]
 
@@ -60,7 +64,7 @@ def conform_to(frame: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index)
 
 
-def _agreed_dtypes(parts: Sequence[pd.DataFrame]) -> dict[str, object]:
+def _agreed_dtypes(parts: Sequence[pd.DataFrame]) -> dict[str, DtypeObj]:
     """Per column, the dtype of the parts where it holds values (when they all agree)."""
     seen: dict[str, set] = {}
     for part in parts:
@@ -71,7 +75,7 @@ def _agreed_dtypes(parts: Sequence[pd.DataFrame]) -> dict[str, object]:
     return {name: next(iter(kinds)) for name, kinds in seen.items() if len(kinds) == 1}
 
 
-def _with_dtypes(part: pd.DataFrame, dtypes: dict[str, object]) -> pd.DataFrame:
+def _with_dtypes(part: pd.DataFrame, dtypes: dict[str, DtypeObj]) -> pd.DataFrame:
     changes = {
         name: dtypes[name]
         for name in part.columns
@@ -85,7 +89,7 @@ def _with_dtypes(part: pd.DataFrame, dtypes: dict[str, object]) -> pd.DataFrame:
     return part
 
 
-def _cast(column: pd.Series, dtype: object) -> pd.Series:
+def _cast(column: pd.Series, dtype: DtypeObj) -> pd.Series:
     try:
         return column.astype(dtype)
     except (TypeError, ValueError):

@@ -39,6 +39,14 @@ def _seconds(value: float | timedelta | None, name: str) -> float | None:
     return float(seconds)
 
 
+def _duration(value: float | timedelta | None, name: str) -> float:
+    """``_seconds`` of a setting that must be a duration (never None)."""
+    seconds = _seconds(value, name)
+    if seconds is None:
+        raise ValueError(f"{name} must be a duration, not None")
+    return seconds
+
+
 @dataclass(frozen=True)
 class CachePolicy:
     """Expiry of cached windows by whether their data can still change.
@@ -60,14 +68,13 @@ class CachePolicy:
     open: float | timedelta = timedelta(minutes=5)
 
     def __post_init__(self) -> None:
-        for name in ("lag", "open"):
-            if _seconds(getattr(self, name), name) is None:
-                raise ValueError(f"{name} must be a duration, not None")
+        _duration(self.lag, "lag")
+        _duration(self.open, "open")
         _seconds(self.closed, "closed")
 
     @property
     def lag_ms(self) -> int:
-        return int(_seconds(self.lag, "lag") * 1000)
+        return int(_duration(self.lag, "lag") * 1000)
 
     def horizon(self, server_now_ms: int) -> int:
         """The lag horizon (epoch ms): data before it is final."""
@@ -85,7 +92,7 @@ class CachePolicy:
     @property
     def open_expiry(self) -> float:
         """Seconds an open window (or anything that follows the server's clock) stays cached."""
-        return _seconds(self.open, "open")
+        return _duration(self.open, "open")
 
     def expiry_for(self, window_end_ms: int, server_now_ms: int) -> float | None:
         """Seconds the window's answer stays cached (``None``: until the cache is cleared)."""

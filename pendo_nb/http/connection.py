@@ -201,14 +201,14 @@ class PendoConnection:
         # A replay needs no key, no host and no network: its answers come from the file.
         self._replay = Replayer(replay) if replay else None
         if self._replay is not None:
-            key, base_url, cache = "replay", f"snapshot://{self._replay.path.name}", False
+            key, cache = "replay", False
         if not isinstance(key, str) or not key.strip():
             raise ConfigurationError("the integration key must be a non-empty string")
         self._key = key.strip()
         self._key_region = _region_of_key(self._key)
         if self._replay is not None:
             self.region: str | None = None
-            self.base_url = base_url
+            self.base_url: str = f"snapshot://{self._replay.path.name}"
         elif base_url:
             if not re.match(r"https?://[^/]+", base_url):
                 raise ConfigurationError(
@@ -335,7 +335,8 @@ class PendoConnection:
                 self.refuse_writes_if_replaying(f"{method} {path}")
             recorded = self._replay.answer(key, method=method, path=path)
             status, content_type, content = recorded.status, recorded.content_type, recorded.content
-            request_id, from_cache, fetched_at = None, False, recorded.recorded_at
+            request_id, from_cache = None, False
+            fetched_at: datetime | None = recorded.recorded_at
             answered_url = f"{url}?{urlencode(params)}" if params else url
         else:
             if self._recorder is not None and self._recorder.pseudonyms is not None:
@@ -381,6 +382,7 @@ class PendoConnection:
 
     def _real_path(self, path: str, b64: bool) -> tuple[str, bool]:
         """The path with the fake ids the notebook passed made real (and encoded if need be)."""
+        assert self._recorder is not None  # called only while recording with pseudonyms
         segments = []
         for segment in path.split("/"):
             asked = segment
@@ -420,6 +422,7 @@ class PendoConnection:
             headers["x-pendo-base64-encoded-params"] = "true"
         # The caller may choose this request's cache expiry (time windows, pendo_nb.cache_policy).
         expiry = cache_policy.current_request_expiry()
+        per_request: dict[str, Any]  # requests-cache's expire_after, when the caller chose one
         if expiry is cache_policy.UNSET:
             per_request = {}
         else:  # requests-cache reads None as "not set": -1 is its "never expire"

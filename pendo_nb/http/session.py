@@ -241,7 +241,7 @@ def _only_reads(response: requests.Response) -> bool:
     """Cache GETs and aggregation POSTs (reads); never a write."""
     request = response.request
     return request.method == "GET" or (
-        request.method == "POST" and urlsplit(request.url).path.endswith("/aggregation")
+        request.method == "POST" and urlsplit(request.url or "").path.endswith("/aggregation")
     )
 
 

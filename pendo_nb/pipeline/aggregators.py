@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from pendo_nb.errors import PipelineError
 from pendo_nb.pipeline._values import JSON, canonical_bytes, json_value, single_key, snake_case
@@ -38,7 +39,7 @@ class Aggregator:
     name: str
     argument: JSON
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {self.name: json_value(self.argument, self.name)}
 
     def __hash__(self) -> int:  # the argument may be a dict: hash its canonical JSON
@@ -52,13 +53,14 @@ class Aggregator:
         arg = self.argument
         if self.name == "count":
             return "pn.agg.count()" if arg is None else f"pn.agg.count({arg!r})"
-        if self.name == "countIf":
-            return f"pn.agg.count_if({arg.get('count')!r}, {arg['if']!r})"
-        if self.name == "listIf":
-            return f"pn.agg.list_if({arg['list']!r}, {arg['if']!r})"
-        if self.name == "percentiles":
-            named = {key: value for key, value in arg.items() if key != "field"}
-            return f"pn.agg.percentiles({arg['field']!r}, {named!r})"
+        if isinstance(arg, dict):  # the aggregators whose argument is an object
+            if self.name == "countIf":
+                return f"pn.agg.count_if({arg.get('count')!r}, {arg['if']!r})"
+            if self.name == "listIf":
+                return f"pn.agg.list_if({arg['list']!r}, {arg['if']!r})"
+            if self.name == "percentiles":
+                named = {key: value for key, value in arg.items() if key != "field"}
+                return f"pn.agg.percentiles({arg['field']!r}, {named!r})"
         if self.name in _EXPRESSION_AGGREGATORS:
             return f"pn.agg.{snake_case(self.name)}({arg!r})"
         return repr(self.to_json())
@@ -103,7 +105,7 @@ def _conditional(name: str, arg: object, where: str) -> Aggregator:
     value_key = "count" if name == "countIf" else "list"
     if not isinstance(arg, Mapping) or "if" not in arg or set(arg) - {value_key, "if"}:
         raise PipelineError(f"{where}: expected {{{value_key!r}: ..., 'if': <expression>}}")
-    body: dict = {"if": expression_text(arg["if"], f"{where}.if")}
+    body: dict[str, Any] = {"if": expression_text(arg["if"], f"{where}.if")}
     if name == "countIf":
         field = arg.get("count")
         body["count"] = None if field is None else check_field_path(field, f"{where}.count")
@@ -115,7 +117,7 @@ def _conditional(name: str, arg: object, where: str) -> Aggregator:
 def _percentiles(arg: object, where: str) -> Aggregator:
     if not isinstance(arg, Mapping) or "field" not in arg or len(arg) < 2:
         raise PipelineError(f"{where}: expected {{'field': <expression>, '<name>': <0-100>, ...}}")
-    body: dict = {"field": expression_text(arg["field"], f"{where}.field")}
+    body: dict[str, Any] = {"field": expression_text(arg["field"], f"{where}.field")}
     for key, value in arg.items():
         if key == "field":
             continue

@@ -17,10 +17,14 @@ from pendo_nb.pipeline.steps.base import Step, chain_code
 class PipelineLike(Protocol):
     """What a card shows of a pipeline (:class:`pendo_nb.pipeline.pipeline.Pipeline` has it)."""
 
-    steps: Sequence[Step]
-    name: str | None
-    request_id: str | None
-    mime_type: str | None
+    @property
+    def steps(self) -> Sequence[Step]: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def request_id(self) -> str | None: ...
+    @property
+    def mime_type(self) -> str | None: ...
 
     def to_json(self) -> Any: ...
 

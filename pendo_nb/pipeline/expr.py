@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import ClassVar
 
 from pendo_nb.errors import PipelineError
 from pendo_nb.pipeline.parse import KNOWN_FUNCTIONS, check_expression, check_field_path
@@ -52,7 +53,8 @@ class Expr:
     """
 
     __slots__ = ("_text", "_precedence")
-    __hash__ = None  # ``==`` builds an expression, so Expr cannot be a dict key
+    # ``==`` builds an expression, so Expr cannot be a dict key (typeshed's own idiom for it).
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]
 
     def __init__(self, text: str, precedence: int = _ATOM) -> None:
         self._text = text
@@ -253,7 +255,7 @@ class _Functions:
     ``fn.if_(...)`` stands for ``if(...)``, which is a Python keyword.
     """
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Callable[..., Expr]:
         if name.startswith("__"):
             raise AttributeError(name)
         pendo_name = name.rstrip("_")

@@ -21,12 +21,16 @@ from __future__ import annotations
 import ast
 import shlex
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from pendo_nb.errors import PipelineError
 from pendo_nb.pipeline.pipeline import Pipeline
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from IPython.core.interactiveshell import InteractiveShell
 
 
 def parse_magic_line(line: str) -> tuple[str | None, str | None]:
@@ -76,7 +80,11 @@ def _run_python(text: str, namespace: dict[str, Any]) -> Any:
     # The cell is the user's own code in their own kernel, run exactly as a normal cell would
     # be; only the value of its last expression is kept.
     tree = ast.parse(text, "<%%pendo cell>")
-    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    last = tree.body[-1] if tree.body else None
+    if isinstance(last, ast.Expr):
+        tree.body.pop()
+    else:
+        last = None
     if tree.body:
         exec(compile(tree, "<%%pendo cell>", "exec"), namespace)
     if last is None:
@@ -84,7 +92,7 @@ def _run_python(text: str, namespace: dict[str, Any]) -> Any:
     return eval(compile(ast.Expression(last.value), "<%%pendo cell>", "eval"), namespace)
 
 
-def pendo_cell_magic(shell, line: str, cell: str, pn: ModuleType):
+def pendo_cell_magic(shell: InteractiveShell, line: str, cell: str, pn: ModuleType) -> pd.DataFrame:
     """Run the cell's pipeline and return its DataFrame, stored under the name on the line.
 
     ``pn`` is the ``pendo_nb`` package, put in the notebook's namespace for builder cells.
@@ -103,10 +111,11 @@ def pendo_cell_magic(shell, line: str, cell: str, pn: ModuleType):
     return frame
 
 
-def register_cell_magic(ipython, pn: ModuleType) -> None:
+def register_cell_magic(ipython: InteractiveShell, pn: ModuleType) -> None:
     """Register ``%%pendo`` in ``ipython``; its builder cells see ``pn`` (the package)."""
-    ipython.register_magic_function(
-        lambda line, cell: pendo_cell_magic(ipython, line, cell, pn),
+    # IPython's decorator on register_magic_function types it as unbound (it hides `self`).
+    ipython.register_magic_function(  # type: ignore[call-arg]
+        lambda line, cell: pendo_cell_magic(ipython, line, cell, pn),  # type: ignore[arg-type]
         magic_kind="cell",
         magic_name="pendo",
     )

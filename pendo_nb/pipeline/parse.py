@@ -101,6 +101,7 @@ def _tokenize(text: str, where: str) -> list[_Token]:
         match = match or _TOKEN.match(text, position)
         assert match is not None  # the "bad" alternative matches any character
         kind = match.lastgroup
+        assert kind is not None  # every alternative of the token patterns is a named group
         if kind == "quote":
             end = _string_end(text, position, where)
             tokens.append(_Token("string", text[position:end], position))

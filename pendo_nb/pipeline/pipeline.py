@@ -57,6 +57,9 @@ from pendo_nb.pipeline.timeseries import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from pendo_nb.api.client import PendoClient
+    from pendo_nb.pipeline.timeseries import TimeSeries
+
 DEFAULT_MIME_TYPE = "application/json"
 #: Steps a whole request can start with: they make rows of their own (the metric operators are
 #: Pendo's pipeline-head operators of reference 3.5).
@@ -142,7 +145,7 @@ class Pipeline:
         mime_type: str | None = None,
     ) -> Pipeline:
         """Set the request's optional ``name``/``requestId`` labels or the response mime type."""
-        changes = {"name": name, "request_id": request_id, "mime_type": mime_type}
+        changes: dict[str, Any] = {"name": name, "request_id": request_id, "mime_type": mime_type}
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 
     # -- time ---------------------------------------------------------------------------------
@@ -151,7 +154,7 @@ class Pipeline:
             raise PipelineError(f"{where}: the pipeline does not start with a source")
         return self.steps[0]
 
-    def _with_series(self, where: str, series) -> Pipeline:
+    def _with_series(self, where: str, series: TimeSeries) -> Pipeline:
         source = self._source(where)
         try:
             replaced = source.with_time_series(series)
@@ -245,10 +248,10 @@ class Pipeline:
     def group(
         self,
         *keys: str,
-        fields: Mapping[str, Aggregator | Mapping] | None = None,
+        fields: Mapping[str, Aggregator | Mapping[str, Any]] | None = None,
         list_form: bool = False,
         force_keys: Mapping[str, ExprLike] | None = None,
-        **named: Aggregator | Mapping,
+        **named: Aggregator | Mapping[str, Any],
     ) -> Pipeline:
         """One row per combination of ``keys``, with aggregated fields.
 
@@ -261,7 +264,7 @@ class Pipeline:
             Without any, the rows are the distinct key combinations.
         list_form : bool
             Write ``fields`` as Pendo's list of one-key objects instead of one object.
-        force_keys : dict, optional
+        force_keys : dict[str, Any], optional
             ``forceKeys``: key -> expression listing values to emit even with no rows.
         """
         aggregators = _merged(fields, named)
@@ -269,10 +272,10 @@ class Pipeline:
 
     def reduce(
         self,
-        fields: Mapping[str, Aggregator | Mapping] | None = None,
+        fields: Mapping[str, Aggregator | Mapping[str, Any]] | None = None,
         *,
         list_form: bool = False,
-        **named: Aggregator | Mapping,
+        **named: Aggregator | Mapping[str, Any],
     ) -> Pipeline:
         """Collapse all rows into one: ``reduce(visitors=pn.agg.count("visitorId"))``."""
         return self._then(Reduce(_merged(fields, named), list_form))
@@ -309,7 +312,11 @@ class Pipeline:
         return self._then(Identified(f"!{field}" if anonymous else field))
 
     def bulk_expand(
-        self, out: str | Mapping, *, visitor: str | None = None, account: str | None = None
+        self,
+        out: str | Mapping[str, Any],
+        *,
+        visitor: str | None = None,
+        account: str | None = None,
     ) -> Pipeline:
         """Attach visitor or account metadata under ``out``:
         ``bulk_expand("account", account="accountId")`` gives ``account.agent.name``..."""
@@ -319,7 +326,7 @@ class Pipeline:
 
     def expand(
         self,
-        out: str | Mapping,
+        out: str | Mapping[str, Any],
         *,
         page: str | None = None,
         feature: str | None = None,
@@ -336,7 +343,7 @@ class Pipeline:
 
     def item_seen(
         self,
-        out: str | Mapping,
+        out: str | Mapping[str, Any],
         *,
         page_id: str | None = None,
         feature_id: str | None = None,
@@ -375,7 +382,7 @@ class Pipeline:
 
     def switch(
         self,
-        out: str | Mapping,
+        out: str | Mapping[str, Any],
         field: str | None = None,
         cases: Sequence[Mapping[str, Any]] | None = None,
     ) -> Pipeline:
@@ -391,12 +398,12 @@ class Pipeline:
             raise PipelineError("switch: give out, field and cases")
         return self._then(Switch({out: {field: list(cases)}}))
 
-    def fork(self, *branches: Pipeline | Sequence) -> Pipeline:
+    def fork(self, *branches: Pipeline | Sequence[Any]) -> Pipeline:
         """Send every row through each branch (a ``Pipeline()`` chain or JSON steps) and
         concatenate the outputs. Branches must not be empty (use ``Pipeline().cat()``)."""
         return self._then(Fork(branches))
 
-    def spawn(self, *pipelines: Pipeline | Sequence) -> Pipeline:
+    def spawn(self, *pipelines: Pipeline | Sequence[Any]) -> Pipeline:
         """Run independent pipelines, each starting with a source, and concatenate their rows."""
         return self._then(Spawn(pipelines))
 
@@ -407,7 +414,7 @@ class Pipeline:
     def merge(
         self,
         fields: str | Sequence[str],
-        pipeline: Pipeline | Sequence,
+        pipeline: Pipeline | Sequence[Any],
         *,
         mappings: Mapping[str, str] | None = None,
     ) -> Pipeline:
@@ -425,7 +432,7 @@ class Pipeline:
 
     # -- JSON ---------------------------------------------------------------------------------
     @classmethod
-    def from_json(cls, body: Mapping | Sequence | str | bytes) -> Pipeline:
+    def from_json(cls, body: Mapping[str, Any] | Sequence[Any] | str | bytes) -> Pipeline:
         """Read an aggregation body: the full envelope, its ``request`` object, a bare list of
         steps, or the same as JSON text.
 
@@ -464,12 +471,12 @@ class Pipeline:
                 raise
             raise PipelineError(f"{where}: {error}") from None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         """The full aggregation body, ready to POST to ``/api/v1/aggregation``.
 
         A fresh dict each time: changing it does not change the pipeline.
         """
-        request: dict = {"pipeline": [step.to_json() for step in self.steps]}
+        request: dict[str, Any] = {"pipeline": [step.to_json() for step in self.steps]}
         if self.name is not None:
             request["name"] = self.name
         if self.request_id is not None:
@@ -477,7 +484,7 @@ class Pipeline:
         return {"response": {"mimeType": self.mime_type or DEFAULT_MIME_TYPE}, "request": request}
 
     # -- running ------------------------------------------------------------------------------
-    def run(self, client=None, **options) -> pd.DataFrame:
+    def run(self, client: PendoClient | None = None, **options: Any) -> pd.DataFrame:
         """Send the pipeline and return the rows as a DataFrame (same as ``pn.aggregate(p)``).
 
         Parameters
@@ -507,16 +514,18 @@ class Pipeline:
         # Typically p1 + p2 where p2 starts with a source. Reference 3.2 only says the first step
         # is usually the source; the sandbox refuses a later one, and no real body has one.
         later = next(
-            (i for i, step in enumerate(self.steps[1:], 1) if isinstance(step, Source)), None
+            ((i, step) for i, step in enumerate(self.steps[1:], 1) if isinstance(step, Source)),
+            None,
         )
         if later is not None:
+            index, second = later
             raise PipelineError(
-                f"{where}: step {later + 1} is a second source ({self.steps[later].name}); only "
+                f"{where}: step {index + 1} is a second source ({second.name}); only "
                 "the first step may be a source: combine sources with spawn(), or add a "
                 "pipeline without a source (pn.Pipeline().filter(...))"
             )
 
-    def preview(self, n: int = 10, client=None) -> pd.DataFrame:
+    def preview(self, n: int = 10, client: PendoClient | None = None) -> pd.DataFrame:
         """Run the pipeline with a trailing ``limit(n)``: a quick look at the first rows."""
         return self.limit(n).run(client=client)
 
@@ -531,7 +540,9 @@ class Pipeline:
         """The builder code that makes this pipeline (``import pendo_nb as pn`` assumed)."""
         return display.Text(display.code(self))
 
-    def to_curl(self, base_url: str = "https://app.pendo.io", *, client=None) -> display.Text:
+    def to_curl(
+        self, base_url: str = "https://app.pendo.io", *, client: PendoClient | None = None
+    ) -> display.Text:
         """The request as a ``curl`` command.
 
         The key is written as the shell variable ``$PENDO_INTEGRATION_KEY``, never its value.
@@ -546,7 +557,9 @@ class Pipeline:
         return display.Text(display.explain(self))
 
 
-def _one_target(out: str | Mapping, choices: Mapping[str, str | None], where: str) -> Mapping:
+def _one_target(
+    out: str | Mapping[str, Any], choices: Mapping[str, str | None], where: str
+) -> Mapping[str, Any]:
     """``{out: {kind: value}}`` from the one keyword given, or ``out`` itself when it is already
     that mapping (several outputs in one step, as ``to_code`` writes them)."""
     given = {kind: value for kind, value in choices.items() if value is not None}

@@ -172,8 +172,9 @@ class Source(Step):
         if self.name == "const":
             code = f"{function}({self.params!r})"
         else:
+            params = self.params if isinstance(self.params, dict) else {}
             args = [f"{snake_case(key)}={self._code_value(key, value)!r}"
-                    for key, value in (self.params or {}).items()]  # fmt: skip
+                    for key, value in params.items()]  # fmt: skip
             code = f"{function}({', '.join(args)})"
         if series is not None:
             end = f"count={series.count!r}" if series.count is not None else f"last={series.last!r}"
@@ -190,9 +191,9 @@ class Source(Step):
 
     def describe(self) -> str:
         text = f"read {self.name}"
-        if self.name == "const":
+        if self.name == "const" and isinstance(self.params, list):
             text += f" ({len(self.params)} inline rows)"
-        elif self.params:
+        elif isinstance(self.params, dict) and self.params:
             text += " (" + ", ".join(f"{key}={value}" for key, value in self.params.items()) + ")"
         if self.time_series is not None:
             text += f" over {self.time_series.describe()}"

@@ -7,6 +7,7 @@ Pendo's own names work too (``pn.source.pageEvents``).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from pendo_nb.errors import PipelineError
 from pendo_nb.pipeline._values import camel_case, snake_case
@@ -33,28 +34,31 @@ class _Sources:
         for name in SOURCES:
             setattr(self, snake_case(name), _source_function(name))
 
-    def __getattr__(self, name: str) -> Callable:
+    def __getattr__(self, name: str) -> Callable[..., Pipeline]:
         if name.startswith("_"):
             raise AttributeError(name)
         if name in SOURCES:
-            return getattr(self, snake_case(name))
+            function: Callable[..., Pipeline] = getattr(self, snake_case(name))
+            return function
         raise UnknownSourceError(
             f"source.{name}: unknown source; known: {', '.join(snake_case(s) for s in SOURCES)}"
         )
 
 
-def _source_function(name: str) -> Callable:
+def _source_function(name: str) -> Callable[..., Pipeline]:
     snake = snake_case(name)
     needs_time, extra = SOURCES[name]
 
+    start: Callable[..., Pipeline]
     if name == "const":
 
-        def start(rows: Sequence[Mapping]) -> object:
+        def start_const(rows: Sequence[Mapping[str, Any]]) -> Pipeline:
             return _start(Source(name, list(rows)))
 
+        start = start_const
     else:
 
-        def start(**params: object) -> object:
+        def start_params(**params: object) -> Pipeline:
             converted = {}
             for key, value in params.items():
                 pendo_key = camel_case(key)
@@ -63,6 +67,8 @@ def _source_function(name: str) -> Callable:
                     raise PipelineError(f"source.{snake}({key}): unknown parameter; known: {known}")
                 converted[pendo_key] = value
             return _start(Source(name, converted or None))
+
+        start = start_params
 
     start.__name__ = snake
     start.__qualname__ = f"source.{snake}"

@@ -179,7 +179,8 @@ def _records(rows: Any, kind: str, group: str, id_column: str | None) -> list[tu
         seen.add(object_id)
         fields = item["values"] if isinstance(item.get("values"), Mapping) else item
         values = {}
-        for name, value in fields.items():
+        for label, value in fields.items():
+            name = str(label)  # a column name (rows of a DataFrame) or a JSON key
             if name == id_name:
                 continue
             name = name[len(prefix) :] if name.startswith(prefix) else name
@@ -302,7 +303,7 @@ def _write_chunk(client, kind, group, number, chunk, create) -> list[dict]:
             for oid, _ in chunk
         ]
     missing = set(answer.get("missing") or []) if isinstance(answer, dict) else set()
-    errors = {}
+    errors: dict[str | None, str] = {}  # by object id (None: an error that names no object)
     for entry in (answer.get("errors") or []) if isinstance(answer, dict) else []:
         if isinstance(entry, str):
             errors[entry] = "failed"

@@ -19,6 +19,7 @@ import socket
 import threading
 import warnings
 from datetime import datetime
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -66,7 +67,7 @@ def _private_copy(subscription: Subscription) -> Subscription:
     shared: nothing writes them.
     """
 
-    def deep(value):
+    def deep(value: Any) -> Any:
         # A JSON round trip: exact for this JSON-like data, and much faster than copy.deepcopy.
         return orjson.loads(orjson.dumps(value))
 
@@ -204,6 +205,7 @@ class Sandbox:
                 "the sandbox is not running: call start() or use it in a `with` block"
             )
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)  # an AF_INET or AF_INET6 address, never a Unix path
         if host in ("0.0.0.0", "::"):
             host = "127.0.0.1" if host == "0.0.0.0" else "::1"
         return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
@@ -220,8 +222,11 @@ class Sandbox:
             )
         server_class = SandboxHTTPServer
         if ":" in self.host:
-            server_class = type(
-                "SandboxHTTPServer6", (SandboxHTTPServer,), {"address_family": socket.AF_INET6}
+            server_class = cast(
+                type[SandboxHTTPServer],
+                type(
+                    "SandboxHTTPServer6", (SandboxHTTPServer,), {"address_family": socket.AF_INET6}
+                ),
             )
         self._server = server_class(
             (self.host, self.port), self.subscription, self.key, self.read_only_key, self.limits
@@ -247,13 +252,14 @@ class Sandbox:
             return
         self._server.shutdown()
         self._server.server_close()
-        self._thread.join()
+        if self._thread is not None:
+            self._thread.join()
         self._server = self._thread = None
 
     def __enter__(self) -> Sandbox:
         return self.start()
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
 

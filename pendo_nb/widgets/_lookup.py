@@ -121,17 +121,17 @@ class ObjectLookup(Form):
     # -- validators and observers -----------------------------------------------------------
 
     @traitlets.validate("value")
-    def _stripped_id(self, proposal: dict) -> str | None:
+    def _stripped_id(self, proposal: dict[str, Any]) -> str | None:
         value = proposal["value"]
         return value.strip() or None if value is not None else None
 
     @traitlets.observe("value")
-    def _on_value(self, change: dict) -> None:
+    def _on_value(self, change: dict[str, Any]) -> None:
         self.id_box.value = change["new"] or ""
         if change["new"] is not None:
             self.lookup()
 
-    def _on_id_box(self, change: dict) -> None:
+    def _on_id_box(self, change: dict[str, Any]) -> None:
         self.value = change["new"]
 
     # -- actions ----------------------------------------------------------------------------

@@ -122,7 +122,7 @@ class AggregationComposer(Form):
     ----------
     pipeline : Pipeline or None
         The pipeline the form describes (None while a field is invalid).
-    field_errors : dict
+    field_errors : dict[str, Any]
         Field name (``"source"``, ``"dates"``, ``"filter"``, ``"group"``, ``"aggregators"``,
         ``"sort"``, ``"limit"``) -> the error flagged there.
     result : pandas.DataFrame or None
@@ -263,7 +263,7 @@ class AggregationComposer(Form):
     # -- observers ----------------------------------------------------------------------------
 
     @traitlets.observe("field_errors")
-    def _on_field_errors(self, change: dict) -> None:
+    def _on_field_errors(self, change: dict[str, Any]) -> None:
         for name, line in self.errors.items():
             error = change["new"].get(name)
             if error is None:
@@ -277,10 +277,10 @@ class AggregationComposer(Form):
                 else:
                     widget.remove_class("pendo-field-error")
 
-    def _on_form_change(self, _change: dict) -> None:
+    def _on_form_change(self, _change: dict[str, Any]) -> None:
         self.rebuild()
 
-    def _on_range_mode(self, change: dict) -> None:
+    def _on_range_mode(self, change: dict[str, Any]) -> None:
         if (
             change["new"] == "between"
             and self.start_date.value is None
@@ -302,7 +302,7 @@ class AggregationComposer(Form):
             self.start_date.value = today - dt.timedelta(days=7)
             self.end_date.value = today
 
-    def _on_code_toggle(self, change: dict) -> None:
+    def _on_code_toggle(self, change: dict[str, Any]) -> None:
         self.code_view.layout.display = None if change["new"] else "none"
 
     # -- actions ------------------------------------------------------------------------------
@@ -394,7 +394,7 @@ class AggregationComposer(Form):
 
     def _source_step(self, name: str) -> Pipeline:
         app = self.app_select.value
-        start = getattr(source, name)
+        start: Callable[..., Pipeline] = getattr(source, name)
         return start(app_id=app) if app else start()
 
     def _with_dates(self, pipeline: Pipeline) -> Pipeline:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import io
 from collections.abc import Callable, Mapping
@@ -272,33 +273,33 @@ class MetadataEditor(Form):
     # -- validators and observers -------------------------------------------------------------
 
     @traitlets.validate("group")
-    def _known_group(self, proposal: dict) -> str:
-        if proposal["value"] not in self.group_select.options:
+    def _known_group(self, proposal: dict[str, Any]) -> str:
+        group: str = proposal["value"]
+        if group not in self.group_select.options:
             raise traitlets.TraitError(
-                f"group must be one of {', '.join(self.group_select.options)}, "
-                f"got {proposal['value']!r}"
+                f"group must be one of {', '.join(self.group_select.options)}, got {group!r}"
             )
-        return proposal["value"]
+        return group
 
     @traitlets.observe("kind", "group")
-    def _on_target(self, change: dict) -> None:
+    def _on_target(self, change: dict[str, Any]) -> None:
         self.kind_toggle.value = self.kind
         self.group_select.value = self.group
         self._forget_preview()
 
     @traitlets.observe("rows")
-    def _on_rows(self, _change: dict) -> None:
+    def _on_rows(self, _change: dict[str, Any]) -> None:
         self._forget_preview()
 
     @traitlets.observe("read_only")
-    def _on_read_only(self, change: dict) -> None:
+    def _on_read_only(self, change: dict[str, Any]) -> None:
         if change["new"]:
             self.apply_button.disabled = True
             self.apply_note.value = (
                 f'<span class="pendo-hint">{html.escape(_READ_ONLY_REASON)}</span>'
             )
 
-    def _on_input_change(self, _change: dict) -> None:
+    def _on_input_change(self, _change: dict[str, Any]) -> None:
         self.read_input()
 
     # -- actions ------------------------------------------------------------------------------
@@ -310,7 +311,7 @@ class MetadataEditor(Form):
         options = [("(passed in)", "")] if self._data is not None else []
         options += [(name, name) for name in names]
         current = self.variable_select.value
-        values = [value for _label, value in options]
+        values: list[str | None] = [value for _label, value in options]
         self.variable_select.options = options or [("(no DataFrame variables)", None)]
         # Setting options clears the selection: keep the current one, else take the first.
         self.variable_select.value = current if current in values else (values or [None])[0]
@@ -400,8 +401,13 @@ class MetadataEditor(Form):
         for number, chunk in enumerate(chunks):
             self.progress_label.value = f"chunk {number + 1} of {len(chunks)}"
             outcome = run_busy(
-                lambda chunk=chunk: api.update_values(
-                    kind, chunk, group=group, chunk_size=self.chunk_size, client=self._client
+                functools.partial(
+                    api.update_values,
+                    kind,
+                    chunk,
+                    group=group,
+                    chunk_size=self.chunk_size,
+                    client=self._client,
                 ),
                 status=self.status,
                 controls=[self.preview_button],

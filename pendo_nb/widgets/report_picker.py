@@ -209,8 +209,8 @@ class ReportPicker(Form):
     # -- validators and observers -----------------------------------------------------------
 
     @traitlets.validate("value")
-    def _valid_report_id(self, proposal: dict) -> str | None:
-        report_id = proposal["value"]
+    def _valid_report_id(self, proposal: dict[str, Any]) -> str | None:
+        report_id: str | None = proposal["value"]
         if report_id is not None and (
             self.reports is None or report_id not in set(self.reports["id"])
         ):
@@ -218,7 +218,7 @@ class ReportPicker(Form):
         return report_id
 
     @traitlets.observe("value")
-    def _on_value(self, change: dict) -> None:
+    def _on_value(self, change: dict[str, Any]) -> None:
         report_id = change["new"]
         if report_id is not None and report_id not in self._shown_ids():
             self.search.value = ""  # show the whole list so the selection is visible
@@ -226,20 +226,20 @@ class ReportPicker(Form):
         self._describe_selection()
 
     @traitlets.observe("format")
-    def _on_format(self, change: dict) -> None:
+    def _on_format(self, change: dict[str, Any]) -> None:
         self.format_toggle.value = change["new"]
 
     @traitlets.observe("reports")
-    def _on_reports(self, change: dict) -> None:
+    def _on_reports(self, change: dict[str, Any]) -> None:
         self._show_matches()
 
-    def _on_search(self, change: dict) -> None:
+    def _on_search(self, change: dict[str, Any]) -> None:
         self._show_matches()
 
-    def _on_list_selection(self, change: dict) -> None:
+    def _on_list_selection(self, change: dict[str, Any]) -> None:
         self.value = change["new"]
 
-    def _on_format_toggle(self, change: dict) -> None:
+    def _on_format_toggle(self, change: dict[str, Any]) -> None:
         self.format = change["new"]
 
     # -- actions ----------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
@@ -153,7 +154,7 @@ class VisitorLookup(ObjectLookup):
     # -- observers ----------------------------------------------------------------------------
 
     @traitlets.observe("result")
-    def _on_result(self, change: dict) -> None:
+    def _on_result(self, change: dict[str, Any]) -> None:
         frame = change["new"]
         self.details.layout.display = "none" if frame is None else "flex"
         self.history = None
@@ -172,7 +173,7 @@ class VisitorLookup(ObjectLookup):
         self.history_button.disabled = False
 
     @traitlets.observe("accounts")
-    def _on_accounts(self, change: dict) -> None:
+    def _on_accounts(self, change: dict[str, Any]) -> None:
         buttons = []
         for account_id in change["new"]:
             button = styled(

@@ -109,9 +109,9 @@ class Switch(Step):
     targets: tuple[tuple[str, str, tuple[JSON, ...]], ...]
 
     def __post_init__(self) -> None:
-        body = self.targets
+        body: object = self.targets  # as given: a mapping, or triples read back from a step
         if not isinstance(body, Mapping):
-            body = {out: {source: list(cases)} for out, source, cases in body}
+            body = {out: {source: list(cases)} for out, source, cases in self.targets}
         if not body:
             raise PipelineError("switch: needs an output field")
         targets = []

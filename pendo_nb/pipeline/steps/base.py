@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from pendo_nb.errors import PipelineError
 from pendo_nb.pipeline._values import (
@@ -47,11 +47,17 @@ class Step:
     op: ClassVar[str]
     method: ClassVar[str]
 
+    if TYPE_CHECKING:
+        # A step is made from the builder method's arguments as the user wrote them (a mapping,
+        # an Expr, a Pipeline...), which its __post_init__ checks and normalises into the
+        # fields' declared types: the generated __init__ takes those raw values.
+        def __init__(self, *args: object, **kwargs: object) -> None: ...
+
     def body(self) -> JSON:
         """The value under the operator key."""
         raise NotImplementedError
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, JSON]:
         """The step as Pendo JSON, ``{op: body}`` (a fresh copy each time)."""
         return {self.op: json_value(self.body(), self.method)}
 
@@ -72,10 +78,13 @@ class Step:
         return hash(canonical_bytes(self.to_json()))
 
 
-def step_class(cls: type) -> type:
+_S = TypeVar("_S", bound=type[Step])
+
+
+def step_class(cls: _S) -> _S:
     """``@dataclass(frozen=True)`` that keeps ``Step.__hash__`` (dataclass would replace it)."""
-    cls = dataclass(frozen=True)(cls)
-    cls.__hash__ = Step.__hash__
+    dataclass(frozen=True)(cls)  # in place: the class itself becomes the dataclass
+    cls.__hash__ = Step.__hash__  # type: ignore[method-assign]  # restoring the base's hash
     return cls
 
 
@@ -200,7 +209,7 @@ UNOFFICIAL_OPERATORS = frozenset(
 class Unofficial(Step):
     """An operator of :data:`UNOFFICIAL_OPERATORS`, e.g. ``{"treeify": {...}}``, kept as given."""
 
-    op: str
+    op: str  # type: ignore[misc]  # each unofficial step carries its own operator
     argument: JSON = None
     method: ClassVar[str] = "unofficial"
 

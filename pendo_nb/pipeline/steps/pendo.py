@@ -81,9 +81,9 @@ class _TargetStep(Step):
     targets: tuple[tuple[str, str, str], ...]
 
     def __post_init__(self) -> None:
-        body = self.targets
+        body: object = self.targets  # as given: a mapping, or pairs read back from a step
         if not isinstance(body, Mapping):
-            body = _targets_json(body)
+            body = _targets_json(self.targets)
         targets = _targets(body, self.kinds, self.method, value_check=self.check_value)
         set_field(self, "targets", targets)
 
@@ -161,10 +161,11 @@ class Segment(Step):
 
     op: ClassVar[str] = "segment"
     method: ClassVar[str] = "segment"
-    spec: JSON
+    spec: dict[str, JSON]
 
     def __post_init__(self) -> None:
-        spec = {"id": self.spec} if isinstance(self.spec, str) else self.spec
+        given: object = self.spec  # a segment id, or a segment object
+        spec = {"id": given} if isinstance(given, str) else given
         if not isinstance(spec, Mapping) or not spec:
             raise PipelineError(f"segment(segment_id): expected a segment id, got {self.spec!r}")
         if "id" in spec:

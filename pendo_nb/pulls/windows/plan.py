@@ -350,7 +350,7 @@ def _combinable(spec: Any, where: str, bucket: str | None) -> tuple[tuple[str, s
     combined = []
     for output, aggregator, argument in _aggregators(spec, where):
         if aggregator == "count" and argument is None:
-            how = "sum"  # rows in all windows = the sum of rows per window
+            how: str | None = "sum"  # rows in all windows = the sum of rows per window
         else:
             how = _COMBINABLE.get(aggregator)
         if how is None:
@@ -376,14 +376,14 @@ def _sort_keys(spec: Any, where: str) -> tuple[tuple[str, bool], ...]:
 
 def _with_time_series(step: Mapping, series: dict) -> dict:
     """A copy of the source step with ``series`` in place of its timeSeries."""
-    step = copy.deepcopy(dict(step))
-    source = step["source"]
+    copied = copy.deepcopy(dict(step))
+    source = copied["source"]
     if "timeSeries" in source:
         source["timeSeries"] = series
-    elif "timeSeries" in step:
-        step["timeSeries"] = series
+    elif "timeSeries" in copied:
+        copied["timeSeries"] = series
     else:
         for params in source.values():
             if isinstance(params, dict) and "timeSeries" in params:
                 params["timeSeries"] = series
-    return step
+    return copied

@@ -43,7 +43,7 @@ from pendo_nb.pulls.windows.combine import combine
 from pendo_nb.pulls.windows.plan import UNITS, SplitPlan, WindowSize, split_plan
 
 
-def _splittable(error: Exception) -> bool:
+def _splittable(error: BaseException) -> bool:
     """Failures a smaller window may avoid: timeouts, Pendo's 5-minute cut (408), too big an
     answer (413, as the sandbox says for its row cap) and server errors."""
     if isinstance(error, PendoTimeoutError | ServerError):
@@ -117,7 +117,7 @@ class WindowedPull:
         return frame
 
     def halves(
-        self, client: PendoConnection, window: Window, error: Exception
+        self, client: PendoConnection, window: Window, error: BaseException
     ) -> tuple[Window, Window]:
         """The two halves to fetch instead of a window that failed with ``error``.
 
@@ -273,5 +273,5 @@ def aggregate_in_windows(
     ordered = [parts.pop(window) for window in sorted(parts, key=lambda w: w.start)]
     attrs = pull.attrs(ordered[0].attrs, client, counts.fetched, counts.cached, counts.split)
     frame = combine(ordered, pull.plan)
-    frame.attrs = attrs
+    frame.attrs = attrs  # type: ignore[assignment]  # pandas-stubs: attrs' key type is invariant
     return frame

@@ -386,7 +386,7 @@ class _Compiler:
 
     def compile_Slice(self, node: Slice) -> tuple[Evaluator, bool]:
         target, constant = self.compile(node.target)
-        bounds = []
+        bounds: list[Evaluator | None] = []
         for bound in (node.start, node.stop):
             if bound is None:
                 bounds.append(None)

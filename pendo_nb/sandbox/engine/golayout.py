@@ -80,7 +80,7 @@ _TOKENS: list[tuple[str, Directive]] = [
     ("Z07:00", lambda m: _offset(m, True, False, True)),
     ("Z07", lambda m: _offset(m, False, False, True, minutes=False)),
 ]
-_MONTHS = [
+_MONTHS: list[str] = [
     "January",
     "February",
     "March",
@@ -94,7 +94,7 @@ _MONTHS = [
     "November",
     "December",
 ]
-_DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+_DAYS: list[str] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 _NEEDS_WORD_END = frozenset({"Jan", "Mon"})  # "Janet" or "Monkey" stay literal text
 
 

@@ -17,8 +17,10 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import orjson
@@ -33,6 +35,14 @@ from pendo_nb.sandbox.server import history, reports, segments, writes
 from pendo_nb.sandbox.server._csv import rows_to_csv, to_csv
 from pendo_nb.sandbox.server._json import dumps
 from pendo_nb.sandbox.subscription.model import Subscription
+
+
+class FaultServing(Protocol):
+    """What the server asks of its fault injector (``faults.FaultInjector``, which imports this
+    module: named here by what it does, without an import cycle)."""
+
+    def serve(self, handler: Any, answer: Callable[[], Any]) -> None: ...
+
 
 API_PREFIX = "/api/v1/"
 KEY_HEADER = "x-pendo-integration-key"
@@ -350,7 +360,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
     close_wait_seconds = 5.0
     allow_reuse_address = True
     #: A ``faults.FaultInjector`` set by ``Sandbox(faults=...)``; ``None`` serves normally.
-    faults = None
+    faults: FaultServing | None = None
 
     def __init__(
         self,

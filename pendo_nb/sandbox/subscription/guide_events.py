@@ -9,6 +9,8 @@ hold (as in Pendo, where a poll response is a guide event too); every other guid
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from pendo_nb.sandbox.subscription.catalog import (
@@ -179,7 +181,7 @@ class _RowWriter:
         self.page_url = {p["id"]: p["rules"][0]["designerHint"] for p in catalog.pages}
         n_visitors = len(population.visitor_ids)
         self.geo_pick = rng.integers(0, 3, n_visitors)
-        self.event_ids = iter(())
+        self.event_ids: Iterator[str] = iter(())
         self._contexts: dict[tuple[int, bool], tuple[dict, dict]] = {}
 
     def _event_id(self) -> str:

@@ -10,6 +10,7 @@ listed but, as in Pendo, their contents cannot be fetched.
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import numpy as np
 
@@ -307,7 +308,8 @@ def build_segments(rng: np.random.Generator, now_ms: int, users: list[dict]) -> 
 
 def build_reports(rng: np.random.Generator, now_ms: int, users: list[dict]) -> list[dict]:
     """Public report objects (reference 2.5): the List reports, then a Path and a Funnel report."""
-    specs = [
+    # (name, generator, type, kind, timeSeries, fields, pipeline) of every report.
+    specs: list[tuple[str, str, str, str, dict[str, object] | None, list[dict], list[Any]]] = [
         (name, generator, "List", kind, series, fields, pipeline)
         for name, generator, kind, series, fields, pipeline in _LIST_REPORTS
     ]
