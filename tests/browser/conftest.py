@@ -51,7 +51,11 @@ WIDGET_TIMEOUT_MS = 30_000
 # JupyterLab user settings, keyed by "<extension package>/<plugin>" as they are stored on disk.
 LAB_SETTINGS = {
     # Without auto-start, "run all" can open a kernel-picker dialog and the test hangs forever.
-    "@jupyterlab/notebook-extension/tracker": {"autoStartDefaultKernel": True},
+    # Windowing off: every cell is rendered, so a test finds outputs below the fold too.
+    "@jupyterlab/notebook-extension/tracker": {
+        "autoStartDefaultKernel": True,
+        "windowingMode": "none",
+    },
     # No news or update checks: they would try to reach the internet.
     "@jupyterlab/apputils-extension/notification": {
         "fetchNews": "false",

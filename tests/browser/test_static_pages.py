@@ -121,6 +121,7 @@ def test_jupyterlab_shows_the_committed_forms_without_running(
             ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000
         )
         assert page.get_by_text("Error displaying widget").count() == 0
+        assert pickers.count() >= 2  # shown, then shown again after a report was loaded
         assert _names_listed(pickers.first, reports) == sorted(r["name"] for r in reports)
         assert pickers.last.locator("table tbody tr").count() > 0
         save_screenshot(pickers.first, "static-report-picker-in-lab")
