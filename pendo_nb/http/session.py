@@ -159,7 +159,8 @@ class _BoundedRetry(Retry):
     ):
         if self.limiter is not None and response is not None:
             # Before the budget checks: the last push-back counts even when it is handed back.
-            retry_after = self.get_retry_after(response) if self.respect_retry_after_header else None
+            honoured = self.respect_retry_after_header
+            retry_after = self.get_retry_after(response) if honoured else None
             sent = getattr(_request_started, "sent", time.monotonic())
             self.limiter.answer(sent, response.status, retry_after)
         retry = super().increment(method, url, response, error, _pool, _stacktrace)

@@ -67,7 +67,7 @@ class AdaptiveLimiter:
     def __init__(
         self, start: float | None = START_RATE, most: float | None = None, clock: Clock = time
     ) -> None:
-        for name, value in (("start", start), ("most", most)):
+        for value in (start, most):
             if value is not None and value <= 0:
                 raise ValueError(f"rate_limit must be positive (requests per second), got {value}")
         self.most = most

@@ -109,12 +109,16 @@ def test_one_limiter_per_host_and_key_and_loopback_is_never_paced_by_default():
 def test_clients_of_one_key_and_host_share_a_limiter():
     a = session.build_session("k" * 32, "https://app.pendo.io", cache=False)
     b = session.build_session("k" * 32, "https://app.pendo.io", cache=False)
-    assert a.get_adapter("https://app.pendo.io").limiter is b.get_adapter(
-        "https://app.pendo.io"
-    ).limiter
-    assert session.build_session("k" * 32, "https://x", cache=False, rate_limit=None).get_adapter(
-        "https://x"
-    ).limiter is None
+    assert (
+        a.get_adapter("https://app.pendo.io").limiter
+        is b.get_adapter("https://app.pendo.io").limiter
+    )
+    assert (
+        session.build_session("k" * 32, "https://x", cache=False, rate_limit=None)
+        .get_adapter("https://x")
+        .limiter
+        is None
+    )
 
 
 @pytest.mark.parametrize("bad", [0, -1, True, "fast"])
