@@ -171,13 +171,17 @@ def plan_from(
 
 @dataclass(frozen=True)
 class SeenRequest:
-    """One request as the injector saw it; ``fault`` is ``None`` when it was served normally."""
+    """One request as the injector saw it; ``fault`` is ``None`` when it was served normally.
+
+    ``at`` is when it arrived (``time.monotonic()``), so a benchmark can tell the rate served.
+    """
 
     number: int
     method: str
     path: str
     kind: str
     fault: str | None
+    at: float = 0.0
 
 
 @dataclass
@@ -228,15 +232,16 @@ class FaultInjector:
                 if self._eligible > plan.after and under_limit and draw < plan.rate:
                     fault = choice
                     self._injected += 1
-            if fault is None and plan.throttle and self._over_throttle(plan.throttle):
+            now = time.monotonic()
+            if fault is None and plan.throttle and self._over_throttle(plan.throttle, now):
                 fault = "429"
             self._number += 1
-            self.seen.append(SeenRequest(self._number, method, urlsplit(target).path, kind, fault))
+            path = urlsplit(target).path
+            self.seen.append(SeenRequest(self._number, method, path, kind, fault, now))
             return plan, fault
 
-    def _over_throttle(self, most: float) -> bool:
+    def _over_throttle(self, most: float, now: float) -> bool:
         """Whether this request is one too many in the last second (a sliding window)."""
-        now = time.monotonic()
         while self._admitted and self._admitted[0] <= now - 1.0:
             self._admitted.popleft()
         if len(self._admitted) >= most:
