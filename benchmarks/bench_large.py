@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ import threading
 import time
 from pathlib import Path
 
+from benchmarks._sandbox_process import start_sandbox, stop_sandbox
 from pendo_nb import PendoClient
 from pendo_nb.sandbox import DEMO_KEY
 
@@ -46,32 +46,6 @@ ROLL_UP = [
         ]
     },
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _start_sandbox(latency_ms: float) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pendo_nb.sandbox", "--size", "large", "--port", str(port),
-         "--latency-ms", str(latency_ms)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:  # generating the large subscription takes a while
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return process, url
-        except OSError:
-            time.sleep(0.5)
-    process.kill()
-    raise RuntimeError("the large sandbox did not start within 3 minutes")
 
 
 def _timed_pull(client: PendoClient, steps: list, workers: int) -> tuple[float, object]:
@@ -159,7 +133,7 @@ def _memory(url: str) -> dict[str, int]:
 
 def main() -> None:
     started = time.perf_counter()
-    process, url = _start_sandbox(LATENCY_MS)
+    process, url = start_sandbox("large", "--latency-ms", str(LATENCY_MS))
     try:
         up = time.perf_counter() - started
         print(f"large sandbox with {LATENCY_MS} ms latency up in {up:.0f} s")
@@ -167,8 +141,7 @@ def main() -> None:
             speed = _speed(url, Path(tmp))
         memory = _memory(url)
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop_sandbox(process)
     print(f"30 daily windows, {int(speed['rows']):,} rows")
     print(f"  one after another {speed['sequential']:7.2f} s")
     print(f"  4 workers         {speed['parallel']:7.2f} s")

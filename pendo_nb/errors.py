@@ -355,7 +355,10 @@ def _hint(
             "(Settings > Integrations > Integration Keys)"
         )
     if cls is RateLimitError:
-        return "Pendo is rate limiting this key: lower connect(rate_limit=...) or wait and retry"
+        return (
+            "Pendo is rate limiting this key: wait and retry, or cap the client's pace with "
+            "connect(rate_limit=...)"
+        )
     if cls is BadRequestError:
         # The body already says what is wrong: the hint says where and what to do, not it again.
         position = _POSITION.search(body)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import atexit
 import os
 import threading
-from typing import Any
+from typing import Any, Literal
 
 from pendo_nb.api.client import PendoClient
 from pendo_nb.errors import ConfigurationError
@@ -32,7 +32,7 @@ def connect(
     cache: Any = True,
     expire_after: float | None = 3600,
     timeout: float | tuple[float, float] | Timeouts | None = None,
-    rate_limit: float | None = 10.0,
+    rate_limit: float | Literal["auto"] | None = "auto",
     retry: RetryPolicy | None = None,
     tz: str = "UTC",
     record: str | os.PathLike[str] | None = None,
@@ -60,8 +60,10 @@ def connect(
         Seconds a cached answer stays fresh (default one hour); ``None``: until cleared.
     timeout : float or (connect, read)
         Seconds; aggregations always get at least 330 s to read (Pendo's cap is 5 minutes).
-    rate_limit : float or None
-        Most requests per second (default 10); ``None`` for no limit.
+    rate_limit : "auto", float or None
+        ``"auto"`` (default): start at 10 requests per second, grow while answers are healthy,
+        back off on 429/503 and honour ``Retry-After`` (the local sandbox is never paced until
+        it pushes back); a number: the same, never above that rate; ``None``: no pacing.
     retry : RetryPolicy, optional
         Retries of 429/5xx/dropped connections (default: 5 tries within 120 s).
     tz : str

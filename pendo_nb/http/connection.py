@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote, urlencode, urlsplit
 
 import orjson
@@ -186,7 +186,7 @@ class PendoConnection:
         cache: bool | str | os.PathLike | Any = True,
         expire_after: float | None = 3600,
         timeout: float | tuple[float, float] | http.Timeouts | None = None,
-        rate_limit: float | None = 10.0,
+        rate_limit: float | Literal["auto"] | None = "auto",
         retry: http.RetryPolicy = http.DEFAULT_RETRY,
         tz: str = "UTC",
         record: str | os.PathLike | None = None,
@@ -362,9 +362,7 @@ class PendoConnection:
                 request_id=request_id,
                 is_write=is_write,
                 host=self.host,
-                key_host=urlsplit(REGION_HOSTS[self._key_region]).netloc
-                if self._key_region
-                else None,
+                key_host=self._key_region_host(),
                 secret=self._key,
             )
         return PendoResponse(
@@ -379,6 +377,17 @@ class PendoConnection:
             region=self.region,
             host=self.host,
         )
+
+    def _key_region_host(self) -> str | None:
+        """The host the key's region suffix points to, when that can explain a refused key.
+
+        Only for a client on a regional host: behind a custom ``base_url`` (a proxy, a gateway,
+        the sandbox) the host says nothing about regions, so a suffixed key refused there is
+        not a wrong-region key and a hint saying so would send the user the wrong way.
+        """
+        if self.region is None or not self._key_region:
+            return None
+        return urlsplit(REGION_HOSTS[self._key_region]).netloc
 
     def _real_path(self, path: str, b64: bool) -> tuple[str, bool]:
         """The path with the fake ids the notebook passed made real (and encoded if need be)."""

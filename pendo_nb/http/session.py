@@ -1,4 +1,4 @@
-"""The one place that builds HTTP: caching, retries, timeouts, rate limiting, key redaction.
+"""The one place that builds HTTP: caching, retries, timeouts, pacing, key redaction.
 
 :func:`build_session` returns a requests-cache ``CachedSession`` configured for Pendo. Every other
 module sends requests through such a session and never configures HTTP itself.
@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import orjson
@@ -27,11 +27,11 @@ from urllib3.exceptions import MaxRetryError, ProtocolError, ReadTimeoutError, R
 from urllib3.util.retry import Retry
 
 from pendo_nb.http.cache_file import owner_only_dir, usable_cache_file
+from pendo_nb.http.throttle import PUSH_BACK, AdaptiveLimiter, shared_limiter
 
 __all__ = [
     "KEY_HEADER",
     "CacheInfo",
-    "RateLimiter",
     "RetryPolicy",
     "Timeouts",
     "build_session",
@@ -117,7 +117,8 @@ class RetryPolicy:
 
 # The start of the request in flight on this thread (``value``) and its retries so far
 # (``retries``), so the budget counts from the first attempt (urllib3 only consults the Retry
-# object after a failure) and across the re-sends of a body cut short (each starts a fresh Retry).
+# object after a failure) and across the re-sends of a body cut short (each starts a fresh Retry);
+# ``sent``: when its latest attempt went out, which tells the limiter an old overload from a new.
 _request_started = threading.local()
 
 
@@ -126,23 +127,42 @@ def _sleep(seconds: float) -> None:
     time.sleep(seconds)
 
 
+def _pace(limiter: AdaptiveLimiter | None) -> None:
+    """Wait for the limiter (if any) before an attempt goes out, and note when it went."""
+    _request_started.sent = limiter.acquire() if limiter is not None else time.monotonic()
+
+
 class _BoundedRetry(Retry):
     """urllib3 ``Retry`` with a total time budget, and a try count per request, on top."""
 
-    def __init__(self, *args: Any, max_seconds: float = 120.0, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        max_seconds: float = 120.0,
+        limiter: AdaptiveLimiter | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.max_seconds = max_seconds
         self.max_retries = self.total
+        self.limiter = limiter
 
     def new(self, **kw: Any) -> _BoundedRetry:
         retry = super().new(**kw)
         retry.max_seconds = self.max_seconds
         retry.max_retries = self.max_retries
+        retry.limiter = self.limiter
         return retry
 
     def increment(
         self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None
     ):
+        if self.limiter is not None and response is not None:
+            # Before the budget checks: the last push-back counts even when it is handed back.
+            honoured = self.respect_retry_after_header
+            retry_after = self.get_retry_after(response) if honoured else None
+            sent = getattr(_request_started, "sent", time.monotonic())
+            self.limiter.answer(sent, response.status, retry_after)
         retry = super().increment(method, url, response, error, _pool, _stacktrace)
         _request_started.retries = getattr(_request_started, "retries", 0) + 1
         if isinstance(self.max_retries, int) and _request_started.retries > self.max_retries:
@@ -165,46 +185,24 @@ class _BoundedRetry(Retry):
 
     def sleep(self, response=None) -> None:
         wait = self.get_retry_after(response) if response is not None else None
-        _sleep(wait if wait is not None else self.get_backoff_time())
-
-
-class RateLimiter:
-    """A token bucket: at most ``rate`` requests per second on average, bursts up to ``burst``."""
-
-    def __init__(self, rate: float, burst: int | None = None) -> None:
-        if rate <= 0:
-            raise ValueError(f"rate_limit must be positive (requests per second), got {rate}")
-        self.rate = float(rate)
-        self.capacity = float(burst if burst is not None else max(1, int(rate)))
-        self._tokens = self.capacity
-        self._updated = time.monotonic()
-        self._lock = threading.Lock()
-
-    def acquire(self) -> None:
-        """Block until one request may be sent."""
-        with self._lock:
-            now = time.monotonic()
-            self._tokens = min(self.capacity, self._tokens + (now - self._updated) * self.rate)
-            self._updated = now
-            wait = 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.rate
-            self._tokens -= 1  # may go negative: later callers queue behind this one
-        if wait:
-            time.sleep(wait)
+        if wait is None or self.limiter is None:
+            # With a limiter, a Retry-After already pauses every worker there (see increment).
+            _sleep(wait if wait is not None else self.get_backoff_time())
+        _pace(self.limiter)
 
 
 class _PendoAdapter(HTTPAdapter):
-    """Rate-limits each request that really goes to the network and starts its retry budget."""
+    """Paces each request that really goes to the network and starts its retry budget."""
 
-    def __init__(self, *, retry: Retry, limiter: RateLimiter | None) -> None:
+    def __init__(self, *, retry: _BoundedRetry) -> None:
         super().__init__(max_retries=retry)
-        self.limiter = limiter
+        self.limiter = retry.limiter
 
     def send(self, request, **kwargs):
         _request_started.value = time.monotonic()
         _request_started.retries = 0
+        _pace(self.limiter)  # retries are paced in _BoundedRetry.sleep
         while True:
-            if self.limiter is not None:
-                self.limiter.acquire()
             response = super().send(request, **kwargs)
             try:
                 # Read the body here, streamed or not: urllib3 retries failures up to the headers
@@ -220,6 +218,8 @@ class _PendoAdapter(HTTPAdapter):
                 retry.sleep()
                 continue
             response._content, response._content_consumed = body, True
+            if self.limiter is not None and response.status_code not in PUSH_BACK:
+                self.limiter.answer(_request_started.sent, response.status_code)
             return response
 
 
@@ -255,7 +255,7 @@ def build_session(
     cache: bool | str | os.PathLike | requests_cache.BaseCache = True,
     expire_after: float | timedelta | None = 3600,
     retry: RetryPolicy = DEFAULT_RETRY,
-    rate_limit: float | None = 10.0,
+    rate_limit: float | Literal["auto"] | None = "auto",
 ) -> requests_cache.CachedSession:
     """Build the HTTP session of one client.
 
@@ -273,9 +273,12 @@ def build_session(
         One hour by default: Pendo's data lags by 15 minutes or more anyway.
     retry : RetryPolicy
         Retries of 429 (honouring ``Retry-After``), 500/502/503/504 and dropped connections.
-    rate_limit : float or None
-        Most requests per second sent to the network; ``None`` for no limit. The default (10/s)
-        is far under the ~100/s that third parties report for Pendo, so notebooks never trip it.
+    rate_limit : "auto", float or None
+        How requests are paced (:mod:`pendo_nb.http.throttle`): ``"auto"`` (default) starts a
+        remote host at 10/s, grows while answers are healthy and backs off on 429/503, and
+        never paces a loopback host (the local sandbox) until it pushes back; a number does the
+        same but never goes above that many requests per second; ``None`` paces nothing
+        (``Retry-After`` is still honoured, per request).
     """
     session = requests_cache.CachedSession(
         **_backend_options(cache),
@@ -304,14 +307,29 @@ def build_session(
         # Hand back the last 429/5xx once retries are exhausted, so the error carries its body.
         raise_on_status=False,
         max_seconds=retry.max_seconds,
+        limiter=_limiter(key, base_url, rate_limit),
     )
-    adapter = _PendoAdapter(retry=bounded, limiter=RateLimiter(rate_limit) if rate_limit else None)
+    adapter = _PendoAdapter(retry=bounded)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers[KEY_HEADER] = key
     session.headers["Accept"] = "application/json"
     session.headers["User-Agent"] = "pendo_nb (+https://github.com/pendo_nb)"
     return session
+
+
+def _limiter(
+    key: str, base_url: str, rate_limit: float | Literal["auto"] | None
+) -> AdaptiveLimiter | None:
+    if rate_limit is None:
+        return None
+    if rate_limit == "auto":
+        return shared_limiter(cache_namespace(key, base_url), base_url, None)
+    if isinstance(rate_limit, bool) or not isinstance(rate_limit, int | float) or rate_limit <= 0:
+        raise ValueError(
+            f"rate_limit must be 'auto', None or positive (requests per second), got {rate_limit!r}"
+        )
+    return shared_limiter(cache_namespace(key, base_url), base_url, float(rate_limit))
 
 
 # Write-ahead logging: readers never block the writer, and a commit appends to the log instead of

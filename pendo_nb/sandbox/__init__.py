@@ -117,6 +117,9 @@ class Sandbox:
         some).
     fault_seed : int
         Seeds the fault draws, so a run is reproducible.
+    throttle : float
+        Above this many requests per second, answer 429 with ``Retry-After`` (0: never), as a
+        rate-limited Pendo does; ``.faults.counts()["429"]`` says how many were refused.
     limits : Limits, optional
         Caps on each aggregation and report run (run time, rows, written values, nesting; see
         :class:`~pendo_nb.sandbox.engine.Limits`). Past the run time the answer is 408, past the
@@ -144,6 +147,7 @@ class Sandbox:
         faults: str | list[str] | FaultPlan | None = None,
         fault_rate: float = 0.0,
         fault_seed: int = 0,
+        throttle: float = 0.0,
         limits: Limits | None = None,
     ) -> None:
         if (
@@ -170,7 +174,9 @@ class Sandbox:
         self.read_only_key = read_only_key
         self.port = port
         self.host = host
-        plan = plan_from(faults, rate=fault_rate, seed=fault_seed, latency_ms=latency_ms)
+        plan = plan_from(
+            faults, rate=fault_rate, seed=fault_seed, latency_ms=latency_ms, throttle=throttle
+        )
         self.faults: FaultInjector | None = FaultInjector(plan) if plan else None
         self.limits = limits or Limits()
         self._subscription: Subscription | None = None

@@ -81,6 +81,12 @@ def _parser() -> argparse.ArgumentParser:
         help="fault kinds to draw from, e.g. 429,503,reset,slow,truncate (default: all)",
     )
     faults.add_argument("--fault-seed", type=int, default=0, help="seed of the fault draws")
+    faults.add_argument(
+        "--throttle",
+        type=float,
+        default=0.0,
+        help="answer 429 with Retry-After above this many requests per second (default: 0, never)",
+    )
     return parser
 
 
@@ -106,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             faults=args.faults,
             fault_rate=args.fault_rate,
             fault_seed=args.fault_seed,
+            throttle=args.throttle,
             limits=Limits(max_seconds=args.max_seconds, max_rows=args.max_rows),
         )
         sandbox.start()

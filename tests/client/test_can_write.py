@@ -109,3 +109,18 @@ def test_update_values_lets_the_write_answer_where_the_probe_is_missing(scripted
         ("GET", "/api/v1/token/verify"),
         ("POST", "/api/v1/metadata/visitor/custom/value"),
     ]
+
+
+def test_a_region_suffixed_key_refused_behind_a_custom_base_url_gets_no_region_hint(scripted):
+    """Issue 18: a proxy's refusal is not a wrong-region refusal (the host names no region)."""
+    scripted.script = [(401, {}, b"Unauthorized")]
+    client = pn.PendoClient("k" * 32 + ".eu", base_url=scripted.url, cache=False, rate_limit=None)
+    with pytest.raises(pn.AuthenticationError) as caught:
+        client.verify_key()
+    assert "region suffix" not in caught.value.hint
+    assert "was refused by" in caught.value.hint
+
+
+def test_a_region_suffixed_key_on_another_regional_host_keeps_the_region_hint():
+    client = pn.PendoClient("k" * 32 + ".eu", region="us", cache=False, rate_limit=None)
+    assert client._key_region_host() == "app.eu.pendo.io"

@@ -1,4 +1,4 @@
-"""The HTTP session: timeouts, body encoding, cache location and backends, rate limiter."""
+"""The HTTP session: timeouts, body encoding, cache location and backends."""
 
 from __future__ import annotations
 
@@ -51,35 +51,3 @@ def test_cache_false_is_disabled_and_a_path_or_backend_is_used(tmp_path):
     assert session.build_session("k", "http://h", cache=backend).cache is backend
     with pytest.raises(TypeError, match="cache must be"):
         session.build_session("k", "http://h", cache=3)
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 100.0
-        self.slept: list[float] = []
-
-    def monotonic(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.slept.append(seconds)
-        self.now += seconds
-
-
-def test_rate_limiter_lets_a_burst_through_then_spaces_requests(monkeypatch):
-    clock = FakeClock()
-    monkeypatch.setattr(session, "time", clock)
-    limiter = session.RateLimiter(2)  # 2 per second, bursts of 2
-    for _ in range(4):
-        limiter.acquire()
-    assert clock.slept == [0.5, 0.5]
-    clock.now += 10  # idle: the bucket refills, but only up to the burst size
-    clock.slept.clear()
-    for _ in range(3):
-        limiter.acquire()
-    assert clock.slept == [0.5]
-
-
-def test_rate_limit_must_be_positive():
-    with pytest.raises(ValueError, match="rate_limit"):
-        session.RateLimiter(0)

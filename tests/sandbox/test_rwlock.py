@@ -75,7 +75,7 @@ def test_a_writer_waits_for_readers_and_then_holds_the_lock_alone():
 
 
 def test_a_waiting_writer_goes_before_readers_that_came_after_it():
-    lock, log = ReadWriteLock(), []
+    lock, log = ReadWriteLock(read_patience=BOUND_S), []
     first = Holder(lock, "read", log, "first reader")
     writer = Holder(lock, "write", log, "writer")
     late = Holder(lock, "read", log, "late reader")
@@ -157,3 +157,28 @@ def test_an_error_inside_gives_the_lock_back():
                 raise ValueError("raised inside")
         assert lock.state() == LockState(0, False, 0, 0)
     assert "0 reading" in repr(lock)
+
+
+def test_a_reader_waits_behind_a_waiting_writer_only_so_long_then_reads_beside_the_long_read():
+    """Issue 18: a write waiting on a long aggregation no longer stalls every new read."""
+    lock, log = ReadWriteLock(read_patience=0.05), []
+    long_read = Holder(lock, "read", log, "long aggregation")
+    writer = Holder(lock, "write", log, "writer")
+    late = Holder(lock, "read", log, "late reader")
+    long_read.start()
+    assert long_read.holding.wait(BOUND_S)
+    writer.start()
+    wait_until(lambda: lock.state().writers_waiting == 1, "the writer waits")
+    late.start()
+    # Its patience spent, the late reader reads while the long read still runs.
+    assert late.holding.wait(BOUND_S)
+    assert lock.state() == LockState(readers=2, writing=False, readers_waiting=0, writers_waiting=1)
+    late.finish()
+    long_read.finish()
+    assert writer.holding.wait(BOUND_S)  # the writer goes once nobody reads
+    writer.finish()
+    assert log == ["long aggregation", "late reader", "writer"]
+
+
+def test_the_default_patience_is_one_second():
+    assert ReadWriteLock().read_patience == 1.0

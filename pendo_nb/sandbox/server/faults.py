@@ -9,6 +9,8 @@ faults may happen, how often, to which kinds of request, and after how many requ
     Sandbox(faults="429,503,reset", fault_rate=0.2, fault_seed=1)
     # from the 4th metadata write on, every answer is cut off (the writes still happen)
     Sandbox(faults=FaultPlan(faults="truncate", rate=1.0, on="write", after=3))
+    # a Pendo that allows 20 requests per second: the 21st within a second gets a 429
+    Sandbox(throttle=20)
 
 The faults:
 
@@ -101,6 +103,10 @@ class FaultPlan:
         Seconds announced in the ``Retry-After`` header of a 429.
     slow_ms : float
         Delay of a ``slow`` answer.
+    throttle : float
+        Above this many requests in any one second, answer ``429`` with ``Retry-After``
+        (``retry_after`` seconds) instead; 0 (default) never throttles. Refused requests do not
+        count, as with a leaky bucket: a client that waits as told gets through.
     """
 
     faults: tuple[str, ...] = FAULT_KINDS
@@ -112,6 +118,7 @@ class FaultPlan:
     limit: int | None = None
     retry_after: int = 1
     slow_ms: float = 2000.0
+    throttle: float = 0.0
 
     def __post_init__(self) -> None:
         # Normalized here so a plan built from CLI text equals one built from a tuple.
@@ -121,7 +128,7 @@ class FaultPlan:
             raise ValueError("a fault rate needs at least one fault kind")
         if isinstance(self.rate, bool) or not 0.0 <= float(self.rate) <= 1.0:
             raise ValueError(f"fault rate must be a number from 0 to 1, got {self.rate!r}")
-        for name in ("latency_ms", "slow_ms", "after", "retry_after"):
+        for name in ("latency_ms", "slow_ms", "after", "retry_after", "throttle"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
                 raise ValueError(f"{name} must be a number >= 0, got {value!r}")
@@ -135,6 +142,7 @@ def plan_from(
     rate: float = 0.0,
     seed: int = 0,
     latency_ms: float = 0.0,
+    throttle: float = 0.0,
 ) -> FaultPlan | None:
     """The plan described by ``Sandbox(faults=..., fault_rate=..., ...)``; ``None`` when all off.
 
@@ -142,30 +150,38 @@ def plan_from(
     defaults), fault names (``"429,503"`` or a list), or ``None`` for every fault kind.
     """
     if isinstance(faults, FaultPlan):
-        if rate or seed or latency_ms:
+        if rate or seed or latency_ms or throttle:
             raise ValueError(
-                "give either a FaultPlan or fault_rate/fault_seed/latency_ms, not both"
+                "give either a FaultPlan or fault_rate/fault_seed/latency_ms/throttle, not both"
             )
         return faults
     named = faults is not None and bool(_names(faults, FAULT_KINDS, "fault kind(s)"))
     if named and not rate:
         raise ValueError("faults were named but fault_rate is 0: give a rate from 0 to 1")
-    if not rate and not latency_ms:
+    if not rate and not latency_ms and not throttle:
         return None
     return FaultPlan(
-        faults=faults if named else FAULT_KINDS, rate=rate, seed=seed, latency_ms=latency_ms
+        faults=faults if named else FAULT_KINDS,
+        rate=rate,
+        seed=seed,
+        latency_ms=latency_ms,
+        throttle=throttle,
     )
 
 
 @dataclass(frozen=True)
 class SeenRequest:
-    """One request as the injector saw it; ``fault`` is ``None`` when it was served normally."""
+    """One request as the injector saw it; ``fault`` is ``None`` when it was served normally.
+
+    ``at`` is when it arrived (``time.monotonic()``), so a benchmark can tell the rate served.
+    """
 
     number: int
     method: str
     path: str
     kind: str
     fault: str | None
+    at: float = 0.0
 
 
 @dataclass
@@ -186,6 +202,7 @@ class FaultInjector:
         self._eligible = 0
         self._injected = 0
         self._number = 0
+        self._admitted: deque[float] = deque()  # when the requests of the last second came in
 
     def use(self, plan: FaultPlan) -> None:
         """Switch to another plan, starting over (draws, ``after`` count, ``seen``)."""
@@ -193,6 +210,7 @@ class FaultInjector:
             self.plan = plan
             self._random = random.Random(plan.seed)
             self._eligible = self._injected = self._number = 0
+            self._admitted.clear()
             self.seen.clear()
 
     def counts(self) -> Counter:
@@ -214,9 +232,22 @@ class FaultInjector:
                 if self._eligible > plan.after and under_limit and draw < plan.rate:
                     fault = choice
                     self._injected += 1
+            now = time.monotonic()
+            if fault is None and plan.throttle and self._over_throttle(plan.throttle, now):
+                fault = "429"
             self._number += 1
-            self.seen.append(SeenRequest(self._number, method, urlsplit(target).path, kind, fault))
+            path = urlsplit(target).path
+            self.seen.append(SeenRequest(self._number, method, path, kind, fault, now))
             return plan, fault
+
+    def _over_throttle(self, most: float, now: float) -> bool:
+        """Whether this request is one too many in the last second (a sliding window)."""
+        while self._admitted and self._admitted[0] <= now - 1.0:
+            self._admitted.popleft()
+        if len(self._admitted) >= most:
+            return True
+        self._admitted.append(now)
+        return False
 
     def serve(self, handler: Any, answer: Callable[[], Any]) -> None:
         """Answer one request through ``handler`` (the server's request handler), maybe badly.

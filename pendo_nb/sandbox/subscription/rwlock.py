@@ -4,7 +4,11 @@ The sandbox serves reads (lookups, reports, aggregations) side by side and lets 
 change the subscription only while nobody reads it, so no read sees a write half applied.
 
 The lock prefers writers: once a writer waits, new readers queue behind it, so a stream of
-overlapping aggregations cannot starve a write. Both sides are reentrant per thread (the server
+overlapping aggregations cannot starve a write. The preference is bounded: a writer waits for the
+reads already running, and an aggregation may run for minutes, so a new reader waits behind a
+*waiting* writer for at most ``read_patience`` seconds (1 s) and then reads alongside the running
+reads; the writer still goes the moment nobody reads. A writer that *holds* the lock is never
+passed. Both sides are reentrant per thread (the server
 takes the read side for a request and the engine takes it again for the run; a writer may read
 what it writes). A thread holding only the read side cannot upgrade to the write side: that would
 wait for itself, so it raises instead.
@@ -13,9 +17,13 @@ wait for itself, so it raises instead.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+
+#: Seconds a new reader waits behind a writer that is itself waiting for the running reads.
+READ_PATIENCE = 1.0
 
 
 @dataclass(frozen=True)
@@ -40,7 +48,9 @@ class ReadWriteLock:
     ...     pass  # alone
     """
 
-    def __init__(self) -> None:
+    def __init__(self, read_patience: float | None = READ_PATIENCE) -> None:
+        #: ``None``: readers wait for waiting writers however long they wait.
+        self.read_patience = read_patience
         self._condition = threading.Condition(threading.Lock())
         self._readers = 0  # threads holding the read side (each counted once)
         self._writer: int | None = None  # ident of the thread holding the write side
@@ -80,8 +90,7 @@ class ReadWriteLock:
             with self._condition:
                 self._readers_waiting += 1
                 try:
-                    while self._writer is not None or self._writers_waiting:
-                        self._condition.wait()
+                    self._wait_to_read()
                 finally:
                     self._readers_waiting -= 1
                 self._readers += 1
@@ -95,6 +104,20 @@ class ReadWriteLock:
                     self._readers -= 1
                     if self._readers == 0:
                         self._condition.notify_all()
+
+    def _wait_to_read(self) -> None:
+        """Wait while a writer holds the lock, or waits for it (up to ``read_patience``)."""
+        patient_until = None
+        if self.read_patience is not None:
+            patient_until = time.monotonic() + self.read_patience
+        while self._writer is not None or self._writers_waiting:
+            if self._writer is not None or patient_until is None:
+                self._condition.wait()
+                continue
+            left = patient_until - time.monotonic()
+            if left <= 0:
+                return  # the writer waits on long reads: read alongside them
+            self._condition.wait(left)
 
     @contextmanager
     def writing(self) -> Iterator[None]:
