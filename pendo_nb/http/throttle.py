@@ -122,7 +122,8 @@ class AdaptiveLimiter:
                     self._back_off(sent_at, now)
                 return
             self._served.append(sent_at)
-            while self._served[0] <= now - WINDOW:
+            # A slow answer (an aggregation may run for minutes) can be older than the window.
+            while self._served and self._served[0] <= now - WINDOW:
                 self._served.popleft()
             refused_at = self._measure_before
             if refused_at is not None and now >= max(refused_at + 1.0, self._paused_until):

@@ -125,3 +125,14 @@ def test_clients_of_one_key_and_host_share_a_limiter():
 def test_rate_limit_must_be_auto_none_or_positive(bad):
     with pytest.raises(ValueError, match="rate_limit"):
         session.build_session("k" * 32, "https://app.pendo.io", cache=False, rate_limit=bad)
+
+
+def test_an_answer_slower_than_the_window_is_taken_in_stride():
+    # An aggregation may run for minutes: its answer arrives long after it was sent.
+    clock = FakeClock()
+    limiter = AdaptiveLimiter(10, clock=clock)
+    sent = limiter.acquire()
+    clock.now += 120.0
+    limiter.answer(sent, 200)
+    limiter.answer(limiter.acquire(), 200)
+    assert limiter.rate is not None and limiter.rate >= 10
