@@ -77,6 +77,11 @@ _JSON_COLOURS = {"key": "#0451a5", "string": "#a31515", "number": "#098658", "li
 # untrusted one, where the JSON view still shows. A `data-show` button shows its view; the copy
 # button writes the shown view's text to the clipboard (the page's clipboard API, which
 # localhost and https pages may use) and says so on itself.
+# Writes the JavaScript value `text` to the clipboard and tells the clicked button `b` how it went.
+_CLIPBOARD_JS = (
+    "navigator.clipboard.writeText({text}).then("
+    "function(){{b.textContent='Copied';}},function(){{b.textContent='Copy failed';}});"
+)
 _VIEWS_JS = (
     "var b=event.target.closest('button');if(!b)return;"
     "var pres=Array.from(this.querySelectorAll('pre[data-view]'));"
@@ -85,9 +90,18 @@ _VIEWS_JS = (
     "this.querySelectorAll('[data-show]').forEach(function(x){"
     "x.style.fontWeight=x===b?'bold':'normal';});return;}"
     "var shown=pres.find(function(e){return e.style.display!=='none';});"
-    "navigator.clipboard.writeText(shown.textContent).then("
-    "function(){b.textContent='Copied';},function(){b.textContent='Copy failed';});"
+    + _CLIPBOARD_JS.format(text="shown.textContent")
 )
+
+
+def copy_button(text: str, label: str) -> str:
+    """HTML of a button that copies ``text`` to the clipboard when clicked (in a trusted output
+    or a widget's HTML), then says "Copied"."""
+    onclick = "var b=this;" + _CLIPBOARD_JS.format(text="b.dataset.copy")
+    return (
+        f"<button class='pendo-nb-copy' data-copy=\"{html.escape(text)}\" "
+        f"onclick=\"{html.escape(onclick)}\">{html.escape(label)}</button>"
+    )
 
 
 def highlight_json(value: object) -> str:
