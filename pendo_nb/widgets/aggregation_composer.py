@@ -83,8 +83,11 @@ class AggregatorRow(widgets.HBox):
         self.field = widgets.Text(
             value=field, placeholder="field or expression", layout=fixed_width("220px")
         )
-        self.remove_button = widgets.Button(
-            icon="times", tooltip="Remove this aggregator", layout=fixed_width("34px")
+        self.remove_button = styled(
+            widgets.Button(
+                icon="times", tooltip="Remove this aggregator", layout=fixed_width("34px")
+            ),
+            "pendo-remove-aggregator",
         )
         super().__init__(
             [self.out, widgets.Label("="), self.function, self.field, self.remove_button]
@@ -174,8 +177,11 @@ class AggregationComposer(Form):
         self.snapshot_note = hint("")
         self.snapshot_row = labelled("Dates", self.snapshot_note)
         self.dates_row = labelled("Dates", self.range_mode, self.last_box)
-        self.filter_text = widgets.Text(
-            placeholder='e.g. numEvents > 10 && accountId != ""', layout=fixed_width("auto")
+        self.filter_text = styled(
+            widgets.Text(
+                placeholder='e.g. numEvents > 10 && accountId != ""', layout=fixed_width("auto")
+            ),
+            "pendo-filter",
         )
         self.filter_text.layout.flex = "1 1 auto"
         self.group_by = widgets.TagsInput(
