@@ -194,6 +194,12 @@ class Form(widgets.VBox):
         self.add_class("pendo-nb")
         self.add_class(css_class)
 
+    def forget_result(self) -> None:
+        """Drop the last result and its table (forms that keep a ``result`` shown in a
+        ``table``), so a result never stays under a selection it does not belong to."""
+        self.result = None
+        self.table.clear()
+
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
         # The live widget for a kernel's front end, and its state as plain HTML for pages that
         # have no kernel (GitHub, nbviewer, nbconvert exports), which fall back to text/html.

@@ -209,6 +209,7 @@ class AggregationComposer(Form):
             "pendo-code",
         )
         self.table = TableView()
+        self._result_pipeline: Pipeline | None = None  # what `result` answered
         form = widgets.VBox(
             [
                 labelled("Source", self.source_select, widgets.Label("App"), self.app_select),
@@ -344,6 +345,8 @@ class AggregationComposer(Form):
                     errors[field] = error
         self.field_errors = errors
         self.pipeline = None if errors else pipeline
+        if self.result is not None and self.pipeline != self._result_pipeline:
+            self.forget_result()  # it answered another pipeline than the one now shown
         self._show_pipeline()
         return self.pipeline
 
@@ -363,8 +366,9 @@ class AggregationComposer(Form):
             message="Running the aggregation…",
         )
         if frame is None:
+            self.forget_result()
             return None
-        self.result = frame
+        self.result, self._result_pipeline = frame, pipeline
         self.table.show(frame, caption="Result")
         self._run_callbacks(frame)
         return frame

@@ -269,3 +269,13 @@ def test_the_text_form_says_whether_the_form_is_valid(client):
     assert repr(composer) == "AggregationComposer(source='events', valid=True)"
     composer.filter_text.value = "("
     assert repr(composer) == "AggregationComposer(source='events', valid=False)"
+
+
+def test_a_result_never_stays_under_a_changed_pipeline(client):
+    composer = AggregationComposer(client=client)
+    composer.limit.value = 5
+    assert len(composer.run()) == 5
+    composer.sort_text.value = "-events"  # the same value: the result still answers the form
+    assert composer.result is not None
+    composer.limit.value = 3
+    assert composer.result is None and composer.table.value == ""
