@@ -83,10 +83,22 @@ def _outcome_badge(outcome: str) -> str:
     return f'<span class="pendo-outcome pendo-{html.escape(outcome)}">{html.escape(outcome)}</span>'
 
 
+def without_empty_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without the columns that hold nothing (missing or empty text in every row).
+
+    For the widget's tables only: :func:`pendo_nb.update_values` keeps its fixed columns
+    (``error``, ``chunk``...) so code can rely on them; a reader needs only the filled ones.
+    """
+    empty = [name for name, column in frame.items() if column.replace("", pd.NA).isna().all()]
+    return frame.drop(columns=empty)
+
+
 def diff_table_html(preview: pd.DataFrame, id_column: str) -> str:
     """A dry-run result as an escaped table: id, outcome, then ``old → new`` per field."""
     fields = [c[len("new.") :] for c in preview.columns if c.startswith("new.")]
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in (id_column, "outcome", *fields, "error"))
+    errors = "error" in without_empty_columns(preview).columns
+    columns = (id_column, "outcome", *fields, *(["error"] if errors else []))
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in columns)
     body = []
     for _, item in preview.iterrows():
         changed = set(item.get("changed_fields") or [])
@@ -103,7 +115,8 @@ def diff_table_html(preview: pd.DataFrame, id_column: str) -> str:
                 )
             else:
                 cells.append(f'<td class="pendo-same">{html.escape(new or old)}</td>')
-        cells.append(f"<td>{html.escape(format_cell(item.get('error')))}</td>")
+        if errors:
+            cells.append(f"<td>{html.escape(format_cell(item.get('error')))}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -422,7 +435,7 @@ class MetadataEditor(Form):
         written = f"{len(result)} of {len(rows)} rows sent"
         if len(outcomes) == len(chunks):
             self.progress_label.value = f"done: {written}"
-        self.table.show(result, caption=f"Outcome ({written})")
+        self.table.show(without_empty_columns(result), caption=f"Outcome ({written})")
         self.preview = None  # the preview is stale now: Apply waits for a new one
         self._enable_apply()
         self._apply_callbacks(result)

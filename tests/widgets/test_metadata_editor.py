@@ -224,3 +224,19 @@ def test_editor_state_never_holds_the_key(client, sandbox, widget_state):
 def test_the_text_form_names_kind_group_and_row_count(client, sandbox):
     editor = MetadataEditor(client=client, data=_updates(sandbox))
     assert repr(editor) == "MetadataEditor(kind='visitor', group='custom', rows=4)"
+
+
+def test_tables_leave_out_columns_that_hold_nothing():
+    import pandas as pd
+
+    from pendo_nb.widgets.metadata_editor import without_empty_columns
+
+    frame = pd.DataFrame(
+        {
+            "visitorId": ["a", "b"],
+            "error": pd.Series([None, ""], dtype="string"),
+            "chunk": pd.Series([pd.NA, pd.NA], dtype="Int64"),
+            "note": ["", "kept"],
+        }
+    )
+    assert list(without_empty_columns(frame).columns) == ["visitorId", "note"]
