@@ -430,7 +430,9 @@ class PendoClient(PendoConnection):
             One row per object: an id column (``visitorId``/``accountId``/``id``, or ``id_column``)
             and one column per field. Columns may also be named ``metadata.<group>.<field>``, as
             :func:`aggregate` returns them. Missing values (NA/None) are not sent. Records may also
-            use Pendo's form ``{"visitorId": ..., "values": {...}}``.
+            use Pendo's form ``{"visitorId": ..., "values": {...}}``. Values must fit the schema's
+            field types; text that reads exactly as a number or ``true``/``false`` fits a number
+            or boolean field (a CSV column with one bad cell is text: only that cell is refused).
         group : str
             Metadata group, ``"custom"`` (default) or ``"agent"``.
         create : bool

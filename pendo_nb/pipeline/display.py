@@ -100,7 +100,7 @@ def copy_button(text: str, label: str) -> str:
     onclick = "var b=this;" + _CLIPBOARD_JS.format(text="b.dataset.copy")
     return (
         f"<button class='pendo-nb-copy' data-copy=\"{html.escape(text)}\" "
-        f"onclick=\"{html.escape(onclick)}\">{html.escape(label)}</button>"
+        f'onclick="{html.escape(onclick)}">{html.escape(label)}</button>'
     )
 
 

@@ -61,6 +61,19 @@ def parse_csv(text: str) -> pd.DataFrame:
         raise ValidationError(f"the pasted text is not CSV: {error}") from None
 
 
+def with_csv_lines(error: ValidationError, rows: pd.DataFrame, kind: str) -> ValidationError:
+    """``error`` with each object it names preceded by its line in the pasted CSV (the header
+    is line 1), for an analyst who fixes the text, not the ids."""
+    message = str(error)
+    id_column = next((name for name in (f"{kind}Id", "id") if name in rows), None)
+    if id_column is None:
+        return error
+    for position, object_id in enumerate(rows[id_column]):
+        # pn.update_values names a refused value as 'id'.field=value (pulls/writes.py).
+        message = message.replace(f"{object_id!r}.", f"line {position + 2} ({object_id!r}): ")
+    return ValidationError(message)
+
+
 def _dataframes_in(namespace: Mapping[str, Any]) -> list[str]:
     return sorted(
         name
@@ -367,8 +380,17 @@ class MetadataEditor(Form):
         if rows is None:
             return None
         kind, group = self.kind, self.group
+        from_csv = self.source_toggle.value == "csv"
+
+        def dry_run() -> pd.DataFrame:
+            try:
+                return api.update_values(kind, rows, group=group, dry_run=True,
+                                         client=self._client)  # fmt: skip
+            except ValidationError as error:
+                raise (with_csv_lines(error, rows, kind) if from_csv else error) from None
+
         preview = run_busy(
-            lambda: api.update_values(kind, rows, group=group, dry_run=True, client=self._client),
+            dry_run,
             status=self.status,
             controls=[self.preview_button, self.apply_button],
             message=f"Reading the current values of {len(rows)} {kind}s…",

@@ -240,3 +240,22 @@ def test_tables_leave_out_columns_that_hold_nothing():
         }
     )
     assert list(without_empty_columns(frame).columns) == ["visitorId", "note"]
+
+
+def test_a_bad_csv_cell_is_named_alone_with_its_line(client, sandbox):
+    first, second, third = sandbox.subscription.visitor_ids[:3]
+    editor = MetadataEditor(client=client)
+    editor.source_toggle.value = "csv"
+    # logincount is an integer field: one cell of text turns the column into text.
+    editor.csv_text.value = (
+        f"visitorId,logincount,betaopt\n{first},12,true\n{second},twelve,false\n{third},7,true"
+    )
+    assert editor.run_preview() is None
+    message = str(editor.status.error)
+    assert f"line 3 ('{second}'): logincount='twelve' is not integer" in message
+    assert "'12'" not in message and "'7'" not in message and "betaopt" not in message
+
+    editor.csv_text.value = editor.csv_text.value.replace("twelve", "13")
+    preview = editor.run_preview()
+    assert preview["new.logincount"].tolist() == [12, 13, 7]
+    assert preview["new.betaopt"].tolist() == [True, False, True]
