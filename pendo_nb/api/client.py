@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from pendo_nb.api.reprs import CacheSummary, client_html, connection_kind
 from pendo_nb.errors import ValidationError
 from pendo_nb.frames.convert import csv_to_frame, json_to_frame, rows_to_frame
 from pendo_nb.http.cache_policy import CachePolicy
@@ -64,6 +65,32 @@ class PendoClient(PendoConnection):
         Record every answer into a snapshot file, or answer from one; see
         :func:`pendo_nb.connect`.
     """
+
+    #: True for a client of the offline sandbox (set by :func:`pendo_nb.connect`).
+    is_sandbox: bool = False
+
+    def _repr_html_(self) -> str:
+        return client_html(self)
+
+    def cache_info(self) -> CacheSummary:
+        """What the client's cache holds (entries, size, file) and its hits and misses so far.
+
+        Returns
+        -------
+        CacheSummary
+            ``enabled``, ``location``, ``entries``, ``size_bytes`` (``size``: readable),
+            ``hits``, ``misses`` and ``kind`` (``"live"``, ``"sandbox"`` or ``"replay"``); a
+            notebook shows it as a small table.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> pn.cache_info().kind
+        'sandbox'
+        """
+        info = super().cache_info()
+        return CacheSummary(**vars(info), kind=connection_kind(self))
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -463,7 +490,9 @@ class PendoClient(PendoConnection):
             One row per object: an id column (``visitorId``/``accountId``/``id``, or ``id_column``)
             and one column per field. Columns may also be named ``metadata.<group>.<field>``, as
             :func:`aggregate` returns them. Missing values (NA/None) are not sent. Records may also
-            use Pendo's form ``{"visitorId": ..., "values": {...}}``.
+            use Pendo's form ``{"visitorId": ..., "values": {...}}``. Values must fit the schema's
+            field types; text that reads exactly as a number or ``true``/``false`` fits a number
+            or boolean field (a CSV column with one bad cell is text: only that cell is refused).
         group : str
             Metadata group, ``"custom"`` (default) or ``"agent"``.
         create : bool

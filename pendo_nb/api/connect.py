@@ -135,6 +135,8 @@ def connect(
         pseudonymize=pseudonymize,
         mask=tuple(mask),
     )
+    # Marked here, where it is known, rather than guessed from a loopback host and a demo key.
+    client.is_sandbox = sandbox is not False and sandbox is not None
     _default_client = client
     return client
 

@@ -4,8 +4,8 @@ from typing import Any
 
 import pandas as pd
 
-import pendo_nb.http.session as http
 from pendo_nb.api.client import PendoClient
+from pendo_nb.api.reprs import CacheSummary
 from pendo_nb.http.cache_policy import CachePolicy
 
 __all__ = [
@@ -43,7 +43,7 @@ def aggregate(
 def cache_info(
     *,
     client: PendoClient | None = ...,
-) -> http.CacheInfo: ...
+) -> CacheSummary: ...
 def can_write(
     *,
     client: PendoClient | None = ...,

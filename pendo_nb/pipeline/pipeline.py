@@ -20,6 +20,7 @@ from pendo_nb.pipeline import display
 from pendo_nb.pipeline._values import canonical_bytes, snake_case
 from pendo_nb.pipeline.aggregators import Aggregator
 from pendo_nb.pipeline.expr import Expr
+from pendo_nb.pipeline.server_dates import connected_base_url, describe_on_server
 from pendo_nb.pipeline.sources import Source
 from pendo_nb.pipeline.steps import (
     BulkExpand,
@@ -534,7 +535,13 @@ class Pipeline:
         return display.text_card(self)
 
     def _repr_html_(self) -> str:
-        return display.html_card(self)
+        head = self.steps[0] if self.steps else None
+        series = head.time_series if isinstance(head, Source) else None
+        return display.html_card(
+            self,
+            dates=None if series is None else describe_on_server(series),
+            base_url=connected_base_url(),
+        )
 
     def to_code(self) -> display.Text:
         """The builder code that makes this pipeline (``import pendo_nb as pn`` assumed)."""

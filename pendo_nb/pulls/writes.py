@@ -250,6 +250,28 @@ def _sendable(value: Any) -> Any:
     return value
 
 
+def _number_from_text(text: str) -> Any:
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            return text
+
+
+def _boolean_from_text(text: str) -> Any:
+    return {"true": True, "false": False}.get(text.lower(), text)
+
+
+_FROM_TEXT = {
+    "integer": _number_from_text,
+    "float": _number_from_text,
+    "number": _number_from_text,
+    "boolean": _boolean_from_text,
+}
+
+
 def _checked_value(value: Any, kind: str) -> Any:
     """The value as it is sent for a field of schema type ``kind``; raises when it does not fit."""
     if kind == "string":
@@ -260,6 +282,10 @@ def _checked_value(value: Any, kind: str) -> Any:
         if not isinstance(value, bool):
             raise TypeError(value)
         return value
+    if isinstance(value, str) and kind in _FROM_TEXT:
+        # Text that reads exactly as the field's type (a cell of pasted CSV, where one bad cell
+        # turns its whole column into text) is that value; other text is refused below.
+        value = _FROM_TEXT[kind](value.strip())
     if kind == "integer":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise TypeError(value)

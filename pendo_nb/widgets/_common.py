@@ -177,6 +177,9 @@ class Form(widgets.VBox):
     scope) and ``css_class`` (naming the widget, for styles and browser tests).
     """
 
+    # Declared only (no value): the forms that keep a result define it as a trait.
+    result: pd.DataFrame | None
+
     def __init__(
         self,
         heading: str,
@@ -193,6 +196,12 @@ class Form(widgets.VBox):
         )
         self.add_class("pendo-nb")
         self.add_class(css_class)
+
+    def forget_result(self) -> None:
+        """Drop the last result and its table (forms that keep a ``result`` shown in a
+        ``table``), so a result never stays under a selection it does not belong to."""
+        self.result = None
+        self.table.clear()
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
         # The live widget for a kernel's front end, and its state as plain HTML for pages that

@@ -128,6 +128,7 @@ class ObjectLookup(Form):
     @traitlets.observe("value")
     def _on_value(self, change: dict[str, Any]) -> None:
         self.id_box.value = change["new"] or ""
+        self.forget_result()  # the object shown was the previous id's
         if change["new"] is not None:
             self.lookup()
 
@@ -152,8 +153,7 @@ class ObjectLookup(Form):
             message=f"Looking up {self.kind} {object_id}…",
         )
         if frame is None:
-            self.result = None
-            self.table.clear()
+            self.forget_result()
             return None
         self.result = frame
         self.table.show_html(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import html
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +13,7 @@ import traitlets
 from pendo_nb.api import functions as api
 from pendo_nb.errors import PipelineError
 from pendo_nb.pipeline import Pipeline, agg, source
+from pendo_nb.pipeline.display import copy_button, highlight_json
 from pendo_nb.pipeline.sources import SOURCES
 from pendo_nb.widgets._common import (
     Form,
@@ -84,8 +83,11 @@ class AggregatorRow(widgets.HBox):
         self.field = widgets.Text(
             value=field, placeholder="field or expression", layout=fixed_width("220px")
         )
-        self.remove_button = widgets.Button(
-            icon="times", tooltip="Remove this aggregator", layout=fixed_width("34px")
+        self.remove_button = styled(
+            widgets.Button(
+                icon="times", tooltip="Remove this aggregator", layout=fixed_width("34px")
+            ),
+            "pendo-remove-aggregator",
         )
         super().__init__(
             [self.out, widgets.Label("="), self.function, self.field, self.remove_button]
@@ -111,7 +113,8 @@ class AggregationComposer(Form):
     The form builds a :class:`~pendo_nb.Pipeline` with the same builder you would use in code:
     source, app, date range, filter expression, group-by fields, aggregators, sort and limit.
     Invalid input is flagged under its field as you type, before anything is sent. Run sends the
-    pipeline with :func:`pendo_nb.aggregate`; "Copy as code" shows the builder Python.
+    pipeline with :func:`pendo_nb.aggregate`; "Copy as code" copies the builder Python to the
+    clipboard and "Show code" shows it.
 
     Parameters
     ----------
@@ -174,8 +177,11 @@ class AggregationComposer(Form):
         self.snapshot_note = hint("")
         self.snapshot_row = labelled("Dates", self.snapshot_note)
         self.dates_row = labelled("Dates", self.range_mode, self.last_box)
-        self.filter_text = widgets.Text(
-            placeholder='e.g. numEvents > 10 && accountId != ""', layout=fixed_width("auto")
+        self.filter_text = styled(
+            widgets.Text(
+                placeholder='e.g. numEvents > 10 && accountId != ""', layout=fixed_width("auto")
+            ),
+            "pendo-filter",
         )
         self.filter_text.layout.flex = "1 1 auto"
         self.group_by = widgets.TagsInput(
@@ -192,7 +198,9 @@ class AggregationComposer(Form):
             value=100, min=0, max=1_000_000, layout=fixed_width("90px"), tooltip="0: no limit"
         )
         self.run_button = widgets.Button(description="Run", icon="play", button_style="primary")
-        self.code_button = widgets.ToggleButton(description="Copy as code", icon="code")
+        self.code_button = widgets.ToggleButton(description="Show code", icon="code")
+        # Only the page can reach the clipboard: an HTML button with its own click handler.
+        self.copy_code = styled(widgets.HTML(), "pendo-copy-code")
         self.errors = {name: styled(StatusLine(), "pendo-field-message") for name in FIELDS}
         self.status = StatusLine()
         self.json_view = styled(widgets.HTML(), "pendo-json")
@@ -201,6 +209,7 @@ class AggregationComposer(Form):
             "pendo-code",
         )
         self.table = TableView()
+        self._result_pipeline: Pipeline | None = None  # what `result` answered
         form = widgets.VBox(
             [
                 labelled("Source", self.source_select, widgets.Label("App"), self.app_select),
@@ -235,7 +244,7 @@ class AggregationComposer(Form):
                     [form, pipeline_column],
                     layout=widgets.Layout(flex_flow="row wrap", grid_gap="16px"),
                 ),
-                labelled("", self.run_button, self.code_button),
+                labelled("", self.run_button, self.copy_code, self.code_button),
                 self.status,
                 self.code_view,
                 self.table,
@@ -336,6 +345,8 @@ class AggregationComposer(Form):
                     errors[field] = error
         self.field_errors = errors
         self.pipeline = None if errors else pipeline
+        if self.result is not None and self.pipeline != self._result_pipeline:
+            self.forget_result()  # it answered another pipeline than the one now shown
         self._show_pipeline()
         return self.pipeline
 
@@ -355,8 +366,9 @@ class AggregationComposer(Form):
             message="Running the aggregation…",
         )
         if frame is None:
+            self.forget_result()
             return None
-        self.result = frame
+        self.result, self._result_pipeline = frame, pipeline
         self.table.show(frame, caption="Result")
         self._run_callbacks(frame)
         return frame
@@ -452,11 +464,13 @@ class AggregationComposer(Form):
             self.json_view.value = (
                 '<span class="pendo-hint">Fix the flagged fields to see the pipeline.</span>'
             )
-            self.code_view.value = ""
+            self.code_view.value = self.copy_code.value = ""
             return
-        text = json.dumps(pipeline.to_json(), indent=2)
-        self.json_view.value = f'<pre class="pendo-json-text">{html.escape(text)}</pre>'
+        self.json_view.value = (
+            f'<pre class="pendo-json-text">{highlight_json(pipeline.to_json())}</pre>'
+        )
         self.code_view.value = str(pipeline.to_code())
+        self.copy_code.value = copy_button(self.code_view.value, "Copy as code")
 
     def _watch(self, aggregator_row: AggregatorRow) -> None:
         for control in (aggregator_row.out, aggregator_row.function, aggregator_row.field):

@@ -62,6 +62,19 @@ def parse_csv(text: str) -> pd.DataFrame:
         raise ValidationError(f"the pasted text is not CSV: {error}") from None
 
 
+def with_csv_lines(error: ValidationError, rows: pd.DataFrame, kind: str) -> ValidationError:
+    """``error`` with each object it names preceded by its line in the pasted CSV (the header
+    is line 1), for an analyst who fixes the text, not the ids."""
+    message = str(error)
+    id_column = next((name for name in (f"{kind}Id", "id") if name in rows), None)
+    if id_column is None:
+        return error
+    for position, object_id in enumerate(rows[id_column]):
+        # pn.update_values names a refused value as 'id'.field=value (pulls/writes.py).
+        message = message.replace(f"{object_id!r}.", f"line {position + 2} ({object_id!r}): ")
+    return ValidationError(message)
+
+
 def _dataframes_in(namespace: Mapping[str, Any]) -> list[str]:
     return sorted(
         name
@@ -84,10 +97,22 @@ def _outcome_badge(outcome: str) -> str:
     return f'<span class="pendo-outcome pendo-{html.escape(outcome)}">{html.escape(outcome)}</span>'
 
 
+def without_empty_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without the columns that hold nothing (missing or empty text in every row).
+
+    For the widget's tables only: :func:`pendo_nb.update_values` keeps its fixed columns
+    (``error``, ``chunk``...) so code can rely on them; a reader needs only the filled ones.
+    """
+    empty = [name for name, column in frame.items() if column.replace("", pd.NA).isna().all()]
+    return frame.drop(columns=empty)
+
+
 def diff_table_html(preview: pd.DataFrame, id_column: str) -> str:
     """A dry-run result as an escaped table: id, outcome, then ``old → new`` per field."""
     fields = [c[len("new.") :] for c in preview.columns if c.startswith("new.")]
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in (id_column, "outcome", *fields, "error"))
+    errors = "error" in without_empty_columns(preview).columns
+    columns = (id_column, "outcome", *fields, *(["error"] if errors else []))
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in columns)
     body = []
     for _, item in preview.iterrows():
         changed = set(item.get("changed_fields") or [])
@@ -104,7 +129,8 @@ def diff_table_html(preview: pd.DataFrame, id_column: str) -> str:
                 )
             else:
                 cells.append(f'<td class="pendo-same">{html.escape(new or old)}</td>')
-        cells.append(f"<td>{html.escape(format_cell(item.get('error')))}</td>")
+        if errors:
+            cells.append(f"<td>{html.escape(format_cell(item.get('error')))}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -355,8 +381,17 @@ class MetadataEditor(Form):
         if rows is None:
             return None
         kind, group = self.kind, self.group
+        from_csv = self.source_toggle.value == "csv"
+
+        def dry_run() -> pd.DataFrame:
+            try:
+                return api.update_values(kind, rows, group=group, dry_run=True,
+                                         client=self._client)  # fmt: skip
+            except ValidationError as error:
+                raise (with_csv_lines(error, rows, kind) if from_csv else error) from None
+
         preview = run_busy(
-            lambda: api.update_values(kind, rows, group=group, dry_run=True, client=self._client),
+            dry_run,
             status=self.status,
             controls=[self.preview_button, self.apply_button],
             message=f"Reading the current values of {len(rows)} {kind}s…",
@@ -428,7 +463,7 @@ class MetadataEditor(Form):
         written = f"{len(result)} of {len(rows)} rows sent"
         if len(outcomes) == len(chunks):
             self.progress_label.value = f"done: {written}"
-        self.table.show(result, caption=f"Outcome ({written})")
+        self.table.show(without_empty_columns(result), caption=f"Outcome ({written})")
         self.preview = None  # the preview is stale now: Apply waits for a new one
         self._enable_apply()
         self._apply_callbacks(result)

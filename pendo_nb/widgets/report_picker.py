@@ -223,11 +223,13 @@ class ReportPicker(Form):
         if report_id is not None and report_id not in self._shown_ids():
             self.search.value = ""  # show the whole list so the selection is visible
         self.report_list.value = report_id
+        self.forget_result()  # the report shown was the previous selection's
         self._describe_selection()
 
     @traitlets.observe("format")
     def _on_format(self, change: dict[str, Any]) -> None:
         self.format_toggle.value = change["new"]
+        self.forget_result()  # read in the other format
 
     @traitlets.observe("reports")
     def _on_reports(self, change: dict[str, Any]) -> None:
@@ -273,6 +275,7 @@ class ReportPicker(Form):
             message=f"Loading “{report['name']}” ({self.format.upper()})…",
         )
         if frame is None:
+            self.forget_result()
             return None
         self.result = frame
         self.table.show(frame, caption=report["name"])

@@ -308,12 +308,12 @@ def save_screenshot(request: pytest.FixtureRequest):
     """Save a screenshot of one element under ``test-artifacts/widgets/`` (for design review)."""
     artifacts = request.config.rootpath / "test-artifacts" / "widgets"
 
-    def _save(locator, name: str) -> Path:
+    def _save(locator, name: str, width: int = 1400) -> Path:
         artifacts.mkdir(parents=True, exist_ok=True)
         path = artifacts / f"{name}.png"
         # The notebook scrolls inside its panel: make the window tall enough for the whole widget.
         height = locator.bounding_box()["height"]
-        locator.page.set_viewport_size({"width": 1400, "height": int(max(1000, height + 400))})
+        locator.page.set_viewport_size({"width": width, "height": int(max(1000, height + 400))})
         locator.screenshot(path=str(path))
         return path
 

@@ -46,7 +46,7 @@ def no_http():
 
 def _shown_json(composer: AggregationComposer) -> dict:
     text = re.search(r"<pre[^>]*>(.*)</pre>", composer.json_view.value, re.S).group(1)
-    return json.loads(html.unescape(text))
+    return json.loads(html.unescape(re.sub(r"<[^>]+>", "", text)))  # without the colour spans
 
 
 def _post(sandbox, body: dict) -> list[dict]:
@@ -243,6 +243,18 @@ def test_copy_as_code_shows_builder_code_that_rebuilds_the_same_pipeline(client)
     assert rebuilt.to_json() == composer.pipeline.to_json()
 
 
+def test_copy_as_code_is_a_button_holding_the_code_for_the_clipboard(client):
+    composer = AggregationComposer(client=client)
+    composer.filter_text.value = "numMinutes >= 2"
+    button = composer.copy_code.value
+    assert "navigator.clipboard.writeText" in button and ">Copy as code</button>" in button
+    copied = html.unescape(re.search(r'data-copy="([^"]*)"', button).group(1))
+    assert copied == composer.code_view.value
+    assert eval(copied, {"pn": pn}).to_json() == composer.pipeline.to_json()
+    composer.filter_text.value = "("  # no pipeline: nothing to copy
+    assert composer.copy_code.value == ""
+
+
 def test_composer_state_never_holds_the_key(client, sandbox, widget_state):
     composer = AggregationComposer(client=client)
     composer.run()
@@ -257,3 +269,13 @@ def test_the_text_form_says_whether_the_form_is_valid(client):
     assert repr(composer) == "AggregationComposer(source='events', valid=True)"
     composer.filter_text.value = "("
     assert repr(composer) == "AggregationComposer(source='events', valid=False)"
+
+
+def test_a_result_never_stays_under_a_changed_pipeline(client):
+    composer = AggregationComposer(client=client)
+    composer.limit.value = 5
+    assert len(composer.run()) == 5
+    composer.sort_text.value = "-events"  # the same value: the result still answers the form
+    assert composer.result is not None
+    composer.limit.value = 3
+    assert composer.result is None and composer.table.value == ""

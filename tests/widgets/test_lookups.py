@@ -187,3 +187,11 @@ def test_the_text_form_of_a_widget_is_short_and_stable(client, sandbox):
     assert repr(lookup) == f"VisitorLookup(value={visitor_id!r})"
     assert lookup._repr_mimebundle_()["text/plain"] == repr(lookup)
     assert repr(AccountLookup(client=client)) == "AccountLookup(value=None)"
+
+
+def test_a_visitor_never_stays_under_another_id(client, sandbox):
+    lookup = VisitorLookup(client=client)
+    lookup.value = sandbox.subscription.visitor_ids[1]
+    assert lookup.result is not None
+    lookup.value = None  # the id box emptied
+    assert lookup.result is None and lookup.table.value == ""

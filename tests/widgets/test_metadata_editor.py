@@ -224,3 +224,38 @@ def test_editor_state_never_holds_the_key(client, sandbox, widget_state):
 def test_the_text_form_names_kind_group_and_row_count(client, sandbox):
     editor = MetadataEditor(client=client, data=_updates(sandbox))
     assert repr(editor) == "MetadataEditor(kind='visitor', group='custom', rows=4)"
+
+
+def test_tables_leave_out_columns_that_hold_nothing():
+    import pandas as pd
+
+    from pendo_nb.widgets.metadata_editor import without_empty_columns
+
+    frame = pd.DataFrame(
+        {
+            "visitorId": ["a", "b"],
+            "error": pd.Series([None, ""], dtype="string"),
+            "chunk": pd.Series([pd.NA, pd.NA], dtype="Int64"),
+            "note": ["", "kept"],
+        }
+    )
+    assert list(without_empty_columns(frame).columns) == ["visitorId", "note"]
+
+
+def test_a_bad_csv_cell_is_named_alone_with_its_line(client, sandbox):
+    first, second, third = sandbox.subscription.visitor_ids[:3]
+    editor = MetadataEditor(client=client)
+    editor.source_toggle.value = "csv"
+    # logincount is an integer field: one cell of text turns the column into text.
+    editor.csv_text.value = (
+        f"visitorId,logincount,betaopt\n{first},12,true\n{second},twelve,false\n{third},7,true"
+    )
+    assert editor.run_preview() is None
+    message = str(editor.status.error)
+    assert f"line 3 ('{second}'): logincount='twelve' is not integer" in message
+    assert "'12'" not in message and "'7'" not in message and "betaopt" not in message
+
+    editor.csv_text.value = editor.csv_text.value.replace("twelve", "13")
+    preview = editor.run_preview()
+    assert preview["new.logincount"].tolist() == [12, 13, 7]
+    assert preview["new.betaopt"].tolist() == [True, False, True]

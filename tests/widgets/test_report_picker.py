@@ -237,3 +237,16 @@ def test_the_text_form_names_the_selection(client, raw_get):
     assert repr(picker) == "ReportPicker(value=None, format='json')"
     picker.value = _report_named(raw_get, "Admins")["id"]
     assert repr(picker) == f"ReportPicker(value={picker.value!r}, format='json')"
+
+
+def test_a_loaded_report_never_stays_under_another_selection(client, raw_get):
+    picker = ReportPicker(client=client)
+    picker.value = _report_named(raw_get, "Admins")["id"]
+    picker.load_button.click()
+    assert picker.result is not None
+    picker.format = "csv"  # the table shown was read as JSON
+    assert picker.result is None and picker.table.value == ""
+    picker.load_button.click()
+    assert picker.result is not None
+    picker.value = _report_named(raw_get, "Enterprise accounts")["id"]
+    assert picker.result is None and picker.table.value == ""
