@@ -257,8 +257,8 @@ def compile_unwind(arg: Any, env: StepEnv, where: str) -> StepFunction:
         if not isinstance(flag, bool):
             raise AggregationError(f"{where}.{name}: expected true or false")
     # A top-level field and index, without prefix lists or kept empty rows (the common case),
-    # unwind in one comprehension: a top-level write replaces no nested object, so a shallow copy
-    # is all write_path would do.
+    # take a tight loop: a top-level write replaces no nested object, so a shallow copy is all
+    # write_path would do.
     flat = not prefix and not keep_empty and "." not in field and "." not in (index or "")
 
     def run(rows: Rows, state: RunState) -> Rows:
@@ -297,14 +297,22 @@ def compile_unwind(arg: Any, env: StepEnv, where: str) -> StepFunction:
 def _unwind_top_level(
     records: list[dict], field: str, index: str | None, state: RunState, where: str
 ) -> list[dict]:
-    values = [row.get(field) for row in records]
-    lists = [v if isinstance(v, list) else [] if v is None else [v] for v in values]
-    # The rows to make are counted before any is made: the run's row budget bounds the step.
-    state.check(sum(map(len, lists)), where)
-    pairs = zip(records, lists, strict=True)
-    if index is None:
-        return [{**row, field: item} for row, items in pairs for item in items]
-    return [{**row, field: item, index: i} for row, items in pairs for i, item in enumerate(items)]
+    # copy() and item stores beat both write_path calls and a {**row, ...} display per element.
+    out: list[dict] = []
+    append, most = out.append, state.limits.max_rows
+    for row in records:
+        items = row.get(field)
+        if type(items) is not list:
+            items = [] if items is None else [items]
+        for position, item in enumerate(items):
+            copy = row.copy()
+            copy[field] = item
+            if index is not None:
+                copy[index] = position
+            append(copy)
+        if len(out) > most:  # the run's row budget bounds the step as it grows
+            state.check(len(out), where)
+    return out
 
 
 _COMPARATORS: dict[str, Callable[[Any, Any], bool]] = {
