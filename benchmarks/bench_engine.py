@@ -4,7 +4,9 @@ Each figure is the best of a few runs. The pandas baselines start from the same 
 starts from: the raw ``EventTable`` for event-source work (pandas groups the raw events into
 Pendo's rows itself), the subscription's visitor objects for object work. For the group-by there
 are two ratios: end to end (engine source + group vs pandas from raw events), and the group step
-alone (engine's step on its source rows vs pandas' ``groupby`` on a DataFrame of the same rows).
+alone (engine's step on its source rows vs pandas' ``groupby`` on a DataFrame of the same rows);
+likewise for unwind: visitors select + unwind end to end, and the unwind step alone on the selected
+rows vs pandas' ``explode``. Target: every ratio <= 2x.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import pandas as pd
 from pendo_nb.sandbox.engine import run_pipeline
 from pendo_nb.sandbox.engine.context import EvalContext
 from pendo_nb.sandbox.engine.operators.grouping import compile_group
+from pendo_nb.sandbox.engine.operators.row_steps import compile_unwind
 from pendo_nb.sandbox.engine.rows import as_records
 from pendo_nb.sandbox.engine.run_state import Limits, RunState, StepEnv
 from pendo_nb.sandbox.engine.sources import compile_source
@@ -26,6 +29,12 @@ from pendo_nb.sandbox.subscription.model import CLICK, PAGE_LOAD, Subscription
 
 DAY_MS = 86_400_000
 _RUNS = 3
+# The ``large`` data's 30 days now hold 2.2M grouped event rows, over the server's default cap of
+# 2M (a request that large answers 413); the benchmark measures speed, so it lifts the cap.
+LIMITS = Limits(max_rows=4_000_000)
+# Targets (issue 18): every operator within 2x of pandas; the group step and the end-to-end query
+# no worse than the figures measured before the engine work of that issue.
+OPERATOR_TARGET = 2.0
 
 EVENTS_30_DAYS = {
     "source": {"events": None, "timeSeries": {"period": "dayRange", "first": "now()", "count": -30}}
@@ -44,8 +53,11 @@ def _best(work: Callable[[], object]) -> tuple[float, object]:
 
 
 def _report(name: str, engine_s: float, pandas_s: float) -> None:
+    ratio = engine_s / pandas_s
+    verdict = "met" if ratio <= OPERATOR_TARGET else "MISSED"
     print(f"{name:<46} engine {engine_s * 1000:8.0f} ms   pandas {pandas_s * 1000:8.0f} ms   "
-          f"ratio {engine_s / pandas_s:5.1f}x", flush=True)  # fmt: skip
+          f"ratio {ratio:5.1f}x  (target <= {OPERATOR_TARGET:g}x): {verdict}",
+          flush=True)  # fmt: skip
 
 
 def _last_30_days(sub: Subscription) -> tuple[int, int]:
@@ -74,7 +86,9 @@ def pandas_event_rows(sub: Subscription) -> pd.DataFrame:
 
 
 def bench_group_by(sub: Subscription) -> None:
-    engine_s, engine_rows = _best(lambda: run_pipeline([EVENTS_30_DAYS, GROUP_BY_VISITOR], sub))
+    engine_s, engine_rows = _best(
+        lambda: run_pipeline([EVENTS_30_DAYS, GROUP_BY_VISITOR], sub, limits=LIMITS)
+    )
     pandas_s, pandas_rows = _best(
         lambda: pandas_event_rows(sub).groupby("visitorId")[["numEvents", "numMinutes"]].sum()
     )
@@ -83,7 +97,7 @@ def bench_group_by(sub: Subscription) -> None:
 
     # The group step alone: the engine's compiled step on the source's rows (a column batch) and
     # then turned into result rows, next to pandas' groupby on a DataFrame of the same rows.
-    env = StepEnv(sub, EvalContext(sub.now_ms, sub.timezone, tuple(sub.apps)), Limits())
+    env = StepEnv(sub, EvalContext(sub.now_ms, sub.timezone, tuple(sub.apps)), LIMITS)
     batch = compile_source(EVENTS_30_DAYS, env, "source")(RunState(env.limits))
     group = compile_group(GROUP_BY_VISITOR["group"], env, "group")
     step_s, _ = _best(lambda: as_records(group(batch, RunState(env.limits))))
@@ -102,7 +116,7 @@ def bench_spawn_join(sub: Subscription) -> None:
         ]},
         {"join": {"fields": ["visitorId"], "width": 2}},
     ]  # fmt: skip
-    engine_s, engine_rows = _best(lambda: run_pipeline(pipeline, sub))
+    engine_s, engine_rows = _best(lambda: run_pipeline(pipeline, sub, limits=LIMITS))
 
     def with_pandas() -> pd.DataFrame:
         usage = pandas_event_rows(sub).groupby("visitorId", as_index=False)[
@@ -124,7 +138,7 @@ def bench_merge(sub: Subscription) -> None:
         {"merge": {"fields": ["visitorId"], "mappings": {"numEvents": "numEvents"},
                    "pipeline": [EVENTS_30_DAYS, GROUP_BY_VISITOR]}},
     ]  # fmt: skip
-    engine_s, engine_rows = _best(lambda: run_pipeline(pipeline, sub))
+    engine_s, engine_rows = _best(lambda: run_pipeline(pipeline, sub, limits=LIMITS))
 
     def with_pandas() -> pd.DataFrame:
         usage = pandas_event_rows(sub).groupby("visitorId", as_index=False)["numEvents"].sum()
@@ -138,24 +152,37 @@ def bench_merge(sub: Subscription) -> None:
     _report("visitors merge(events group by visitor)", engine_s, pandas_s)
 
 
+def _explode_positions(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.explode("accountIds").dropna(subset=["accountIds"])
+    return frame.assign(position=frame.groupby(level=0).cumcount())
+
+
 def bench_unwind(sub: Subscription) -> None:
-    pipeline = [
+    select = [
         {"source": {"visitors": None}},
         {"select": {"visitorId": "visitorId", "accountIds": "metadata.auto.accountids"}},
-        {"unwind": {"field": "accountIds", "index": "position"}},
     ]
-    engine_s, engine_rows = _best(lambda: run_pipeline(pipeline, sub))
+    unwind = {"unwind": {"field": "accountIds", "index": "position"}}
+    engine_s, engine_rows = _best(lambda: run_pipeline([*select, unwind], sub, limits=LIMITS))
 
     def with_pandas() -> pd.DataFrame:
         frame = pd.DataFrame({"visitorId": list(sub.visitors),
                               "accountIds": [v["metadata"]["auto"].get("accountids")
                                              for v in sub.visitors.values()]})  # fmt: skip
-        frame = frame.explode("accountIds").dropna(subset=["accountIds"])
-        return frame.assign(position=frame.groupby(level=0).cumcount())
+        return _explode_positions(frame)
 
     pandas_s, pandas_rows = _best(with_pandas)
     assert len(engine_rows) == len(pandas_rows), (len(engine_rows), len(pandas_rows))
     _report("visitors select + unwind accountIds", engine_s, pandas_s)
+
+    # The unwind step alone on the selected rows, next to pandas' explode on a DataFrame of them.
+    env = StepEnv(sub, EvalContext(sub.now_ms, sub.timezone, tuple(sub.apps)), LIMITS)
+    rows = run_pipeline(select, sub, limits=LIMITS)
+    step = compile_unwind(unwind["unwind"], env, "unwind")
+    step_s, _ = _best(lambda: step(rows, RunState(env.limits)))
+    frame = pd.DataFrame(rows)
+    pandas_step_s, _ = _best(lambda: _explode_positions(frame))
+    _report("  unwind step alone", step_s, pandas_step_s)
 
 
 def main() -> None:

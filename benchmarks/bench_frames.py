@@ -6,10 +6,14 @@ memory is measured alone) and each including the HTTP fetch:
 
 * ``pn.aggregate``: the library (cache off);
 * naive: ``requests`` ``.json()`` + ``pandas.json_normalize``;
-* floor: ``orjson.loads`` of the bytes + ``pandas.DataFrame(rows)``, without flattening.
+* floor: ``orjson.loads`` of the bytes + ``pandas.DataFrame(rows)``, without flattening;
+* arrow limit: the physical limit, the fastest known columnar parse of the same rows: pyarrow's
+  JSON reader on them one per line (its native layout, read on every core), parse only (no HTTP,
+  no pandas; the lines are made before the clock starts).
 
-Targets: ``pn.aggregate`` within 1.5x of the floor, at least 3x faster than naive, and a peak
-memory increase under 3x the final DataFrame's size (``memory_usage(deep=True)``).
+Targets: ``pn.aggregate`` within 1.5x of the floor and 2.5x of the arrow limit, at least 3x
+faster than naive, and a peak memory increase at most 1.5x the final DataFrame's size
+(``memory_usage(deep=True)``; issue 18).
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ SCHEMA = {
     "agent": {"email": {"Type": "string"}, "role": {"Type": "string"}},
 }
 REPEAT = 3
-METHODS = ("pn.aggregate", "naive", "floor")
+METHODS = ("pn.aggregate", "naive", "floor", "arrow limit")
 
 
 def build_payload(rows: int = ROWS, seed: int = 7) -> bytes:
@@ -164,8 +168,15 @@ def _child(method: str, url: str) -> None:
     body = {"response": {"mimeType": "application/json"}, "request": {"pipeline": pipeline}}
     headers = {"x-pendo-integration-key": KEY, "Content-Type": "application/json"}
     client = pn.connect(key=KEY, base_url=url, cache=False, rate_limit=None)
+    if method == "arrow limit":
+        import pyarrow as pa
+        import pyarrow.json as pa_json
+
+        lines = b"\n".join(map(orjson.dumps, orjson.loads(build_payload())["results"]))
 
     def run():
+        if method == "arrow limit":
+            return pa_json.read_json(pa.BufferReader(lines))  # type: ignore[arg-type]
         if method == "pn.aggregate":
             return pn.aggregate(pipeline, client=client)
         response = requests.post(
@@ -183,8 +194,10 @@ def _child(method: str, url: str) -> None:
         frame = run()
         times.append(time.perf_counter() - started)
     peak = sampler.peak - baseline
-    size = int(frame.memory_usage(deep=True).sum())
-    shape = list(frame.shape)
+    if method == "arrow limit":  # an Arrow table of nested columns, not a DataFrame
+        size, shape = frame.nbytes, [frame.num_rows, frame.num_columns]
+    else:
+        size, shape = int(frame.memory_usage(deep=True).sum()), list(frame.shape)
     for _ in range(REPEAT - 1):
         del frame
         gc.collect()
@@ -227,13 +240,15 @@ def main() -> None:
     ours = results["pn.aggregate"]
     vs_floor = best["pn.aggregate"] / best["floor"]
     vs_naive = best["naive"] / best["pn.aggregate"]
+    vs_limit = best["pn.aggregate"] / best["arrow limit"]
     memory = ours["peak"] / ours["size"]
     for label, value, target, met in (
         ("pn.aggregate / floor", vs_floor, "<= 1.5", vs_floor <= 1.5),
+        ("pn.aggregate / arrow limit", vs_limit, "<= 2.5", vs_limit <= 2.5),
         ("naive / pn.aggregate", vs_naive, ">= 3", vs_naive >= 3),
-        ("peak / df size", memory, "< 3", memory < 3),
+        ("peak / df size", memory, "<= 1.5", memory <= 1.5),
     ):
-        print(f"{label:<22}{value:>6.2f}x  (target {target}): {'met' if met else 'MISSED'}")
+        print(f"{label:<28}{value:>6.2f}x  (target {target}): {'met' if met else 'MISSED'}")
 
 
 if __name__ == "__main__":

@@ -9,8 +9,9 @@ back (429 or 503):
 * on a push-back the rate the server was really taking (the requests sent in the second
   before the refused one and answered well, counted once their answers are in) becomes the
   known ceiling, the rate drops to
-  :data:`BACK_OFF` of it, and from then on it grows only :data:`PROBE` per second, so a
-  throttled server sees one 429 a minute or so instead of a storm;
+  :data:`BACK_OFF` of it, holds there for :data:`HOLD` seconds (approaching the ceiling from
+  below: a pull right after a push-back draws none), and from then on grows only :data:`PROBE`
+  per second, so a throttled server sees one 429 a minute or so instead of a storm;
 * a ``Retry-After`` pauses *every* worker until it has passed, not only the one that got it;
 * push-backs to requests sent before the last back-off are the same overload seen late, not a
   new one: they do not lower the rate again.
@@ -31,7 +32,7 @@ from collections import deque
 from typing import Protocol
 from urllib.parse import urlsplit
 
-__all__ = ["BACK_OFF", "PROBE", "START_RATE", "AdaptiveLimiter", "shared_limiter"]
+__all__ = ["BACK_OFF", "HOLD", "PROBE", "START_RATE", "AdaptiveLimiter", "shared_limiter"]
 
 #: Requests per second a remote host is first sent (Pendo's reported limit is ~100/s).
 START_RATE = 10.0
@@ -40,6 +41,11 @@ BACK_OFF = 0.95
 #: Growth per second of healthy answers once a ceiling is known: slow, because each probe past
 #: the ceiling costs a ``Retry-After`` pause for every worker.
 PROBE = 0.002
+#: Seconds after a back-off during which the rate holds below the ceiling instead of probing:
+#: a server counting a sliding second already refuses now and then at the back-off rate (arrivals
+#: bunch up), so probing at once would draw a 429, and a pause for every worker, in each pull of
+#: tens of seconds; a raised limit is found this much later.
+HOLD = 30.0
 #: Growth per second of healthy answers before any push-back (slow start).
 DOUBLING = 1.0
 #: Statuses that say "too much": back off.
@@ -133,7 +139,7 @@ class AdaptiveLimiter:
                 below = BACK_OFF * self.ceiling
                 self.rate = below if self.rate is None else min(self.rate, below)
                 self._measure_before = None
-            if self.rate is not None:
+            if self.rate is not None and now >= self._backed_off_at + HOLD:
                 growth = DOUBLING if self.ceiling is None else PROBE
                 # Per answer, so that a second of answers at this rate grows it by `growth`.
                 self.rate *= (1.0 + growth) ** (1.0 / self.rate)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pendo_nb.http import session, throttle
-from pendo_nb.http.throttle import BACK_OFF, AdaptiveLimiter
+from pendo_nb.http.throttle import BACK_OFF, HOLD, AdaptiveLimiter
 
 
 class FakeClock:
@@ -60,9 +60,24 @@ def test_once_a_ceiling_is_known_growth_is_a_slow_probe():
     healthy_second(limiter, clock, 20)
     limiter.answer(limiter.acquire(), 503)
     backed_off = limiter.rate
-    for _ in range(10):
+    for _ in range(int(HOLD) + 10):  # the probe starts once the hold after the back-off is over
         healthy_second(limiter, clock, 19)
     assert backed_off < limiter.rate < limiter.ceiling
+
+
+def test_after_a_back_off_the_rate_holds_below_the_ceiling_before_probing():
+    # Approaching the ceiling from below: a pull right after a push-back draws no new 429.
+    clock = FakeClock()
+    limiter = AdaptiveLimiter(20, clock=clock)
+    healthy_second(limiter, clock, 20)
+    limiter.answer(limiter.acquire(), 429)
+    backed_off = limiter.rate
+    for _ in range(int(HOLD) - 2):
+        healthy_second(limiter, clock, 19)
+    assert limiter.rate == pytest.approx(backed_off)
+    for _ in range(5):
+        healthy_second(limiter, clock, 19)
+    assert limiter.rate > backed_off
 
 
 def test_retry_after_pauses_every_worker_at_once():

@@ -103,6 +103,14 @@ def test_lists_and_objects_written_are_charged_to_the_value_cap(step, per_row):
     assert error.message.startswith(f"pipeline[1].{next(iter(step))}: more than {total - 1:,}")
 
 
+def test_a_plain_field_copy_shares_the_value_and_is_not_charged():
+    # select copying each row's list, as is, into a flat name allocates no new value: only the
+    # result is counted (its one row, {"count": ...}).
+    source = {"source": {"const": [{"i": i, "polls": [{"id": i}]} for i in range(50)]}}
+    pipeline = [source, {"select": {"p": "polls", "i": "i"}}, {"count": None}]
+    assert run(pipeline, Limits(max_values=1))["results"] == [{"count": 50}]
+
+
 def test_scalars_and_short_strings_cost_nothing():
     pipeline = rows_then({"eval": {"j": "i * 2", "s": '"a text of less than 64 characters"'}})
     # Only the result row, {"count": ...}, is counted: one value.

@@ -47,6 +47,7 @@ def compile_select(arg: Any, env: StepEnv, where: str) -> StepFunction:
     column_copy = all(path is not None for path in renames.values()) and not any(
         "." in name for name in renames
     )
+    readers = [(name, expr.evaluate) for name, expr in outputs]
 
     def run(rows: Rows, state: RunState) -> Rows:
         if (
@@ -56,8 +57,13 @@ def compile_select(arg: Any, env: StepEnv, where: str) -> StepFunction:
         ):
             frame = rows.frame
             return ColumnBatch(pd.DataFrame({name: frame[path] for name, path in renames.items()}))
+        records = state.paced(iter_records(rows), where)
+        if column_copy:
+            # Plain copies into flat names: a copy shares the row's own value (nothing new to
+            # charge) and a new row has no nested object for write_path to protect.
+            return [{name: read(row) for name, read in readers} for row in records]
         out = []
-        for row in state.paced(iter_records(rows), where):
+        for row in records:
             new: dict = {}
             for name, expr in outputs:
                 value = expr.evaluate(row)
@@ -250,11 +256,18 @@ def compile_unwind(arg: Any, env: StepEnv, where: str) -> StepFunction:
     for name, flag in (("keepEmpty", keep_empty), ("prefix", prefix)):
         if not isinstance(flag, bool):
             raise AggregationError(f"{where}.{name}: expected true or false")
+    # A top-level field and index, without prefix lists or kept empty rows (the common case),
+    # take a tight loop: a top-level write replaces no nested object, so a shallow copy is all
+    # write_path would do.
+    flat = not prefix and not keep_empty and "." not in field and "." not in (index or "")
 
     def run(rows: Rows, state: RunState) -> Rows:
+        records = as_records(rows)
+        if flat:
+            return _unwind_top_level(records, field, index, state, where)
         out = []
         budget = state.limits.max_rows
-        for row in as_records(rows):
+        for row in records:
             items = get_path(row, field)
             if items is None:
                 items = []
@@ -279,6 +292,27 @@ def compile_unwind(arg: Any, env: StepEnv, where: str) -> StepFunction:
         return out
 
     return run
+
+
+def _unwind_top_level(
+    records: list[dict], field: str, index: str | None, state: RunState, where: str
+) -> list[dict]:
+    # copy() and item stores beat both write_path calls and a {**row, ...} display per element.
+    out: list[dict] = []
+    append, most = out.append, state.limits.max_rows
+    for row in records:
+        items = row.get(field)
+        if type(items) is not list:
+            items = [] if items is None else [items]
+        for position, item in enumerate(items):
+            copy = row.copy()
+            copy[field] = item
+            if index is not None:
+                copy[index] = position
+            append(copy)
+        if len(out) > most:  # the run's row budget bounds the step as it grows
+            state.check(len(out), where)
+    return out
 
 
 _COMPARATORS: dict[str, Callable[[Any, Any], bool]] = {
