@@ -643,7 +643,7 @@ class PendoConnection:
         request = requests.Request("POST", url, data=body, headers=headers)
         # prepared as _send's requests are, so the key is the one the session stored them under
         key = self._session.cache.create_key(self._session.prepare_request(request), verify=True)
-        return key if self._session.cache.contains(key) else None
+        return key if http.cache_holds(self._session, key) else None
 
 
 def checked_kind(kind: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import threading
 import time
 from collections.abc import Iterable
@@ -22,6 +23,7 @@ import platformdirs
 import requests
 import requests_cache
 from requests.adapters import HTTPAdapter
+from requests_cache.backends.sqlite import SQLiteDict
 from requests_cache.cache_keys import create_key
 from urllib3.exceptions import MaxRetryError, ProtocolError, ReadTimeoutError, ResponseError
 from urllib3.util.retry import Retry
@@ -36,6 +38,7 @@ __all__ = [
     "Timeouts",
     "build_session",
     "cache_dir",
+    "cache_holds",
     "cache_info",
     "cache_namespace",
     "clear_cached",
@@ -408,6 +411,27 @@ class CacheInfo:
 
 def _own_keys(session: requests_cache.CachedSession, namespace: str) -> list[str]:
     return [k for k in session.cache.responses.keys() if k.startswith(f"{namespace}-")]
+
+
+_CACHE_KEY = re.compile(r"[\w-]+")
+
+
+def cache_holds(session: requests_cache.CachedSession, key: str) -> bool:
+    """Whether the cache holds an answer under ``key``, without reading the answer.
+
+    requests-cache's own ``contains`` deserializes the whole stored answer, which for a window
+    of a big pull means parsing megabytes of JSON only to learn that it is there.
+    """
+    responses = session.cache.responses
+    if isinstance(responses, SQLiteDict) and _CACHE_KEY.fullmatch(key):
+        with responses.connection() as connection:
+            # The key is checked above (a hash): written into the query as requests-cache's own
+            # reads do, since placeholders misbehave under concurrency on newer Pythons.
+            found = connection.execute(
+                f"SELECT 1 FROM {responses.table_name} WHERE key='{key}'"
+            ).fetchone()
+        return found is not None
+    return bool(session.cache.contains(key))
 
 
 def clear_cached(session: requests_cache.CachedSession, namespace: str | None = None) -> None:

@@ -130,3 +130,19 @@ def test_cache_false_caches_nothing(mocked):
     c.get_visitor("v1")
     assert not c.get_visitor("v1").from_cache
     assert c.cache_info().enabled is False
+
+
+def test_the_cache_key_of_an_aggregation_is_found_without_reading_its_answer(mocked, monkeypatch):
+    mocked.post(f"{BASE}/aggregation", json={"startTime": 1, "results": [{"n": 1}]})
+    c = cached_client()
+    assert c.aggregation_cache_key(VISITORS) is None  # nothing stored yet
+    c.post_aggregation(VISITORS)
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("the stored answer was deserialized")
+
+    # A big window's answer is megabytes of JSON: asking whether it is there must not parse it.
+    monkeypatch.setattr(c._session.cache.responses, "deserialize", no_reading)
+    key = c.aggregation_cache_key(VISITORS)
+    assert key is not None and key.startswith(c._namespace)
+    assert c.aggregation_cache_key([{"source": {"accounts": None}}]) is None
