@@ -325,11 +325,12 @@ class PendoConnection:
         aggregation: bool = False,
         accept: str = "application/json",
     ) -> PendoResponse:
-        asked_path, url = path, self._api_url(path)
+        asked_path, asked_body, url = path, body, self._api_url(path)
         data = http.encode_json(body) if body is not None else None
         is_write = method != "GET" and not aggregation
         # Snapshots match requests as the notebook sent them (fake ids included), by this key.
-        key = request_key(method, path, params, data)
+        snapshot = self._replay is not None or self._recorder is not None
+        key = request_key(method, path, params, data) if snapshot else ""
         if self._replay is not None:
             if is_write:
                 self.refuse_writes_if_replaying(f"{method} {path}")
@@ -341,16 +342,17 @@ class PendoConnection:
         else:
             if self._recorder is not None and self._recorder.pseudonyms is not None:
                 path, b64 = self._real_path(path, b64)
-                body = self._recorder.to_real_body(body)
+                if body is not None:
+                    data = http.encode_json(self._recorder.to_real_body(body))
             live = self._exchange(
-                method, path, params=params, body=body, b64=b64, refresh=refresh,
+                method, path, params=params, data=data, b64=b64, refresh=refresh,
                 aggregation=aggregation, accept=accept,
             )  # fmt: skip
             status, content_type, content, request_id, from_cache, fetched_at, answered_url = live
             if self._recorder is not None and not is_write and (status < 500 and status != 429):
                 content = self._recorder.record(
                     key, method=method, path=asked_path, params=dict(params or {}),
-                    request=orjson.loads(data) if data else None, status=status,
+                    request=asked_body, status=status,
                     content_type=content_type, content=content,
                 )  # fmt: skip
         if status >= 400:
@@ -410,7 +412,7 @@ class PendoConnection:
         path: str,
         *,
         params: Mapping[str, Any] | None,
-        body: Any,
+        data: bytes | None,
         b64: bool,
         refresh: bool,
         aggregation: bool,
@@ -423,9 +425,7 @@ class PendoConnection:
         """
         url = self._api_url(path)
         headers = {"Accept": accept}
-        data = None
-        if body is not None:
-            data = http.encode_json(body)
+        if data is not None:  # a JSON body, encoded by _send
             headers["Content-Type"] = "application/json"
         if b64:
             headers["x-pendo-base64-encoded-params"] = "true"
