@@ -45,7 +45,7 @@ from pendo_nb.errors import (
 )
 from pendo_nb.pipeline import Pipeline, agg, col, source
 from pendo_nb.pipeline.magic import register_cell_magic
-from pendo_nb.widgets.tables import show
+from pendo_nb.tables import show
 
 #: The installed version; its one source is ``version`` in pyproject.toml.
 __version__ = _version("pendo_nb")

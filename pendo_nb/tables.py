@@ -15,16 +15,22 @@ its ``ITable`` widget. It was chosen over ipydatagrid because:
 
 Cells are shown as an analyst reads them (:func:`readable`): day buckets as dates, instants to
 the second, lists joined; the DataFrame itself is never changed.
+
+This module sits outside :mod:`pendo_nb.widgets` so that ``pn.show`` costs ``import pendo_nb``
+neither the forms nor itables: itables (with its widget stack) is imported when a table is first
+shown.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from itables.widget import ITable
+
+if TYPE_CHECKING:  # the annotation only; the module is imported when a table is shown
+    from itables.widget import ITable
 
 __all__ = ["TABLE_OPTIONS", "format_cell", "readable", "show"]
 
@@ -104,4 +110,7 @@ def show(frame: pd.DataFrame, *, caption: str | None = None) -> ITable:
     >>> import pandas as pd, pendo_nb as pn
     >>> pn.show(pd.DataFrame({"day": pd.to_datetime(["2026-10-25"]), "n": [3]}))  # doctest: +SKIP
     """
+    # Imported here, for start-up cost only: itables brings ipywidgets and anywidget (~0.1 s).
+    from itables.widget import ITable
+
     return ITable(readable(frame), caption=caption, **TABLE_OPTIONS)

@@ -21,8 +21,8 @@ import pandas as pd
 import traitlets
 
 from pendo_nb.errors import PendoAPIError, PendoConnectionError, PendoError
+from pendo_nb.tables import show as show_table
 from pendo_nb.widgets.static import static_html
-from pendo_nb.widgets.tables import show as show_table
 
 T = TypeVar("T")
 

@@ -16,6 +16,7 @@ import pandas as pd
 import traitlets
 
 from pendo_nb.api import functions as api
+from pendo_nb.tables import format_cell
 from pendo_nb.widgets._common import (
     Form,
     StatusLine,
@@ -24,7 +25,6 @@ from pendo_nb.widgets._common import (
     run_busy,
     short_repr,
 )
-from pendo_nb.widgets.tables import format_cell
 
 # Groups people look at first; any other group follows in alphabetical order.
 _GROUP_ORDER = ("agent", "custom", "auto")

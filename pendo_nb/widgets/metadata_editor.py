@@ -14,6 +14,7 @@ import traitlets
 
 from pendo_nb.api import functions as api
 from pendo_nb.errors import ValidationError, WriteAccessError
+from pendo_nb.tables import format_cell
 from pendo_nb.widgets._common import (
     Form,
     StatusLine,
@@ -26,7 +27,6 @@ from pendo_nb.widgets._common import (
     short_repr,
     styled,
 )
-from pendo_nb.widgets.tables import format_cell
 
 __all__ = ["MetadataEditor", "parse_csv"]
 

@@ -19,7 +19,7 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 
-from pendo_nb.widgets.tables import readable
+from pendo_nb.tables import readable
 
 __all__ = ["static_html"]
 

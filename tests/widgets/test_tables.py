@@ -8,8 +8,8 @@ import pandas as pd
 from itables.widget import ITable
 
 import pendo_nb as pn
+from pendo_nb.tables import TABLE_OPTIONS, readable
 from pendo_nb.widgets._common import TableView
-from pendo_nb.widgets.tables import TABLE_OPTIONS, readable
 
 
 def rows_sent(table: ITable) -> list:
