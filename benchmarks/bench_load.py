@@ -107,13 +107,17 @@ def run_load(
     ready = threading.Barrier(clients + 1)
 
     def work(index: int) -> None:
-        client = PendoClient(
-            sandbox.key,
-            base_url=sandbox.url,
-            cache=cache_path,
-            rate_limit=None,  # the point is to push; the limiter would only queue requests
-            retry=retry or RetryPolicy(),
-        )
+        try:
+            client = PendoClient(
+                sandbox.key,
+                base_url=sandbox.url,
+                cache=cache_path,
+                rate_limit=None,  # the point is to push; the limiter would only queue requests
+                retry=retry or RetryPolicy(),
+            )
+        except BaseException:
+            ready.abort()  # everyone else, the caller too, would wait for this client forever
+            raise
         latencies, failures, mismatches = [], [], []
         ready.wait()
         try:

@@ -7,6 +7,13 @@ user cannot read) is renamed to ``<name>.set-aside-<time>`` with a :class:`Runti
 new file is made in its place: the call goes on without the old answers instead of failing. If
 even that is impossible (a folder this user cannot write to), the client runs without a cache.
 
+The file is switched to write-ahead logging here, before any session opens it, retrying while
+another client holds it. SQLite answers "database is locked" at once, without waiting, to a
+connection that switches the journal mode while another is creating the tables of the same new
+file (a deadlock it refuses to wait on); requests-cache switches when it opens the file, so
+clients opening a new cache file together (threads, or notebooks started at once) failed
+now and then. A file already in WAL mode keeps it, and switching again costs nothing.
+
 Whatever the file holds, nothing in it can run code: the session reads it with a JSON serializer
 (see :mod:`pendo_nb.session`), never pickle.
 """
@@ -14,6 +21,7 @@ Whatever the file holds, nothing in it can run code: the session reads it with a
 from __future__ import annotations
 
 import os
+import random
 import sqlite3
 import stat
 import time
@@ -25,6 +33,8 @@ __all__ = ["owner_only_dir", "usable_cache_file"]
 _SQLITE_HEADER = b"SQLite format 3\x00"
 # Companion files of a write-ahead-logged database; they move with it when it is set aside.
 _COMPANIONS = ("-wal", "-shm")
+#: How long to keep trying to switch a file to WAL mode while other clients hold it.
+WAL_SWITCH_SECONDS = 10.0
 
 
 def owner_only_dir(folder: Path, *, tighten: bool = False) -> Path:
@@ -120,4 +130,30 @@ def usable_cache_file(path: Path) -> Path | None:
             stacklevel=4,
         )
         return None
+    problem = _switch_to_wal(path)
+    if problem is not None:
+        warnings.warn(
+            f"pendo_nb: cannot use the cache file {path} ({problem}); this client runs without a "
+            "cache",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+        return None
     return path
+
+
+def _switch_to_wal(path: Path, *, within: float = WAL_SWITCH_SECONDS) -> str | None:
+    """Put ``path`` in WAL mode, retrying while other connections hold it; why not, or None."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            # A file system without shared memory keeps the rollback journal: still a usable cache.
+            with sqlite3.connect(path, timeout=within, isolation_level=None) as con:
+                con.execute("PRAGMA journal_mode=WAL").fetchone()
+            con.close()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                return f"SQLite cannot open it ({exc})"
+            time.sleep(random.uniform(0.005, 0.02))  # jittered: the contenders do not retry in step
+            continue
+        return None

@@ -6,12 +6,15 @@ import os
 import pickle
 import sqlite3
 import stat
+import threading
 from pathlib import Path
 
 import pytest
 import responses
 
 from pendo_nb import PendoClient
+from pendo_nb.http import cache_file as cache_file_module
+from pendo_nb.http.cache_file import usable_cache_file
 
 BASE = "https://app.pendo.io/api/v1"
 KEY = "aaaaaaaa-1111-2222-3333-444444444444"
@@ -155,3 +158,65 @@ def test_the_default_cache_folder_is_tightened_if_it_was_left_open(tmp_path, mon
     monkeypatch.setenv("PENDO_NB_CACHE_DIR", str(folder))
     client(True).close()
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+
+
+def test_a_new_cache_file_is_in_wal_mode_before_any_session_opens_it(tmp_path):
+    path = tmp_path / "new.sqlite"
+    assert usable_cache_file(path) == path
+    # Bytes 18 and 19 of an SQLite header are 2 for a write-ahead-logged database.
+    assert path.read_bytes()[18:20] == b"\x02\x02"
+
+
+def test_a_switch_refused_as_locked_is_tried_again(tmp_path, monkeypatch):
+    """SQLite refuses a journal-mode switch at once (no busy wait) when another connection is
+    creating the tables of the same new file; the switch must wait its turn, not fail."""
+    refusals = []
+    real_connect = sqlite3.connect
+
+    def contended_connect(*args, **kwargs):
+        connection = real_connect(*args, **kwargs)
+        if len(refusals) < 3:
+            refusals.append(1)
+            connection.close()
+            raise sqlite3.OperationalError("database is locked")
+        return connection
+
+    monkeypatch.setattr(cache_file_module.sqlite3, "connect", contended_connect)
+    path = tmp_path / "contended.sqlite"
+    assert usable_cache_file(path) == path
+    assert len(refusals) == 3
+    assert path.read_bytes()[18:20] == b"\x02\x02"
+
+
+def test_a_file_that_stays_locked_leaves_the_client_uncached_with_a_warning(tmp_path, monkeypatch):
+    def locked(*args, **kwargs):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(cache_file_module.sqlite3, "connect", locked)
+    monkeypatch.setattr(cache_file_module, "WAL_SWITCH_SECONDS", 0.05)
+    with pytest.warns(RuntimeWarning, match="database is locked.*without a cache"):
+        assert usable_cache_file(tmp_path / "held.sqlite") is None
+
+
+def test_clients_opening_a_new_cache_file_together_all_get_it(mocked, tmp_path):
+    """Eight clients created at once on a new file, round after round (the load test's start)."""
+    for round_number in range(25):
+        path = tmp_path / f"together-{round_number}.sqlite"
+        start = threading.Barrier(8)
+        errors: list[BaseException] = []
+
+        def open_and_read(path=path, start=start, errors=errors):
+            start.wait()
+            try:
+                opened = PendoClient(KEY, rate_limit=None, cache=path)
+                opened.get_visitor("v1")
+                opened.close()
+            except BaseException as exc:  # every kind counts: the test reports them all
+                errors.append(exc)
+
+        threads = [threading.Thread(target=open_and_read) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == [], f"round {round_number}: {errors!r}"
