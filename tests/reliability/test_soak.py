@@ -59,4 +59,10 @@ def test_thirty_two_clients_with_ten_percent_faults_never_fail_and_memory_stays_
         if warm is None:
             warm = _rss_bytes()
     assert warm is not None
-    assert _rss_bytes() - warm <= FLAT_BYTES
+    grown = _rss_bytes() - warm
+    # Shown with `pytest -s`: what the closing notes of a long run quote.
+    print(
+        f"\nsoak: {rounds} rounds of {CLIENTS} clients x {PER_CLIENT} requests; memory after the "
+        f"first round {warm / 2**20:.0f} MiB, grown by {grown / 2**20:+.1f} MiB since"
+    )
+    assert grown <= FLAT_BYTES
