@@ -3,7 +3,7 @@
 Against a ``large`` sandbox in its own process (so its work does not share this process's
 interpreter) with injected latency, as a real Pendo answer takes seconds:
 
-* 30 daily windows of the last 30 days of ``events`` (~880,000 rows), 4 workers vs 1 (windows
+* 30 daily windows of the last 30 days of ``events`` (~2.2 million rows), 4 workers vs 1 (windows
   one after another, as the Singer tap does): target >= 3x faster;
 * the same pull re-run from the cache vs cold: target >= 20x faster;
 * peak memory of a pull of over a million rows (an account roll-up of those events: each row

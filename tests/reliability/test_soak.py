@@ -37,6 +37,7 @@ def _rss_bytes() -> int:
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads Linux's /proc")
+@pytest.mark.timeout(SOAK_SECONDS + 300)  # the suite's 300 s would end the long run half-way
 def test_thirty_two_clients_with_ten_percent_faults_never_fail_and_memory_stays_flat(
     tmp_path, clock
 ):
