@@ -28,6 +28,7 @@ Positions in messages are 0-based character offsets into the expression text.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import operator
 from collections.abc import Callable
@@ -188,11 +189,14 @@ def _field_reader(segments: tuple[str, ...]) -> Evaluator:
             return row.get(key)
 
         return read_field
-    first, rest = segments[0], segments[1:]
 
     def read_path(row: dict) -> Any:
-        value = row.get(first)
-        return None if value is None else get_segments(value, rest)
+        # Most rows have every object on the way: indexing in C is ~2x faster than the general
+        # walk, which still answers (None, list positions) when a step is missing or not a dict.
+        try:
+            return functools.reduce(operator.getitem, segments, row)
+        except (KeyError, TypeError, IndexError):
+            return get_segments(row, segments)
 
     return read_path
 

@@ -1,6 +1,7 @@
 """One pathological step is stopped while it runs, not after it has taken the time or the memory.
 
-The run's clock is read before each row inside ``filter``/``eval``/``select``, and the lists,
+The run's clock is read before each row inside ``filter``/``eval``/``select`` (after each column
+for a ``select`` of plain field copies, whose rows cannot be slow one by one), and the lists,
 objects and long strings ``eval``/``select``/``group``/``reduce`` write are charged to
 ``Limits.max_values`` as they are written. The clock here is a stand-in that moves one second per
 reading, so the tests count readings instead of timing anything; each pipeline ends in ``count``,
@@ -53,7 +54,7 @@ def rows_then(step: dict) -> list:
 # each of its 10 rows (2 to 11), the check after it is reading 12 and after count 13.
 @pytest.mark.parametrize(
     "step",
-    [{"filter": "i >= 0"}, {"eval": {"j": "i * 2"}}, {"select": {"j": "i"}}],
+    [{"filter": "i >= 0"}, {"eval": {"j": "i * 2"}}, {"select": {"j": "i * 2"}}],
     ids=["filter", "eval", "select"],
 )
 def test_a_long_step_is_cut_while_it_runs(one_second_per_reading, step):
@@ -61,6 +62,13 @@ def test_a_long_step_is_cut_while_it_runs(one_second_per_reading, step):
     error = refused(rows_then(step), Limits(max_seconds=5.5))  # passed at reading 6: row 4
     assert error.status == 408
     assert error.message.startswith(f"pipeline[1].{name}: the aggregation ran longer than 5.5")
+
+
+def test_a_select_of_plain_copies_reads_the_clock_after_each_column(one_second_per_reading):
+    # Readings: 0 deadline, 1 after the source, 2 after column j, 3 after column k: past 2.5.
+    step = {"select": {"j": "i", "k": "i"}}
+    assert refused(rows_then(step), Limits(max_seconds=2.5)).status == 408
+    assert run(rows_then(step), Limits(max_seconds=5.5))["results"] == [{"count": ROWS}]
 
 
 def test_the_same_step_within_the_time_runs_to_the_end(one_second_per_reading):

@@ -57,10 +57,20 @@ def compile_select(arg: Any, env: StepEnv, where: str) -> StepFunction:
         ):
             frame = rows.frame
             return ColumnBatch(pd.DataFrame({name: frame[path] for name, path in renames.items()}))
+        if column_copy and isinstance(rows, list):
+            # Plain copies into flat names: a copy shares the row's own value (nothing new to
+            # charge) and a new row has no nested object for write_path to protect. Reading a
+            # column at a time and zipping the rows together is ~3x faster than a dict per row
+            # built field by field; a field read is never slow, so the clock is read per column.
+            columns = []
+            for _, read in readers:
+                columns.append(list(map(read, rows)))
+                state.check(len(rows), where)
+            return [
+                dict(zip(renames, values, strict=True)) for values in zip(*columns, strict=True)
+            ]
         records = state.paced(iter_records(rows), where)
         if column_copy:
-            # Plain copies into flat names: a copy shares the row's own value (nothing new to
-            # charge) and a new row has no nested object for write_path to protect.
             return [{name: read(row) for name, read in readers} for row in records]
         out = []
         for row in records:
