@@ -103,5 +103,5 @@ def with_names(connection: PendoConnection, frame: pd.DataFrame) -> pd.DataFrame
         names = catalog_names(connection, kind)
         values = [names.get(value) if isinstance(value, str) else None for value in frame[column]]
         position = list(named.columns).index(column) + 1
-        named.insert(position, name_column(column), pd.array(values, dtype="string"))
+        named.insert(position, name_column(column), pd.Series(values, frame.index, "string"))
     return named
