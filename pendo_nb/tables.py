@@ -46,10 +46,10 @@ TABLE_OPTIONS: dict[str, Any] = {
     "style": "table-layout:auto;width:auto;margin:0;caption-side:bottom",
     # pendo-nb-table scopes the stylesheet below to pendo_nb's tables.
     "classes": "display nowrap compact pendo-nb-table",
-    # A header's filter box takes its column's width instead of setting it (an input is about
-    # twenty characters wide by itself), so each column is as wide as its content.
-    "css": "table.pendo-nb-table thead input { width: 100%; min-width: 4em; box-sizing: "
-    "border-box; }",
+    # A header's filter box is as wide as its placeholder (the column's name) or its column,
+    # not the twenty characters an input takes by itself: each column fits its content.
+    "css": "table.pendo-nb-table thead input { field-sizing: content; width: auto; "
+    "min-width: 100%; box-sizing: border-box; }",
     "showIndex": False,
     # itables samples frames above 64 KB by default; a result table must reach its last row, so
     # only really big frames (sent whole to the browser otherwise) are sampled.
