@@ -49,7 +49,7 @@ TABLE_OPTIONS: dict[str, Any] = {
     # A header's filter box is as wide as its placeholder (the column's name) or its column,
     # not the twenty characters an input takes by itself: each column fits its content.
     "css": "table.pendo-nb-table thead input { field-sizing: content; width: auto; "
-    "min-width: 100%; box-sizing: border-box; }",
+    "min-width: max(100%, 4em); box-sizing: border-box; }",
     "showIndex": False,
     # itables samples frames above 64 KB by default; a result table must reach its last row, so
     # only really big frames (sent whole to the browser otherwise) are sampled.
