@@ -145,8 +145,12 @@ class AggregationComposer(Form):
 
     The form builds a :class:`~pendo_nb.Pipeline` with the same builder you would use in code:
     source, app, date range, filter expression, group-by fields, aggregators, sort and limit.
+    A source about one kind of object (``pageEvents``, ``featureEvents``, ``trackEvents``,
+    ``guideEvents``, ``pages``...) offers its pages, features, track types or guides by name;
+    the ids a filter compares (``featureId == "..."``) show their names under it.
     Invalid input is flagged under its field as you type, before anything is sent. Run sends the
-    pipeline with :func:`pendo_nb.aggregate`; "Copy as code" copies the builder Python to the
+    pipeline with :func:`pendo_nb.aggregate` and shows the result with a name column after each
+    id column (:func:`pendo_nb.with_names`); "Copy as code" copies the builder Python to the
     clipboard and "Show code" shows it.
 
     Parameters
@@ -162,7 +166,8 @@ class AggregationComposer(Form):
         Field name (``"source"``, ``"dates"``, ``"filter"``, ``"group"``, ``"aggregators"``,
         ``"sort"``, ``"limit"``) -> the error flagged there.
     result : pandas.DataFrame or None
-        The last result of Run.
+        The last result of Run, as :func:`pendo_nb.aggregate` returns it (without the names
+        its table adds).
 
     Examples
     --------

@@ -24,7 +24,7 @@ from pendo_nb.widgets._common import (
 from pendo_nb.widgets._lookup import ObjectLookup
 from pendo_nb.widgets.account_lookup import AccountLookup
 
-__all__ = ["VisitorLookup", "daily_counts"]
+__all__ = ["VisitorLookup", "daily_counts", "history_view"]
 
 #: Days of history shown by default, ending with the visitor's last visit.
 DEFAULT_HISTORY_DAYS = 14
@@ -113,8 +113,9 @@ class VisitorLookup(ObjectLookup):
 
     Type the id and press Enter (or click Look up); :func:`pendo_nb.visitor` fetches it. Each of
     the visitor's accounts is a button that opens an :class:`AccountLookup` below. Pick a date
-    range and click Show activity to fetch :func:`pendo_nb.visitor_history` and draw items per
-    day.
+    range and click Show activity to fetch :func:`pendo_nb.visitor_history`, draw items per day
+    and list them as ``ts | type | name | duration | id``: the name of the page, feature, track
+    type or guide each item is about (:func:`pendo_nb.with_names`), its id last.
 
     Parameters
     ----------
