@@ -230,7 +230,11 @@ class AggregationComposer(Form):
         )
         self.filter_text.layout.flex = "1 1 auto"
         # The names of the ids the filter compares (featureId == "..."), under it.
-        self.filter_names = styled(widgets.HTML(), "pendo-field-message", "pendo-filter-names")
+        self.filter_names = styled(
+            widgets.HTML(layout=widgets.Layout(display="none")),
+            "pendo-field-message",
+            "pendo-filter-names",
+        )
         self.group_by = widgets.TagsInput(
             value=["visitorId"], allow_duplicates=False, placeholder="field, then Enter"
         )
@@ -362,6 +366,8 @@ class AggregationComposer(Form):
 
     def _on_filter_text(self, change: dict[str, Any]) -> None:
         self.filter_names.value = self._filter_names_html(change["new"])
+        # Hidden when empty: an empty line would still take a row of the form.
+        self.filter_names.layout.display = None if self.filter_names.value else "none"
 
     def _on_range_mode(self, change: dict[str, Any]) -> None:
         if (

@@ -52,6 +52,12 @@ def test_object_names_refuses_an_unknown_kind(client):
         client.object_names("pages")
 
 
+def test_get_catalog_takes_the_four_catalog_paths_only(client):
+    assert client.get_catalog("tracktype").json_array()
+    with pytest.raises(pn.ValidationError, match="page, feature, tracktype, guide"):
+        client.get_catalog("visitor")
+
+
 def test_names_are_fetched_once_per_client_until_refresh_or_clear_cache(client, monkeypatch):
     calls: list[str] = []
     get_catalog = client.get_catalog
