@@ -17,6 +17,7 @@ from pendo_nb.api.functions import (
     cache_info,
     can_write,
     clear_cache,
+    object_names,
     report,
     report_csv,
     reports,
@@ -24,6 +25,7 @@ from pendo_nb.api.functions import (
     update_values,
     visitor,
     visitor_history,
+    with_names,
 )
 from pendo_nb.api.snapshots import snapshot_info
 from pendo_nb.errors import (
@@ -64,6 +66,9 @@ __all__ = [
     "report_csv",
     "segments",
     "update_values",
+    # names for the page/feature/track type/guide ids in any frame
+    "object_names",
+    "with_names",
     # whether the key may write
     "can_write",
     # the aggregation builder (and %load_ext pendo_nb for the %%pendo cell magic)

@@ -42,7 +42,14 @@ TABLE_OPTIONS: dict[str, Any] = {
     "layout": {"topStart": "pageLength", "topEnd": "search", "top2Start": "buttons"},
     "buttons": ["copyHtml5", "csvHtml5"],
     "column_filters": "header",
-    "classes": "display nowrap compact",
+    # As wide as its content (itables' default), but flush left like the rest of a form.
+    "style": "table-layout:auto;width:auto;margin:0;caption-side:bottom",
+    # pendo-nb-table scopes the stylesheet below to pendo_nb's tables.
+    "classes": "display nowrap compact pendo-nb-table",
+    # A header's filter box is as wide as its placeholder (the column's name) or its column,
+    # not the twenty characters an input takes by itself: each column fits its content.
+    "css": "table.pendo-nb-table thead input { field-sizing: content; width: auto; "
+    "min-width: max(100%, 4em); box-sizing: border-box; }",
     "showIndex": False,
     # itables samples frames above 64 KB by default; a result table must reach its last row, so
     # only really big frames (sent whole to the browser otherwise) are sampled.
@@ -54,8 +61,9 @@ def readable(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with its cells as an analyst reads them (for display only; a new frame).
 
     Datetime columns whose values are all midnights become ``YYYY-MM-DD`` dates, other datetimes
-    ``YYYY-MM-DD HH:MM:SS`` (ISO text, so sorting stays chronological); lists and dicts become
-    text. Other columns keep their dtype, so numbers still sort as numbers.
+    ``YYYY-MM-DD HH:MM:SS`` (ISO text, so sorting stays chronological); durations become
+    ``H:MM:SS``; lists and dicts become text; missing text is blank. Other columns keep their
+    dtype, so numbers still sort as numbers.
     """
     shown = frame.copy()
     for name in shown.columns:
@@ -65,10 +73,32 @@ def readable(frame: pd.DataFrame) -> pd.DataFrame:
         ):
             present = column.dropna()
             days = present.empty or (present == present.dt.normalize()).all()
-            shown[name] = column.dt.strftime("%Y-%m-%d" if days else "%Y-%m-%d %H:%M:%S")
+            text = column.dt.strftime("%Y-%m-%d" if days else "%Y-%m-%d %H:%M:%S")
+            shown[name] = text.fillna("")
+        elif pd.api.types.is_timedelta64_dtype(column.dtype):
+            shown[name] = column.map(_duration_text)
         elif column.dtype == object:
             shown[name] = column.map(format_cell)
+        elif pd.api.types.is_string_dtype(column.dtype):
+            shown[name] = column.fillna("")
     return shown
+
+
+def _duration_text(value: pd.Timedelta) -> str:
+    """``H:MM:SS`` (hours unpadded, so text order is time order below 10 hours); blank if NaT."""
+    if pd.isna(value):
+        return ""
+    minutes, seconds = divmod(round(value.total_seconds()), 60)
+    return f"{minutes // 60}:{minutes % 60:02d}:{seconds:02d}"
+
+
+def _text_columns(frame: pd.DataFrame) -> list[int]:
+    """Positions of the columns that are not numbers (text, dates, lists): shown left-aligned."""
+    return [
+        position
+        for position, dtype in enumerate(frame.dtypes)
+        if not (pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype))
+    ]
 
 
 def format_cell(value: Any) -> str:
@@ -113,4 +143,7 @@ def show(frame: pd.DataFrame, *, caption: str | None = None) -> ITable:
     # Imported here, for start-up cost only: itables brings ipywidgets and anywidget (~0.1 s).
     from itables.widget import ITable
 
-    return ITable(readable(frame), caption=caption, **TABLE_OPTIONS)
+    shown = readable(frame)
+    # DataTables right-aligns what looks like a date or a number; only numbers should be.
+    left = [{"className": "dt-left", "targets": _text_columns(shown)}]
+    return ITable(shown, caption=caption, columnDefs=left, **TABLE_OPTIONS)

@@ -20,6 +20,9 @@ PUBLIC = {
     "report_csv",
     "segments",
     "update_values",
+    # names for the ids in any frame (issue 16)
+    "object_names",
+    "with_names",
     # whether the key may write
     "can_write",
     # the aggregation builder
@@ -63,6 +66,8 @@ DATAFRAME_FUNCTIONS = [
     "report_csv",
     "segments",
     "update_values",
+    "object_names",
+    "with_names",
 ]
 
 

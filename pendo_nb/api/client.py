@@ -18,6 +18,7 @@ from pendo_nb.frames.convert import csv_to_frame, json_to_frame, rows_to_frame
 from pendo_nb.http.cache_policy import CachePolicy
 from pendo_nb.http.connection import PendoConnection
 from pendo_nb.pulls.aggregation import aggregation_frame
+from pendo_nb.pulls.catalog_names import forget_names, names_frame, with_names
 from pendo_nb.pulls.history import stitch_history
 from pendo_nb.pulls.paging import aggregate_in_pages
 from pendo_nb.pulls.report_ids import explain_missing_report
@@ -363,6 +364,63 @@ class PendoClient(PendoConnection):
             attrs=response.provenance(),
         )
 
+    def object_names(self, kind: str | None = None, *, refresh: bool = False) -> pd.DataFrame:
+        """The names of the subscription's pages, features, track types and guides, by id.
+
+        Read once per client from Pendo's catalogs (``GET /page``, ``/feature``, ``/tracktype``,
+        ``/guide``, every app) and kept; :func:`with_names` uses the same names.
+
+        Parameters
+        ----------
+        kind : {"page", "feature", "trackType", "guide"}, optional
+            One catalog only; default: all four.
+        refresh : bool
+            Ask the server again (after tagging or renaming something in Pendo).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per object: ``id``, ``kind`` and ``name`` (string columns).
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> pages = pn.object_names("page")
+        >>> list(pages.columns)
+        ['id', 'kind', 'name']
+        """
+        return names_frame(self, kind, refresh=refresh)
+
+    def with_names(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with the name of each page, feature, track type and guide next to its id.
+
+        A ``pageName`` column goes right after ``pageId``, ``featureName`` after ``featureId``,
+        ``trackTypeName`` after ``trackTypeId`` and ``guideName`` after ``guideId`` (dotted
+        columns too: ``x.pageId`` gets ``x.pageName``). The id columns stay; an id the catalog
+        does not know (a deleted object) gets a missing name. Names come from
+        :func:`object_names`.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            Any frame, e.g. from :func:`aggregate` or :func:`visitor_history`; it is not changed.
+
+        Returns
+        -------
+        pandas.DataFrame
+            A copy with the name columns added (string dtype) and the same ``attrs``.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> clicks = pn.source.featureEvents().last(7, "days").group("featureId", n=pn.agg.count())
+        >>> pn.with_names(pn.aggregate(clicks)).columns.tolist()
+        ['featureId', 'featureName', 'n']
+        """
+        return with_names(self, frame)
+
     def report(self, report_id: str, *, refresh: bool = False) -> pd.DataFrame:
         """A report's contents (``results.json``).
 
@@ -433,6 +491,11 @@ class PendoClient(PendoConnection):
                 frame[name] = pd.array([None] * len(frame), dtype=object)
         frame.attrs.update(response.provenance())
         return frame
+
+    # The docstring is PendoConnection.clear_cache's (help() and pn.clear_cache inherit it).
+    def clear_cache(self, *, everything: bool = False) -> None:
+        super().clear_cache(everything=everything)
+        forget_names(self)  # the names were read from the answers just deleted
 
     # -- writes ---------------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ __all__ = [
     "cache_info",
     "can_write",
     "clear_cache",
+    "object_names",
     "report",
     "report_csv",
     "reports",
@@ -39,6 +40,7 @@ __all__ = [
     "update_values",
     "visitor",
     "visitor_history",
+    "with_names",
 ]
 
 _CLIENT_DOC = (
@@ -88,6 +90,8 @@ can_write = _on_default_client("can_write")
 update_values = _on_default_client("update_values")
 clear_cache = _on_default_client("clear_cache")
 cache_info = _on_default_client("cache_info")
+object_names = _on_default_client("object_names")
+with_names = _on_default_client("with_names")
 
 
 def _stub_source() -> str:

@@ -14,6 +14,7 @@ __all__ = [
     "cache_info",
     "can_write",
     "clear_cache",
+    "object_names",
     "report",
     "report_csv",
     "reports",
@@ -21,6 +22,7 @@ __all__ = [
     "update_values",
     "visitor",
     "visitor_history",
+    "with_names",
 ]
 
 def account(
@@ -53,6 +55,12 @@ def clear_cache(
     everything: bool = ...,
     client: PendoClient | None = ...,
 ) -> None: ...
+def object_names(
+    kind: str | None = ...,
+    *,
+    refresh: bool = ...,
+    client: PendoClient | None = ...,
+) -> pd.DataFrame: ...
 def report(
     report_id: str,
     *,
@@ -99,5 +107,10 @@ def visitor_history(
     *,
     progress: bool | None = ...,
     refresh: bool = ...,
+    client: PendoClient | None = ...,
+) -> pd.DataFrame: ...
+def with_names(
+    frame: pd.DataFrame,
+    *,
     client: PendoClient | None = ...,
 ) -> pd.DataFrame: ...

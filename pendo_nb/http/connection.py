@@ -35,6 +35,7 @@ from pendo_nb.http.recording import Recorder, Replayer, describe_recording
 from pendo_nb.http.snapshot import request_key
 
 __all__ = [
+    "CATALOG_KINDS",
     "REGION_HOSTS",
     "PendoConnection",
     "PendoResponse",
@@ -53,6 +54,8 @@ REGION_HOSTS: dict[str, str] = {
 
 API_PREFIX = "/api/v1"
 OBJECT_KINDS = ("visitor", "account")
+#: The catalog endpoints (reference 2.9): pages, features, track types and guides.
+CATALOG_KINDS = ("page", "feature", "tracktype", "guide")
 
 # Response headers that may carry a request id (Pendo documents none; these are the usual ones).
 _REQUEST_ID_HEADERS = ("x-request-id", "x-pendo-request-id", "request-id", "x-cloud-trace-context")
@@ -519,6 +522,12 @@ class PendoConnection:
     def get_segments(self, *, refresh: bool = False) -> PendoResponse:
         """``GET /segment``: the subscription's saved segments."""
         return self._send("GET", "/segment", refresh=refresh)
+
+    def get_catalog(self, kind: str, *, refresh: bool = False) -> PendoResponse:
+        """``GET /{page|feature|tracktype|guide}?expand=*``: the tagged objects of every app."""
+        if kind not in CATALOG_KINDS:
+            raise ValidationError(f"kind must be one of {', '.join(CATALOG_KINDS)}; got {kind!r}")
+        return self._send("GET", f"/{kind}", params={"expand": "*"}, refresh=refresh)
 
     def get_report_results(self, report_id: str, *, refresh: bool = False) -> PendoResponse:
         """``GET /report/{id}/results.json``: a report's rows."""

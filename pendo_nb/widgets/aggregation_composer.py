@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -11,7 +13,7 @@ import pandas as pd
 import traitlets
 
 from pendo_nb.api import functions as api
-from pendo_nb.errors import PipelineError
+from pendo_nb.errors import PendoError, PipelineError
 from pendo_nb.pipeline import Pipeline, agg, source
 from pendo_nb.pipeline.display import copy_button, highlight_json
 from pendo_nb.pipeline.sources import SOURCES
@@ -66,10 +68,41 @@ _CLOCK_PROBE = [{"source": {"accounts": None}}, {"limit": 1}]
 AGGREGATORS = ("sum", "count", "avg", "min", "max", "median", "first", "list", "stddev")
 #: The form's fields, in order; errors are flagged under each.
 FIELDS = ("source", "dates", "filter", "group", "aggregators", "sort", "limit")
+#: The catalog object a source can be narrowed to, picked by name: the source's id parameter ->
+#: (catalog kind for :func:`pendo_nb.object_names`, builder keyword, what the form calls it).
+OBJECT_PARAMETERS = {
+    "pageId": ("page", "page_id", "Page"),
+    "featureId": ("feature", "feature_id", "Feature"),
+    "trackTypeId": ("trackType", "track_type_id", "Track type"),
+    "guideId": ("guide", "guide_id", "Guide"),
+}
+# An id compared in a filter: featureId == "abc" (or !=).
+_FILTER_ID = re.compile(r'\b(pageId|featureId|trackTypeId|guideId)\s*[!=]=\s*"([^"\\]*)"')
 
 
 def _takes_dates(source_name: str) -> bool:
     return SOURCES[source_name][0] is True
+
+
+def _object_parameter(source_name: str) -> str | None:
+    """The id parameter (``pageId``...) that narrows ``source_name`` to one object, if any."""
+    return next((p for p in SOURCES[source_name][1] if p in OBJECT_PARAMETERS), None)
+
+
+def object_options(names: pd.DataFrame, label: str) -> list[tuple[str, str]]:
+    """Dropdown options ``(name, id)`` by name, after ``("all <label>s", "")``.
+
+    A name shared by several objects (in different apps) shows its id too.
+    """
+    counts = names["name"].value_counts()
+    options = sorted(
+        (
+            (f"{name} · {object_id}" if counts[name] > 1 else str(name), str(object_id))
+            for object_id, name in zip(names["id"], names["name"], strict=True)
+        ),
+        key=lambda option: option[0].casefold(),
+    )
+    return [(f"all {label.lower()}s", ""), *options]
 
 
 class AggregatorRow(widgets.HBox):
@@ -112,8 +145,12 @@ class AggregationComposer(Form):
 
     The form builds a :class:`~pendo_nb.Pipeline` with the same builder you would use in code:
     source, app, date range, filter expression, group-by fields, aggregators, sort and limit.
+    A source about one kind of object (``pageEvents``, ``featureEvents``, ``trackEvents``,
+    ``guideEvents``, ``pages``...) offers its pages, features, track types or guides by name;
+    the ids a filter compares (``featureId == "..."``) show their names under it.
     Invalid input is flagged under its field as you type, before anything is sent. Run sends the
-    pipeline with :func:`pendo_nb.aggregate`; "Copy as code" copies the builder Python to the
+    pipeline with :func:`pendo_nb.aggregate` and shows the result with a name column after each
+    id column (:func:`pendo_nb.with_names`); "Copy as code" copies the builder Python to the
     clipboard and "Show code" shows it.
 
     Parameters
@@ -129,7 +166,8 @@ class AggregationComposer(Form):
         Field name (``"source"``, ``"dates"``, ``"filter"``, ``"group"``, ``"aggregators"``,
         ``"sort"``, ``"limit"``) -> the error flagged there.
     result : pandas.DataFrame or None
-        The last result of Run.
+        The last result of Run, as :func:`pendo_nb.aggregate` returns it (without the names
+        its table adds).
 
     Examples
     --------
@@ -152,6 +190,13 @@ class AggregationComposer(Form):
         self.app_select = widgets.Dropdown(
             options=APP_CHOICES, value="", layout=fixed_width("130px")
         )
+        # Filled from the catalog when a source that takes one object is picked.
+        self.object_select = styled(
+            widgets.Dropdown(options=[("all", "")], value="", layout=fixed_width("320px")),
+            "pendo-object-select",
+        )
+        self.object_row = labelled("Object", self.object_select)
+        self.object_row.layout.display = "none"
         self.range_mode = widgets.ToggleButtons(
             options=[("Last", "last"), ("Between", "between")],
             value="last",
@@ -184,6 +229,12 @@ class AggregationComposer(Form):
             "pendo-filter",
         )
         self.filter_text.layout.flex = "1 1 auto"
+        # The names of the ids the filter compares (featureId == "..."), under it.
+        self.filter_names = styled(
+            widgets.HTML(layout=widgets.Layout(display="none")),
+            "pendo-field-message",
+            "pendo-filter-names",
+        )
         self.group_by = widgets.TagsInput(
             value=["visitorId"], allow_duplicates=False, placeholder="field, then Enter"
         )
@@ -213,12 +264,14 @@ class AggregationComposer(Form):
         form = widgets.VBox(
             [
                 labelled("Source", self.source_select, widgets.Label("App"), self.app_select),
+                self.object_row,
                 self.errors["source"],
                 self.dates_row,
                 self.between_box,
                 self.snapshot_row,
                 self.errors["dates"],
                 labelled("Filter", self.filter_text),
+                self.filter_names,
                 self.errors["filter"],
                 labelled("Group by", self.group_by),
                 self.errors["group"],
@@ -253,8 +306,11 @@ class AggregationComposer(Form):
             **kwargs,
         )
         self.range_mode.observe(self._on_range_mode, "value")  # before the rebuild below
+        self.source_select.observe(self._on_source, "value")  # likewise: it sets object_select
+        self.filter_text.observe(self._on_filter_text, "value")
         for control in (
-            self.source_select, self.app_select, self.range_mode, self.last_n, self.last_unit,
+            self.source_select, self.app_select, self.object_select, self.range_mode,
+            self.last_n, self.last_unit,
             self.start_date, self.end_date, self.between_period, self.filter_text,
             self.group_by, self.sort_text, self.limit,
         ):  # fmt: skip
@@ -288,6 +344,30 @@ class AggregationComposer(Form):
 
     def _on_form_change(self, _change: dict[str, Any]) -> None:
         self.rebuild()
+
+    def _on_source(self, change: dict[str, Any]) -> None:
+        parameter = _object_parameter(change["new"])
+        self.object_row.layout.display = "none" if parameter is None else None
+        if parameter is None:
+            self.object_select.options = [("all", "")]
+            return
+        kind, _keyword, label = OBJECT_PARAMETERS[parameter]
+        self.object_row.children[0].value = label
+        names = run_busy(
+            lambda: api.object_names(kind, client=self._client),
+            status=self.status,
+            controls=[self.object_select],
+            message=f"Reading the {label.lower()} names…",
+        )
+        # Without names (the error is on the status line) the source stays whole.
+        self.object_select.options = (
+            [(f"all {label.lower()}s", "")] if names is None else object_options(names, label)
+        )
+
+    def _on_filter_text(self, change: dict[str, Any]) -> None:
+        self.filter_names.value = self._filter_names_html(change["new"])
+        # Hidden when empty: an empty line would still take a row of the form.
+        self.filter_names.layout.display = None if self.filter_names.value else "none"
 
     def _on_range_mode(self, change: dict[str, Any]) -> None:
         if (
@@ -359,17 +439,18 @@ class AggregationComposer(Form):
         if pipeline is None:
             self.status.note("Fix the flagged fields first: nothing was sent.")
             return None
-        frame = run_busy(
-            lambda: api.aggregate(pipeline, client=self._client),
+        answered = run_busy(
+            lambda: self._run_with_names(pipeline),
             status=self.status,
             controls=[self.run_button],
             message="Running the aggregation…",
         )
-        if frame is None:
+        if answered is None:
             self.forget_result()
             return None
+        frame, named = answered
         self.result, self._result_pipeline = frame, pipeline
-        self.table.show(frame, caption="Result")
+        self.table.show(named, caption="Result")
         self._run_callbacks(frame)
         return frame
 
@@ -405,9 +486,14 @@ class AggregationComposer(Form):
     # -- one builder call per field -----------------------------------------------------------
 
     def _source_step(self, name: str) -> Pipeline:
-        app = self.app_select.value
+        parameters = {}
+        if self.app_select.value:
+            parameters["app_id"] = self.app_select.value
+        object_parameter = _object_parameter(name)
+        if object_parameter is not None and self.object_select.value:
+            parameters[OBJECT_PARAMETERS[object_parameter][1]] = self.object_select.value
         start: Callable[..., Pipeline] = getattr(source, name)
-        return start(app_id=app) if app else start()
+        return start(**parameters)
 
     def _with_dates(self, pipeline: Pipeline) -> Pipeline:
         if self.range_mode.value == "last":
@@ -447,6 +533,35 @@ class AggregationComposer(Form):
         return pipeline.limit(self.limit.value) if self.limit.value else pipeline
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def _run_with_names(self, pipeline: Pipeline) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The pipeline's result, and it with a name after each page/feature/... id column."""
+        frame = api.aggregate(pipeline, client=self._client)
+        return frame, api.with_names(frame, client=self._client)
+
+    def _filter_names_html(self, expression: str) -> str:
+        """``featureId "abc…" → Save`` for each id the filter compares (escaped HTML)."""
+        compared = dict.fromkeys(_FILTER_ID.findall(expression))  # in order, once each
+        if not compared:
+            return ""
+        names: dict[str, dict[str, str]] = {}
+        try:
+            for kind in {OBJECT_PARAMETERS[column][0] for column, _ in compared}:
+                listed = api.object_names(kind, client=self._client)
+                names[kind] = dict(zip(listed["id"], listed["name"], strict=True))
+        except PendoError as error:
+            text = f"names unavailable: {error}".splitlines()[0]
+            return f'<span class="pendo-hint">{html.escape(text)}</span>'
+        parts = []
+        for column, object_id in compared:
+            kind, _keyword, label = OBJECT_PARAMETERS[column]
+            name = names[kind].get(object_id)
+            parts.append(
+                f'{column} "{object_id}" → {name}'
+                if name is not None
+                else f'{column} "{object_id}": no such {label.lower()}'
+            )
+        return f'<span class="pendo-hint">{html.escape(" · ".join(parts))}</span>'
 
     def _show_date_controls(self, source_name: str, dated: bool) -> None:
         self.dates_row.layout.display = None if dated else "none"

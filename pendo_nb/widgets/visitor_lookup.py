@@ -24,12 +24,40 @@ from pendo_nb.widgets._common import (
 from pendo_nb.widgets._lookup import ObjectLookup
 from pendo_nb.widgets.account_lookup import AccountLookup
 
-__all__ = ["VisitorLookup", "daily_counts"]
+__all__ = ["VisitorLookup", "daily_counts", "history_view"]
 
 #: Days of history shown by default, ending with the visitor's last visit.
 DEFAULT_HISTORY_DAYS = 14
-#: History columns worth a glance; the whole frame is in ``.history``.
-_HISTORY_COLUMNS = ("ts", "type", "pageId", "featureId", "trackTypeId", "guideId", "duration")
+#: Where an item's name and id are, whichever kind of item it is (one is filled per item);
+#: an untagged page has no id, and its URL stands for its name.
+_NAME_COLUMNS = ("pageName", "featureName", "trackTypeName", "guideName", "untaggedUrl")
+_ID_COLUMNS = ("pageId", "featureId", "trackTypeId", "guideId")
+
+
+def history_view(named: pd.DataFrame) -> pd.DataFrame:
+    """The history table: ``ts | type | name | duration | id``, one name and id per item.
+
+    ``named`` is a history frame with its name columns (:func:`pendo_nb.with_names`).
+    """
+    return pd.DataFrame(
+        {
+            "ts": named["ts"],
+            "type": named["type"],
+            "name": _first_present(named, _NAME_COLUMNS),
+            # Pendo counts milliseconds; a duration reads as one (H:MM:SS in the table).
+            "duration": pd.to_timedelta(named["duration"], unit="ms"),
+            "id": _first_present(named, _ID_COLUMNS),
+        }
+    )
+
+
+def _first_present(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
+    """Per row, the first of ``columns`` (those the frame has) that is not missing."""
+    present = pd.Series(pd.NA, index=frame.index, dtype="string")
+    for column in columns:
+        if column in frame.columns:
+            present = present.fillna(frame[column].astype("string"))
+    return present
 
 
 def daily_counts(history: pd.DataFrame, first: dt.date, last: dt.date) -> pd.Series:
@@ -85,8 +113,9 @@ class VisitorLookup(ObjectLookup):
 
     Type the id and press Enter (or click Look up); :func:`pendo_nb.visitor` fetches it. Each of
     the visitor's accounts is a button that opens an :class:`AccountLookup` below. Pick a date
-    range and click Show activity to fetch :func:`pendo_nb.visitor_history` and draw items per
-    day.
+    range and click Show activity to fetch :func:`pendo_nb.visitor_history`, draw items per day
+    and list them as ``ts | type | name | duration | id``: the name of the page, feature, track
+    type or guide each item is about (:func:`pendo_nb.with_names`), its id last.
 
     Parameters
     ----------
@@ -214,22 +243,28 @@ class VisitorLookup(ObjectLookup):
             self.history_status.note("Pick a From date on or before the To date.")
             return None
         visitor_id = self.value
-        frame = run_busy(
-            # `end` is exclusive: the day after the To date.
-            lambda: api.visitor_history(
-                visitor_id, first, last + dt.timedelta(days=1), client=self._client, progress=False
-            ),
+        fetched = run_busy(
+            lambda: self._history_with_names(visitor_id, first, last),
             status=self.history_status,
             controls=[self.history_start, self.history_end, self.history_button],
             message=f"Fetching activity {first:%Y-%m-%d} to {last:%Y-%m-%d}…",
         )
-        if frame is None:
+        if fetched is None:
             return None
+        frame, named = fetched
         self.history = frame
         self.chart.value = _bar_chart_html(daily_counts(frame, first, last))
-        shown = [c for c in _HISTORY_COLUMNS if c in frame.columns]
-        self.history_table.show(frame[shown], caption="History")
+        self.history_table.show(history_view(named), caption="History")
         return frame
+
+    def _history_with_names(
+        self, visitor_id: str, first: dt.date, last: dt.date
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The visitor's history from ``first`` to ``last`` (inclusive), and it with names."""
+        # `end` is exclusive: the day after the To date.
+        end = last + dt.timedelta(days=1)
+        frame = api.visitor_history(visitor_id, first, end, client=self._client, progress=False)
+        return frame, api.with_names(frame, client=self._client)
 
     def _last_visit_day(self, frame: pd.DataFrame) -> dt.date:
         last_visit = frame.get("metadata.auto.lastvisit")

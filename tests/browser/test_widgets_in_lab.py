@@ -38,6 +38,15 @@ def _first_row(table) -> dict[str, str]:
     return dict(zip(headers, cells, strict=True))
 
 
+def _catalog_names(sandbox) -> dict[str, str]:
+    """Every page, feature, track type and guide: id -> name."""
+    return {
+        item["id"]: item["name"]
+        for path in ("/page", "/feature", "/tracktype", "/guide")
+        for item in _get(sandbox, f"{path}?expand=*")
+    }
+
+
 def test_report_picker_search_pick_and_load(run_notebook, sandbox, save_screenshot):
     admins = next(r for r in _get(sandbox, "/report") if r["name"] == "Admins")
     expected = _get(sandbox, f"/report/{admins['id']}/results.json")[0]
@@ -113,8 +122,55 @@ def test_visitor_lookup_enter_an_id_and_see_the_visitor(run_notebook, sandbox, s
 
     lookup.locator("button", has_text="Show activity").click()
     lookup.locator(".pendo-chart").wait_for()
+    # The history table names what each item is about, its id last (issue 16).
+    history = lookup.locator(".pendo-visitor-details table.dataTable")
+    history.wait_for()
+    first = _first_row(history)
+    assert list(first) == ["ts", "type", "name", "duration", "id"]
+    names = _catalog_names(sandbox)
+    if first["id"]:
+        assert first["name"] == names[first["id"]]
+    else:  # an untagged page: its URL
+        assert first["type"] == "untagged" and first["name"].startswith("http")
+    assert "NaN" not in history.inner_text() and "<NA>" not in history.inner_text()
+    save_screenshot(lookup.locator(".pendo-visitor-details"), "visitor_history")
     links.first.click()
     account = lookup.locator(".pendo-account-lookup .pendo-table table")
     account.wait_for()
     assert expected["accountIds"][0] in account.inner_text()
     save_screenshot(lookup, "visitor_lookup")
+
+
+def test_the_composer_picks_a_feature_by_name_and_names_the_results(
+    run_notebook, sandbox, save_screenshot
+):
+    features = {item["id"]: item["name"] for item in _get(sandbox, "/feature?expand=*")}
+    wanted = sorted(features.values(), key=str.casefold)[0]
+    page = run_notebook(
+        [
+            _connect_cell(sandbox),
+            "from pendo_nb.widgets import AggregationComposer\n"
+            "composer = AggregationComposer(client=client)\n"
+            "composer.group_by.value = ['featureId']\n"
+            "composer",
+        ]
+    )
+    form = page.locator(".pendo-aggregation-composer")
+    form.locator("select").first.select_option("featureEvents")
+    picker = form.locator(".pendo-object-select select")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.pendo-object-select option').length > 1"
+    )
+    picker.select_option(label=wanted)
+    feature_id = next(i for i, name in features.items() if name == wanted)
+    form.locator(".pendo-filter input").fill(f'featureId == "{feature_id}"')
+    form.locator(".pendo-filter input").press("Enter")
+    form.locator(".pendo-filter-names", has_text=wanted).wait_for()
+    form.locator("button", has_text="Run").click()
+
+    table = form.locator(".pendo-table-view table.dataTable")
+    table.wait_for()
+    first = _first_row(table)
+    assert list(first) == ["featureId", "featureName", "events"]
+    assert (first["featureId"], first["featureName"]) == (feature_id, wanted)
+    save_screenshot(form, "composer_names")

@@ -36,11 +36,13 @@ def the_calls(client) -> dict[str, pd.DataFrame]:
     visitor = client.visitor(visitor_id)
     listed = client.reports()
     report_id = listed.loc[listed["definition.type"] == "List", "id"].iloc[0]
+    history = client.visitor_history(visitor_id, start="2026-10-28", end="2026-10-30")
     return {
         "top": top,
         "visitor": visitor,
         "account": client.account(visitor["accountIds"].iloc[0][0]),
-        "history": client.visitor_history(visitor_id, start="2026-10-28", end="2026-10-30"),
+        "history": history,
+        "named_history": client.with_names(history),  # the catalogs replay like any read
         "reports": listed,
         "report": client.report(report_id),
         "report_csv": client.report_csv(report_id),

@@ -18,6 +18,7 @@ import responses
 
 import pendo_nb as pn
 from pendo_nb.widgets import AggregationComposer
+from pendo_nb.widgets.aggregation_composer import object_options
 
 DEFAULT_BODY = {
     "response": {"mimeType": "application/json"},
@@ -279,3 +280,74 @@ def test_a_result_never_stays_under_a_changed_pipeline(client):
     assert composer.result is not None
     composer.limit.value = 3
     assert composer.result is None and composer.table.value == ""
+
+
+def _catalog(sandbox, path: str) -> dict[str, str]:
+    response = requests.get(
+        f"{sandbox.url}/api/v1/{path}?expand=*",
+        headers={"x-pendo-integration-key": sandbox.key},
+        timeout=30,
+    )
+    response.raise_for_status()
+    return {item["id"]: item["name"] for item in response.json()}
+
+
+def test_a_source_of_one_kind_of_object_offers_them_by_name(client, sandbox):
+    features = _catalog(sandbox, "feature")
+    composer = AggregationComposer()
+    assert composer.object_row.layout.display == "none"  # events: no object to pick
+    composer.source_select.value = "featureEvents"
+    assert composer.object_row.layout.display is None
+    assert composer.object_row.children[0].value == "Feature"
+    options = composer.object_select.options
+    assert options[0] == ("all features", "")
+    assert dict((v, k) for k, v in options[1:]) == features
+    assert [k for k, _ in options[1:]] == sorted(features.values(), key=str.casefold)
+
+    saved = next(i for i, name in features.items() if name == options[1][0])
+    composer.object_select.value = saved
+    source = composer.pipeline.to_json()["request"]["pipeline"][0]["source"]
+    assert source["featureEvents"] == {"featureId": saved}
+    composer.source_select.value = "trackEvents"
+    assert composer.object_row.children[0].value == "Track type"
+    assert composer.object_select.value == ""  # a feature is not a track type
+    composer.source_select.value = "visitors"
+    assert composer.object_row.layout.display == "none"
+    assert composer.pipeline.to_json()["request"]["pipeline"][0]["source"] == {"visitors": None}
+
+
+def test_names_sharing_a_name_show_their_ids():
+    names = pd.DataFrame({"id": ["b", "a", "c"], "name": ["Home", "Home", "about"]})
+    assert object_options(names, "Page") == [
+        ("all pages", ""), ("about", "c"), ("Home · a", "a"), ("Home · b", "b"),
+    ]  # fmt: skip
+
+
+def test_the_ids_a_filter_compares_show_their_names(client, sandbox):
+    feature, name = next(iter(_catalog(sandbox, "feature").items()))
+    composer = AggregationComposer()
+    composer.filter_text.value = f'featureId == "{feature}" && pageId != "nope"'
+    shown = html.unescape(composer.filter_names.value)
+    assert f'featureId "{feature}" → {name}' in shown
+    assert 'pageId "nope": no such page' in shown
+    composer.filter_text.value = "numEvents > 3"
+    assert composer.filter_names.value == ""
+
+
+def test_filter_names_say_so_when_they_cannot_be_read(no_http):
+    composer = AggregationComposer()  # no client: pn.connect() was never called
+    composer.filter_text.value = 'pageId == "x"'
+    assert "names unavailable" in composer.filter_names.value
+    assert composer.pipeline is not None  # the filter itself is fine
+
+
+def test_the_result_table_names_the_ids_and_result_stays_as_aggregate_returns_it(client, sandbox):
+    features = _catalog(sandbox, "feature")
+    composer = AggregationComposer()
+    composer.source_select.value = "featureEvents"
+    composer.group_by.value = ["featureId"]
+    frame = composer.run()
+    assert list(frame.columns) == ["featureId", "events"]
+    shown = composer.table.frame
+    assert list(shown.columns) == ["featureId", "featureName", "events"]
+    assert shown["featureName"].tolist() == [features[i] for i in shown["featureId"]]

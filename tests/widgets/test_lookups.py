@@ -10,7 +10,7 @@ import pandas as pd
 from pendo_nb.errors import NotFoundError
 from pendo_nb.widgets import AccountLookup, VisitorLookup
 from pendo_nb.widgets._lookup import metadata_groups
-from pendo_nb.widgets.visitor_lookup import daily_counts
+from pendo_nb.widgets.visitor_lookup import daily_counts, history_view
 
 DAY_MS = 86_400_000
 
@@ -195,3 +195,44 @@ def test_a_visitor_never_stays_under_another_id(client, sandbox):
     assert lookup.result is not None
     lookup.value = None  # the id box emptied
     assert lookup.result is None and lookup.table.value == ""
+
+
+def test_the_history_table_names_what_each_item_is_about(client, sandbox, raw_get):
+    visitor_id = _a_visitor_with_an_account(sandbox)
+    lookup = VisitorLookup(client=client, value=visitor_id)
+    lookup.history_button.click()
+
+    shown = lookup.history_table.frame
+    assert list(shown.columns) == ["ts", "type", "name", "duration", "id"]
+    names = {
+        item["id"]: item["name"]
+        for path in ("/page", "/feature", "/tracktype", "/guide")
+        for item in raw_get(f"{path}?expand=*")
+    }
+    for (_, item), (_, row) in zip(lookup.history.iterrows(), shown.iterrows(), strict=True):
+        object_id = next(
+            (
+                item[c]
+                for c in ("pageId", "featureId", "trackTypeId", "guideId")
+                if _present(item, c)
+            ),
+            None,
+        )
+        if object_id is None:  # an untagged page: its URL stands for its name, it has no id
+            assert row["name"] == item["untaggedUrl"] and pd.isna(row["id"])
+        else:
+            assert (row["id"], row["name"]) == (object_id, names[object_id])
+        assert row["duration"] == pd.Timedelta(milliseconds=int(item["duration"]))
+    assert shown["name"].notna().all()
+    assert "pageName" not in lookup.history.columns  # .history is what visitor_history returns
+
+
+def _present(row: pd.Series, column: str) -> bool:
+    return column in row.index and isinstance(row[column], str)
+
+
+def test_history_view_of_an_empty_history_has_its_columns():
+    empty = pd.DataFrame(
+        {"ts": pd.Series([], dtype="datetime64[ns, UTC]"), "type": [], "duration": []}
+    )
+    assert list(history_view(empty).columns) == ["ts", "type", "name", "duration", "id"]

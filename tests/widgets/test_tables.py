@@ -37,7 +37,7 @@ def test_day_buckets_show_as_dates_and_instants_to_the_second():
     )
     shown = readable(frame)
     assert shown["day"].tolist() == ["2026-10-25", "2026-10-26"]
-    assert shown["seen"].iloc[0] == "2026-11-13 10:22:33" and pd.isna(shown["seen"].iloc[1])
+    assert shown["seen"].tolist() == ["2026-11-13 10:22:33", ""]  # missing: blank
     assert shown["ids"].tolist() == ["a, b", ""]
     assert shown["events"].dtype == "Int64"  # numbers still sort as numbers
     assert frame["day"].dtype == "datetime64[us, UTC]" or "UTC" in str(frame["day"].dtype)
@@ -53,3 +53,30 @@ def test_table_view_swaps_between_interactive_and_custom_html():
     assert view.frame is None and "<table></table>" in view.value
     view.clear()
     assert view.value == "" and len(view.children) == 1
+
+
+def test_durations_read_as_hours_minutes_seconds_and_missing_text_is_blank():
+    frame = pd.DataFrame(
+        {
+            "duration": pd.to_timedelta(pd.array([141_681, None, 3_600_000], "Int64"), unit="ms"),
+            "name": pd.array(["Home", None, "Settings"], dtype="string"),
+        }
+    )
+    shown = readable(frame)
+    assert shown["duration"].tolist() == ["0:02:22", "", "1:00:00"]
+    assert shown["name"].tolist() == ["Home", "", "Settings"]
+    assert "<NA>" not in json.dumps(rows_sent(pn.show(frame)))
+
+
+def test_text_and_dates_are_left_aligned_numbers_are_not():
+    frame = pd.DataFrame(
+        {
+            "ts": pd.to_datetime(["2026-10-25 11:39:03"], utc=True),
+            "n": [3],
+            "name": ["Home"],
+            "share": [0.5],
+            "flag": [True],
+        }
+    )
+    definitions = pn.show(frame)._dt_args["columnDefs"]  # itables adds its float formats
+    assert {"className": "dt-left", "targets": [0, 2, 4]} in definitions
