@@ -67,7 +67,9 @@ def connect(
     retry : RetryPolicy, optional
         Retries of 429/5xx/dropped connections (default: 5 tries within 120 s).
     tz : str
-        Time zone of datetime columns (default ``"UTC"``).
+        Time zone of datetime columns (default ``"UTC"``). Period buckets (``day``, ``week``...)
+        come as zone-less dates on this zone's clock: make it your subscription's time zone,
+        to which Pendo aligns them (the sandbox's ``timezone``).
     record : path, optional
         Also write every answer this session uses into a snapshot file (default
         ``PENDO_NB_RECORD``), so the notebook can be replayed without a key. The file never
