@@ -16,6 +16,8 @@
 
 from __future__ import annotations
 
+from typing import Final, Literal
+
 import numpy as np
 import pandas as pd
 
@@ -24,4 +26,4 @@ __all__ = ["TEXT_DTYPE", "TIME_UNIT"]
 #: The dtype of every text column: pandas 3's default string dtype (``str``).
 TEXT_DTYPE = pd.StringDtype(storage="pyarrow", na_value=np.nan)
 #: The resolution of datetime columns: pandas 3's own default (``pd.Timestamp.now().unit``).
-TIME_UNIT = "us"
+TIME_UNIT: Final[Literal["us"]] = "us"
