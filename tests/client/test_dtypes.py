@@ -54,6 +54,12 @@ def test_buckets_are_calendar_starts_in_the_clients_zone():
         assert len(weeks) == 2 and (weeks.dt.day_of_week == 6).all()  # Sundays (reference 3.3)
         assert (weeks == weeks.dt.normalize()).all()  # midnights of New York, shown as dates
         assert str(df["lastTime"].dt.tz) == "America/New_York"  # instants keep their zone
+        # Paging by a bucket sends it back as the epoch ms it was, read on the same clock.
+        days = pn.source.events().last(7, "days").group("day", n=pn.agg.sum("numEvents"))
+        whole = days.sort("day").run(client=local)
+        paged = pn.aggregate(days.sort("day"), client=local, page_size=2, progress=False)
+        assert paged.attrs["pages"] == 4
+        pd.testing.assert_frame_equal(paged, whole, check_like=True)
 
 
 @pytest.mark.parametrize(
