@@ -570,10 +570,8 @@ def _finish(
             frame[name], failures = _cast(frame[name], kind, tz)
             if failures:
                 uncast[name] = failures
-        elif name.rpartition(".")[2] in EPOCH_MS_FIELDS:
-            frame[name] = _epoch_to_datetime(frame[name], tz)
-        elif name.rpartition(".")[2] in BUCKET_MS_FIELDS:
-            frame[name] = _epoch_to_datetime(frame[name], tz, bucket=True)
+        elif (leaf := name.rpartition(".")[2]) in EPOCH_MS_FIELDS or leaf in BUCKET_MS_FIELDS:
+            frame[name] = _epoch_to_datetime(frame[name], tz, bucket=leaf in BUCKET_MS_FIELDS)
     frame.attrs.update(attrs or {})
     if uncast:
         frame.attrs["uncast_values"] = uncast

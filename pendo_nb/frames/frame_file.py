@@ -29,8 +29,14 @@ import orjson
 import pandas as pd
 import pyarrow as pa
 
-__all__ = ["FORMAT_VERSION", "OutdatedFrameFile", "UnstorableFrame", "extra_of", "from_table",
-           "to_table"]  # fmt: skip
+__all__ = [
+    "FORMAT_VERSION",
+    "OutdatedFrameFile",
+    "UnstorableFrame",
+    "extra_of",
+    "from_table",
+    "to_table",
+]
 
 #: The dtypes a file holds: 2 since text is ``str`` and period buckets are zone-less (issue 16);
 #: files without a version are 1.
