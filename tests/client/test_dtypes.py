@@ -47,7 +47,8 @@ def test_buckets_are_calendar_starts_in_the_clients_zone():
     from pendo_nb.sandbox import Sandbox
 
     with Sandbox(size="small", timezone="America/New_York") as sandbox:
-        local = pn.connect(sandbox=sandbox, tz="America/New_York", rate_limit=None, cache=False)
+        local = pn.connect(sandbox=sandbox, rate_limit=None, cache=False)
+        assert local.tz == "America/New_York"  # the sandbox's zone, unless tz= says otherwise
         series = {"period": "weekRange", "first": "now()", "count": -2}
         df = pn.aggregate([{"source": {"events": None}, "timeSeries": series}], client=local)
         weeks = df["week"].drop_duplicates().sort_values()
