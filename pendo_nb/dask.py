@@ -35,6 +35,7 @@ from pendo_nb.pulls.frame_cache import FrameCache
 from pendo_nb.pulls.windows import Window, WindowedPull, plan_pull
 
 try:
+    import dask
     import dask.dataframe as dd
 except ImportError as exc:  # the optional extra is not installed
     raise ImportError("pendo_nb.dask needs Dask: pip install 'pendo_nb[dask]'") from exc
@@ -189,14 +190,17 @@ def read_aggregation(
     first, _ = pull.fetch_halving(c, pull.windows[0], store=FrameCache(c))
     meta = concat_parts(first).iloc[:0]
     meta.attrs = {}
-    frame: dd.DataFrame = dd.from_map(
-        _read_window,
-        list(pull.windows),
-        pull=pull,
-        settings=ClientSettings.from_client(c),
-        schema=meta,  # from_map keeps `meta` for itself
-        meta=meta,
-        label="pendo-window",
-        enforce_metadata=False,
-    )
+    # Dask's own string conversion (dataframe.convert-string) would turn the text columns into
+    # string[pyarrow], whose missing value is NA; partitions keep pn.aggregate's dtypes instead.
+    with dask.config.set({"dataframe.convert-string": False}):
+        frame: dd.DataFrame = dd.from_map(
+            _read_window,
+            list(pull.windows),
+            pull=pull,
+            settings=ClientSettings.from_client(c),
+            schema=meta,  # from_map keeps `meta` for itself
+            meta=meta,
+            label="pendo-window",
+            enforce_metadata=False,
+        )
     return frame

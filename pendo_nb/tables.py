@@ -13,8 +13,10 @@ its ``ITable`` widget. It was chosen over ipydatagrid because:
 - the same tables also export to static HTML (``itables.to_html_datatable``) where a notebook
   is published, which a canvas-drawn ipydatagrid cannot do.
 
-Cells are shown as an analyst reads them (:func:`readable`): day buckets as dates, instants to
-the second, lists joined; the DataFrame itself is never changed.
+Cells are shown as an analyst reads them (:func:`readable`, :func:`format_cell`): day buckets
+as dates, instants to the second, lists joined; the DataFrame itself is never changed. Times are
+shown on the client's clock without naming its zone, the same in a table and in a single cell:
+a date is ``2026-11-13`` wherever it appears.
 
 This module sits outside :mod:`pendo_nb.widgets` so that ``pn.show`` costs ``import pendo_nb``
 neither the forms nor itables: itables (with its widget stack) is imported when a table is first
@@ -56,6 +58,9 @@ TABLE_OPTIONS: dict[str, Any] = {
     "maxBytes": "16MB",
 }
 
+_DATE = "%Y-%m-%d"
+_TIME = "%Y-%m-%d %H:%M:%S"
+
 
 def readable(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with its cells as an analyst reads them (for display only; a new frame).
@@ -73,8 +78,7 @@ def readable(frame: pd.DataFrame) -> pd.DataFrame:
         ):
             present = column.dropna()
             days = present.empty or (present == present.dt.normalize()).all()
-            text = column.dt.strftime("%Y-%m-%d" if days else "%Y-%m-%d %H:%M:%S")
-            shown[name] = text.fillna("")
+            shown[name] = column.dt.strftime(_DATE if days else _TIME).fillna("")
         elif pd.api.types.is_timedelta64_dtype(column.dtype):
             shown[name] = column.map(_duration_text)
         elif column.dtype == object:
@@ -110,8 +114,7 @@ def format_cell(value: Any) -> str:
     if value is None or value is pd.NA or value is pd.NaT:
         return ""
     if isinstance(value, pd.Timestamp):
-        text = value.strftime("%Y-%m-%d %H:%M:%S" if value.tz is None else "%Y-%m-%d %H:%M:%S %Z")
-        return text.replace(" 00:00:00", "")
+        return value.strftime(_DATE if value == value.normalize() else _TIME)
     if isinstance(value, float | np.floating):
         if math.isnan(value):
             return ""

@@ -61,7 +61,9 @@ class PendoClient(PendoConnection):
     timeout : float, (connect, read) or Timeouts
         Timeouts in seconds; aggregations always get at least 330 s to read.
     tz : str
-        Time zone of the datetime columns of the DataFrames (``"UTC"`` by default).
+        Time zone of the datetime columns of the DataFrames (``"UTC"`` by default); period
+        buckets (``day``...) are their calendar start on this zone's clock, so it should be the
+        subscription's time zone, to which Pendo aligns them.
     record, pseudonymize, mask, replay
         Record every answer into a snapshot file, or answer from one; see
         :func:`pendo_nb.connect`.

@@ -34,7 +34,7 @@ def connect(
     timeout: float | tuple[float, float] | Timeouts | None = None,
     rate_limit: float | Literal["auto"] | None = "auto",
     retry: RetryPolicy | None = None,
-    tz: str = "UTC",
+    tz: str | None = None,
     record: str | os.PathLike[str] | None = None,
     pseudonymize: bool = False,
     mask: tuple[str, ...] | list[str] = (),
@@ -66,8 +66,10 @@ def connect(
         it pushes back); a number: the same, never above that rate; ``None``: no pacing.
     retry : RetryPolicy, optional
         Retries of 429/5xx/dropped connections (default: 5 tries within 120 s).
-    tz : str
-        Time zone of datetime columns (default ``"UTC"``).
+    tz : str, optional
+        Time zone of datetime columns: default the sandbox's ``timezone`` with ``sandbox=``,
+        else ``"UTC"``. Period buckets (``day``, ``week``...) come as zone-less dates on this
+        zone's clock: make it your subscription's time zone, to which Pendo aligns them.
     record : path, optional
         Also write every answer this session uses into a snapshot file (default
         ``PENDO_NB_RECORD``), so the notebook can be replayed without a key. The file never
@@ -99,7 +101,7 @@ def connect(
     global _default_client
     replay = replay or os.environ.get("PENDO_NB_REPLAY") or None
     if replay:
-        client = PendoClient(None, cache=False, timeout=timeout, tz=tz, replay=replay)
+        client = PendoClient(None, cache=False, timeout=timeout, tz=tz or "UTC", replay=replay)
         _default_client = client
         return client
     record = record or os.environ.get("PENDO_NB_RECORD") or None
@@ -115,6 +117,8 @@ def connect(
             )
         server.start()  # a configured sandbox not yet started is started (no-op if running)
         key, base_url = server.key, server.url
+        # Its buckets are aligned to its subscription's zone: read them on that clock.
+        tz = tz or server.subscription.timezone.key
     key = key or os.environ.get("PENDO_INTEGRATION_KEY")
     if not key:
         raise ConfigurationError(
@@ -130,7 +134,7 @@ def connect(
         timeout=timeout,
         rate_limit=rate_limit,
         retry=retry or RetryPolicy(),
-        tz=tz,
+        tz=tz or "UTC",
         record=record,
         pseudonymize=pseudonymize,
         mask=tuple(mask),

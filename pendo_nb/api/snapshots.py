@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from pendo_nb.frames.dtypes import TEXT_DTYPE
 from pendo_nb.http.snapshot import read_snapshot
 
 __all__ = ["snapshot_info"]
@@ -52,7 +53,7 @@ def snapshot_info(path: str | os.PathLike[str]) -> pd.DataFrame:
     frame = pd.DataFrame(
         rows, columns=["method", "path", "request", "status", "bytes", "recorded_at"]
     )
-    frame = frame.astype({"method": "string", "path": "string", "request": "string"})
+    frame = frame.astype({"method": TEXT_DTYPE, "path": TEXT_DTYPE, "request": TEXT_DTYPE})
     frame["recorded_at"] = pd.to_datetime(frame["recorded_at"], utc=True)
     manifest = snapshot.manifest
     frame.attrs = {

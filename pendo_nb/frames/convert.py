@@ -4,9 +4,11 @@ Conventions (the same whichever reader built the frame):
 
 * nested objects become dotted columns (``metadata.agent.email``); lists stay Python lists;
 * columns appear in first-seen order, children right after their parent's first appearance;
-* nullable dtypes: ``Int64``, ``Float64``, ``boolean``, ``string``; mixed values stay ``object``;
-* epoch-millisecond fields (:data:`EPOCH_MS_FIELDS`, and ``time`` fields of the metadata schema)
-  become timezone-aware datetimes;
+* dtypes as :mod:`pendo_nb.frames.dtypes` says: nullable ``Int64``, ``Float64``, ``boolean``,
+  text as pandas' ``str``; mixed values stay ``object``;
+* epoch-millisecond instants (:data:`EPOCH_MS_FIELDS`, ``time`` fields of the metadata schema)
+  become timezone-aware datetimes; period buckets (:data:`BUCKET_MS_FIELDS`, ``startOfPeriod``
+  results) become zone-less datetimes of their calendar start (:func:`times.bucket_starts`);
 * metadata fields are cast to their schema type; a value that does not fit becomes NA, is listed
   in ``df.attrs["uncast_values"]`` and announced with a :class:`CastWarning`;
 * an empty result keeps the columns the request implies;
@@ -33,9 +35,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.json as pa_json
 
+from pendo_nb.frames import times
+from pendo_nb.frames.dtypes import TEXT_DTYPE, TIME_UNIT
+from pendo_nb.frames.field_types import BUCKET_FIELDS, event_source_fields
 from pendo_nb.frames.json_split import row_pieces
 
 __all__ = [
+    "BUCKET_MS_FIELDS",
     "EPOCH_MS_FIELDS",
     "CastWarning",
     "columns_implied_by",
@@ -48,17 +54,19 @@ __all__ = [
     "ParsedRows",
 ]
 
-#: Field names (the last part of a dotted column) that hold epoch milliseconds.
+#: Field names (the last part of a dotted column) that hold instants in epoch milliseconds.
 EPOCH_MS_FIELDS = frozenset(
     {
         "firstvisit", "lastvisit", "lastupdated",
-        "day", "hour", "week", "month", "quarter",
         "browserTime", "guideTimestamp", "ts", "lastTs", "time", "startTime",
         "createdAt", "lastUpdatedAt", "firstTime", "lastTime", "lastRunAt", "lastSuccessRunAt",
         "firstSeenAt", "lastSeenAt", "lastAdvancedAutoAt", "lastDismissedAutoAt",
         "lastNotSeenAt", "lastTimeoutAt", "publishedAt", "resetAt",
     }
 )  # fmt: skip
+
+#: Field names of period buckets: the start of a period, in epoch ms (reference 3.8).
+BUCKET_MS_FIELDS = frozenset({*BUCKET_FIELDS.values(), "quarter"})
 
 # Epoch-ms fields whose values are all below this (3 March 1973) are left as numbers: a user's
 # own `eval` may call a month number "month".
@@ -73,8 +81,8 @@ _ARROW_TO_PANDAS = {
     pa.int64(): pd.Int64Dtype(),
     pa.float64(): pd.Float64Dtype(),
     pa.bool_(): pd.BooleanDtype(),
-    pa.string(): pd.StringDtype(),
-    pa.large_string(): pd.StringDtype(),
+    pa.string(): TEXT_DTYPE,
+    pa.large_string(): TEXT_DTYPE,
 }
 
 
@@ -112,7 +120,8 @@ def rows_to_frame(
     field_types : mapping, optional
         Column -> Pendo type (``string``, ``boolean``, ``integer``, ``float``, ``number``,
         ``time``), usually from :func:`metadata_field_types`; ``epoch`` converts the column as
-        an epoch-millisecond field is converted (see :func:`field_types_implied_by`).
+        an epoch-millisecond instant is converted, ``bucket`` as a period bucket (see
+        :func:`field_types_implied_by`).
     attrs : mapping, optional
         Provenance copied into ``df.attrs``.
     """
@@ -272,8 +281,14 @@ def columns_implied_by(
 
 # A field path an expression may name on its own (a copy of the field, not a computation).
 _FIELD_PATH = re.compile(r"[A-Za-z_$][\w$]*(?:\.[\w$]+)*")
-# Calls whose value is a time in epoch ms (reference 3.7): the column they write is a datetime.
-_TIME_CALL = re.compile(r"\s*(?:startOfPeriod|dateAdd|now|date)\s*\(")
+# Calls whose value is a time in epoch ms (reference 3.7), so the column they write is a datetime:
+# startOfPeriod gives a period's start (a bucket), now and date instants, and dateAdd moves its
+# first argument, keeping its kind when it is a field of known kind.
+_TIME_CALL = re.compile(
+    r"\s*(?P<function>startOfPeriod|dateAdd|now|date)\s*\("
+    r"(?:\s*(?P<moved>[A-Za-z_$][\w$]*(?:\.[\w$]+)*)\s*,)?"
+)
+_TIME_KINDS = frozenset({"time", "epoch", "bucket"})
 # Aggregators whose result is one of the values they saw, so it keeps the field's type.
 _VALUE_KEEPING_AGGREGATORS = frozenset({"min", "max", "first"})
 
@@ -281,27 +296,37 @@ _VALUE_KEEPING_AGGREGATORS = frozenset({"min", "max", "first"})
 def field_types_implied_by(
     steps: Sequence[Mapping[str, Any]], field_types: Mapping[str, str] | None = None
 ) -> dict[str, str]:
-    """``field_types`` plus the types of the columns the steps copy from typed fields.
+    """``field_types`` plus the types of the columns the source and the steps make.
 
+    The period bucket of a grouped event source (``day`` for ``dayRange``) is ``"bucket"``.
     A ``select``/``eval`` of a bare field (``lastVisit: "metadata.auto.lastvisit"``) and a
     ``group``/``reduce`` field of ``min``, ``max`` or ``first`` of one keep that field's type:
-    its schema type in ``field_types``, else ``"epoch"`` when its name is an epoch-millisecond
-    field (:data:`EPOCH_MS_FIELDS`), so the renamed column is a datetime as the original would be.
-    An expression that is a call of a function returning a time (``startOfPeriod``, ``dateAdd``,
-    ``now``, ``date``: reference 3.7) is ``"epoch"`` too, whatever the column is named.
+    its schema type in ``field_types``, else ``"epoch"`` (an instant) or ``"bucket"`` by its name
+    (:data:`EPOCH_MS_FIELDS`, :data:`BUCKET_MS_FIELDS`), so the renamed column is a datetime as
+    the original would be. An expression that is a call of a function returning a time
+    (reference 3.7) is typed whatever the column is named: ``startOfPeriod(...)`` is a
+    ``"bucket"``, ``now()`` and ``date(...)`` are ``"epoch"``, and ``dateAdd(field, ...)`` keeps
+    the kind of its field (``"epoch"`` when that is unknown).
     """
     base = dict(field_types or {})
-    derived: dict[str, str] = {}
+    derived = {name: kind for name, kind in event_source_fields(steps).items() if kind == "bucket"}
 
     def type_of(expression: Any) -> str | None:
-        if isinstance(expression, str) and _TIME_CALL.match(expression):
-            return "epoch"  # startOfPeriod(...), dateAdd(...), now()...: Pendo returns epoch ms
+        call = _TIME_CALL.match(expression) if isinstance(expression, str) else None
+        if call is not None:  # Pendo returns epoch ms
+            if call["function"] == "startOfPeriod":
+                return "bucket"
+            moved = type_of(call["moved"]) if call["function"] == "dateAdd" else None
+            return moved if moved in _TIME_KINDS else "epoch"
         if not isinstance(expression, str) or not _FIELD_PATH.fullmatch(expression.strip()):
             return None
         path = expression.strip()
         if path in derived or path in base:
             return derived.get(path) or base.get(path)
-        return "epoch" if path.rpartition(".")[2] in EPOCH_MS_FIELDS else None
+        name = path.rpartition(".")[2]
+        if name in BUCKET_MS_FIELDS:
+            return "bucket"
+        return "epoch" if name in EPOCH_MS_FIELDS else None
 
     def aggregated(spec: Any) -> dict[str, str]:
         items = spec.items() if isinstance(spec, Mapping) else []
@@ -489,7 +514,7 @@ def _infer_array(values: list) -> Any:
     if kinds <= {int, float}:
         return pd.array(values, dtype="Float64")
     if kinds == {str}:
-        return pd.array(values, dtype="string")
+        return pd.array(values, dtype=TEXT_DTYPE)
     return pd.array(values, dtype=object)
 
 
@@ -545,8 +570,8 @@ def _finish(
             frame[name], failures = _cast(frame[name], kind, tz)
             if failures:
                 uncast[name] = failures
-        elif name.rpartition(".")[2] in EPOCH_MS_FIELDS:
-            frame[name] = _epoch_to_datetime(frame[name], tz)
+        elif (leaf := name.rpartition(".")[2]) in EPOCH_MS_FIELDS or leaf in BUCKET_MS_FIELDS:
+            frame[name] = _epoch_to_datetime(frame[name], tz, bucket=leaf in BUCKET_MS_FIELDS)
     frame.attrs.update(attrs or {})
     if uncast:
         frame.attrs["uncast_values"] = uncast
@@ -560,29 +585,27 @@ def _finish(
     return frame
 
 
-def _epoch_to_datetime(series: pd.Series, tz: str) -> pd.Series:
-    """Numbers that look like epoch ms -> datetimes; anything else is left alone."""
+def _epoch_to_datetime(series: pd.Series, tz: str, *, bucket: bool = False) -> pd.Series:
+    """Numbers that look like epoch ms -> datetimes (instants, or the calendar starts of
+    buckets); anything else is left alone."""
     if not (pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series)):
         return series
     present = series.dropna()
     if present.empty or present.abs().min() < _PLAUSIBLE_EPOCH_MS:
         return series
-    return _ms_to_datetime(series, tz)
+    return _ms_to_datetime(series, tz, bucket=bucket)
 
 
-def _ms_to_datetime(series: pd.Series, tz: str) -> pd.Series:
+def _ms_to_datetime(series: pd.Series, tz: str, *, bucket: bool = False) -> pd.Series:
     millis = series.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
-    return pd.Series(
-        pd.to_datetime(millis, unit="ms", utc=True).tz_convert(tz),
-        index=series.index,
-        name=series.name,
-    )
+    convert = times.bucket_starts if bucket else times.instants
+    return pd.Series(convert(millis, tz), index=series.index, name=series.name)
 
 
 def _cast(series: pd.Series, kind: str, tz: str) -> tuple[pd.Series, dict[int, Any]]:
     """Cast to a schema type; values that do not fit become NA and are returned by row."""
     dtype = series.dtype
-    if kind == "string" and isinstance(dtype, pd.StringDtype):
+    if kind == "string" and dtype == TEXT_DTYPE:
         return series, {}
     if kind == "boolean" and isinstance(dtype, pd.BooleanDtype):
         return series, {}
@@ -592,8 +615,10 @@ def _cast(series: pd.Series, kind: str, tz: str) -> tuple[pd.Series, dict[int, A
         return series.astype("Float64"), {}
     if kind == "time" and isinstance(dtype, (pd.Int64Dtype, pd.Float64Dtype)):
         return _ms_to_datetime(series, tz), {}
-    if kind == "epoch":  # named like an epoch field: converted as such a field is
-        return _epoch_to_datetime(series, tz), {}
+    if kind == "bucket" and series.isna().all():  # no row shows it: still a bucket column
+        return _ms_to_datetime(series, tz, bucket=True), {}
+    if kind in ("epoch", "bucket"):  # named like such a field: converted as such a field is
+        return _epoch_to_datetime(series, tz, bucket=kind == "bucket"), {}
     converter = _CONVERTERS.get(kind)
     if converter is None:
         return series, {}  # a type this library does not know: keep what the values say
@@ -610,14 +635,12 @@ def _cast(series: pd.Series, kind: str, tz: str) -> tuple[pd.Series, dict[int, A
             converted.append(None)
             failures[series.index[position]] = value
     if kind == "time":
-        result = pd.Series(
-            pd.to_datetime(converted, utc=True), index=series.index, name=series.name
-        )
-        # Microseconds, as epoch-ms columns get (an empty list would give seconds).
-        return result.dt.tz_convert(tz).dt.as_unit("us"), failures
-    target = {"string": "string", "boolean": "boolean", "integer": "Int64"}.get(kind, "Float64")
+        # The unit and whole milliseconds of epoch-ms columns (an empty list would give seconds).
+        stamps = pd.to_datetime(converted, utc=True).as_unit(TIME_UNIT).round("ms")
+        return pd.Series(stamps.tz_convert(tz), index=series.index, name=series.name), failures
+    target = {"string": TEXT_DTYPE, "boolean": "boolean", "integer": "Int64"}.get(kind, "Float64")
     return pd.Series(
-        # pandas-stubs accept only literal dtype names; `target` is one of four of them.
+        # pandas-stubs accept only literal dtype names; `target` is one of four dtypes.
         pd.array(converted, dtype=target),  # type: ignore[call-overload]
         index=series.index,
         name=series.name,

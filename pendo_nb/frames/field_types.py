@@ -31,7 +31,7 @@ _GROUPED_FIRST = {
     "visitorId": "string",
     "accountId": "string",
     "appId": "integer",
-    PERIOD_BUCKET: "time",
+    PERIOD_BUCKET: "bucket",  # the period's calendar start (see frames.times.bucket_starts)
 }
 _GROUPED_LAST = {
     "remoteIp": "string",
@@ -66,9 +66,10 @@ _GUIDE_CONTEXT = {
 }
 
 #: Source -> the fields of its rows (in the order the sandbox writes them) and their types
-#: (``None``: lists, or values of mixed types; they stay ``object``). Used for empty results,
-#: where no row shows the columns. Basis: reference 4.5 (H and M fields), the field lists of
-#: public connectors' schemas, and the sandbox's rows, which carry those same fields. Left out:
+#: (``bucket``: a period bucket; ``None``: lists, or values of mixed types; they stay
+#: ``object``). Used for empty results, where no row shows the columns. Basis: reference 4.5
+#: (H and M fields), the field lists of public connectors' schemas, and the sandbox's rows, which
+#: carry those same fields. Left out:
 #: the fields 4.5 rates L (``tabId``, ``rageClickCount``...): one unofficial list names them, the
 #: sandbox does not write them; and the grouped rows' ``parameters`` (page URL parameters) and
 #: ``properties`` (track-event properties) objects. Those two are flattened like every nested

@@ -2,7 +2,7 @@
 
 Used by :mod:`pendo_nb.frame_cache` to keep converted windows on disk without pickle: reading a
 file back only ever builds data, never runs code. What comes back equals what went in: nullable
-``Int64``/``Float64``/``boolean``/``string`` columns, timezone-aware datetimes (zone and unit),
+``Int64``/``Float64``/``boolean`` columns, text (``str``), datetimes (zone and unit),
 column order and index (pandas' own Arrow metadata restores them), ``object`` columns (Python
 lists, mixed values, ``None``) and ``df.attrs``.
 
@@ -10,6 +10,10 @@ lists, mixed values, ``None``) and ``df.attrs``.
 JSON text, and ``df.attrs`` as JSON with tags for what JSON lacks (datetimes, tuples, dictionaries
 keyed by row labels). A frame holding anything these cannot give back exactly raises
 :class:`UnstorableFrame` rather than come back changed.
+
+A file keeps the dtypes of the pendo_nb that wrote it, so each file carries
+:data:`FORMAT_VERSION`, raised whenever the frames' dtypes change; a file of another version is
+refused (:class:`OutdatedFrameFile`), and its owner converts the answer again.
 """
 
 from __future__ import annotations
@@ -25,14 +29,28 @@ import orjson
 import pandas as pd
 import pyarrow as pa
 
-__all__ = ["UnstorableFrame", "extra_of", "from_table", "to_table"]
+__all__ = [
+    "FORMAT_VERSION",
+    "OutdatedFrameFile",
+    "UnstorableFrame",
+    "extra_of",
+    "from_table",
+    "to_table",
+]
 
+#: The dtypes a file holds: 2 since text is ``str`` and period buckets are zone-less (issue 16);
+#: files without a version are 1.
+FORMAT_VERSION = 2
 _METADATA_KEY = b"pendo_nb"
 _TAG = "$pendo_nb"  # marks a JSON object that stands for a value JSON has no form for
 
 
 class UnstorableFrame(ValueError):
     """The frame holds a value that would not come back from the table exactly."""
+
+
+class OutdatedFrameFile(ValueError):
+    """The file was written with the dtypes of another pendo_nb (:data:`FORMAT_VERSION`)."""
 
 
 def to_table(frame: pd.DataFrame, extra: Mapping[str, Any]) -> pa.Table:
@@ -57,7 +75,12 @@ def to_table(frame: pd.DataFrame, extra: Mapping[str, Any]) -> pa.Table:
         plain[name] = pd.array(_json_cells(name, frame[name].tolist()), dtype="object")
     try:
         metadata = orjson.dumps(
-            {"extra": dict(extra), "json_columns": json_columns, "attrs": _tagged(frame.attrs)}
+            {
+                "version": FORMAT_VERSION,
+                "extra": dict(extra),
+                "json_columns": json_columns,
+                "attrs": _tagged(frame.attrs),
+            }
         )
     except orjson.JSONEncodeError as error:  # an integer beyond 64 bits
         raise UnstorableFrame(f"df.attrs: {error}") from None
@@ -75,10 +98,15 @@ def from_table(table: pa.Table) -> pd.DataFrame:
 
     Raises
     ------
+    OutdatedFrameFile
+        When the table holds the dtypes of another :data:`FORMAT_VERSION`.
     ValueError
         When the table was not written by :func:`to_table` (a damaged or foreign file).
     """
     metadata = _metadata(table.schema)
+    version = metadata.get("version", 1)
+    if version != FORMAT_VERSION:
+        raise OutdatedFrameFile(f"frame format {version!r}, not {FORMAT_VERSION}")
     frame = table.to_pandas()
     try:
         for name in metadata["json_columns"]:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from pendo_nb.errors import ValidationError
+from pendo_nb.frames.dtypes import TIME_UNIT
 
 DAY_MS = 24 * 60 * 60 * 1000
 
@@ -26,6 +27,35 @@ def iso(ms: int) -> str:
 def stamp(ms: int, tz: str) -> pd.Timestamp:
     """Epoch ms as a timestamp in the time zone ``tz``."""
     return pd.Timestamp(ms, unit="ms", tz="UTC").tz_convert(tz)
+
+
+def instants(millis: np.ndarray, tz: str) -> pd.DatetimeIndex:
+    """Epoch ms (floats, NaN where missing) as instants in ``tz``.
+
+    Rounded to whole milliseconds, Pendo's resolution: a computed value (an average of times)
+    would otherwise print with sub-millisecond digits that mean nothing.
+    """
+    utc = pd.to_datetime(np.round(millis), unit="ms", utc=True)
+    return utc.tz_convert(tz).as_unit(TIME_UNIT)
+
+
+def bucket_starts(millis: np.ndarray, tz: str) -> pd.DatetimeIndex:
+    """Epoch ms of period starts as calendar starts: their wall clock in ``tz``, without a zone.
+
+    Pendo aligns day, week and month buckets (and ``startOfPeriod``) to midnights of the
+    subscription's time zone (reference 3.3 and 3.8); the sandbox does the same with its
+    ``timezone``. The client's ``tz`` stands for that zone: UTC unless the user says otherwise,
+    the default reference 5 recommends. In that zone a bucket is a calendar value, so it is
+    kept without one: a day prints as ``2026-10-25``, and a naive date compares with it.
+    """
+    return instants(millis, tz).tz_localize(None)
+
+
+def bucket_ms(starts: pd.Series, tz: str) -> list[int | None]:
+    """The inverse of :func:`bucket_starts`: the epoch ms the server sent (``None`` where missing
+    or where ``tz`` repeats the wall clock, at the end of daylight saving time)."""
+    aware = starts.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+    return [None if pd.isna(start) else start.value // 1_000_000 for start in aware]
 
 
 def moment(value: Any, name: str) -> int | str:

@@ -13,6 +13,7 @@ from weakref import WeakKeyDictionary
 import pandas as pd
 
 from pendo_nb.errors import ValidationError
+from pendo_nb.frames.dtypes import TEXT_DTYPE
 from pendo_nb.http.connection import PendoConnection
 
 __all__ = [
@@ -75,7 +76,7 @@ def names_frame(
     ]
     return pd.DataFrame(
         {
-            column: pd.array([row[position] for row in rows], dtype="string")
+            column: pd.array([row[position] for row in rows], dtype=TEXT_DTYPE)
             for position, column in enumerate(("id", "kind", "name"))
         }
     )
@@ -103,5 +104,5 @@ def with_names(connection: PendoConnection, frame: pd.DataFrame) -> pd.DataFrame
         names = catalog_names(connection, kind)
         values = [names.get(value) if isinstance(value, str) else None for value in frame[column]]
         position = list(named.columns).index(column) + 1
-        named.insert(position, name_column(column), pd.Series(values, frame.index, "string"))
+        named.insert(position, name_column(column), pd.Series(values, frame.index, TEXT_DTYPE))
     return named

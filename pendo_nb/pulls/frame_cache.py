@@ -11,7 +11,9 @@ A file is served only while the HTTP cache still holds that answer and the file'
 deleted when next looked at. Each file is an Arrow IPC file holding the frame exactly (see
 :mod:`pendo_nb.frames.frame_file`) with its expiry in the file's metadata; reading one never runs
 code, and a frame that a file cannot hold exactly is not stored
-(a re-run fetches that window again).
+(a re-run fetches that window again). A file written with older dtypes (another frame format
+version) is deleted too: the window's answer, still in the HTTP cache, is converted again with
+today's dtypes, and stored anew.
 """
 
 from __future__ import annotations
@@ -58,7 +60,9 @@ class FrameCache:
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, pa.ArrowException):  # KeyError: no expiry
-            path.unlink(missing_ok=True)  # damaged (a crash mid-write elsewhere): fetch again
+            # Damaged (a crash mid-write elsewhere) or outdated (OutdatedFrameFile, a ValueError):
+            # convert the answer again.
+            path.unlink(missing_ok=True)
             return None
         if frame is None:  # expired
             path.unlink(missing_ok=True)

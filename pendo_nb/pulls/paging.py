@@ -26,6 +26,7 @@ from tqdm.auto import tqdm
 from pendo_nb._checks import positive_int
 from pendo_nb.errors import PipelineError, ValidationError
 from pendo_nb.frames.parts import concat_parts
+from pendo_nb.frames.times import bucket_ms
 from pendo_nb.http.connection import PendoConnection, aggregation_envelope
 from pendo_nb.pulls.aggregation import aggregation_frame
 
@@ -128,7 +129,7 @@ def aggregate_in_pages(
                 paging.insert(0, {"filter": f"{key} >= {expression_literal(cursor)}"})
             body = {**envelope, "request": {**envelope["request"], "pipeline": steps + paging}}
             page = aggregation_frame(client, body, refresh=refresh)
-            values = _keys_of(page, key)
+            values = _keys_of(page, key, client.tz)
             if cursor is not None and len(values) and values[0] == cursor:
                 page, values = page.iloc[1:], values[1:]  # the row already seen
             _check_keys(values, key, cursor, pseudonyms=client.values_are_pseudonyms)
@@ -145,8 +146,9 @@ def aggregate_in_pages(
     return frame
 
 
-def _keys_of(page: pd.DataFrame, key: str) -> list:
-    """The page's key values as the server compares them (datetimes back to epoch ms)."""
+def _keys_of(page: pd.DataFrame, key: str, tz: str) -> list:
+    """The page's key values as the server compares them (datetimes back to epoch ms; zone-less
+    bucket starts read on the clock of ``tz``, where they were made)."""
     if page.empty:
         return []
     if key not in page.columns:
@@ -154,7 +156,9 @@ def _keys_of(page: pd.DataFrame, key: str) -> list:
             f"page_size=: the rows have no {key!r} field to page by; keep it in the output"
         )
     column = page[key]
-    if isinstance(column.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(column):
+    if pd.api.types.is_datetime64_dtype(column):
+        return bucket_ms(column, tz)
+    if isinstance(column.dtype, pd.DatetimeTZDtype):
         # epoch-ms fields were turned into datetimes; the server compares the numbers
         return [None if pd.isna(moment) else moment.value // 1_000_000 for moment in column]
     return [None if value is pd.NA else value for value in column.astype(object).tolist()]

@@ -14,6 +14,7 @@ import traitlets
 
 from pendo_nb.api import functions as api
 from pendo_nb.errors import ValidationError, WriteAccessError
+from pendo_nb.frames.dtypes import TEXT_DTYPE
 from pendo_nb.tables import format_cell
 from pendo_nb.widgets._common import (
     Form,
@@ -56,7 +57,7 @@ def parse_csv(text: str) -> pd.DataFrame:
         return pd.read_csv(
             io.StringIO(text.strip()),
             skipinitialspace=True,
-            dtype={name: "string" for name in _ID_COLUMNS},
+            dtype={name: TEXT_DTYPE for name in _ID_COLUMNS},
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as error:
         raise ValidationError(f"the pasted text is not CSV: {error}") from None

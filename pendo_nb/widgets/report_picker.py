@@ -11,6 +11,7 @@ import pandas as pd
 import traitlets
 
 from pendo_nb.api import functions as api
+from pendo_nb.frames.dtypes import TEXT_DTYPE
 from pendo_nb.widgets._common import (
     Form,
     StatusLine,
@@ -36,8 +37,8 @@ def _first_present(frame: pd.DataFrame, *columns: str) -> pd.Series:
     """The first of ``columns`` that ``frame`` has, as strings ('' when none is present)."""
     for column in columns:
         if column in frame.columns:
-            return frame[column].astype("string").fillna("")
-    return pd.Series([""] * len(frame), index=frame.index, dtype="string")
+            return frame[column].astype(TEXT_DTYPE).fillna("")
+    return pd.Series([""] * len(frame), index=frame.index, dtype=TEXT_DTYPE)
 
 
 def report_listing(reports: pd.DataFrame) -> pd.DataFrame:

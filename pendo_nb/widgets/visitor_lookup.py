@@ -12,6 +12,7 @@ import pandas as pd
 import traitlets
 
 from pendo_nb.api import functions as api
+from pendo_nb.frames.dtypes import TEXT_DTYPE
 from pendo_nb.widgets._common import (
     StatusLine,
     TableView,
@@ -53,10 +54,10 @@ def history_view(named: pd.DataFrame) -> pd.DataFrame:
 
 def _first_present(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
     """Per row, the first of ``columns`` (those the frame has) that is not missing."""
-    present = pd.Series(pd.NA, index=frame.index, dtype="string")
+    present = pd.Series(np.nan, index=frame.index, dtype=TEXT_DTYPE)
     for column in columns:
         if column in frame.columns:
-            present = present.fillna(frame[column].astype("string"))
+            present = present.fillna(frame[column].astype(TEXT_DTYPE))
     return present
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from pendo_nb.frames import convert as frames
+from pendo_nb.frames.dtypes import TEXT_DTYPE
 
 T0 = 1_761_955_200_000  # 2025-11-01T00:00:00Z
 
@@ -43,18 +44,21 @@ def test_nullable_dtypes():
     assert str(df["i"].dtype) == "Int64"
     assert str(df["f"].dtype) == "Float64"
     assert str(df["b"].dtype) == "boolean"
-    assert isinstance(df["s"].dtype, pd.StringDtype)
+    assert df["s"].dtype == TEXT_DTYPE and str(df["s"].dtype) == "str"  # pandas' default
+    assert df["s"].value_counts().dtype == "int64"  # not int64[pyarrow]
+    assert df["s"].isna().tolist() == [False, True]
     assert df["m"].dtype == object and df["m"].tolist() == [1, "one"]
     assert df["n"].dtype == object
     assert df["i"].isna().tolist() == [False, True]
 
 
-def test_epoch_fields_become_tz_aware_datetimes():
-    rows = [{"metadata": {"auto": {"lastvisit": T0}}, "day": T0 + 3_600_000, "count": T0}]
+def test_epoch_instants_become_tz_aware_and_buckets_calendar_datetimes():
+    rows = [{"metadata": {"auto": {"lastvisit": T0}}, "day": T0, "count": T0}]
     df = frames.rows_to_frame(rows)
     assert df["metadata.auto.lastvisit"][0] == pd.Timestamp("2025-11-01T00:00:00Z")
-    assert df["day"][0] == pd.Timestamp("2025-11-01T01:00:00Z")
-    assert str(df["day"].dt.tz) == "UTC"
+    assert str(df["metadata.auto.lastvisit"].dtype) == "datetime64[us, UTC]"
+    assert df["day"][0] == pd.Timestamp("2025-11-01")  # a bucket: its calendar start, no zone
+    assert str(df["day"].dtype) == "datetime64[us]"
     assert str(df["count"].dtype) == "Int64"  # not an epoch field name
 
 
@@ -229,7 +233,7 @@ def test_csv_gives_the_dtypes_json_gives():
     pd.testing.assert_frame_equal(from_csv, from_json)
     # What both should be, written out: "number" is Int64 when every value is whole.
     assert {c: str(t) for c, t in from_csv.dtypes.items() if c != "lastVisit"} == {
-        "visitorId": "string",
+        "visitorId": "str",
         "n": "Int64",
         "ratio": "Float64",
         "ok": "boolean",

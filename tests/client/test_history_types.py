@@ -9,9 +9,9 @@ import pendo_nb as pn
 
 DAY_MS = 86_400_000
 EXPECTED = {
-    "visitorId": "string",
+    "visitorId": "str",
     "windowStart": "datetime64[us, Europe/Paris]",
-    "type": "string",
+    "type": "str",
     "ts": "datetime64[us, Europe/Paris]",
     "lastTs": "datetime64[us, Europe/Paris]",
 }

@@ -48,7 +48,10 @@ def test_partitions_are_windows_fetched_by_workers(sandbox, make_client, tmp_pat
         ]
         assert not [text for text in shown if sandbox.key in text]
 
+        # pn.aggregate's dtypes, not Dask's string conversion (string[pyarrow] for str)
+        assert ddf.dtypes.to_dict() == expected.dtypes.to_dict()
         computed = ddf.compute()
+        assert computed["visitorId"].value_counts().dtype == "int64"
         by = list(expected.columns)
         pd.testing.assert_frame_equal(
             computed[by].sort_values(by).reset_index(drop=True),

@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 
 import orjson
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 import pendo_nb as pn
 from pendo_nb.frames import convert as frames
+from pendo_nb.frames import frame_file
 from pendo_nb.pulls.frame_cache import FrameCache
 
 FIVE_DAYS = [
@@ -67,6 +69,38 @@ def test_a_damaged_file_is_fetched_again(client):
     assert damaged.exists() and damaged.read_bytes() != b"not an arrow file"  # written anew
 
 
+def write_as_version_1(path) -> None:
+    """Rewrite a frame file as pendo_nb wrote it before frame format 2: text as string[pyarrow]
+    (NA for missing), day buckets as UTC datetimes, no version in its metadata."""
+    with pa.OSFile(str(path), "rb") as file:
+        table = pa.ipc.open_file(file).read_all()
+    frame = frame_file.from_table(table)
+    old = frame.astype({name: "string" for name, t in frame.dtypes.items() if t == "str"})
+    old["day"] = old["day"].dt.tz_localize("UTC")
+    expires = frame_file.extra_of(table.schema)["expires"]
+    table = frame_file.to_table(old, {"expires": expires})
+    metadata = dict(table.schema.metadata)
+    stored = orjson.loads(metadata[b"pendo_nb"])
+    del stored["version"]
+    table = table.replace_schema_metadata({**metadata, b"pendo_nb": orjson.dumps(stored)})
+    with pa.OSFile(str(path), "wb") as file, pa.ipc.new_file(file, table.schema) as writer:
+        writer.write_table(table)
+
+
+def test_files_of_an_older_format_are_converted_again(client):
+    first = pn.aggregate(FIVE_DAYS, client=client, windows="1D", progress=False)
+    assert str(first["day"].dtype) == "datetime64[us]" and first["visitorId"].dtype == "str"
+    for path in frame_files(client):
+        write_as_version_1(path)
+    misses = client.cache_info().misses
+    again = pn.aggregate(FIVE_DAYS, client=client, windows="1D", progress=False)
+    assert client.cache_info().misses == misses  # the answers came from the HTTP cache
+    pd.testing.assert_frame_equal(again, first)  # today's dtypes, not the files' old ones
+    for path in frame_files(client):  # and stored anew in today's format
+        with pa.OSFile(str(path), "rb") as file:
+            frame_file.from_table(pa.ipc.open_file(file).read_all())
+
+
 def test_no_files_without_a_cache_file(sandbox, make_client):
     client = make_client(sandbox.url, sandbox.key, cache=False)
     pn.aggregate(FIVE_DAYS, client=client, windows="1D", progress=False)
@@ -91,15 +125,17 @@ def test_the_key_is_in_no_cache_file(sandbox, make_client, tmp_path):
 # -- exact round trips -----------------------------------------------------------------------
 
 ONE_VISITOR = [{"source": {"visitors": None}}, {"limit": 1}]
-# Rows giving every dtype pendo_nb.frames produces: Int64, Float64, boolean, string, zoned
-# datetimes (an epoch-ms field and a "time" metadata field), and object columns of lists, lists
+# Rows giving every dtype pendo_nb.frames produces: Int64, Float64, boolean, str, zoned
+# datetimes (an epoch-ms field and a "time" metadata field), a zone-less day bucket, and object
+# columns of lists, lists
 # of objects, mixed values and nothing at all; a value that misses its schema type lands in
 # df.attrs["uncast_values"], keyed by row label.
 EVERY_DTYPE_ROWS = [
     {"visitorId": "v1", "n": 1, "x": 1.5, "ok": True, "lastTime": 1_790_000_000_000,
+     "day": 1_789_963_200_000,
      "tags": ["a", "b"], "pairs": [{"k": 1, "f": 2.0}], "mixed": 1, "nothing": None,
      "metadata": {"custom": {"when": 1_790_000_000_000, "score": "7", "flag": "true"}}},
-    {"visitorId": None, "n": None, "x": 2, "ok": None, "lastTime": None, "tags": [],
+    {"visitorId": None, "n": None, "x": 2, "ok": None, "lastTime": None, "day": None, "tags": [],
      "pairs": None, "mixed": "one", "nothing": None,
      "metadata": {"custom": {"when": None, "score": "high", "flag": None}}},
 ]  # fmt: skip
@@ -151,8 +187,8 @@ def exact_form(frame: pd.DataFrame) -> tuple:
 def test_a_frame_of_every_dtype_comes_back_exactly(client, columnar):
     frame = frame_with_every_dtype(columnar)
     kinds = {str(dtype) for dtype in frame.dtypes}
-    assert kinds == {"string", "Int64", "Float64", "boolean", "object",
-                     "datetime64[us, America/New_York]"}  # fmt: skip
+    assert kinds == {"str", "Int64", "Float64", "boolean", "object",
+                     "datetime64[us, America/New_York]", "datetime64[us]"}  # fmt: skip
     assert frame.attrs["uncast_values"] == {"metadata.custom.score": {1: "high"}}
     pn.aggregate(ONE_VISITOR, client=client)  # the answer the stored frame is filed under
     store = FrameCache(client)
