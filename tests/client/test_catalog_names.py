@@ -10,6 +10,7 @@ import pytest
 import requests
 
 import pendo_nb as pn
+from pendo_nb.frames.dtypes import TEXT_DTYPE
 
 # The catalog behind each kind, as the sandbox serves it.
 PATHS = {"page": "page", "feature": "feature", "trackType": "tracktype", "guide": "guide"}
@@ -34,7 +35,7 @@ def catalog(sandbox, kind: str) -> dict[str, str]:
 def test_object_names_lists_every_catalog_as_id_kind_name(sandbox, client):
     names = pn.object_names()
     assert list(names.columns) == ["id", "kind", "name"]
-    assert all(str(dtype) == "string" for dtype in names.dtypes)
+    assert all(dtype == TEXT_DTYPE for dtype in names.dtypes)
     assert list(dict.fromkeys(names["kind"])) == ["page", "feature", "trackType", "guide"]
     for kind in PATHS:
         rows = names[names["kind"] == kind]
@@ -78,6 +79,11 @@ def test_names_are_fetched_once_per_client_until_refresh_or_clear_cache(client, 
     assert calls == ["page", "page", "page"]
 
 
+def values(column: pd.Series) -> list:
+    """The column's values, None where missing (text columns hold NaN there)."""
+    return [None if pd.isna(value) else value for value in column]
+
+
 def test_with_names_puts_a_name_after_each_id_column(sandbox, client):
     pages, features = catalog(sandbox, "page"), catalog(sandbox, "feature")
     tracks, guides = catalog(sandbox, "trackType"), catalog(sandbox, "guide")
@@ -86,7 +92,7 @@ def test_with_names_puts_a_name_after_each_id_column(sandbox, client):
     frame = pd.DataFrame(
         {
             "visitorId": ["a", "b"],
-            "pageId": pd.array([page, None], dtype="string"),
+            "pageId": pd.array([page, None], dtype=TEXT_DTYPE),
             "featureId": [feature, "no-such-feature"],
             "n": [1, 2],
             "trackTypeId": [track, track],
@@ -99,11 +105,11 @@ def test_with_names_puts_a_name_after_each_id_column(sandbox, client):
         "visitorId", "pageId", "pageName", "featureId", "featureName", "n",
         "trackTypeId", "trackTypeName", "event.guideId", "event.guideName",
     ]  # fmt: skip
-    assert named["pageName"].tolist() == [pages[page], pd.NA]
-    assert named["featureName"].tolist() == [features[feature], pd.NA]  # unknown id: no name
+    assert values(named["pageName"]) == [pages[page], None]
+    assert values(named["featureName"]) == [features[feature], None]  # unknown id: no name
     assert named["trackTypeName"].tolist() == [tracks[track]] * 2
-    assert named["event.guideName"].tolist() == [guides[guide], pd.NA]
-    assert str(named["pageName"].dtype) == "string"
+    assert values(named["event.guideName"]) == [guides[guide], None]
+    assert named["pageName"].dtype == TEXT_DTYPE
     assert named.attrs == {"source": "test"}
     assert list(frame.columns)[:3] == ["visitorId", "pageId", "featureId"]  # unchanged
     assert pn.with_names(named).equals(named)  # naming twice changes nothing
