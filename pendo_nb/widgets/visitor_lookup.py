@@ -54,11 +54,10 @@ def history_view(named: pd.DataFrame) -> pd.DataFrame:
 
 def _first_present(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
     """Per row, the first of ``columns`` (those the frame has) that is not missing."""
-    present = pd.Series(np.nan, index=frame.index, dtype=TEXT_DTYPE)
-    for column in columns:
-        if column in frame.columns:
-            present = present.fillna(frame[column].astype(TEXT_DTYPE))
-    return present
+    found = [column for column in columns if column in frame.columns]
+    if not found:
+        return pd.Series(np.nan, index=frame.index, dtype=TEXT_DTYPE)
+    return frame[found].astype(TEXT_DTYPE).bfill(axis=1).iloc[:, 0]
 
 
 def daily_counts(history: pd.DataFrame, first: dt.date, last: dt.date) -> pd.Series:
