@@ -38,7 +38,7 @@ import pyarrow.json as pa_json
 from pendo_nb.frames import times
 from pendo_nb.frames.dtypes import TEXT_DTYPE, TIME_UNIT
 from pendo_nb.frames.field_types import BUCKET_FIELDS, event_source_fields
-from pendo_nb.frames.json_split import row_pieces
+from pendo_nb.frames.json_split import proposed_pieces, row_pieces
 
 __all__ = [
     "BUCKET_MS_FIELDS",
@@ -380,28 +380,23 @@ def _columnar_table(content: bytes, key: str | None) -> pa.Table | None:
     """The rows as a flat pyarrow table (dotted column names), or None when pyarrow cannot type
     them (a field that is a number in one row and a string in another, pretty-printed text...).
     """
-    spans = row_pieces(content, key, PIECE_BYTES) if len(content) > PIECE_BYTES else None
     view = memoryview(content)
-    pieces = [(b'{"r":[', view[start:end], b"]}") for start, end in spans] if spans else None
-    if pieces is None:  # one piece: the array, or the object holding it under `key`
-        pieces = [(b'{"r":', view, b"}")] if key is None else [(b"", view, b"")]
-    member = "r" if key is None or spans else key
-    try:
-        # pyarrow releases the GIL while parsing: two pieces at a time use two cores, and keep
-        # the scratch memory to two pieces.
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            read = list(pool.map(lambda parts: _read_rows_array(parts, member), pieces))
-        arrays = [array for array in read if array is not None]
-        if len(arrays) != len(read):
-            return None
-        # Pieces may type a field differently (null vs int, int vs double, fields missing):
-        # unify as the one-piece reader would; incompatible types raise and fall back.
-        merged = pa.concat_tables(
-            [pa.table({"r": array}) for array in arrays], promote_options="permissive"
-        ).column("r")
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-        return None  # mixed types, not JSON text...: the plain reader copes
-    del arrays, read
+    member = key or "r"
+    big = len(content) > PIECE_BYTES
+    # Cheap cuts first. A piece that does not parse means a cut fell inside a row (or pyarrow
+    # cannot type the rows): the exact scan cuts again, and if those pieces fail too, the plain
+    # reader takes over.
+    spans = proposed_pieces(content, key, PIECE_BYTES) if big else None
+    merged = _read_pieces(_wrapped(view, spans, member), member) if spans else None
+    if merged is None:
+        spans = row_pieces(content, key, PIECE_BYTES) if big else None
+        if spans is not None:
+            merged = _read_pieces(_wrapped(view, spans, member), member)
+        else:  # one piece: the array, or the object holding it under `key`
+            whole = [(b'{"r":', view, b"}")] if key is None else [(b"", view, b"")]
+            merged = _read_pieces(whole, member, alone=False)
+    if merged is None:
+        return None
     item = merged.type.value_type if pa.types.is_list(merged.type) else None
     if item is None or not pa.types.is_struct(item):
         return None  # "results": null or [], or not an array of objects
@@ -416,7 +411,36 @@ def _columnar_table(content: bytes, key: str | None) -> pa.Table | None:
     return rows
 
 
-def _read_rows_array(parts: tuple, key: str) -> pa.Array | None:
+def _wrapped(view: memoryview, spans: list[tuple[int, int]], member: str) -> list[tuple]:
+    """Each span of rows as the record ``{"<member>":[rows]}``, in three parts joined later."""
+    prefix = b"{" + orjson.dumps(member) + b":["
+    return [(prefix, view[start:end], b"]}") for start, end in spans]
+
+
+def _read_pieces(pieces: list[tuple], member: str, *, alone: bool = True) -> pa.ChunkedArray | None:
+    """The ``member`` arrays of the pieces, unified into one column; None if one does not parse.
+
+    ``alone``: each piece must be a record holding nothing but ``member`` (a proposed cut that
+    swallowed a later member of the answer shows as a second column).
+    """
+    try:
+        # pyarrow releases the GIL while parsing: two pieces at a time use two cores, and keep
+        # the scratch memory to two pieces.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            read = list(pool.map(lambda parts: _read_rows_array(parts, member, alone), pieces))
+        arrays = [array for array in read if array is not None]
+        if len(arrays) != len(read):
+            return None
+        # Pieces may type a field differently (null vs int, int vs double, fields missing):
+        # unify as the one-piece reader would; incompatible types raise and fall back.
+        return pa.concat_tables(
+            [pa.table({"r": array}) for array in arrays], promote_options="permissive"
+        ).column("r")
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return None  # mixed types, not JSON text, a bad cut...: the caller tries otherwise
+
+
+def _read_rows_array(parts: tuple, key: str, alone: bool) -> pa.Array | None:
     """Read one JSON record (``prefix + body + suffix``) and return its ``key`` member."""
     prefix, body, suffix = parts
     text = b"".join((prefix, body, suffix)) if prefix or suffix else body
@@ -431,6 +455,8 @@ def _read_rows_array(parts: tuple, key: str) -> pa.Array | None:
         memory_pool=_POOL,
     )
     if table.num_rows != 1 or key not in table.column_names:
+        return None
+    if alone and table.column_names != [key]:
         return None
     chunks = table.column(key).chunks
     return chunks[0] if len(chunks) == 1 else None

@@ -9,11 +9,18 @@ The scan is vectorised with numpy over fixed-size windows of the bytes: it finds
 open or close strings (skipping escaped ones), and from them the brackets and commas that are
 structure rather than text. UTF-8 continuation bytes are never ASCII, so bytes can be matched
 directly. Anything unexpected returns ``None`` and the caller reads the answer whole.
+
+That scan reads every byte in numpy passes, which cost as much as Arrow's whole parse. Compact
+answers (Pendo's and the sandbox's) are first cut by :func:`proposed_pieces` instead, at a
+``},{`` near each piece size, found with ``bytes.find`` without reading the text. Such a cut may
+fall inside a string or a nested object, so those pieces are only proposals: the caller parses
+each on its own, which refuses any bad cut, and comes back to :func:`row_pieces` if one fails.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import orjson
 
 _QUOTE, _BACKSLASH, _COMMA = ord('"'), ord("\\"), ord(",")
 _OPENERS, _CLOSERS = (ord("{"), ord("[")), (ord("}"), ord("]"))
@@ -69,6 +76,61 @@ def row_pieces(content: bytes, key: str | None, piece_bytes: int) -> list[tuple[
         commas = np.unique(commas[np.minimum(np.searchsorted(commas, targets), commas.size - 1)])
     bounds = [opener, *commas.tolist(), closer]
     return [(start + 1, end) for start, end in zip(bounds, bounds[1:], strict=False)]
+
+
+def proposed_pieces(
+    content: bytes, key: str | None, piece_bytes: int
+) -> list[tuple[int, int]] | None:
+    """Spans like :func:`row_pieces` gives, cut at a ``},{`` after every ``piece_bytes``.
+
+    Nothing checks that a cut is between rows: a piece cut inside a string or a nested object
+    is not valid JSON once wrapped as ``{"<key>":[piece]}``, and the first bad cut always leaves
+    such a piece (it starts between rows, so it opens what the cut leaves open). The caller
+    parses every piece that way and uses them only if all parse. ``None`` when the array's ends
+    are not where a compact answer has them, or text without ``},{`` leaves a piece too long.
+    """
+    bounds = _array_ends(content, key)
+    if bounds is None:
+        return None
+    opener, closer = bounds
+    cuts = [opener]
+    while cuts[-1] + piece_bytes < closer:
+        found = content.find(b"},{", cuts[-1] + piece_bytes, closer)
+        if found < 0:
+            break
+        cuts.append(found + 1)  # the comma: spans start after it, as after the opener
+    cuts.append(closer)
+    spans = [(start + 1, end) for start, end in zip(cuts, cuts[1:], strict=False)]
+    if any(end - start > 2 * piece_bytes for start, end in spans):
+        return None  # pretty-printed or one huge row: the exact scan bounds the pieces
+    return spans
+
+
+def _array_ends(content: bytes, key: str | None) -> tuple[int, int] | None:
+    """``[`` and ``]`` of the rows array: the document itself, or its member ``key`` when that
+    is the last member of the top-level object (as in Pendo's ``{"startTime":..,"results":[..]}``).
+    """
+    end = len(content.rstrip())
+    if key is None:
+        start = len(content) - len(content.lstrip())
+        if content[start : start + 1] != b"[" or content[end - 1 : end] != b"]":
+            return None
+        return start, end - 1
+    if content[end - 1 : end] != b"}":
+        return None
+    closer = len(content[: end - 1].rstrip()) - 1
+    name = content.find(orjson.dumps(key))
+    if name < 0 or content[closer : closer + 1] != b"]":
+        return None
+    after = content[name + len(orjson.dumps(key)) : name + len(key) + 64].lstrip()
+    if not after.startswith(b":") or not after[1:].lstrip().startswith(b"["):
+        return None
+    opener = content.index(b"[", name)
+    try:  # the name is a member of the top-level object, not text or a nested member
+        head = orjson.loads(content[:name] + b'"":0}')
+    except orjson.JSONDecodeError:
+        return None
+    return (opener, closer) if isinstance(head, dict) and opener < closer else None
 
 
 def _string_quotes(content: bytes, window: np.ndarray, offset: int) -> np.ndarray:

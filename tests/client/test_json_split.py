@@ -6,7 +6,8 @@ import json
 
 import orjson
 import pandas as pd
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pendo_nb.frames import convert as frames
@@ -24,6 +25,12 @@ values = st.recursive(
     max_leaves=8,
 )
 rows = st.lists(st.dictionaries(st.sampled_from(["x", "y", "[z]", 'q"']), values), max_size=25)
+
+
+@pytest.fixture
+def monkeypatch_rows(monkeypatch):
+    """Pieces of 100 bytes, so small answers are read in many pieces."""
+    monkeypatch.setattr(frames, "PIECE_BYTES", 100)
 
 
 def rows_of(content: bytes, spans) -> list:
@@ -99,3 +106,51 @@ def test_pieces_with_conflicting_types_fall_back_to_the_plain_reader(monkeypatch
     data = [{"v": 1}] * 10 + [{"v": "one"}] * 10
     df = frames.json_to_frame(orjson.dumps({"results": data}), columnar=True)
     assert df["v"].tolist() == [1] * 10 + ["one"] * 10
+
+
+# Proposed cuts: found with bytes.find, checked by parsing each piece on its own.
+
+
+def test_a_compact_answer_is_cut_between_rows_without_a_scan():
+    rows = [{"i": i, "s": "x" * 20, "l": [i, -i], "m": {"a": i}} for i in range(1000)]
+    content = orjson.dumps({"startTime": 1, "results": rows})
+    spans = json_split.proposed_pieces(content, "results", 3000)
+    assert spans is not None and len(spans) > 5
+    assert all(end - start <= 2 * 3000 for start, end in spans)
+    assert rows_of(content, spans) == rows  # no object in a list here: "},{" is between rows
+
+
+def test_proposals_are_refused_where_a_compact_answer_does_not_end_with_its_rows():
+    assert json_split.proposed_pieces(b'{"results":[{"a":1}],"x":{}}', "results", 4) is None
+    assert json_split.proposed_pieces(b'{"x":{"results":[{"a":1}]}}', "results", 4) is None
+    assert json_split.proposed_pieces(b'{"x":"\\"results\\":[{}]"}', "results", 4) is None
+    assert json_split.proposed_pieces(b'{"a": 1}', None, 4) is None
+    pretty = json.dumps({"results": [{"a": i} for i in range(50)]}, indent=1).encode()
+    assert json_split.proposed_pieces(pretty, "results", 40) is None  # no "},{": one long piece
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)  # the fixture only sets the piece size
+@given(
+    rows=st.lists(st.dictionaries(st.sampled_from(["x", "y"]), values), max_size=30),
+    trap=st.sampled_from(["", '"},{"']),
+)
+def test_frames_from_proposed_cuts_match_those_of_the_exact_scan(monkeypatch_rows, rows, trap):
+    # Strings holding "},{" and nested lists of objects put proposed cuts inside rows; those
+    # pieces do not parse and the exact scan cuts again. Either way: the exact scan's frame.
+    document = {"startTime": 1, "results": [{**row, "t": trap} for row in rows]}
+    content = orjson.dumps(document)
+    proposed = frames.json_to_frame(content, columnar=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(frames, "proposed_pieces", lambda *args: None)
+        exact = frames.json_to_frame(content, columnar=True)
+    pd.testing.assert_frame_equal(proposed, exact)
+
+
+def test_a_member_after_the_rows_is_not_read_as_rows(monkeypatch_rows):
+    rows = [{"a": i, "b": [{"c": i}]} for i in range(40)]
+    content = orjson.dumps({"results": rows, "more": [{"a": -1, "b": []}]})
+    assert json_split.proposed_pieces(content, "results", 100) is not None
+    frame = frames.json_to_frame(content, columnar=True)
+    assert frame["a"].tolist() == list(range(40))
