@@ -109,28 +109,38 @@ def proposed_pieces(
 def _array_ends(content: bytes, key: str | None) -> tuple[int, int] | None:
     """``[`` and ``]`` of the rows array: the document itself, or its member ``key`` when that
     is the last member of the top-level object (as in Pendo's ``{"startTime":..,"results":[..]}``).
+
+    Only the few bytes at either end are looked at: stripping or slicing the answer would copy it.
     """
-    end = len(content.rstrip())
+    last = _skip_space(content, len(content) - 1, -1)
     if key is None:
-        start = len(content) - len(content.lstrip())
-        if content[start : start + 1] != b"[" or content[end - 1 : end] != b"]":
+        first = _skip_space(content, 0, 1)
+        if content[first : first + 1] != b"[" or content[last : last + 1] != b"]":
             return None
-        return start, end - 1
-    if content[end - 1 : end] != b"}":
+        return first, last
+    closer = _skip_space(content, last - 1, -1)
+    if content[last : last + 1] != b"}" or content[closer : closer + 1] != b"]":
         return None
-    closer = len(content[: end - 1].rstrip()) - 1
-    name = content.find(orjson.dumps(key))
-    if name < 0 or content[closer : closer + 1] != b"]":
+    quoted = orjson.dumps(key)
+    name = content.find(quoted)
+    if name < 0:
         return None
-    after = content[name + len(orjson.dumps(key)) : name + len(key) + 64].lstrip()
-    if not after.startswith(b":") or not after[1:].lstrip().startswith(b"["):
+    colon = _skip_space(content, name + len(quoted), 1)
+    opener = _skip_space(content, colon + 1, 1)
+    if content[colon : colon + 1] != b":" or content[opener : opener + 1] != b"[":
         return None
-    opener = content.index(b"[", name)
     try:  # the name is a member of the top-level object, not text or a nested member
         head = orjson.loads(content[:name] + b'"":0}')
     except orjson.JSONDecodeError:
         return None
     return (opener, closer) if isinstance(head, dict) and opener < closer else None
+
+
+def _skip_space(content: bytes, position: int, step: int) -> int:
+    """The first position from ``position`` on, going by ``step``, that is not JSON whitespace."""
+    while 0 <= position < len(content) and content[position] in b" \t\r\n":
+        position += step
+    return position
 
 
 def _string_quotes(content: bytes, window: np.ndarray, offset: int) -> np.ndarray:

@@ -35,8 +35,6 @@ ID_COLUMNS = {
     "trackTypeId": "trackType",
     "guideId": "guide",
 }
-# The catalog's path under /api/v1 (Pendo writes track types in one lower-case word there).
-_PATHS = {"page": "page", "feature": "feature", "trackType": "tracktype", "guide": "guide"}
 
 # Weak keys: a client that is closed and dropped takes its names with it.
 _NAMES: WeakKeyDictionary[PendoConnection, dict[str, dict[str, str]]] = WeakKeyDictionary()
@@ -50,7 +48,8 @@ def catalog_names(
         raise ValidationError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
     known = _NAMES.setdefault(connection, {})
     if refresh or kind not in known:
-        objects = connection.get_catalog(_PATHS[kind], refresh=refresh).json_array()
+        # The catalog's path is the kind in lower case (Pendo writes /tracktype).
+        objects = connection.get_catalog(kind.lower(), refresh=refresh).json_array()
         known[kind] = {
             str(item["id"]): str(item.get("name") or "")
             for item in objects
