@@ -18,8 +18,8 @@ from pendo_nb.sandbox.subscription.model import Subscription
 from .compiler import compile_steps
 from .context import EvalContext
 from .errors import AggregationError
-from .rows import ColumnBatch, deep_copy
-from .run_state import Limits, RunState, StepEnv, check_written_size
+from .rows import ColumnBatch, ValueColumns, deep_copy
+from .run_state import Limits, RunState, StepEnv, check_value_count, check_written_size
 
 # JSON is the default; CSV is plausible in Pendo (reference 2.1, 3.1) and the server writes it.
 _MIME_TYPES = ("application/json", "text/csv")
@@ -123,6 +123,13 @@ def run_pipeline(
         # measured before anyone tries to write them out.
         if isinstance(result, ColumnBatch):
             return result.records()  # new rows of plain values
+        if isinstance(result, ValueColumns):
+            count = result.value_count()
+            if count is not None:  # immutable values only: nothing to measure deeply or copy
+                if env.compilation.builds_values:
+                    check_value_count(count, limits)
+                return result.records()
+            result = result.records()
         if env.compilation.builds_values:
             check_written_size(result, limits)
         # Rows share nested objects with the subscription while the pipeline runs; the caller

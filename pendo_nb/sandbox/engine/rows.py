@@ -1,10 +1,15 @@
-"""The two shapes rows travel in between pipeline steps.
+"""The shapes rows travel in between pipeline steps.
 
 Most steps work on a ``list[dict]`` of JSON-like rows. The grouped event sources produce hundreds of
 thousands of flat, fully populated rows, so they hand over a :class:`ColumnBatch` instead: the same
 rows held column-wise in a DataFrame. A step that can do its work on whole columns (``group``,
 ``reduce``, ``select``, ``sort``, ``limit``, ``count``, ``cat``) keeps the batch; any other step
 calls :func:`as_records` and sees ordinary dicts. Either way the step computes the same rows.
+
+Two more shapes spare copies of rows nobody writes to. Object sources hand over the subscription's
+own objects as :class:`SharedRows`, copied only when a step asks for records it may change. A
+``select`` of plain field copies gives :class:`ValueColumns`, one list of values per output field,
+which ``unwind``, ``limit``, ``count`` and ``cat`` keep column-wise too.
 """
 
 from __future__ import annotations
@@ -66,21 +71,80 @@ def _plain_values(column: pd.Series) -> list:
     return column.to_numpy().tolist()
 
 
-Rows: TypeAlias = "list[dict] | ColumnBatch"
+class SharedRows(list):
+    """A source's rows as the subscription holds them (a list of its own dicts).
+
+    Nothing may write into them: :func:`as_records` and :func:`iter_records` hand out fresh
+    top-level copies, so only steps that may change a row pay for copying it (a ``select`` reads
+    its values straight from the subscription's objects).
+    """
+
+
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+@dataclass(frozen=True)
+class ValueColumns:
+    """Rows held as one Python list of values per top-level field, in field order.
+
+    Values are as in dict rows: ``None`` for a missing field, and lists or objects may be shared
+    with the subscription (so results holding any are copied on the way out).
+    """
+
+    names: tuple[str, ...]
+    columns: tuple[list, ...]
+
+    def __len__(self) -> int:
+        return len(self.columns[0]) if self.columns else 0
+
+    def records(self) -> list[dict]:
+        """The rows as new dicts."""
+        names = self.names
+        return [dict(zip(names, values, strict=True)) for values in zip(*self.columns, strict=True)]
+
+    def iter_records(self) -> Iterator[dict]:
+        """The rows as new dicts, made one at a time."""
+        names = self.names
+        return (dict(zip(names, values, strict=True)) for values in zip(*self.columns, strict=True))
+
+    def value_count(self) -> int | None:
+        """How many values the rows write out when every value is immutable, else ``None``
+        (lists and objects, possibly shared with the subscription, need measuring and copying).
+        """
+        if any(not set(map(type, column)) <= _SCALAR_TYPES for column in self.columns):
+            return None
+        return len(self) * len(self.names)
+
+    def head(self, count: int) -> ValueColumns:
+        """The first ``count`` rows."""
+        return ValueColumns(self.names, tuple(column[:count] for column in self.columns))
+
+
+Rows: TypeAlias = "list[dict] | ColumnBatch | ValueColumns"
 
 
 def as_records(rows: Rows) -> list[dict]:
-    """The rows as a list of dicts (a batch is converted; a list is returned as is)."""
-    return rows.records() if isinstance(rows, ColumnBatch) else rows
+    """The rows as a list of dicts a step may change (a list of its own dicts is returned as
+    is; other shapes give new dicts)."""
+    if isinstance(rows, (ColumnBatch, ValueColumns)):
+        return rows.records()
+    if isinstance(rows, SharedRows):
+        return fresh_rows(rows)
+    return rows
 
 
 def iter_records(rows: Rows) -> Iterable[dict]:
-    """The rows one dict at a time (a batch converts a chunk at a time)."""
-    return rows.iter_records() if isinstance(rows, ColumnBatch) else rows
+    """The rows one dict at a time, as :func:`as_records` gives them (made as they are asked
+    for)."""
+    if isinstance(rows, (ColumnBatch, ValueColumns)):
+        return rows.iter_records()
+    if isinstance(rows, SharedRows):
+        return map(dict, rows)
+    return rows
 
 
 def fresh_rows(objects: list[dict]) -> list[dict]:
-    """New top-level dicts for a source's rows; nested objects stay shared (see ``write_path``)."""
+    """New top-level dicts of the rows; nested objects stay shared (see ``write_path``)."""
     return [dict(obj) for obj in objects]
 
 

@@ -174,6 +174,12 @@ def check_written_size(rows: list[dict], limits: Limits) -> None:
             raise _too_many_values(limits)
 
 
+def check_value_count(count: int, limits: Limits) -> None:
+    """Refuse a result of ``count`` scalar values past ``max_values`` (see the module docstring)."""
+    if count > limits.max_values:
+        raise _too_many_values(limits)
+
+
 def _too_deep(limits: Limits) -> AggregationError:
     return AggregationError(f"results: values nest deeper than {limits.max_nesting} levels")
 

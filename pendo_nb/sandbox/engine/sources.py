@@ -1,8 +1,9 @@
 """The ``source`` step: one function per Pendo source, each reading rows from the subscription.
 
-Object sources (``visitors``, ``pages``, ``guides``...) are snapshots: each row is a new dict whose
-nested objects are the subscription's own (steps never change a nested object in place, see
-``rows.write_path``, and results are copied before they leave the engine). The grouped event sources
+Object sources (``visitors``, ``pages``, ``guides``...) hand over the subscription's own objects as
+``rows.SharedRows``: a step that may change a row gets a new top-level dict, and nested objects stay
+the subscription's (steps never change a nested object in place, see ``rows.write_path``, and
+results are copied before they leave the engine). The grouped event sources
 (``events``, ``pageEvents``, ``featureEvents``, ``trackEvents``) group the raw columnar events into
 Pendo's rows (reference 5.6) with numpy and hand them on as a :class:`ColumnBatch`.
 
@@ -29,7 +30,7 @@ from pendo_nb.sandbox.subscription.model import CLICK, PAGE_LOAD, TRACK, Subscri
 from .errors import AggregationError
 from .expressions import compile_expression
 from .paths import get_path
-from .rows import ColumnBatch, Rows, fresh_rows
+from .rows import ColumnBatch, Rows, SharedRows, fresh_rows
 from .run_state import RunState, StepEnv
 from .timeseries import PERIOD_FIELDS, resolve_time_series
 
@@ -230,6 +231,8 @@ def _people(call: SourceCall, kind: str, *, flagged_only: bool = False) -> list[
         since = _number_param(call, "since", since)
     identified_only = kind == "visitor" and call.params.get("identified") is True
     is_identified = compile_expression("identified(visitorId)", call.env.ctx, call.where)
+    if flagged is None and since is None and not identified_only:
+        return SharedRows(objects.values())
     rows = []
     for object_id, row in objects.items():
         if flagged is not None and object_id not in flagged:
@@ -239,7 +242,7 @@ def _people(call: SourceCall, kind: str, *, flagged_only: bool = False) -> list[
         if identified_only and is_identified(row) is not True:
             continue
         rows.append(row)
-    return fresh_rows(rows)
+    return SharedRows(rows)
 
 
 def _number_param(call: SourceCall, key: str, value: Any) -> float:
@@ -283,7 +286,7 @@ def _catalog(call: SourceCall, objects: list[dict], id_field: str | None) -> lis
         for obj in objects
         if (apps is None or obj.get("appId") in apps) and (ids is None or obj.get("id") in ids)
     ]
-    return fresh_rows(rows)
+    return SharedRows(rows)
 
 
 def pages(call: SourceCall) -> list[dict]:
@@ -655,13 +658,13 @@ def _event_filter(call: SourceCall, id_fields: tuple[str, ...]) -> Callable[[dic
 def guide_events(call: SourceCall) -> list[dict]:
     """One row per guide event in the range (``guideId``/``guideStepId`` filters)."""
     keep = _event_filter(call, ("guideId", "guideStepId"))
-    return fresh_rows([row for row in _in_range(call.subscription.guide_events, call) if keep(row)])
+    return SharedRows(row for row in _in_range(call.subscription.guide_events, call) if keep(row))
 
 
 def poll_events(call: SourceCall) -> list[dict]:
     """One row per poll response in the range (``guideId``/``pollId`` filters)."""
     keep = _event_filter(call, ("guideId", "pollId"))
-    return fresh_rows([row for row in _in_range(call.subscription.poll_events, call) if keep(row)])
+    return SharedRows(row for row in _in_range(call.subscription.poll_events, call) if keep(row))
 
 
 # guideEvents types -> the guidesSeen field holding the last time of that type.
