@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import signal
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import time
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
 import requests
 
@@ -140,6 +142,19 @@ def test_json_writer_prints_integral_floats_as_integers():
         dumps(value)
         == b'{"a":5,"b":[1.5,-2,{"c":1000000000000000}],"d":"5.0","e":true,"f":null,"g":1e+300}'
     )
+
+
+def test_json_writer_leaves_its_input_as_it_was():
+    rows = [
+        {"n": 2, "s": "x", "p": {}, "q": {"f": 3.0, "g": (np.float64(4.0), 4.5)}},
+        {"n": 3, "p": {"deep": [1.0]}},
+    ]
+    before = copy.deepcopy(rows)
+    assert dumps(rows) == (
+        b'[{"n":2,"s":"x","p":{},"q":{"f":3,"g":[4,4.5]}},{"n":3,"p":{"deep":[1]}}]'
+    )
+    assert rows == before
+    assert type(rows[0]["q"]["f"]) is float
 
 
 def test_command_line_serves_until_stopped():

@@ -20,26 +20,32 @@ def _go_float(value: float) -> float | int:
     return value
 
 
+# Values that print the same in Go and orjson.
+_AS_IS = frozenset({str, int, bool, type(None)})
+
+
 def _go_numbers(value: Any) -> Any:
-    """``value`` with every integral float (within int64) replaced by an int; containers copied."""
+    """``value`` with every integral float (within int64) replaced by an int.
+
+    An object is copied only when something in it changes: a large answer's rows rarely hold a
+    float, and copying them all cost more than writing them out (mostly in the garbage
+    collections their allocations set off).
+    """
     kind = type(value)
     if kind is dict:
-        out = {}
-        # Rows are mostly flat: scalars are handled inline, only containers recurse.
+        out = value
         for key, item in value.items():
-            item_kind = type(item)
-            if item_kind is float:
-                out[key] = _go_float(item)
-            elif item_kind is dict or item_kind is list or item_kind is tuple:
-                out[key] = _go_numbers(item)
-            elif isinstance(item, float):  # numpy float64 and other float subclasses
-                out[key] = _go_float(float(item))
-            else:
-                out[key] = item
+            if type(item) in _AS_IS:
+                continue
+            new = _go_numbers(item)
+            if new is not item:
+                if out is value:
+                    out = dict(value)
+                out[key] = new
         return out
     if kind is list or kind is tuple:
         return [_go_numbers(item) for item in value]
-    if isinstance(value, float):
+    if isinstance(value, float):  # numpy float64 and other float subclasses too
         return _go_float(float(value))
     return value
 
