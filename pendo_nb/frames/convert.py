@@ -24,9 +24,11 @@ from __future__ import annotations
 import io
 import math
 import re
+import sys
 import warnings
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 import numpy as np
@@ -38,7 +40,13 @@ import pyarrow.json as pa_json
 from pendo_nb.frames import times
 from pendo_nb.frames.dtypes import TEXT_DTYPE, TIME_UNIT
 from pendo_nb.frames.field_types import BUCKET_FIELDS, event_source_fields
-from pendo_nb.frames.json_split import proposed_pieces, row_pieces
+from pendo_nb.frames.json_split import (
+    array_closer,
+    array_opener,
+    cut_at,
+    proposed_pieces,
+    row_pieces,
+)
 
 __all__ = [
     "BUCKET_MS_FIELDS",
@@ -50,7 +58,9 @@ __all__ = [
     "json_to_frame",
     "metadata_field_types",
     "parse_json",
+    "parse_json_chunks",
     "rows_to_frame",
+    "WholeAnswerNeeded",
     "ParsedRows",
 ]
 
@@ -200,6 +210,164 @@ def json_to_frame(
     """:func:`parse_json` then :meth:`ParsedRows.to_frame`, for callers that keep the bytes."""
     parsed = parse_json(content, key=key, columnar=columnar)
     return parsed.to_frame(tz=tz, columns=columns, field_types=field_types, attrs=attrs)
+
+
+class WholeAnswerNeeded(Exception):
+    """The rows of an answer read as it arrived need the whole answer after all, and the bytes
+    already read are gone: the caller asks for the answer again and reads it with
+    :func:`parse_json`. Only rows the columnar reader cannot type piece by piece come to this
+    (a field that is a number in some rows and a string in others)."""
+
+
+def parse_json_chunks(
+    chunks: Iterable[bytes], *, key: str = "results", columnar: bool | None = None
+) -> ParsedRows:
+    """:func:`parse_json` of an answer arriving in chunks, holding a few pieces of it at a time.
+
+    A compact answer whose rows are the last member (``{"startTime":...,"results":[...]}``, as
+    Pendo sends them) is cut into pieces of about :data:`PIECE_BYTES` as the chunks arrive, each
+    read (two at a time) and its bytes dropped once it is known to hold whole rows: it must parse
+    on its own, wrapped as ``{"<key>":[piece]}``. A piece that does not (a cut in a string or a
+    nested object) is extended to the next ``},{`` and read again; after a few such tries the
+    rest is read as one piece. An answer of another shape, or smaller than
+    :data:`COLUMNAR_MIN_BYTES` (unless ``columnar``), is collected and read by
+    :func:`parse_json`, as is any answer whose pieces fail while none is kept yet.
+
+    Raises
+    ------
+    WholeAnswerNeeded
+        When pieces already dropped would be needed (rows pyarrow cannot type).
+    """
+    if columnar is False:
+        return parse_json(b"".join(chunks), key=key, columnar=False)
+    threshold = 0 if columnar else COLUMNAR_MIN_BYTES
+    arriving = iter(chunks)
+    head = bytearray()
+    opener = None
+    for chunk in arriving:
+        head += chunk
+        if len(head) >= threshold and (opener := array_opener(head, key)) is not None:
+            break
+    if opener is None:  # small, or not the shape: read whole
+        head.extend(b"".join(arriving))
+        return parse_json(bytes(head), key=key, columnar=columnar)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pieces = _PieceStream(key, pool, head[opener + 1 :])
+        for chunk in arriving:
+            pieces.add(chunk)
+        merged = pieces.finish()
+    if merged is None and pieces.holds_every_row:
+        return parse_json(bytes(head[: opener + 1] + pieces.buffer), key=key, columnar=columnar)
+    rows = _flat_rows(merged) if merged is not None else None
+    if rows is None:
+        raise WholeAnswerNeeded(f"the {key!r} rows could not be read piece by piece")
+    return ParsedRows(table=rows)
+
+
+# Failed cuts in a row (each extended to the next "},{") before the rest is read as one piece:
+# rows holding many lists of objects would otherwise be read again for each of their "},{".
+_EXTENSIONS = 4
+
+
+class _PieceStream:
+    """The rows array of an answer arriving in chunks, cut into pieces read in ``pool``.
+
+    ``buffer`` holds the bytes from the start of the oldest piece not yet read (the rows array
+    from just after its ``[``, until the first piece is kept). Pieces are proposed at a ``},{``
+    at or after ``floor``; ``pending`` holds the pieces being read (where each ends in
+    ``buffer``: its comma, or the array's ``]``), oldest first, at most two.
+    """
+
+    def __init__(self, key: str, pool: ThreadPoolExecutor, start: bytearray) -> None:
+        self.key = key
+        self.prefix = b"{" + orjson.dumps(key) + b":["
+        self.pool = pool
+        self.buffer = start
+        self.start = 0  # where the next piece starts
+        self.floor = PIECE_BYTES
+        self.pending: deque[tuple[int, Future]] = deque()
+        self.arrays: list[pa.Array] = []
+        self.failures = 0  # failed cuts since the last piece kept
+        self.closer: int | None = None  # the array's "]", once the answer is complete
+
+    @property
+    def holds_every_row(self) -> bool:
+        """Whether no piece was dropped: ``buffer`` is still the whole rows array and after."""
+        return not self.arrays
+
+    def add(self, chunk: bytes) -> None:
+        self.buffer += chunk
+        self._cut(len(self.buffer))
+
+    def finish(self) -> pa.ChunkedArray | None:
+        """The rows of every piece as one column; None when the answer is not the expected
+        shape, a piece that cannot be extended fails, or the pieces type a field incompatibly."""
+        self.closer = array_closer(self.buffer, self.key)
+        if self.closer is None:
+            return None
+        try:
+            while self.start < self.closer or self.pending:
+                self._cut(self.closer)
+                if self.start < self.closer:
+                    self._read(self.closer)  # the last piece
+                while self.pending:
+                    self._settle()
+        except _Unreadable:
+            return None
+        return _merged(self.arrays) if self.arrays else None
+
+    def _cut(self, end: int) -> None:
+        """Propose every piece the bytes before ``end`` allow, leaving at most one pending."""
+        while True:
+            while len(self.pending) >= 2:  # bounds the bytes held to about three pieces
+                self._settle()
+            cut = cut_at(self.buffer, self.floor, end)
+            if cut < 0:
+                break
+            self._read(cut)
+        self.floor = max(self.floor, end - 2)  # a "},{" may straddle the next chunk
+
+    def _read(self, end: int) -> None:
+        """Read the piece from ``start`` to ``end`` (its comma, or the array's "]")."""
+        piece = b"".join((self.prefix, memoryview(self.buffer)[self.start : end], b"]}"))
+        read = self.pool.submit(_read_rows_array, (b"", piece, b""), self.key, True)
+        self.pending.append((end, read))
+        self.start = end + 1
+        self.floor = max(self.floor, self.start + PIECE_BYTES)
+
+    def _settle(self) -> None:
+        """Wait for the oldest piece: keep its rows and drop its bytes, or extend it."""
+        end, future = self.pending.popleft()
+        try:
+            array = future.result()
+        except _ARROW_REFUSALS:
+            array = None
+        if array is not None:
+            self.arrays.append(array)
+            self.failures = 0
+            drop = end + 1
+            del self.buffer[:drop]
+            self.start -= drop
+            self.floor -= drop
+            if self.closer is not None:
+                self.closer -= drop
+            self.pending = deque((later - drop, read) for later, read in self.pending)
+            return
+        # A cut inside a row: the pieces after it were cut from the wrong place too.
+        for _, read in self.pending:
+            read.cancel()
+        wait([read for _, read in self.pending])
+        self.pending.clear()
+        if end == self.closer:
+            raise _Unreadable  # the piece already reaches the end of the rows
+        self.failures += 1
+        self.start = 0
+        # The next "},{" after the failed cut; after a few failures, the end of the rows.
+        self.floor = end + 1 if self.failures <= _EXTENSIONS else sys.maxsize
+
+
+class _Unreadable(Exception):
+    """A piece reaching the end of the rows does not parse."""
 
 
 def csv_to_frame(
@@ -395,11 +563,15 @@ def _columnar_table(content: bytes, key: str | None) -> pa.Table | None:
         else:  # one piece: the array, or the object holding it under `key`
             whole = [(b'{"r":', view, b"}")] if key is None else [(b"", view, b"")]
             merged = _read_pieces(whole, member, alone=False)
-    if merged is None:
-        return None
+    return _flat_rows(merged) if merged is not None else None
+
+
+def _flat_rows(merged: pa.ChunkedArray) -> pa.Table | None:
+    """The rows of a list-of-objects column as a flat table (dotted column names); None when
+    the column is not such a list (``"results": null`` or ``[]``, an array of numbers...)."""
     item = merged.type.value_type if pa.types.is_list(merged.type) else None
     if item is None or not pa.types.is_struct(item):
-        return None  # "results": null or [], or not an array of objects
+        return None
     # pyarrow-stubs type a column's chunks as plain Arrays (a list column's are ListArrays, with
     # flatten()) and chunked_array's type argument too narrowly.
     flat = [c.flatten() for c in merged.chunks]  # type: ignore[attr-defined]
@@ -428,16 +600,26 @@ def _read_pieces(pieces: list[tuple], member: str, *, alone: bool = True) -> pa.
         # the scratch memory to two pieces.
         with ThreadPoolExecutor(max_workers=2) as pool:
             read = list(pool.map(lambda parts: _read_rows_array(parts, member, alone), pieces))
-        arrays = [array for array in read if array is not None]
-        if len(arrays) != len(read):
-            return None
+    except _ARROW_REFUSALS:
+        return None  # not JSON text, a bad cut...: the caller tries otherwise
+    arrays = [array for array in read if array is not None]
+    return _merged(arrays) if len(arrays) == len(read) else None
+
+
+# What pyarrow raises for text it cannot read as typed rows.
+_ARROW_REFUSALS = (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError)
+
+
+def _merged(arrays: list[pa.Array]) -> pa.ChunkedArray | None:
+    """The rows arrays of the pieces as one column; None when they type a field incompatibly."""
+    try:
         # Pieces may type a field differently (null vs int, int vs double, fields missing):
         # unify as the one-piece reader would; incompatible types raise and fall back.
         return pa.concat_tables(
             [pa.table({"r": array}) for array in arrays], promote_options="permissive"
         ).column("r")
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-        return None  # mixed types, not JSON text, a bad cut...: the caller tries otherwise
+    except _ARROW_REFUSALS:
+        return None
 
 
 def _read_rows_array(parts: tuple, key: str, alone: bool) -> pa.Array | None:
