@@ -21,6 +21,8 @@ a string in another) go through a plain Python reader.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import io
 import math
 import re
@@ -99,6 +101,19 @@ _ARROW_TO_PANDAS = {
 # The system allocator hands big freed blocks back to the OS at once; pyarrow's default pool
 # keeps them, so the JSON parser's scratch memory would stay resident after each read.
 _POOL = pa.system_memory_pool()
+# glibc's malloc keeps smaller freed blocks (and big ones, once its mmap threshold has grown)
+# for reuse, but Python objects come from pymalloc's own arenas and never reuse them: the
+# parser's pieces and the table's columns would stay resident under the frame built from them.
+# malloc_trim hands them back (pyarrow's release_unused does not, here); other C libraries
+# (musl, macOS, Windows) have no such call, and nothing is done there.
+_LIBC = ctypes.CDLL(ctypes.util.find_library("c") or None) if sys.platform == "linux" else None
+_MALLOC_TRIM = getattr(_LIBC, "malloc_trim", None)
+
+
+def _hand_back_freed_memory() -> None:
+    """Return the memory malloc holds freed to the OS (glibc only; a few milliseconds)."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 class CastWarning(UserWarning):
@@ -176,7 +191,9 @@ class ParsedRows:
         if table is None:
             rows, self._rows = self._rows or [], None
             return rows_to_frame(rows, tz=tz, columns=columns, field_types=field_types, attrs=attrs)
-        frame = _table_to_pandas(table)
+        columns = dict(zip(table.column_names, table.columns, strict=True))
+        del table  # each column is freed once converted
+        frame = _table_to_pandas(columns)
         return _finish(frame, tz=tz, columns=columns, field_types=field_types, attrs=attrs)
 
 
@@ -258,6 +275,8 @@ def parse_json_chunks(
         merged = pieces.finish()
     if merged is None and pieces.holds_every_row:
         return parse_json(bytes(head[: opener + 1] + pieces.buffer), key=key, columnar=columnar)
+    del pieces
+    _hand_back_freed_memory()  # the pieces' bytes and the parser's scratch memory
     rows = _flat_rows(merged) if merged is not None else None
     if rows is None:
         raise WholeAnswerNeeded(f"the {key!r} rows could not be read piece by piece")
@@ -297,7 +316,7 @@ class _PieceStream:
 
     def add(self, chunk: bytes) -> None:
         self.buffer += chunk
-        self._cut(len(self.buffer))
+        self._cut()
 
     def finish(self) -> pa.ChunkedArray | None:
         """The rows of every piece as one column; None when the answer is not the expected
@@ -307,7 +326,7 @@ class _PieceStream:
             return None
         try:
             while self.start < self.closer or self.pending:
-                self._cut(self.closer)
+                self._cut()
                 if self.start < self.closer:
                     self._read(self.closer)  # the last piece
                 while self.pending:
@@ -316,11 +335,13 @@ class _PieceStream:
             return None
         return _merged(self.arrays) if self.arrays else None
 
-    def _cut(self, end: int) -> None:
-        """Propose every piece the bytes before ``end`` allow, leaving at most one pending."""
+    def _cut(self) -> None:
+        """Propose every piece the bytes so far allow (before the array's "]" once it is
+        known), leaving at most one pending."""
         while True:
             while len(self.pending) >= 2:  # bounds the bytes held to about three pieces
-                self._settle()
+                self._settle()  # which drops bytes: `end` is measured after it
+            end = len(self.buffer) if self.closer is None else self.closer
             cut = cut_at(self.buffer, self.floor, end)
             if cut < 0:
                 break
@@ -644,28 +665,64 @@ def _read_rows_array(parts: tuple, key: str, alone: bool) -> pa.Array | None:
     return chunks[0] if len(chunks) == 1 else None
 
 
-def _table_to_pandas(rows: pa.Table) -> pd.DataFrame:
-    order = rows.column_names
-    nested = {
-        f.name: rows.column(f.name).to_pylist()
-        for f in rows.schema
-        if pa.types.is_list(f.type) or pa.types.is_large_list(f.type)
-    }
-    nulls = [f.name for f in rows.schema if pa.types.is_null(f.type)]
-    rows = rows.drop_columns(list(nested))
-    frame = rows.to_pandas(
-        memory_pool=_POOL,
-        types_mapper=_ARROW_TO_PANDAS.get,
-        self_destruct=True,  # free each arrow column once converted: lower peak memory
-        split_blocks=True,
-        ignore_metadata=True,
-    )
-    del rows
-    for name, values in nested.items():
-        frame[name] = pd.array(values, dtype=object)  # Python lists, as the plain reader gives
-    for name in nulls:
-        frame[name] = pd.array([None] * len(frame), dtype=object)
-    return frame[order]
+def _table_to_pandas(columns: dict[str, pa.ChunkedArray]) -> pd.DataFrame:
+    """The columns of a table (emptied as they are converted) as a DataFrame.
+
+    One column at a time, each Arrow column freed once converted and the freed memory handed
+    back to the system, so the whole table and the whole frame are never in memory together.
+    Text columns keep their Arrow data (pandas' ``str`` is Arrow-backed).
+    """
+    rows = len(next(iter(columns.values()))) if columns else 0
+    data = {}
+    for name in list(columns):
+        column = columns.pop(name)
+        kind = column.type
+        if pa.types.is_null(kind):
+            data[name] = pd.array([None] * rows, dtype=object)
+        elif pa.types.is_list(kind) or pa.types.is_large_list(kind):
+            # Python lists, as the plain reader gives
+            data[name] = pd.array(_python_lists(column), dtype=object)
+        else:
+            series = column.to_pandas(types_mapper=_ARROW_TO_PANDAS.get, memory_pool=_POOL)
+            data[name] = series.array
+        del column
+        _hand_back_freed_memory()
+    return pd.DataFrame(data, index=pd.RangeIndex(rows), copy=False)
+
+
+def _python_lists(column: pa.ChunkedArray) -> list:
+    """A list column's values as Python lists.
+
+    Lists of text share one ``str`` per distinct value: ``to_pylist`` makes one per item, and
+    ids repeated across rows (a visitor's accounts) would cost their size once per row.
+    """
+    item = column.type.value_type
+    if not (pa.types.is_string(item) or pa.types.is_large_string(item)):
+        return column.to_pylist()
+    starts, values, total = [], [], 0
+    for chunk in column.chunks:
+        offsets = chunk.offsets.to_numpy()  # type: ignore[attr-defined]  # a list chunk
+        first, last = int(offsets[0]), int(offsets[-1])
+        starts.append(offsets[:-1] - first + total)
+        values.append(chunk.values.slice(first, last - first))  # type: ignore[attr-defined]
+        total += last - first
+    bounds = np.append(np.concatenate(starts), total) if starts else np.zeros(1, np.int64)
+    # One dictionary for every chunk: the same text in two pieces is one str too.
+    encoded = pa.chunked_array(values, item).dictionary_encode()
+    # pyarrow-stubs do not know dictionary_encode gives DictionaryArrays.
+    coded: list[pa.DictionaryArray] = encoded.chunks  # type: ignore[assignment]
+    texts = coded[0].dictionary.to_pylist() if coded else []
+    distinct: np.ndarray = np.empty(len(texts) + 1, dtype=object)  # None last, for nulls
+    distinct[: len(texts)] = texts
+    codes = [chunk.indices.fill_null(len(texts)).to_numpy() for chunk in coded]
+    items = distinct[np.concatenate(codes)].tolist() if codes else []
+    # Bounds read through a memoryview: its ints are made one at a time, not all at once (a list
+    # of them would leave holes among the lists in pymalloc's arenas once freed).
+    spans = zip(bounds.data, bounds.data[1:], strict=False)
+    if column.null_count:
+        valid = column.is_valid().to_pylist()
+        return [items[a:b] if ok else None for (a, b), ok in zip(spans, valid, strict=True)]
+    return [items[a:b] for a, b in spans]
 
 
 def _flatten_rows(rows: Sequence[Mapping[str, Any]]) -> tuple[list[dict], list[str]]:
