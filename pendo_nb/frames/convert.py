@@ -88,6 +88,9 @@ _PLAUSIBLE_EPOCH_MS = 1e11
 COLUMNAR_MIN_BYTES = 256 * 1024
 # Big answers are read in pieces of whole rows of about this size: bounded scratch memory.
 PIECE_BYTES = 4 * 1024 * 1024
+# Pieces of an answer read as it arrives are smaller: their bytes, twice (the buffer, the copy
+# being parsed), and the parser's scratch memory are all that is held besides the rows read.
+STREAMED_PIECE_BYTES = 1024 * 1024
 
 _ARROW_TO_PANDAS = {
     pa.int64(): pd.Int64Dtype(),
@@ -242,11 +245,11 @@ def parse_json_chunks(
     """:func:`parse_json` of an answer arriving in chunks, holding a few pieces of it at a time.
 
     A compact answer whose rows are the last member (``{"startTime":...,"results":[...]}``, as
-    Pendo sends them) is cut into pieces of about :data:`PIECE_BYTES` as the chunks arrive, each
-    read (two at a time) and its bytes dropped once it is known to hold whole rows: it must parse
-    on its own, wrapped as ``{"<key>":[piece]}``. A piece that does not (a cut in a string or a
-    nested object) is extended to the next ``},{`` and read again; after a few such tries the
-    rest is read as one piece. An answer of another shape, or smaller than
+    Pendo sends them) is cut into pieces of about :data:`STREAMED_PIECE_BYTES` as the chunks
+    arrive, each read (two at a time) and its bytes dropped once it is known to hold whole rows:
+    it must parse on its own, wrapped as ``{"<key>":[piece]}``. A piece that does not (a cut in
+    a string or a nested object) is extended to the next ``},{`` and read again; after a few
+    such tries the rest is read as one piece. An answer of another shape, or smaller than
     :data:`COLUMNAR_MIN_BYTES` (unless ``columnar``), is collected and read by
     :func:`parse_json`, as is any answer whose pieces fail while none is kept yet.
 
@@ -303,7 +306,7 @@ class _PieceStream:
         self.pool = pool
         self.buffer = start
         self.start = 0  # where the next piece starts
-        self.floor = PIECE_BYTES
+        self.floor = STREAMED_PIECE_BYTES
         self.pending: deque[tuple[int, Future]] = deque()
         self.arrays: list[pa.Array] = []
         self.failures = 0  # failed cuts since the last piece kept
@@ -354,7 +357,7 @@ class _PieceStream:
         read = self.pool.submit(_read_rows_array, (b"", piece, b""), self.key, True)
         self.pending.append((end, read))
         self.start = end + 1
-        self.floor = max(self.floor, self.start + PIECE_BYTES)
+        self.floor = max(self.floor, self.start + STREAMED_PIECE_BYTES)
 
     def _settle(self) -> None:
         """Wait for the oldest piece: keep its rows and drop its bytes, or extend it."""
@@ -714,15 +717,26 @@ def _python_lists(column: pa.ChunkedArray) -> list:
     texts = coded[0].dictionary.to_pylist() if coded else []
     distinct: np.ndarray = np.empty(len(texts) + 1, dtype=object)  # None last, for nulls
     distinct[: len(texts)] = texts
-    codes = [chunk.indices.fill_null(len(texts)).to_numpy() for chunk in coded]
-    items = distinct[np.concatenate(codes)].tolist() if codes else []
-    # Bounds read through a memoryview: its ints are made one at a time, not all at once (a list
-    # of them would leave holes among the lists in pymalloc's arenas once freed).
-    spans = zip(bounds.data, bounds.data[1:], strict=False)
-    if column.null_count:
-        valid = column.is_valid().to_pylist()
-        return [items[a:b] if ok else None for (a, b), ok in zip(spans, valid, strict=True)]
-    return [items[a:b] for a, b in spans]
+    codes = np.concatenate([chunk.indices.fill_null(len(texts)).to_numpy() for chunk in coded])
+    valid = column.is_valid().to_pylist() if column.null_count else None
+    lists: list = []
+    for row in range(0, len(column), _LIST_BLOCK):  # a block at a time: small temporaries
+        ends = bounds[row : row + _LIST_BLOCK + 1]
+        items = distinct[codes[ends[0] : ends[-1]]].tolist()
+        # Bounds read through a memoryview: its ints are made one at a time, not all at once
+        # (a list of them would leave holes among the lists in pymalloc's arenas once freed).
+        local = (ends - ends[0]).data
+        spans = zip(local, local[1:], strict=False)
+        if valid is None:
+            lists += [items[a:b] for a, b in spans]
+        else:
+            oks = valid[row : row + _LIST_BLOCK]
+            lists += [items[a:b] if ok else None for (a, b), ok in zip(spans, oks, strict=True)]
+    return lists
+
+
+# Rows of a list column made into Python lists at a time.
+_LIST_BLOCK = 1 << 14
 
 
 def _flatten_rows(rows: Sequence[Mapping[str, Any]]) -> tuple[list[dict], list[str]]:
@@ -861,10 +875,17 @@ def _epoch_to_datetime(series: pd.Series, tz: str, *, bucket: bool = False) -> p
     return _ms_to_datetime(series, tz, bucket=bucket)
 
 
+# Rows converted to datetimes at a time: pandas' conversion makes several arrays the size of its
+# input, which for a whole big column would add megabytes to the peak memory of a frame.
+_TIME_BLOCK = 1 << 16
+
+
 def _ms_to_datetime(series: pd.Series, tz: str, *, bucket: bool = False) -> pd.Series:
     millis = series.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
     convert = times.bucket_starts if bucket else times.instants
-    return pd.Series(convert(millis, tz), index=series.index, name=series.name)
+    blocks = [convert(millis[i : i + _TIME_BLOCK], tz) for i in range(0, len(millis), _TIME_BLOCK)]
+    stamps = blocks[0].append(blocks[1:]) if len(blocks) > 1 else convert(millis, tz)
+    return pd.Series(stamps, index=series.index, name=series.name)
 
 
 def _cast(series: pd.Series, kind: str, tz: str) -> tuple[pd.Series, dict[int, Any]]:

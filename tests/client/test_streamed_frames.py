@@ -39,6 +39,7 @@ def chunked(content: bytes, size: int):
 def small_pieces(monkeypatch):
     """Pieces of 100 bytes, so small answers are read in many pieces."""
     monkeypatch.setattr(frames, "PIECE_BYTES", 100)
+    monkeypatch.setattr(frames, "STREAMED_PIECE_BYTES", 100)
 
 
 @pytest.fixture
@@ -111,7 +112,7 @@ def test_rows_of_one_type_are_read_in_pieces_whatever_the_cuts(small_pieces, row
 
 
 def test_only_a_few_pieces_are_held_at_a_time(monkeypatch):
-    monkeypatch.setattr(frames, "PIECE_BYTES", 1000)
+    monkeypatch.setattr(frames, "STREAMED_PIECE_BYTES", 1000)
     held = []
     add = frames._PieceStream.add
     monkeypatch.setattr(
@@ -177,7 +178,7 @@ def test_lists_of_text_share_their_strs_and_equal_to_pylist():
 def test_pn_aggregate_streams_a_live_answer_and_gives_the_whole_answers_frame(
     scripted, monkeypatch
 ):
-    monkeypatch.setattr(frames, "PIECE_BYTES", 10_000)
+    monkeypatch.setattr(frames, "STREAMED_PIECE_BYTES", 10_000)
     content = big_answer()
     scripted.script = [(200, JSON, content)]
     client = client_for(scripted)
@@ -199,7 +200,7 @@ def test_a_cached_or_recording_client_reads_answers_whole(scripted, tmp_path):
 
 
 def test_a_body_cut_short_is_sent_again_and_read_afresh(scripted, waits, monkeypatch):
-    monkeypatch.setattr(frames, "PIECE_BYTES", 10_000)
+    monkeypatch.setattr(frames, "STREAMED_PIECE_BYTES", 10_000)
     content = big_answer()
     scripted.script = [(200, JSON, content, len(content) // 2), (200, JSON, content)]
     frame = aggregation_frame(client_for(scripted), PIPELINE)
@@ -227,7 +228,7 @@ def test_error_answers_are_read_whole_and_raised_without_the_key(scripted, waits
 
 
 def test_rows_that_need_the_whole_answer_are_asked_for_again(scripted, monkeypatch):
-    monkeypatch.setattr(frames, "PIECE_BYTES", 10_000)
+    monkeypatch.setattr(frames, "STREAMED_PIECE_BYTES", 10_000)
     content = big_answer(value=lambda i: i if i < 2000 else f"n{i}")  # ints, then text
     scripted.script = [(200, JSON, content), (200, JSON, content)]
     frame = aggregation_frame(client_for(scripted), PIPELINE)
