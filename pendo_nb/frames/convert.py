@@ -29,7 +29,7 @@ import re
 import sys
 import warnings
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
@@ -114,9 +114,11 @@ _MALLOC_TRIM = getattr(_LIBC, "malloc_trim", None)
 
 
 def _hand_back_freed_memory() -> None:
-    """Return the memory malloc holds freed to the OS (glibc only; a few milliseconds)."""
+    """Return freed memory to the OS: malloc's (glibc only), and that of pyarrow's default pool,
+    which pandas and pyarrow's compute functions use (casts, dictionaries)."""
     if _MALLOC_TRIM is not None:
         _MALLOC_TRIM(0)
+    pa.default_memory_pool().release_unused()
 
 
 class CastWarning(UserWarning):
@@ -194,10 +196,13 @@ class ParsedRows:
         if table is None:
             rows, self._rows = self._rows or [], None
             return rows_to_frame(rows, tz=tz, columns=columns, field_types=field_types, attrs=attrs)
-        columns = dict(zip(table.column_names, table.columns, strict=True))
+        arrays = dict(zip(table.column_names, table.columns, strict=True))
         del table  # each column is freed once converted
-        frame = _table_to_pandas(columns)
-        return _finish(frame, tz=tz, columns=columns, field_types=field_types, attrs=attrs)
+        typing = _Typing(field_types, tz)
+        frame = _table_to_pandas(arrays, typing)
+        return _finish(
+            frame, tz=tz, columns=columns, field_types=field_types, attrs=attrs, typing=typing
+        )
 
 
 def parse_json(
@@ -668,70 +673,96 @@ def _read_rows_array(parts: tuple, key: str, alone: bool) -> pa.Array | None:
     return chunks[0] if len(chunks) == 1 else None
 
 
-def _table_to_pandas(columns: dict[str, pa.ChunkedArray]) -> pd.DataFrame:
-    """The columns of a table (emptied as they are converted) as a DataFrame.
+def _table_to_pandas(
+    columns: dict[str, pa.ChunkedArray], typing: Callable[[str, pd.Series], pd.Series]
+) -> pd.DataFrame:
+    """The columns of a table (emptied as they are converted) as a DataFrame, each column given
+    its final type by ``typing`` as soon as it is converted.
 
     One column at a time, each Arrow column freed once converted and the freed memory handed
     back to the system, so the whole table and the whole frame are never in memory together.
+    List columns, whose Python lists are the biggest part of a frame, come last: the other
+    columns' conversions (datetimes make several temporary arrays) happen before they exist.
     Text columns keep their Arrow data (pandas' ``str`` is Arrow-backed).
     """
-    rows = len(next(iter(columns.values()))) if columns else 0
+    order = list(columns)
+    rows = len(columns[order[0]]) if order else 0
+    index = pd.RangeIndex(rows)
+    lists = [name for name in order if pa.types.is_list(columns[name].type)]
+    lists += [name for name in order if pa.types.is_large_list(columns[name].type)]
     data = {}
-    for name in list(columns):
-        column = columns.pop(name)
-        kind = column.type
-        if pa.types.is_null(kind):
-            data[name] = pd.array([None] * rows, dtype=object)
-        elif pa.types.is_list(kind) or pa.types.is_large_list(kind):
-            # Python lists, as the plain reader gives
-            data[name] = pd.array(_python_lists(column), dtype=object)
+    for name in [name for name in order if name not in lists] + lists:
+        # Each column is popped into what converts it: no reference outlives the conversion.
+        if pa.types.is_null(columns[name].type):
+            del columns[name]
+            series = pd.Series(pd.array([None] * rows, dtype=object), index=index)
+        elif name in lists:  # Python lists, as the plain reader gives
+            kind = columns[name].type
+            made = _python_lists(columns.pop(name).chunks, kind)
+            series = pd.Series(pd.array(made, dtype=object), index=index)
+            del made
         else:
-            series = column.to_pandas(types_mapper=_ARROW_TO_PANDAS.get, memory_pool=_POOL)
-            data[name] = series.array
-        del column
+            series = columns.pop(name).to_pandas(
+                types_mapper=_ARROW_TO_PANDAS.get, memory_pool=_POOL
+            )
+        data[name] = typing(name, series.rename(name))
         _hand_back_freed_memory()
-    return pd.DataFrame(data, index=pd.RangeIndex(rows), copy=False)
+    return pd.DataFrame({name: data.pop(name) for name in order}, index=index, copy=False)
 
 
-def _python_lists(column: pa.ChunkedArray) -> list:
-    """A list column's values as Python lists.
+def _python_lists(chunks: list[pa.Array], kind: pa.DataType) -> list:
+    """The values of a list column's ``chunks`` (of type ``kind``) as Python lists; ``chunks``
+    is emptied as they are read, so the Arrow column is freed before the lists are made.
 
     Lists of text share one ``str`` per distinct value: ``to_pylist`` makes one per item, and
     ids repeated across rows (a visitor's accounts) would cost their size once per row.
     """
-    item = column.type.value_type
+    item = kind.value_type  # type: ignore[attr-defined]  # a list type
     if not (pa.types.is_string(item) or pa.types.is_large_string(item)):
-        return column.to_pylist()
-    starts, values, total = [], [], 0
-    for chunk in column.chunks:
-        offsets = chunk.offsets.to_numpy()  # type: ignore[attr-defined]  # a list chunk
-        first, last = int(offsets[0]), int(offsets[-1])
-        starts.append(offsets[:-1] - first + total)
-        values.append(chunk.values.slice(first, last - first))  # type: ignore[attr-defined]
-        total += last - first
-    bounds = np.append(np.concatenate(starts), total) if starts else np.zeros(1, np.int64)
-    # One dictionary for every chunk: the same text in two pieces is one str too.
+        return pa.chunked_array(chunks, kind).to_pylist()  # type: ignore[call-overload]
+    rows = sum(len(chunk) for chunk in chunks)
+    chunks[:] = [chunk for chunk in chunks if len(chunk)]
+    firsts = [int(chunk.offsets[0].as_py()) for chunk in chunks]  # type: ignore[attr-defined]
+    values = [
+        chunk.values.slice(first, int(chunk.offsets[-1].as_py()) - first)  # type: ignore[attr-defined]
+        for chunk, first in zip(chunks, firsts, strict=True)
+    ]
+    bounds = [
+        chunk.offsets.to_numpy() - first  # type: ignore[attr-defined]
+        for chunk, first in zip(chunks, firsts, strict=True)
+    ]
+    valids = [chunk.is_valid().to_pylist() if chunk.null_count else None for chunk in chunks]
+    chunks.clear()
+    # One dictionary for every chunk: the same text in two pieces is one str too. The encoded
+    # chunks are those holding values (an empty one is left out).
     encoded = pa.chunked_array(values, item).dictionary_encode()
+    del values
+    _hand_back_freed_memory()  # the column and the encoder's hash table, before the lists
     # pyarrow-stubs do not know dictionary_encode gives DictionaryArrays.
-    coded: list[pa.DictionaryArray] = encoded.chunks  # type: ignore[assignment]
-    texts = coded[0].dictionary.to_pylist() if coded else []
+    coded: Iterator[pa.DictionaryArray] = iter(encoded.chunks)  # type: ignore[arg-type]
+    first_codes: pa.DictionaryArray | None = next(iter(encoded.chunks), None)  # type: ignore[assignment]
+    texts = first_codes.dictionary.to_pylist() if first_codes is not None else []
     distinct: np.ndarray = np.empty(len(texts) + 1, dtype=object)  # None last, for nulls
     distinct[: len(texts)] = texts
-    codes = np.concatenate([chunk.indices.fill_null(len(texts)).to_numpy() for chunk in coded])
-    valid = column.is_valid().to_pylist() if column.null_count else None
-    lists: list = []
-    for row in range(0, len(column), _LIST_BLOCK):  # a block at a time: small temporaries
-        ends = bounds[row : row + _LIST_BLOCK + 1]
-        items = distinct[codes[ends[0] : ends[-1]]].tolist()
-        # Bounds read through a memoryview: its ints are made one at a time, not all at once
-        # (a list of them would leave holes among the lists in pymalloc's arenas once freed).
-        local = (ends - ends[0]).data
-        spans = zip(local, local[1:], strict=False)
-        if valid is None:
-            lists += [items[a:b] for a, b in spans]
-        else:
-            oks = valid[row : row + _LIST_BLOCK]
-            lists += [items[a:b] if ok else None for (a, b), ok in zip(spans, oks, strict=True)]
+    lists: list = [None] * rows
+    row = 0
+    for offsets, valid in zip(bounds, valids, strict=True):
+        empty = offsets[-1] == 0
+        codes = np.empty(0, np.int32) if empty else next(coded).indices.fill_null(len(texts))
+        for start in range(0, len(offsets) - 1, _LIST_BLOCK):  # a block at a time
+            ends = offsets[start : start + _LIST_BLOCK + 1]
+            items = distinct[codes[ends[0] : ends[-1]]].tolist()
+            # Bounds read through a memoryview: its ints are made one at a time, not all at
+            # once (a list of them would leave holes among the lists in pymalloc's arenas).
+            local = (ends - ends[0]).data
+            spans = zip(local, local[1:], strict=False)
+            if valid is None:
+                block = [items[a:b] for a, b in spans]
+            else:
+                oks = valid[start : start + _LIST_BLOCK]
+                block = [items[a:b] if ok else None for (a, b), ok in zip(spans, oks, strict=True)]
+            lists[row : row + len(block)] = block
+            row += len(block)
     return lists
 
 
@@ -827,6 +858,29 @@ def _aggregator_names(spec: Any) -> list[str]:
 # -- typing and finishing ----------------------------------------------------------------------
 
 
+class _Typing:
+    """Gives columns their final types: their schema type (``field_types``), or datetimes for
+    epoch-ms and bucket fields named so; notes the values that did not fit, by column."""
+
+    def __init__(self, field_types: Mapping[str, str] | None, tz: str) -> None:
+        self.kinds = dict(field_types or {})
+        self.tz = tz
+        self.done: set[str] = set()
+        self.uncast: dict[str, dict[int, Any]] = {}
+
+    def __call__(self, name: str, series: pd.Series) -> pd.Series:
+        """``series``, the column ``name``, with its final type."""
+        self.done.add(name)
+        kind = self.kinds.get(name)
+        if kind:
+            series, failures = _cast(series, kind, self.tz)
+            if failures:
+                self.uncast[name] = failures
+        elif (leaf := name.rpartition(".")[2]) in EPOCH_MS_FIELDS or leaf in BUCKET_MS_FIELDS:
+            series = _epoch_to_datetime(series, self.tz, bucket=leaf in BUCKET_MS_FIELDS)
+        return series
+
+
 def _finish(
     frame: pd.DataFrame,
     *,
@@ -834,24 +888,21 @@ def _finish(
     columns: Iterable[str],
     field_types: Mapping[str, str] | None,
     attrs: Mapping[str, Any] | None,
+    typing: _Typing | None = None,
 ) -> pd.DataFrame:
+    """Add the implied columns, type the columns ``typing`` has not typed yet, set ``attrs``."""
+    typing = typing or _Typing(field_types, tz)
     implied = list(dict.fromkeys(columns))
     for name in implied:
         if name not in frame.columns:
             frame[name] = pd.array([None] * len(frame), dtype=object)
     if implied:  # the request's own order first (a select's order), then whatever else came
         frame = frame[implied + [name for name in frame.columns if name not in set(implied)]]
-    uncast: dict[str, dict[int, Any]] = {}
-    typed = dict(field_types or {})
     for name in frame.columns:
-        kind = typed.get(name)
-        if kind:
-            frame[name], failures = _cast(frame[name], kind, tz)
-            if failures:
-                uncast[name] = failures
-        elif (leaf := name.rpartition(".")[2]) in EPOCH_MS_FIELDS or leaf in BUCKET_MS_FIELDS:
-            frame[name] = _epoch_to_datetime(frame[name], tz, bucket=leaf in BUCKET_MS_FIELDS)
+        if name not in typing.done:
+            frame[name] = typing(name, frame[name])
     frame.attrs.update(attrs or {})
+    uncast = {name: typing.uncast[name] for name in frame.columns if name in typing.uncast}
     if uncast:
         frame.attrs["uncast_values"] = uncast
         summary = ", ".join(f"{name} ({len(bad)})" for name, bad in uncast.items())
