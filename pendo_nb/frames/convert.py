@@ -698,9 +698,7 @@ def _table_to_pandas(
             series = pd.Series(pd.array([None] * rows, dtype=object), index=index)
         elif name in lists:  # Python lists, as the plain reader gives
             kind = columns[name].type
-            made = _python_lists(columns.pop(name).chunks, kind)
-            series = pd.Series(pd.array(made, dtype=object), index=index)
-            del made
+            series = pd.Series(_python_lists(columns.pop(name).chunks, kind), index=index)
         else:
             series = columns.pop(name).to_pandas(
                 types_mapper=_ARROW_TO_PANDAS.get, memory_pool=_POOL
@@ -710,16 +708,18 @@ def _table_to_pandas(
     return pd.DataFrame({name: data.pop(name) for name in order}, index=index, copy=False)
 
 
-def _python_lists(chunks: list[pa.Array], kind: pa.DataType) -> list:
-    """The values of a list column's ``chunks`` (of type ``kind``) as Python lists; ``chunks``
-    is emptied as they are read, so the Arrow column is freed before the lists are made.
+def _python_lists(chunks: list[pa.Array], kind: pa.DataType) -> np.ndarray:
+    """The values of a list column's ``chunks`` (of type ``kind``) as an object array of Python
+    lists; ``chunks`` is emptied as they are read, so the Arrow column is freed before the lists
+    are made.
 
     Lists of text share one ``str`` per distinct value: ``to_pylist`` makes one per item, and
     ids repeated across rows (a visitor's accounts) would cost their size once per row.
     """
     item = kind.value_type  # type: ignore[attr-defined]  # a list type
     if not (pa.types.is_string(item) or pa.types.is_large_string(item)):
-        return pa.chunked_array(chunks, kind).to_pylist()  # type: ignore[call-overload]
+        values = pa.chunked_array(chunks, kind).to_pylist()  # type: ignore[call-overload]
+        return np.fromiter(values, dtype=object, count=len(values))
     rows = sum(len(chunk) for chunk in chunks)
     chunks[:] = [chunk for chunk in chunks if len(chunk)]
     firsts = [int(chunk.offsets[0].as_py()) for chunk in chunks]  # type: ignore[attr-defined]
@@ -744,11 +744,11 @@ def _python_lists(chunks: list[pa.Array], kind: pa.DataType) -> list:
     texts = first_codes.dictionary.to_pylist() if first_codes is not None else []
     distinct: np.ndarray = np.empty(len(texts) + 1, dtype=object)  # None last, for nulls
     distinct[: len(texts)] = texts
-    lists: list = [None] * rows
+    lists: np.ndarray = np.empty(rows, dtype=object)
     row = 0
     for offsets, valid in zip(bounds, valids, strict=True):
-        empty = offsets[-1] == 0
-        codes = np.empty(0, np.int32) if empty else next(coded).indices.fill_null(len(texts))
+        indices = next(coded).indices if offsets[-1] else pa.array([], pa.int32())
+        codes = (indices.fill_null(len(texts)) if indices.null_count else indices).to_numpy()
         for start in range(0, len(offsets) - 1, _LIST_BLOCK):  # a block at a time
             ends = offsets[start : start + _LIST_BLOCK + 1]
             items = distinct[codes[ends[0] : ends[-1]]].tolist()
@@ -761,7 +761,8 @@ def _python_lists(chunks: list[pa.Array], kind: pa.DataType) -> list:
             else:
                 oks = valid[start : start + _LIST_BLOCK]
                 block = [items[a:b] if ok else None for (a, b), ok in zip(spans, oks, strict=True)]
-            lists[row : row + len(block)] = block
+            # An array, not a list: a list of lists would be made into a 2-d array.
+            lists[row : row + len(block)] = np.fromiter(block, dtype=object, count=len(block))
             row += len(block)
     return lists
 

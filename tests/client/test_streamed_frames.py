@@ -165,11 +165,11 @@ def test_lists_of_text_share_their_strs_and_equal_to_pylist():
             pa.array([["b"], ["a", "a"]]),
         ]
     )
-    lists = frames._python_lists(column.chunks, column.type)
+    lists = frames._python_lists(column.chunks, column.type).tolist()
     assert lists == column.to_pylist() == [None, [], ["a", None], ["b"], ["a", "a"]]
     assert lists[2][0] is lists[4][0] is lists[4][1]
     numbers = pa.chunked_array([pa.array([[1, 2], None])])
-    assert frames._python_lists(numbers.chunks, numbers.type) == [[1, 2], None]
+    assert frames._python_lists(numbers.chunks, numbers.type).tolist() == [[1, 2], None]
 
 
 # -- over HTTP -------------------------------------------------------------------------------
