@@ -29,7 +29,7 @@ import re
 import sys
 import warnings
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
@@ -738,16 +738,20 @@ def _python_lists(chunks: list[pa.Array], kind: pa.DataType) -> np.ndarray:
     encoded = pa.chunked_array(values, item).dictionary_encode()
     del values
     _hand_back_freed_memory()  # the column and the encoder's hash table, before the lists
-    # pyarrow-stubs do not know dictionary_encode gives DictionaryArrays.
-    coded: Iterator[pa.DictionaryArray] = iter(encoded.chunks)  # type: ignore[arg-type]
-    first_codes: pa.DictionaryArray | None = next(iter(encoded.chunks), None)  # type: ignore[assignment]
-    texts = first_codes.dictionary.to_pylist() if first_codes is not None else []
+    # Queues, each chunk's parts dropped once its lists are made. pyarrow-stubs do not know
+    # dictionary_encode gives DictionaryArrays.
+    coded: deque[pa.DictionaryArray] = deque(encoded.chunks)  # type: ignore[arg-type]
+    del encoded
+    texts = coded[0].dictionary.to_pylist() if coded else []
     distinct: np.ndarray = np.empty(len(texts) + 1, dtype=object)  # None last, for nulls
     distinct[: len(texts)] = texts
     lists: np.ndarray = np.empty(rows, dtype=object)
     row = 0
-    for offsets, valid in zip(bounds, valids, strict=True):
-        indices = next(coded).indices if offsets[-1] else pa.array([], pa.int32())
+    spans_of, valids_of = deque(bounds), deque(valids)
+    del bounds, valids
+    while spans_of:
+        offsets, valid = spans_of.popleft(), valids_of.popleft()
+        indices = coded.popleft().indices if offsets[-1] else pa.array([], pa.int32())
         codes = (indices.fill_null(len(texts)) if indices.null_count else indices).to_numpy()
         for start in range(0, len(offsets) - 1, _LIST_BLOCK):  # a block at a time
             ends = offsets[start : start + _LIST_BLOCK + 1]
