@@ -21,15 +21,17 @@ a string in another) go through a plain Python reader.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
+import gc
 import io
 import math
 import re
 import sys
 import warnings
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
@@ -718,7 +720,8 @@ def _python_lists(chunks: list[pa.Array], kind: pa.DataType) -> np.ndarray:
     """
     item = kind.value_type  # type: ignore[attr-defined]  # a list type
     if not (pa.types.is_string(item) or pa.types.is_large_string(item)):
-        values = pa.chunked_array(chunks, kind).to_pylist()  # type: ignore[call-overload]
+        with _collector_paused():
+            values = pa.chunked_array(chunks, kind).to_pylist()  # type: ignore[call-overload]
         return np.fromiter(values, dtype=object, count=len(values))
     rows = sum(len(chunk) for chunk in chunks)
     chunks[:] = [chunk for chunk in chunks if len(chunk)]
@@ -746,29 +749,47 @@ def _python_lists(chunks: list[pa.Array], kind: pa.DataType) -> np.ndarray:
     distinct: np.ndarray = np.empty(len(texts) + 1, dtype=object)  # None last, for nulls
     distinct[: len(texts)] = texts
     lists: np.ndarray = np.empty(rows, dtype=object)
-    row = 0
     spans_of, valids_of = deque(bounds), deque(valids)
     del bounds, valids
-    while spans_of:
-        offsets, valid = spans_of.popleft(), valids_of.popleft()
-        indices = coded.popleft().indices if offsets[-1] else pa.array([], pa.int32())
-        codes = (indices.fill_null(len(texts)) if indices.null_count else indices).to_numpy()
-        for start in range(0, len(offsets) - 1, _LIST_BLOCK):  # a block at a time
-            ends = offsets[start : start + _LIST_BLOCK + 1]
-            items = distinct[codes[ends[0] : ends[-1]]].tolist()
-            # Bounds read through a memoryview: its ints are made one at a time, not all at
-            # once (a list of them would leave holes among the lists in pymalloc's arenas).
-            local = (ends - ends[0]).data
-            spans = zip(local, local[1:], strict=False)
-            if valid is None:
-                block = [items[a:b] for a, b in spans]
-            else:
-                oks = valid[start : start + _LIST_BLOCK]
-                block = [items[a:b] if ok else None for (a, b), ok in zip(spans, oks, strict=True)]
-            # An array, not a list: a list of lists would be made into a 2-d array.
-            lists[row : row + len(block)] = np.fromiter(block, dtype=object, count=len(block))
-            row += len(block)
+    with _collector_paused():
+        row = 0
+        while spans_of:
+            offsets, valid = spans_of.popleft(), valids_of.popleft()
+            indices = coded.popleft().indices if offsets[-1] else pa.array([], pa.int32())
+            codes = (indices.fill_null(len(texts)) if indices.null_count else indices).to_numpy()
+            for start in range(0, len(offsets) - 1, _LIST_BLOCK):  # a block at a time
+                ends = offsets[start : start + _LIST_BLOCK + 1]
+                items = distinct[codes[ends[0] : ends[-1]]].tolist()
+                # Bounds read through a memoryview: its ints are made one at a time, not all at
+                # once (a list of them would leave holes among the lists in pymalloc's arenas).
+                local = (ends - ends[0]).data
+                spans = zip(local, local[1:], strict=False)
+                if valid is None:
+                    block = [items[a:b] for a, b in spans]
+                else:
+                    oks = valid[start : start + _LIST_BLOCK]
+                    block = [
+                        items[a:b] if ok else None for (a, b), ok in zip(spans, oks, strict=True)
+                    ]
+                # An array, not a list: a list of lists would be made into a 2-d array.
+                lists[row : row + len(block)] = np.fromiter(block, dtype=object, count=len(block))
+                row += len(block)
     return lists
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while many lists are made: each collection of
+    the young objects would go over them again (lists of texts hold no cycles to collect). This
+    makes a 200k-row list column three times faster. A collector the caller turned off stays off.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # Rows of a list column made into Python lists at a time.
