@@ -946,8 +946,10 @@ def _epoch_to_datetime(series: pd.Series, tz: str, *, bucket: bool = False) -> p
     buckets); anything else is left alone."""
     if not (pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series)):
         return series
-    present = series.dropna()
-    if present.empty or present.abs().min() < _PLAUSIBLE_EPOCH_MS:
+    # Boolean masks, not copies of the numbers: a big column's conversion is its peak memory.
+    if not series.notna().any():
+        return series
+    if ((series > -_PLAUSIBLE_EPOCH_MS) & (series < _PLAUSIBLE_EPOCH_MS)).any():
         return series
     return _ms_to_datetime(series, tz, bucket=bucket)
 
@@ -958,11 +960,13 @@ _TIME_BLOCK = 1 << 16
 
 
 def _ms_to_datetime(series: pd.Series, tz: str, *, bucket: bool = False) -> pd.Series:
-    millis = series.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    millis = series.to_numpy(dtype="float64", na_value=np.nan)
     convert = times.bucket_starts if bucket else times.instants
+    if len(millis) <= _TIME_BLOCK:
+        return pd.Series(convert(millis, tz), index=series.index, name=series.name)
     blocks = [convert(millis[i : i + _TIME_BLOCK], tz) for i in range(0, len(millis), _TIME_BLOCK)]
-    stamps = blocks[0].append(blocks[1:]) if len(blocks) > 1 else convert(millis, tz)
-    return pd.Series(stamps, index=series.index, name=series.name)
+    del millis
+    return pd.Series(blocks[0].append(blocks[1:]), index=series.index, name=series.name)
 
 
 def _cast(series: pd.Series, kind: str, tz: str) -> tuple[pd.Series, dict[int, Any]]:
