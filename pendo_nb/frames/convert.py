@@ -720,8 +720,11 @@ def _python_lists(chunks: list[pa.Array], kind: pa.DataType) -> np.ndarray:
     """
     item = kind.value_type  # type: ignore[attr-defined]  # a list type
     if not (pa.types.is_string(item) or pa.types.is_large_string(item)):
+        column = pa.chunked_array(chunks, kind)  # type: ignore[call-overload]
+        chunks.clear()
         with _collector_paused():
-            values = pa.chunked_array(chunks, kind).to_pylist()  # type: ignore[call-overload]
+            values = column.to_pylist()
+        del column
         return np.fromiter(values, dtype=object, count=len(values))
     rows = sum(len(chunk) for chunk in chunks)
     chunks[:] = [chunk for chunk in chunks if len(chunk)]
