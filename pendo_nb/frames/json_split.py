@@ -95,10 +95,10 @@ def proposed_pieces(
     opener, closer = bounds
     cuts = [opener]
     while cuts[-1] + piece_bytes < closer:
-        found = content.find(b"},{", cuts[-1] + piece_bytes, closer)
+        found = cut_at(content, cuts[-1] + piece_bytes, closer)
         if found < 0:
             break
-        cuts.append(found + 1)  # the comma: spans start after it, as after the opener
+        cuts.append(found)  # the comma: spans start after it, as after the opener
     cuts.append(closer)
     spans = [(start + 1, end) for start, end in zip(cuts, cuts[1:], strict=False)]
     if any(end - start > 2 * piece_bytes for start, end in spans):
@@ -106,21 +106,20 @@ def proposed_pieces(
     return spans
 
 
-def _array_ends(content: bytes, key: str | None) -> tuple[int, int] | None:
-    """``[`` and ``]`` of the rows array: the document itself, or its member ``key`` when that
-    is the last member of the top-level object (as in Pendo's ``{"startTime":..,"results":[..]}``).
+def cut_at(content: bytes | bytearray, start: int, end: int) -> int:
+    """The comma of the first ``},{`` in ``content[start:end]``, where a compact array of rows
+    may be cut (a proposal: the comma may be inside a row); -1 when there is none."""
+    found = content.find(b"},{", start, end)
+    return found + 1 if found >= 0 else -1
 
-    Only the few bytes at either end are looked at: stripping or slicing the answer would copy it.
+
+def array_opener(content: bytes | bytearray, key: str) -> int | None:
+    """The ``[`` opening the array that is the top-level member ``key`` of the object that
+    ``content`` starts (or starts with: the rest may not have arrived yet).
+
+    ``None`` when the first ``"<key>"`` in the text is not followed by ``:[`` there, or is not
+    a member of the top-level object (it is text, or a nested member).
     """
-    last = _skip_space(content, len(content) - 1, -1)
-    if key is None:
-        first = _skip_space(content, 0, 1)
-        if content[first : first + 1] != b"[" or content[last : last + 1] != b"]":
-            return None
-        return first, last
-    closer = _skip_space(content, last - 1, -1)
-    if content[last : last + 1] != b"}" or content[closer : closer + 1] != b"]":
-        return None
     quoted = orjson.dumps(key)
     name = content.find(quoted)
     if name < 0:
@@ -133,10 +132,39 @@ def _array_ends(content: bytes, key: str | None) -> tuple[int, int] | None:
         head = orjson.loads(content[:name] + b'"":0}')
     except orjson.JSONDecodeError:
         return None
-    return (opener, closer) if isinstance(head, dict) and opener < closer else None
+    return opener if isinstance(head, dict) else None
 
 
-def _skip_space(content: bytes, position: int, step: int) -> int:
+def array_closer(content: bytes | bytearray, key: str | None) -> int | None:
+    """The ``]`` closing the rows array, when the text ends with it: the document is the array
+    (``key=None``), or the array is the last member of the top-level object. Only the few bytes
+    at the end are looked at."""
+    last = _skip_space(content, len(content) - 1, -1)
+    if key is None:
+        return last if content[last : last + 1] == b"]" else None
+    closer = _skip_space(content, last - 1, -1)
+    if content[last : last + 1] != b"}" or content[closer : closer + 1] != b"]":
+        return None
+    return closer
+
+
+def _array_ends(content: bytes, key: str | None) -> tuple[int, int] | None:
+    """``[`` and ``]`` of the rows array: the document itself, or its member ``key`` when that
+    is the last member of the top-level object (as in Pendo's ``{"startTime":..,"results":[..]}``).
+
+    Only the few bytes at either end are looked at: stripping or slicing the answer would copy it.
+    """
+    closer = array_closer(content, key)
+    if closer is None:
+        return None
+    if key is None:
+        first = _skip_space(content, 0, 1)
+        return (first, closer) if content[first : first + 1] == b"[" else None
+    opener = array_opener(content, key)
+    return (opener, closer) if opener is not None and opener < closer else None
+
+
+def _skip_space(content: bytes | bytearray, position: int, step: int) -> int:
     """The first position from ``position`` on, going by ``step``, that is not JSON whitespace."""
     while 0 <= position < len(content) and content[position] in b" \t\r\n":
         position += step

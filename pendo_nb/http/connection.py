@@ -10,13 +10,14 @@ keys, the session and the cache, and nothing of DataFrames (it never imports pan
 from __future__ import annotations
 
 import base64
+import functools
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
 import orjson
@@ -61,6 +62,21 @@ CATALOG_KINDS = ("page", "feature", "tracktype", "guide")
 _REQUEST_ID_HEADERS = ("x-request-id", "x-pendo-request-id", "request-id", "x-cloud-trace-context")
 # Ids made of these characters go in the path as they are; anything else goes as b64_ (ref. 1.4).
 _URL_SAFE_ID = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*")
+
+T = TypeVar("T")
+
+
+class _Exchange(NamedTuple):
+    """One live answer: what :meth:`PendoConnection._exchange` got."""
+
+    status: int
+    content_type: str
+    content: bytes
+    request_id: str | None
+    from_cache: bool
+    fetched_at: datetime | None  # for a cached answer: when it was fetched
+    url: str  # the URL that answered
+    value: Any  # what a streamed body's reader made of it
 
 
 @dataclass(frozen=True)
@@ -280,6 +296,17 @@ class PendoConnection:
         return self._recorder.path if self._recorder is not None else None
 
     @property
+    def streams_answers(self) -> bool:
+        """Whether answers can be read as they arrive, never held whole: a live client that
+        keeps them nowhere. requests-cache reads a whole body to store it, and a recording or
+        a replay holds each answer whole; such clients read answers whole, as before."""
+        return (
+            self._replay is None
+            and self._recorder is None
+            and bool(self._session.settings.disabled)
+        )
+
+    @property
     def values_are_pseudonyms(self) -> bool:
         """Whether ids and names in answers are fakes (a pseudonymized recording or replay)."""
         if self._replay is not None:
@@ -351,18 +378,57 @@ class PendoConnection:
                 method, path, params=params, data=data, b64=b64, refresh=refresh,
                 aggregation=aggregation, accept=accept,
             )  # fmt: skip
-            status, content_type, content, request_id, from_cache, fetched_at, answered_url = live
+            status, content_type, content = live.status, live.content_type, live.content
+            request_id, from_cache, fetched_at, answered_url = live[3:7]
             if self._recorder is not None and not is_write and (status < 500 and status != 429):
                 content = self._recorder.record(
                     key, method=method, path=asked_path, params=dict(params or {}),
                     request=asked_body, status=status,
                     content_type=content_type, content=content,
                 )  # fmt: skip
+        return self._response(
+            method, answered_url, status, content_type, content, request_id,
+            fetched_at=fetched_at, from_cache=from_cache, is_write=is_write,
+        )  # fmt: skip
+
+    def _send_streamed(
+        self, method: str, path: str, *, body: Any, read: Callable[[Iterator[bytes]], T]
+    ) -> tuple[PendoResponse, T]:
+        """A read (an aggregation) sent live, its body handed to ``read`` as it arrives.
+
+        Only when :attr:`streams_answers`: a cache or a snapshot keeps each answer whole.
+        """
+        if not self.streams_answers:
+            raise ConfigurationError("only a client without cache or snapshot streams answers")
+        live = self._exchange(
+            method, path, params=None, data=http.encode_json(body), b64=False, refresh=False,
+            aggregation=True, accept="application/json", read=read,
+        )  # fmt: skip
+        response = self._response(
+            method, live.url, live.status, live.content_type, live.content, live.request_id,
+            fetched_at=live.fetched_at, from_cache=live.from_cache, is_write=False,
+        )  # fmt: skip
+        return response, live.value
+
+    def _response(
+        self,
+        method: str,
+        url: str,
+        status: int,
+        content_type: str,
+        content: bytes,
+        request_id: str | None,
+        *,
+        fetched_at: datetime | None,
+        from_cache: bool,
+        is_write: bool,
+    ) -> PendoResponse:
+        """The answer, or the error its status means (with the key redacted)."""
         if status >= 400:
             raise error_for_status(
                 status,
                 method=method,
-                url=answered_url,
+                url=url,
                 body=content.decode("utf-8", "replace"),
                 request_id=request_id,
                 is_write=is_write,
@@ -373,7 +439,7 @@ class PendoConnection:
         return PendoResponse(
             content=content,
             method=method,
-            url=answered_url,
+            url=url,
             status=status,
             content_type=content_type,
             request_id=request_id,
@@ -420,11 +486,12 @@ class PendoConnection:
         refresh: bool,
         aggregation: bool,
         accept: str,
-    ) -> tuple[int, str, bytes, str | None, bool, datetime | None, str]:
+        read: Callable[[Iterator[bytes]], Any] | None = None,
+    ) -> _Exchange:
         """One live request through the session (cache, retries, rate limit).
 
-        Returns the status, content type, body, request id, whether it came from the cache,
-        when it was fetched (for cached answers) and the URL that answered.
+        With ``read``, a successful answer's body goes to it as it arrives
+        (:func:`pendo_nb.http.session.read_streamed`): the body returned is empty.
         """
         url = self._api_url(path)
         headers = {"Accept": accept}
@@ -439,17 +506,26 @@ class PendoConnection:
             per_request = {}
         else:  # requests-cache reads None as "not set": -1 is its "never expire"
             per_request = {"expire_after": -1 if expiry is None else expiry}
+        send = functools.partial(
+            self._session.request,
+            method,
+            url,
+            params=params,
+            data=data,
+            headers=headers,
+            timeout=self.timeouts.for_request(aggregation=aggregation),
+            force_refresh=refresh,
+            **per_request,
+        )
+        response: requests.Response
+        value = None
         try:
-            response = self._session.request(
-                method,
-                url,
-                params=params,
-                data=data,
-                headers=headers,
-                timeout=self.timeouts.for_request(aggregation=aggregation),
-                force_refresh=refresh,
-                **per_request,
-            )
+            if read is None:
+                response = send()
+            else:
+                response, value = http.read_streamed(
+                    self._session, functools.partial(send, stream=True), read
+                )
         except requests.Timeout as exc:
             raise PendoTimeoutError(
                 f"{method} {url} timed out ({type(exc).__name__}); aggregations may take up to "
@@ -472,14 +548,16 @@ class PendoConnection:
             (response.headers[h] for h in _REQUEST_ID_HEADERS if h in response.headers), None
         )
         fetched_at = getattr(response, "created_at", None) if from_cache else None
-        return (
+        return _Exchange(
             response.status_code,
             response.headers.get("Content-Type", ""),
-            response.content,  # read once, whole, by the session's adapter
+            # read once, whole, by the session's adapter; a streamed body went to `read`
+            response.content if read is None or response.status_code >= 400 else b"",
             request_id,
             from_cache,
             fetched_at,
             response.url or url,
+            value,
         )
 
     # -- endpoint methods -------------------------------------------------------------------
@@ -491,6 +569,20 @@ class PendoConnection:
         """
         envelope = aggregation_envelope(pipeline)
         return self._send("POST", "/aggregation", body=envelope, refresh=refresh, aggregation=True)
+
+    def post_aggregation_streamed(
+        self, pipeline: Any, read: Callable[[Iterator[bytes]], T]
+    ) -> tuple[PendoResponse, T]:
+        """``POST /aggregation`` with the answer's body handed to ``read`` in chunks as it
+        arrives, so a big answer is never in memory whole.
+
+        Only for a client that :attr:`streams_answers`. Returns the response (its ``content``
+        empty: the body went to ``read``) and what ``read`` returned. A body cut short is sent
+        again, within the retry budget, and ``read`` starts over on the new body; an error answer
+        raises as :meth:`post_aggregation` does, without calling ``read``.
+        """
+        envelope = aggregation_envelope(pipeline)
+        return self._send_streamed("POST", "/aggregation", body=envelope, read=read)
 
     def get_account(self, account_id: str, *, refresh: bool = False) -> PendoResponse:
         """``GET /account/{id}``: one account (404 -> ``NotFoundError``)."""

@@ -11,11 +11,11 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 import orjson
@@ -44,12 +44,15 @@ __all__ = [
     "clear_cached",
     "encode_json",
     "forget_cached",
+    "read_streamed",
 ]
 
 KEY_HEADER = "x-pendo-integration-key"
 
 #: Statuses worth retrying: rate limited, or a server/gateway failure that Pendo says to retry.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+T = TypeVar("T")
 
 
 def encode_json(value: Any) -> bytes:
@@ -202,28 +205,92 @@ class _PendoAdapter(HTTPAdapter):
         self.limiter = retry.limiter
 
     def send(self, request, **kwargs):
-        _request_started.value = time.monotonic()
-        _request_started.retries = 0
-        _pace(self.limiter)  # retries are paced in _BoundedRetry.sleep
+        if getattr(_request_started, "resending", False):
+            # A streamed body cut short, sent again by read_streamed: the same budget, and
+            # already paced by the retry's sleep.
+            _request_started.resending = False
+        else:
+            _request_started.value = time.monotonic()
+            _request_started.retries = 0
+            _pace(self.limiter)  # retries are paced in _BoundedRetry.sleep
         while True:
             response = super().send(request, **kwargs)
+            if kwargs.get("stream") and not _read_whole(response):
+                # read_streamed reads it as it arrives, and sends again if it is cut short.
+                self._answered(response)
+                return response
             try:
-                # Read the body here, streamed or not: urllib3 retries failures up to the headers
-                # only, so a body cut short would escape as a bare error. One read, so a big
-                # answer is never held twice; requests and requests-cache then use `_content`.
+                # Read the body here: urllib3 retries failures up to the headers only, so a body
+                # cut short would escape as a bare error. One read, so a big answer is never held
+                # twice; requests and requests-cache then use `_content`.
                 body = response.raw.read(decode_content=True)
             except (ProtocolError, ReadTimeoutError) as exc:
-                response.close()
-                try:
-                    retry = self.max_retries.increment(request.method, request.url, error=exc)
-                except MaxRetryError:
-                    raise requests.ConnectionError(exc, request=request) from None
-                retry.sleep()
+                self.wait_to_resend(response, exc)
                 continue
             response._content, response._content_consumed = body, True
-            if self.limiter is not None and response.status_code not in PUSH_BACK:
-                self.limiter.answer(_request_started.sent, response.status_code)
+            self._answered(response)
             return response
+
+    def _answered(self, response: requests.Response) -> None:
+        if self.limiter is not None and response.status_code not in PUSH_BACK:
+            self.limiter.answer(_request_started.sent, response.status_code)
+
+    def wait_to_resend(self, response: requests.Response, error: Exception) -> None:
+        """Count a body cut short against its request's retry budget, then wait (and pace)
+        before it is sent again; ``requests.ConnectionError`` once the budget is spent."""
+        response.close()
+        request = response.request
+        try:
+            retry = self.max_retries.increment(request.method, request.url, error=error)
+        except MaxRetryError:
+            raise requests.ConnectionError(error, request=request) from None
+        retry.sleep()
+
+
+def _read_whole(response: requests.Response) -> bool:
+    """Whether the adapter reads a streamed answer whole: an error, which becomes an exception
+    holding its body."""
+    return response.status_code >= 400
+
+
+#: Bytes per chunk handed to the reader of a streamed body (:func:`read_streamed`).
+STREAM_CHUNK_BYTES = 1 << 20
+
+
+def read_streamed(
+    session: requests.Session,
+    send: Callable[[], requests.Response],
+    read: Callable[[Iterator[bytes]], T],
+) -> tuple[requests.Response, T | None]:
+    """Send a request with ``send()`` (which must pass ``stream=True``) and ``read`` its body as
+    it arrives, in chunks of up to :data:`STREAM_CHUNK_BYTES`.
+
+    Returns the response and what ``read`` returned, or ``None`` for an error answer (status
+    400 or more), whose body is read whole (``response.content``) so it can be reported. A body
+    cut short is retried as the session retries any (within the same budget): the request is
+    sent again and ``read`` starts over on the new body, so it must keep nothing from a body it
+    did not finish. Once the budget is spent, ``requests.ConnectionError``.
+    """
+    response = send()
+    while True:
+        if _read_whole(response):
+            return response, None
+        try:
+            return response, read(response.raw.stream(STREAM_CHUNK_BYTES, decode_content=True))
+        except (ProtocolError, ReadTimeoutError) as exc:
+            cut = exc
+        finally:
+            # A body read to its end has given its connection back to the pool already; one
+            # left unfinished (cut, or an error in `read`) takes its connection down with it.
+            response.close()
+        adapter = session.get_adapter(response.request.url or "")
+        assert isinstance(adapter, _PendoAdapter)  # build_session mounts it for every URL
+        adapter.wait_to_resend(response, cut)
+        _request_started.resending = True
+        try:
+            response = send()
+        finally:
+            _request_started.resending = False
 
 
 def cache_namespace(key: str, base_url: str) -> str:

@@ -9,6 +9,8 @@ by what the steps imply and the subscription's schema, with its provenance in ``
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -16,7 +18,7 @@ import pandas as pd
 from pendo_nb.frames import convert
 from pendo_nb.frames.field_types import event_source_fields, source_kind
 from pendo_nb.frames.times import stamp
-from pendo_nb.http.connection import PendoConnection, aggregation_envelope
+from pendo_nb.http.connection import PendoConnection, PendoResponse, aggregation_envelope
 from pendo_nb.pulls.schemas import metadata_types, object_columns
 
 
@@ -29,25 +31,59 @@ def aggregation_frame(
     ``attrs`` holds the provenance, the ``pipeline`` sent and ``server_time``.
     """
     envelope = aggregation_envelope(pipeline)
+    if connection.streams_answers and not _asks_for_csv(envelope):
+        # Read as it arrives: the answer's bytes are never all in memory at once.
+        ends = _Ends()
+        try:
+            response, parsed = connection.post_aggregation_streamed(
+                envelope, lambda chunks: convert.parse_json_chunks(ends.watch(chunks))
+            )
+            return _frame(connection, envelope, response, ends.start_time(), parsed)
+        except convert.WholeAnswerNeeded:
+            pass  # rows typed differently from one piece to the next (rare): asked again, below
+    # A cache or a snapshot holds the answer whole anyway (requests-cache reads it all to
+    # store it), and a CSV answer is read whole.
     response = connection.post_aggregation(envelope, refresh=refresh)
-    steps = envelope["request"]["pipeline"]
-    attrs = {**response.provenance(), "pipeline": envelope}
-    started = _start_time(response.content)
-    if started is not None:
-        attrs["server_time"] = stamp(started, connection.tz)
-    kind = source_kind(steps)
-    field_types = convert.field_types_implied_by(steps, metadata_types(connection, kind))
+    started = _start_time(response.content[:_END_BYTES], response.content[-_END_BYTES:])
     if _asks_for_csv(envelope):
+        steps = envelope["request"]["pipeline"]
+        kind = source_kind(steps)
+        field_types = convert.field_types_implied_by(steps, metadata_types(connection, kind))
         text = response.text
         empty = len(text.strip().splitlines()) <= 1  # no rows: nothing, or a header alone
         columns = _implied_columns(connection, steps, kind, field_types, empty=empty)
+        attrs = _attrs(connection, envelope, response, started)
         return convert.csv_to_frame(
             text, tz=connection.tz, columns=columns, field_types=field_types, attrs=attrs
         )
     parsed = convert.parse_json(response.content, key="results")
-    del response  # free the answer's bytes before the frame is built (peak memory)
+    response = replace(response, content=b"")  # free the answer's bytes before the frame is built
+    return _frame(connection, envelope, response, started, parsed)
+
+
+def _frame(
+    connection: PendoConnection,
+    envelope: dict,
+    response: PendoResponse,
+    started: int | None,
+    parsed: convert.ParsedRows,
+) -> pd.DataFrame:
+    """The typed DataFrame of parsed rows, with their provenance."""
+    steps = envelope["request"]["pipeline"]
+    kind = source_kind(steps)
+    field_types = convert.field_types_implied_by(steps, metadata_types(connection, kind))
     columns = _implied_columns(connection, steps, kind, field_types, empty=len(parsed) == 0)
+    attrs = _attrs(connection, envelope, response, started)
     return parsed.to_frame(tz=connection.tz, columns=columns, field_types=field_types, attrs=attrs)
+
+
+def _attrs(
+    connection: PendoConnection, envelope: dict, response: PendoResponse, started: int | None
+) -> dict[str, Any]:
+    attrs = {**response.provenance(), "pipeline": envelope}
+    if started is not None:
+        attrs["server_time"] = stamp(started, connection.tz)
+    return attrs
 
 
 def _implied_columns(
@@ -94,12 +130,35 @@ def _asks_for_csv(envelope: dict) -> bool:
 # a row's.
 _START_TIME_FIRST = re.compile(rb'\A\s*\{\s*"startTime"\s*:\s*(\d+)')
 _START_TIME_LAST = re.compile(rb'"startTime"\s*:\s*(\d+)\s*\}\s*\Z')
+# How much of either end of the answer holds its startTime.
+_END_BYTES = 128
 
 
-def _start_time(content: bytes) -> int | None:
-    """The answer's ``startTime`` (when the server ran it), read without parsing the rows.
+def _start_time(first: bytes, last: bytes) -> int | None:
+    """The answer's ``startTime`` (when the server ran it), from the first and last
+    :data:`_END_BYTES` of the body, without parsing the rows.
 
     Pendo writes it before or after ``results``, so looking at both ends of the body suffices.
     """
-    match = _START_TIME_FIRST.search(content[:128]) or _START_TIME_LAST.search(content[-128:])
+    match = _START_TIME_FIRST.search(first) or _START_TIME_LAST.search(last)
     return int(match.group(1)) if match else None
+
+
+class _Ends:
+    """The first and last bytes of a body read in chunks, for its ``startTime``."""
+
+    def __init__(self) -> None:
+        self.first = self.last = b""
+
+    def watch(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """``chunks``, passed on, noting the ends of the body they make (a body read again after
+        a cut starts afresh)."""
+        self.first = self.last = b""
+        for chunk in chunks:
+            if len(self.first) < _END_BYTES:
+                self.first += chunk[: _END_BYTES - len(self.first)]
+            self.last = (self.last + chunk[-_END_BYTES:])[-_END_BYTES:]
+            yield chunk
+
+    def start_time(self) -> int | None:
+        return _start_time(self.first, self.last)

@@ -11,7 +11,8 @@ import pytest
 class ScriptedServer(ThreadingHTTPServer):
     """Answers each request with the next scripted answer, and records what it received.
 
-    A script item is ``(status, headers, body)`` or ``"drop"`` (close without answering).
+    A script item is ``(status, headers, body)``, ``(status, headers, body, sent)`` (announce the
+    whole body, send its first ``sent`` bytes and hang up) or ``"drop"`` (close without answering).
     """
 
     daemon_threads = True
@@ -37,13 +38,14 @@ class _Handler(BaseHTTPRequestHandler):
         if item == "drop":
             self.close_connection = True
             return
-        status, headers, payload = item
+        status, headers, payload, *cut = item
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
-        self.wfile.write(payload)
+        self.wfile.write(payload[: cut[0]] if cut else payload)
+        self.close_connection = bool(cut)
 
     do_GET = do_POST = _serve
 

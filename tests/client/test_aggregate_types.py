@@ -246,9 +246,13 @@ def test_a_time_series_beside_the_source_still_implies_the_group_columns(client)
     ],
 )
 def test_server_time_is_the_envelopes_not_a_rows(body, expected):
-    from pendo_nb.pulls.aggregation import _start_time
+    from pendo_nb.pulls.aggregation import _Ends, _start_time
 
-    assert _start_time(body) == expected
+    assert _start_time(body[:128], body[-128:]) == expected
+    for size in (1, 7, len(body)):  # a body read as it arrives
+        ends = _Ends()
+        assert b"".join(ends.watch(body[i : i + size] for i in range(0, len(body), size))) == body
+        assert ends.start_time() == expected
 
 
 # -- both readers flatten an object that is null in some rows alike ----------------------------
