@@ -318,6 +318,9 @@ class _PieceStream:
         self.arrays: list[pa.Array] = []
         self.failures = 0  # failed cuts since the last piece kept
         self.closer: int | None = None  # the array's "]", once the answer is complete
+        # Rows holding objects in lists go to the plain reader (see _objects_in_lists): once a
+        # piece shows some, no more pieces are cut, and the bytes still held are kept.
+        self.plain_rows = False
 
     @property
     def holds_every_row(self) -> bool:
@@ -332,7 +335,7 @@ class _PieceStream:
         """The rows of every piece as one column; None when the answer is not the expected
         shape, a piece that cannot be extended fails, or the pieces type a field incompatibly."""
         self.closer = array_closer(self.buffer, self.key)
-        if self.closer is None:
+        if self.closer is None or self.plain_rows:
             return None
         try:
             while self.start < self.closer or self.pending:
@@ -343,11 +346,13 @@ class _PieceStream:
                     self._settle()
         except _Unreadable:
             return None
-        return _merged(self.arrays) if self.arrays else None
+        return _merged(self.arrays) if self.arrays and not self.plain_rows else None
 
     def _cut(self) -> None:
         """Propose every piece the bytes so far allow (before the array's "]" once it is
         known), leaving at most one pending."""
+        if self.plain_rows:
+            return
         while True:
             while len(self.pending) >= 2:  # bounds the bytes held to about three pieces
                 self._settle()  # which drops bytes: `end` is measured after it
@@ -373,6 +378,10 @@ class _PieceStream:
             array = future.result()
         except _ARROW_REFUSALS:
             array = None
+        if array is not None and _objects_in_lists(array.type.value_type):
+            self.plain_rows = True
+            self._drop_pending()
+            return
         if array is not None:
             self.arrays.append(array)
             self.failures = 0
@@ -385,16 +394,19 @@ class _PieceStream:
             self.pending = deque((later - drop, read) for later, read in self.pending)
             return
         # A cut inside a row: the pieces after it were cut from the wrong place too.
-        for _, read in self.pending:
-            read.cancel()
-        wait([read for _, read in self.pending])
-        self.pending.clear()
+        self._drop_pending()
         if end == self.closer:
             raise _Unreadable  # the piece already reaches the end of the rows
         self.failures += 1
         self.start = 0
         # The next "},{" after the failed cut; after a few failures, the end of the rows.
         self.floor = end + 1 if self.failures <= _EXTENSIONS else sys.maxsize
+
+    def _drop_pending(self) -> None:
+        for _, read in self.pending:
+            read.cancel()
+        wait([read for _, read in self.pending])
+        self.pending.clear()
 
 
 class _Unreadable(Exception):
@@ -611,7 +623,20 @@ def _flat_rows(merged: pa.ChunkedArray) -> pa.Table | None:
         # One level per pass; children are named "parent.child", and an object that was always
         # empty leaves no column (as with the plain reader).
         rows = rows.flatten()
+    if any(_objects_in_lists(field.type) for field in rows.schema):
+        return None
     return rows
+
+
+def _objects_in_lists(kind: pa.DataType, in_list: bool = False) -> bool:
+    """Whether a column holds objects inside lists. pyarrow gives every object of a list the
+    keys of all of them (``[{}, {"a": 1}]`` reads as ``[{"a": None}, {"a": 1}]``), so such
+    rows go to the plain reader, which keeps each object as it was written."""
+    if pa.types.is_struct(kind):
+        return in_list or any(_objects_in_lists(field.type, in_list) for field in kind)
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return _objects_in_lists(kind.value_type, True)
+    return False
 
 
 def _wrapped(view: memoryview, spans: list[tuple[int, int]], member: str) -> list[tuple]:
@@ -638,7 +663,12 @@ def _read_pieces(pieces: list[tuple], member: str, *, alone: bool = True) -> pa.
 
 
 # What pyarrow raises for text it cannot read as typed rows.
-_ARROW_REFUSALS = (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError)
+_ARROW_REFUSALS = (
+    pa.ArrowInvalid,
+    pa.ArrowNotImplementedError,
+    pa.ArrowTypeError,
+    pa.ArrowIndexError,  # seen merging lists of objects typed differently by two pieces
+)
 
 
 def _merged(arrays: list[pa.Array]) -> pa.ChunkedArray | None:

@@ -154,3 +154,22 @@ def test_a_member_after_the_rows_is_not_read_as_rows(monkeypatch_rows):
     assert json_split.proposed_pieces(content, "results", 100) is not None
     frame = frames.json_to_frame(content, columnar=True)
     assert frame["a"].tolist() == list(range(40))
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [{"x": [{}]}, {"x": [{"a": None}]}],
+        [{"x": [{}, {"a": 1}]}, {"x": []}],
+        [{"x": [{"l": [{"b": 1}, {"c": "s"}]}, {"l": []}]}],
+        [{"x": [[{"a": 1}], [{}]]}],
+    ],
+)
+def test_objects_in_lists_are_kept_as_written(monkeypatch_rows, rows):
+    # pyarrow gives every object of a list the keys of all of them; the plain reader does not.
+    content = orjson.dumps({"startTime": 1, "results": rows * 20})
+    columnar = frames.json_to_frame(content, columnar=True)
+    assert columnar.to_dict("records") == frames.json_to_frame(content).to_dict("records")
+    assert [row["x"] for row in columnar.to_dict("records")[: len(rows)]] == [
+        row["x"] for row in rows
+    ]

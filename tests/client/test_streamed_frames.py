@@ -90,7 +90,7 @@ typed_rows = st.lists(
     st.fixed_dictionaries(
         {"s": st.sampled_from(TRICKY) | st.text(max_size=6), "n": st.integers(0, 9)},
         optional={
-            "o": st.lists(st.fixed_dictionaries({"a": st.sampled_from(TRICKY)}), max_size=4),
+            "o": st.lists(st.sampled_from(TRICKY), max_size=4),
             "m": st.fixed_dictionaries({"k": st.lists(st.sampled_from(TRICKY), max_size=3)}),
         },
     ),
@@ -104,11 +104,23 @@ typed_rows = st.lists(
 )
 @given(rows=typed_rows, size=st.sampled_from([1, 7, 250]))
 def test_rows_of_one_type_are_read_in_pieces_whatever_the_cuts(small_pieces, rows, size):
-    # Every field keeps one type: no answer here needs the plain reader, so the pieces (cut in
-    # strings holding "},{", in lists of objects) must all end up read, and equal the whole.
+    # Every field keeps one type and no list holds objects: no answer here needs the plain
+    # reader, so the pieces (cut in strings holding "},{") must all end up read, and equal the
+    # whole.
     content = orjson.dumps({"startTime": 1, "results": rows})
     streamed = frames.parse_json_chunks(chunked(content, size), columnar=True).to_frame()
     pd.testing.assert_frame_equal(streamed, frames.json_to_frame(content, columnar=True))
+
+
+def test_objects_in_lists_send_the_rows_to_the_plain_reader(small_pieces):
+    # Seen in the first piece: every byte is still held, and the plain reader reads them.
+    early = orjson.dumps({"startTime": 1, "results": [{"o": [{}, {"a": 1}]}] * 60})
+    streamed = frames.parse_json_chunks(chunked(early, 50), columnar=True).to_frame()
+    assert streamed["o"].tolist() == [[{}, {"a": 1}]] * 60
+    # Seen after pieces were dropped: the caller asks for the answer again.
+    late = orjson.dumps({"results": [{"o": []}] * 60 + [{"o": [{}, {"a": 1}]}] * 60})
+    with pytest.raises(frames.WholeAnswerNeeded):
+        frames.parse_json_chunks(chunked(late, 50), columnar=True)
 
 
 def test_only_a_few_pieces_are_held_at_a_time(monkeypatch):
