@@ -286,7 +286,11 @@ def parse_json_chunks(
             pieces.add(chunk)
         merged = pieces.finish()
     if merged is None and pieces.holds_every_row:
-        return parse_json(bytes(head[: opener + 1] + pieces.buffer), key=key, columnar=columnar)
+        # Rows seen to hold objects in lists need the plain reader: no second columnar try.
+        whole_columnar = False if pieces.plain_rows else columnar
+        return parse_json(
+            bytes(head[: opener + 1] + pieces.buffer), key=key, columnar=whole_columnar
+        )
     del pieces
     _hand_back_freed_memory()  # the pieces' bytes and the parser's scratch memory
     rows = _flat_rows(merged) if merged is not None else None

@@ -379,7 +379,8 @@ class PendoConnection:
                 aggregation=aggregation, accept=accept,
             )  # fmt: skip
             status, content_type, content = live.status, live.content_type, live.content
-            request_id, from_cache, fetched_at, answered_url = live[3:7]
+            request_id, from_cache = live.request_id, live.from_cache
+            fetched_at, answered_url = live.fetched_at, live.url
             if self._recorder is not None and not is_write and (status < 500 and status != 429):
                 content = self._recorder.record(
                     key, method=method, path=asked_path, params=dict(params or {}),

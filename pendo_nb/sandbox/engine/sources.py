@@ -230,9 +230,9 @@ def _people(call: SourceCall, kind: str, *, flagged_only: bool = False) -> list[
     if since is not None:
         since = _number_param(call, "since", since)
     identified_only = kind == "visitor" and call.params.get("identified") is True
-    is_identified = compile_expression("identified(visitorId)", call.env.ctx, call.where)
     if flagged is None and since is None and not identified_only:
         return SharedRows(objects.values())
+    is_identified = compile_expression("identified(visitorId)", call.env.ctx, call.where)
     rows = []
     for object_id, row in objects.items():
         if flagged is not None and object_id not in flagged:
