@@ -64,7 +64,7 @@ class PendoClient(PendoConnection):
         Time zone of the datetime columns of the DataFrames (``"UTC"`` by default); period
         buckets (``day``...) are their calendar start on this zone's clock, so it should be the
         subscription's time zone, to which Pendo aligns them.
-    record, pseudonymize, mask, replay
+    record, pseudonymize, mask, keep, replay
         Record every answer into a snapshot file, or answer from one; see
         :func:`pendo_nb.connect`.
     """
