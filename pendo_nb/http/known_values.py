@@ -1,10 +1,11 @@
 """The real people and customers of a subscription, found wherever they appear in a text.
 
 A :class:`KnownValues` holds real values (visitor and account ids, e-mail addresses, their local
-parts and company domains, person and account names; in strict mode any metadata text) with their kind, and
-finds them in any string: equal to one (whatever the case), or containing one (an e-mail's local
-part, a name inside a longer text). Both the pseudonymizer (which replaces what it finds) and the
-leak scan (which reports it) use it, so they agree on what counts as a real value.
+parts and company domains, person and account names; in strict mode any metadata text) with
+their kind, and finds them in any string: equal to one (whatever the case), or containing one
+(an e-mail's local part, a name inside a longer text). Both the pseudonymizer (which replaces
+what it finds) and the leak scan (which reports it) use it, so they agree on what counts as a
+real value.
 
 Matching rules, chosen to catch what a pipeline derives from a value (``toLowerCase``,
 ``split``, a concatenation) without rewriting ordinary words:
@@ -68,7 +69,9 @@ _PUBLIC_MAIL_DOMAINS = frozenset(
     }
 )  # fmt: skip
 # Fields of a visitor or account row whose text names a person.
-NAME_FIELDS = frozenset({"first", "last", "firstname", "lastname", "fullname", "full_name", "username"})
+NAME_FIELDS = frozenset(
+    {"first", "last", "firstname", "lastname", "fullname", "full_name", "username"}
+)
 # The kinds whose values are searched inside longer strings (free text only counts when equal).
 _CONTAINED_KINDS = frozenset(
     {"visitor", "account", "email", "local", "domain", "name", "account name"}

@@ -418,7 +418,9 @@ class Pseudonymizer:
         categories = [_CSV_ID_TITLES.get(title.strip().lower()) for title in titles]
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow([self._text(title, ("(title)",), frozenset(), results=True) for title in titles])
+        writer.writerow(
+            [self._text(title, ("(title)",), frozenset(), results=True) for title in titles]
+        )
         for row in rows[1:]:
             cells = []
             for index, cell in enumerate(row):

@@ -30,8 +30,8 @@ SAVE_DELAY = 1.0
 
 # The kinds of replaced values the closing summary counts, in its order.
 _KINDS = (
-    "visitor ids", "account ids", "e-mail addresses", "e-mail local parts", "e-mail domains", "names",
-    "account names", "texts",
+    "visitor ids", "account ids", "e-mail addresses", "e-mail local parts", "e-mail domains",
+    "names", "account names", "texts",
 )  # fmt: skip
 
 # The recordings of this process by file, so a replay of a file still being recorded here (a
