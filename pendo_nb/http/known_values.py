@@ -31,7 +31,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import orjson
@@ -143,12 +143,16 @@ def _trie_pattern(values: Iterable[str]) -> re.Pattern[str]:
 
 
 def people_values(
-    visitors: Iterable[Any], accounts: Iterable[Any], *, text_fields: bool = False
+    visitors: Iterable[Any],
+    accounts: Iterable[Any],
+    *,
+    text_fields: Callable[[str, str], bool] | None = None,
 ) -> Iterator[tuple[str, str]]:
     """``(value, kind)`` of every real id, e-mail, local part and name in visitor and account rows
     (as the ``visitors`` and ``accounts`` sources return them).
 
-    With ``text_fields``, every other metadata string too, as kind ``text`` (strict mode).
+    ``text_fields(group, field)`` says which other metadata fields' strings are learned too, as
+    kind ``text`` (strict mode).
     """
     for rows, owner in ((visitors, "visitor"), (accounts, "account")):
         for row in rows:
@@ -176,7 +180,11 @@ def _email_parts(value: str) -> Iterator[tuple[str, str]]:
 
 
 def _metadata_values(
-    owner: str, group: str, field: str, value: Any, text_fields: bool
+    owner: str,
+    group: str,
+    field: str,
+    value: Any,
+    text_fields: Callable[[str, str], bool] | None,
 ) -> Iterator[tuple[str, str]]:
     values = value if isinstance(value, list) else [value]
     for item in values:
@@ -189,7 +197,7 @@ def _metadata_values(
             yield item, "account" if lowered.startswith("account") or owner == "account" else owner
         elif lowered == "name" or lowered in NAME_FIELDS:
             yield item, "account name" if owner == "account" and lowered == "name" else "name"
-        elif text_fields:
+        elif text_fields is not None and text_fields(group, field):
             yield item, "text"
 
 

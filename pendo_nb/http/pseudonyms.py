@@ -107,6 +107,10 @@ _LABELS = {
     "account name": "account names",
     "text": "texts",
 }
+_NUMBER_OR_DATE = re.compile(
+    r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|\d{4}-\d\d-\d\d(?:[ T][\d:.]+(?:Z|[+-][\d:]+)?)?",
+    re.IGNORECASE,
+)
 _REPORT_RESULTS = re.compile(r"^/report/([^/]+)/results\.(?:json|csv)$")
 _CACHE_LIMIT = 100_000
 
@@ -316,7 +320,8 @@ class Pseudonymizer:
             category = top  # the id of the visitor/account object itself (or of a results row)
         if category is None and len(trail) <= 1:  # a result row's own fields (or the object's)
             category = aliases.get(key)
-        if category is None and (key.lower() in NAME_FIELDS or (key == "name" and in_metadata)):
+        is_name = key.lower() in NAME_FIELDS and not _in_time_range(trail)
+        if category is None and (is_name or (key == "name" and in_metadata)):
             category = "account name" if owner == "account" and key == "name" else "name"
         if category == "name" and owner == "account" and key == "name":
             category = "account name"
@@ -324,7 +329,7 @@ class Pseudonymizer:
             self.masked[aliases.get(f"{key} from", key)] += 1
             self._count((*trail, key), "masked")
             return None
-        if category is not None and isinstance(value, list | str):
+        if category is not None and isinstance(value, list | str) and value:
             self._count((*trail, key), "replaced", len(value) if isinstance(value, list) else 1)
             if isinstance(value, list):
                 return [self.fake(category, item) for item in value]
@@ -444,8 +449,14 @@ def _row_trail(trail: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _safe_value(trail: tuple[str, ...], text: str) -> bool:
-    """A value strict mode keeps whatever its field: a pick-list answer's id."""
-    return trail[-1] in _POLL_TEXT_FIELDS and text.isdigit()
+    """A value strict mode keeps whatever its field: a number, a boolean or a date written as
+    text (a CSV cell), a pick-list answer's id."""
+    return bool(_NUMBER_OR_DATE.fullmatch(text.strip()))
+
+
+def _in_time_range(trail: tuple[str, ...]) -> bool:
+    """Whether a field sits in a time series or date range (whose ``first`` is a time)."""
+    return any(key.lower().endswith(("timeseries", "daterange", "dateranges")) for key in trail)
 
 
 def _pipeline(request: Any) -> list[Any]:
