@@ -93,7 +93,6 @@ _SAFE_FIELDS = frozenset(
         "server", "servername",
     }
 )  # fmt: skip
-_POLL_TEXT_FIELDS = frozenset({"pollResponse"})
 _CATALOG_PATHS = frozenset({"/page", "/feature", "/guide", "/tracktype"})
 # What a pipeline step reads that makes its outputs personal in strict mode.
 _PERSONAL_SOURCE = re.compile(r"\bmetadata\b|\bpollResponse\b|\bvisitorId\b|\baccountIds?\b")
@@ -359,23 +358,23 @@ class Pseudonymizer:
     ) -> str:
         if not text or _FAKE_TOKEN.fullmatch(text):
             return text
+        row_trail = _row_trail(trail)
+        personal = trail[-1:] != ("(key)",) and (
+            "metadata" in trail
+            or (bool(row_trail) and row_trail[0] in tainted)
+            or trail[-1:] == ("pollResponse",)
+        )
+        field = ".".join(row_trail)
+        if personal and self.strict and not self._kept(trail[-1], field):
+            if not _safe_value(text):  # the whole text, even where a known value is inside it
+                self._count(trail, "replaced")
+                return self.fake("text", text)
         replaced = self._replace_known(text, free_text=results)
         if replaced != text:
             self._count(trail, "replaced")
             return replaced
-        row_trail = _row_trail(trail)
-        personal = (
-            "metadata" in trail
-            or (bool(row_trail) and row_trail[0] in tainted)
-            or (bool(trail) and trail[-1] in _POLL_TEXT_FIELDS)
-        )
-        if not personal or trail[-1] == "(key)":
-            return text
-        field = ".".join(row_trail)
-        if self.strict and not self._kept(trail[-1], field) and not _safe_value(trail, text):
-            self._count(trail, "replaced")
-            return self.fake("text", text)
-        self._count(trail, "kept")
+        if personal:
+            self._count(trail, "kept")
         return text
 
     def _replace_known(self, text: str, *, free_text: bool) -> str:
@@ -448,7 +447,7 @@ def _row_trail(trail: tuple[str, ...]) -> tuple[str, ...]:
     return trail[1:] if trail[:1] == ("results",) else trail
 
 
-def _safe_value(trail: tuple[str, ...], text: str) -> bool:
+def _safe_value(text: str) -> bool:
     """A value strict mode keeps whatever its field: a number, a boolean or a date written as
     text (a CSV cell), a pick-list answer's id."""
     return bool(_NUMBER_OR_DATE.fullmatch(text.strip()))
