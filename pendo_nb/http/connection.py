@@ -382,8 +382,7 @@ class PendoConnection:
             answered_url = f"{url}?{urlencode(params)}" if params else url
         else:
             if self._recorder is not None and self._recorder.pseudonyms is not None:
-                if not self._recorder.pseudonyms.learned:
-                    self._recorder.pseudonyms.learn(*self._people_rows())
+                self._recorder.pseudonyms.learn_once(self._people_rows)
                 path, b64 = self._real_path(path, b64)
                 if body is not None:
                     data = http.encode_json(self._recorder.to_real_body(body))

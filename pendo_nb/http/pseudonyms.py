@@ -41,8 +41,9 @@ import hmac
 import io
 import re
 import secrets
+import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -145,8 +146,16 @@ class Pseudonymizer:
         self._report_pipelines: dict[str, Any] = {}
         self._replaced_texts: dict[str, str] = {}
         self._cached_for = -1
+        self._learning = threading.Lock()
 
     # -- learning ----------------------------------------------------------------------------
+
+    def learn_once(self, rows: Callable[[], tuple[list[Any], list[Any]]]) -> None:
+        """:meth:`learn` from ``rows()`` (the visitors and accounts rows), the first time only:
+        parallel requests (windows) wait for one another here rather than fetch twice."""
+        with self._learning:
+            if not self.learned:
+                self.learn(*rows())
 
     def learn(self, visitors: Iterable[Any], accounts: Iterable[Any]) -> None:
         """Know every real id, e-mail and name of these ``visitors`` / ``accounts`` source rows
@@ -364,8 +373,7 @@ class Pseudonymizer:
             or (bool(row_trail) and row_trail[0] in tainted)
             or trail[-1:] == ("pollResponse",)
         )
-        field = ".".join(row_trail)
-        if personal and self.strict and not self._kept(trail[-1], field):
+        if personal and self.strict and not self._kept(trail[-1], ".".join(row_trail)):
             if not _safe_value(text):  # the whole text, even where a known value is inside it
                 self._count(trail, "replaced")
                 return self.fake("text", text)
