@@ -257,8 +257,8 @@ class Pseudonymizer:
             return self._csv(content, tainted)
         try:
             document = orjson.loads(content)
-        except orjson.JSONDecodeError:
-            return content
+        except orjson.JSONDecodeError:  # an error's text, or any other body: still checked
+            return self._replaced(content.decode("utf-8", "replace"), free_text=False).encode()
         if path in _CATALOG_PATHS:
             self._remember_catalog(document)
         if path == "/report":
@@ -271,6 +271,18 @@ class Pseudonymizer:
         by_name = self._json(document, (), top, aliases, owner)
         results = path == "/aggregation" or report is not None
         return orjson.dumps(self._texts(by_name, (), tainted, results=results))
+
+    def scrubbed(self, value: Any) -> Any:
+        """A request as kept in the file (its path, query or body), with any real value the
+        notebook typed in it (a filter on a real e-mail) replaced by its fake. Requests are
+        matched by a hash of what was sent, so a replay still finds its answer."""
+        if isinstance(value, str):
+            return self._replaced(value, free_text=False) if value else value
+        if isinstance(value, list):
+            return [self.scrubbed(item) for item in value]
+        if isinstance(value, dict):
+            return {self.scrubbed(key): self.scrubbed(item) for key, item in value.items()}
+        return value
 
     def _remember_catalog(self, document: Any) -> None:
         for item in document if isinstance(document, list) else ():

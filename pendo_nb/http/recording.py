@@ -96,6 +96,7 @@ class Recorder:
         """Keep one answer (pseudonymized if asked) and return the body the notebook gets."""
         if self.pseudonyms is not None:
             content = self.pseudonyms.answer(content, content_type, path, request)
+            path, params, request = self.pseudonyms.scrubbed([path, params, request])
         answer = RecordedAnswer(
             key=key,
             method=method,

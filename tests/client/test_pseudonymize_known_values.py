@@ -239,3 +239,25 @@ def test_strict_keeps_what_keep_lists_and_safe_kinds(sandbox, tmp_path):
         pn.connect(sandbox=sandbox, record=tmp_path / "x.pendo", pseudonymize=True, keep=["a"])
     with pytest.raises(pn.ConfigurationError, match="'strict'"):
         pn.connect(sandbox=sandbox, record=tmp_path / "x.pendo", pseudonymize="yes")
+
+
+def test_real_values_typed_into_requests_or_echoed_by_errors_stay_out_of_the_file(
+    sandbox, people, tmp_path
+):
+    visitor, _ = people
+    email = visitor["metadata"]["agent"]["email"]
+    path = tmp_path / "typed.pendo"
+    client = pn.connect(sandbox=sandbox, record=path, pseudonymize=True, cache=False)
+    typed = [{"source": {"visitors": None}}, {"filter": f'visitorId == "{email}"'}]
+    found = client.aggregate(typed)
+    assert found["visitorId"].str.startswith("person-").all() and len(found) == 1
+    with pytest.raises(pn.NotFoundError):
+        client.visitor(email.replace("@", "-nobody@"))  # an error that may echo the id
+    client.close()
+    live = pn.connect(sandbox=sandbox)
+    assert pn.scan_for_leaks(path, client=live).empty
+    info = pn.snapshot_info(path)
+    assert email not in " ".join(info["request"]) + " ".join(info["path"])
+    # The notebook's own request, real value and all, still replays.
+    replay = pn.connect(replay=path)
+    pd.testing.assert_frame_equal(replay.aggregate(typed), found)
