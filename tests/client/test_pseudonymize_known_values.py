@@ -261,3 +261,27 @@ def test_real_values_typed_into_requests_or_echoed_by_errors_stay_out_of_the_fil
     # The notebook's own request, real value and all, still replays.
     replay = pn.connect(replay=path)
     pd.testing.assert_frame_equal(replay.aggregate(typed), found)
+
+
+def test_account_names_become_account_fakes_that_agree_across_expand_and_merge(sandbox, tmp_path):
+    client = pn.connect(sandbox=sandbox, record=tmp_path / "a.pendo", pseudonymize=True)
+    direct = client.aggregate(ACCOUNT_NAMES).set_index("accountId")["company"]
+    expanded = client.aggregate(
+        [
+            {"source": {"visitors": None}},
+            {"identified": "visitorId"},
+            {"eval": {"accountId": "metadata.auto.accountid"}},
+            {"expand": {"acct": {"account": "accountId"}}},
+            {
+                "merge": {
+                    "fields": ["accountId"],
+                    "mappings": {"company": "metadata.agent.name"},
+                    "pipeline": [{"source": {"accounts": None}}],
+                }
+            },
+            {"select": {"a": "accountId", "e": "acct.agent.name", "m": "company"}},
+        ]
+    )
+    assert direct.str.match(r"^Account-[0-9a-f]{10}$").all()
+    assert (expanded["e"] == expanded["a"].map(direct)).all()
+    assert (expanded["m"] == expanded["a"].map(direct)).all()
