@@ -18,6 +18,9 @@ Matching rules, chosen to catch what a pipeline derives from a value (``toLowerC
   whole string equals them;
 * free text learned in strict mode (kind ``text``) counts only when a whole string equals it:
   a department called "Engineering" must not rewrite a page called "Engineering dashboard";
+* a person's name is learned when it has two words at least (``Ada Kim``): a first name alone
+  (``Grace``) or a one-word display name (``Admin``, ``Test``) is an ordinary word elsewhere.
+  Such values are still replaced in their own field (by the pseudonymizer's field rules);
 * generic mailbox names (``admin@``, ``info@``...) are not learned as local parts: they are
   words (a role called ``admin``), not people; public mail providers (``gmail.com``...) are not
   learned as domains, while a company's own domain (``acme.com``) is: it names the customer.
@@ -205,8 +208,11 @@ def _metadata_values(
             yield from _email_parts(item)
         elif lowered in ("id", "visitorid", "accountid", "accountids") and group == "auto":
             yield item, "account" if lowered.startswith("account") or owner == "account" else owner
+        elif owner == "account" and lowered == "name":
+            yield item, "account name"
         elif lowered == "name" or lowered in NAME_FIELDS:
-            yield item, "account name" if owner == "account" and lowered == "name" else "name"
+            if len(item.split()) >= 2:  # a full name; "Ada" or "Admin" alone are words
+                yield item, "name"
         elif text_fields is not None and text_fields(group, field):
             yield item, "text"
 

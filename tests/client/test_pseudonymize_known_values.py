@@ -18,7 +18,8 @@ VISITORS = [
         "visitorId": "Ada.Kim@BlueWind.example",
         "metadata": {"agent": {"email": "Ada.Kim@BlueWind.example", "name": "Ada Kim"}},
     },
-    {"visitorId": "admin@gmail.com", "metadata": {"agent": {"name": "Al"}}},
+    {"visitorId": "admin@gmail.com", "metadata": {"agent": {"name": "Grace"}}},
+    {"visitorId": "42"},
     {"visitorId": "12345", "metadata": {"auto": {"accountid": "blue-wind"}}},
 ]
 ACCOUNTS = [{"accountId": "blue-wind", "metadata": {"agent": {"name": "Blue Wind Labs"}}}]
@@ -47,8 +48,9 @@ def test_known_values_are_found_equal_in_any_case_or_inside_a_longer_text():
 
 def test_short_values_count_only_when_equal_and_words_are_not_people():
     values = known()
-    assert values.equal("al") == ("name", "Al")  # a two-letter name: equal only
-    assert list(values.find("Almost all of Alabama")) == []
+    assert values.equal("42") == ("visitor", "42")  # a two-character id: equal only
+    assert list(values.find("the 42 answers")) == []
+    assert values.equal("grace") is None  # a one-word name is a word ("grace period")
     assert [v for *_, v in values.find("visitor 12345 logged in")] == ["12345"]
     assert list(values.find("order 123456")) == []  # not glued to other digits
     assert values.equal("admin") is None  # a shared mailbox's local part is a word
