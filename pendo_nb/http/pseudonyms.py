@@ -414,9 +414,11 @@ class Pseudonymizer:
         whole = self.known.equal(text)
         if whole is not None and (whole[0] != "text" or self._free_text_applies(text, free_text)):
             return self.fake(whole[0], whole[1])
-        fakes = [match.span() for match in _FAKE_TOKEN.finditer(text)]
+        fakes: list[tuple[int, int]] | None = None  # where fakes are, once a value is found
         pieces, last = [], 0
         for start, end, kind, value in self.known.find(text):
+            if fakes is None:
+                fakes = [match.span() for match in _FAKE_TOKEN.finditer(text)]
             if start < last or any(s < end and start < e for s, e in fakes):
                 continue  # inside a fake, or overlapping a value already replaced
             pieces += [text[last:start], self.fake(kind, value)]
