@@ -21,6 +21,7 @@ from pendo_nb.api.functions import (
     report,
     report_csv,
     reports,
+    scan_for_leaks,
     segments,
     update_values,
     visitor,
@@ -84,6 +85,7 @@ __all__ = [
     "cache_info",
     # snapshots (connect(record=...) / connect(replay=...))
     "snapshot_info",
+    "scan_for_leaks",
     # errors
     "PendoError",
     "ConfigurationError",

@@ -38,6 +38,7 @@ PUBLIC = {
     "cache_info",
     # snapshots
     "snapshot_info",
+    "scan_for_leaks",
     # errors
     "PendoError",
     "ConfigurationError",
@@ -68,6 +69,7 @@ DATAFRAME_FUNCTIONS = [
     "update_values",
     "object_names",
     "with_names",
+    "scan_for_leaks",
 ]
 
 

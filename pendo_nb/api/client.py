@@ -8,15 +8,18 @@ long work is done one layer down, in :mod:`pendo_nb.pulls`.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pandas as pd
 
 from pendo_nb.api.reprs import CacheSummary, client_html, connection_kind
-from pendo_nb.errors import ValidationError
+from pendo_nb.api.snapshots import leaks_frame
+from pendo_nb.errors import ConfigurationError, ValidationError
 from pendo_nb.frames.convert import csv_to_frame, json_to_frame, rows_to_frame
 from pendo_nb.http.cache_policy import CachePolicy
 from pendo_nb.http.connection import PendoConnection
+from pendo_nb.http.known_values import KnownValues, people_values
 from pendo_nb.pulls.aggregation import aggregation_frame
 from pendo_nb.pulls.catalog_names import forget_names, names_frame, with_names
 from pendo_nb.pulls.history import stitch_history
@@ -64,7 +67,7 @@ class PendoClient(PendoConnection):
         Time zone of the datetime columns of the DataFrames (``"UTC"`` by default); period
         buckets (``day``...) are their calendar start on this zone's clock, so it should be the
         subscription's time zone, to which Pendo aligns them.
-    record, pseudonymize, mask, replay
+    record, pseudonymize, mask, keep, replay
         Record every answer into a snapshot file, or answer from one; see
         :func:`pendo_nb.connect`.
     """
@@ -495,6 +498,52 @@ class PendoClient(PendoConnection):
         return frame
 
     # The docstring is PendoConnection.clear_cache's (help() and pn.clear_cache inherit it).
+    def scan_for_leaks(self, path: str | os.PathLike[str]) -> pd.DataFrame:
+        """Find the real people and customers of this client's subscription in a shared file.
+
+        Reads every string of a snapshot (its manifest, every answer, JSON and CSV, any field
+        and depth, keys too) and reports each one that equals or contains a real visitor id,
+        account id, e-mail address (or its local part, or a company's mail domain), person name
+        or account name of the subscription, learned live from the ``visitors`` and
+        ``accounts`` sources (one aggregation each). Run it before sharing a file.
+
+        Parameters
+        ----------
+        path : str or path
+            A snapshot file (``pn.connect(..., record=path)``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per real value found in a field: ``where`` (``snapshot.json`` or the
+            answer's method and path), ``request`` (the aggregation's steps, or the query),
+            ``field``, ``kind`` (``"visitor id"``, ``"e-mail address"``, ``"account name"``...),
+            ``value`` (the real value: do not share this frame) and ``count``. Empty, with these
+            columns, when the file holds none.
+
+        Raises
+        ------
+        ConfigurationError
+            The client replays a snapshot: the scan needs the live subscription.
+        SnapshotError
+            The file is not a readable snapshot.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> live = pn.connect(sandbox=True)
+        >>> pn.scan_for_leaks("review.pendo", client=live)  # doctest: +SKIP
+        """
+        if self.replaying is not None:
+            raise ConfigurationError(
+                "scan_for_leaks needs a live client (the subscription the file was recorded "
+                "from), not a replay"
+            )
+        known = KnownValues()
+        for value, kind in people_values(*self._people_rows()):
+            known.add(value, kind)
+        return leaks_frame(path, known)
+
     def clear_cache(self, *, everything: bool = False) -> None:
         super().clear_cache(everything=everything)
         forget_names(self)  # the names were read from the answers just deleted

@@ -36,8 +36,9 @@ def connect(
     retry: RetryPolicy | None = None,
     tz: str | None = None,
     record: str | os.PathLike[str] | None = None,
-    pseudonymize: bool = False,
+    pseudonymize: bool | Literal["strict"] = False,
     mask: tuple[str, ...] | list[str] = (),
+    keep: tuple[str, ...] | list[str] = (),
     replay: str | os.PathLike[str] | None = None,
 ) -> PendoClient:
     """Connect to Pendo (or the offline sandbox) and make this the default client.
@@ -75,12 +76,19 @@ def connect(
         ``PENDO_NB_RECORD``), so the notebook can be replayed without a key. The file never
         holds the key, the host or request headers; it is rewritten atomically as answers come.
         ``client.finish_recording()`` saves it and says what it holds.
-    pseudonymize : bool
-        While recording, replace visitor and account ids, e-mail addresses and names with stable
-        fake values, in the file and in what the notebook sees (ids passed back are sent as the
-        real ones; the mapping never leaves memory).
+    pseudonymize : bool or "strict"
+        While recording, replace visitor and account ids, e-mail addresses, their local parts,
+        person and account names with stable fake values wherever they appear (any field, any
+        depth, inside longer texts, whatever the case), in the file and in what the notebook
+        sees (fakes passed back are sent as the real values; the mapping never leaves memory).
+        ``"strict"`` also replaces every other text that comes from visitor or account metadata,
+        free-text poll answers and what a pipeline computes from them, except ``keep`` fields
+        and known-safe kinds (catalog names, browsers, operating systems).
     mask : list of str
         While recording, metadata fields (by name) whose values become null.
+    keep : list of str
+        With ``pseudonymize="strict"``: fields (by name, e.g. ``"plan"``, or dotted path) kept
+        as sent.
     replay : path, optional
         Answer every call from a snapshot file (default ``PENDO_NB_REPLAY``): no key, no network,
         no writes. It takes precedence over ``sandbox``, ``key`` and ``record``, so a notebook
@@ -138,6 +146,7 @@ def connect(
         record=record,
         pseudonymize=pseudonymize,
         mask=tuple(mask),
+        keep=tuple(keep),
     )
     # Marked here, where it is known, rather than guessed from a loopback host and a demo key.
     client.is_sandbox = sandbox is not False and sandbox is not None

@@ -36,6 +36,7 @@ __all__ = [
     "report",
     "report_csv",
     "reports",
+    "scan_for_leaks",
     "segments",
     "update_values",
     "visitor",
@@ -92,6 +93,7 @@ clear_cache = _on_default_client("clear_cache")
 cache_info = _on_default_client("cache_info")
 object_names = _on_default_client("object_names")
 with_names = _on_default_client("with_names")
+scan_for_leaks = _on_default_client("scan_for_leaks")
 
 
 def _stub_source() -> str:

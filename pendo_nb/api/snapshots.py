@@ -1,32 +1,44 @@
-"""``snapshot_info()``: what a snapshot file holds, as a DataFrame."""
+"""``snapshot_info()``: what a snapshot file holds, as a DataFrame; the leak scan's frame."""
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from pathlib import Path
 
 import pandas as pd
 
+from pendo_nb.errors import ValidationError
 from pendo_nb.frames.dtypes import TEXT_DTYPE
+from pendo_nb.http.known_values import KnownValues
+from pendo_nb.http.leak_scan import describe_request, find_leaks, snapshot_strings
 from pendo_nb.http.snapshot import read_snapshot
 
-__all__ = ["snapshot_info"]
+__all__ = ["leaks_frame", "snapshot_info"]
+
+_FIELD_COLUMNS = ["field", "replaced", "masked", "kept"]
+_LEAK_COLUMNS = ["where", "request", "field", "kind", "value", "count"]
 
 
-def snapshot_info(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """List the answers a snapshot file holds (it is opened and checked whole).
+def snapshot_info(path: str | os.PathLike[str], *, fields: bool = False) -> pd.DataFrame:
+    """List the answers a snapshot file holds (it is opened and checked whole), or what its
+    pseudonymization did to each field.
 
     Parameters
     ----------
     path : str or path
         A file written by ``pn.connect(..., record=path)``.
+    fields : bool
+        ``True``: one row per field of the recorded answers instead, with how many of its values
+        were ``replaced`` by fakes, ``masked`` (null) or ``kept`` as sent (texts from people's
+        metadata that were left as they are). Empty for a file that was not pseudonymized.
 
     Returns
     -------
     pandas.DataFrame
         One row per recorded request: ``method``, ``path``, ``request`` (for an aggregation, its
         source and steps), ``status``, ``bytes``, ``recorded_at``. ``df.attrs`` holds the file's
-        ``format_version``, ``created_by``, ``pseudonymized`` and ``summary``.
+        ``format_version``, ``created_by``, ``pseudonymized`` and ``summary``. With ``fields``:
+        ``field``, ``replaced``, ``masked``, ``kept``.
 
     Raises
     ------
@@ -37,13 +49,23 @@ def snapshot_info(path: str | os.PathLike[str]) -> pd.DataFrame:
     --------
     >>> import pendo_nb as pn
     >>> pn.snapshot_info("review.pendo")  # doctest: +SKIP
+    >>> pn.snapshot_info("review.pendo", fields=True)  # doctest: +SKIP
     """
     snapshot = read_snapshot(path)
+    if fields:
+        per_field = snapshot.manifest.get("summary", {}).get("replaced", {}).get("fields", {})
+        frame = pd.DataFrame(
+            [{"field": name, **counts} for name, counts in sorted(per_field.items())],
+            columns=_FIELD_COLUMNS,
+        )
+        return frame.astype(
+            {"field": TEXT_DTYPE, "replaced": "Int64", "masked": "Int64", "kept": "Int64"}
+        )
     rows = [
         {
             "method": answer.method,
             "path": answer.path,
-            "request": _describe(answer.request, answer.params),
+            "request": describe_request(answer.request, answer.params),
             "status": answer.status,
             "bytes": len(answer.content),
             "recorded_at": answer.recorded_at,
@@ -65,15 +87,20 @@ def snapshot_info(path: str | os.PathLike[str]) -> pd.DataFrame:
     return frame
 
 
-def _describe(request: Any, params: dict[str, Any]) -> str:
-    """A short description of a request: an aggregation's source and step operators."""
-    pipeline = request.get("request", {}).get("pipeline") if isinstance(request, dict) else None
-    if isinstance(pipeline, list) and pipeline:
-        operators = [next(iter(step), "?") for step in pipeline if isinstance(step, dict)]
-        source = pipeline[0].get("source") if isinstance(pipeline[0], dict) else None
-        if isinstance(source, dict):
-            operators[0] = next((k for k in source if k != "timeSeries"), "source")
-        return " → ".join(operators)
-    if params:
-        return ", ".join(f"{key}={value}" for key, value in params.items())
-    return ""
+def leaks_frame(path: str | os.PathLike[str], known: KnownValues) -> pd.DataFrame:
+    """Every known real value found in the snapshot at ``path``, counted by where it is.
+
+    The frame of :meth:`pendo_nb.PendoClient.scan_for_leaks`: ``where``, ``request``, ``field``,
+    ``kind``, ``value``, ``count``; empty (with those columns) when the file is clean.
+    """
+    if Path(path).is_dir():
+        raise ValidationError(
+            f"scan_for_leaks: {str(path)!r} is a folder; it scans snapshot files (extract "
+            "folders are not supported yet)"
+        )
+    found = find_leaks(snapshot_strings(path), known)
+    frame = pd.DataFrame(
+        [(*key, count) for key, count in sorted(found.items())], columns=_LEAK_COLUMNS
+    )
+    text = {name: TEXT_DTYPE for name in _LEAK_COLUMNS[:-1]}
+    return frame.astype({**text, "count": "Int64"})

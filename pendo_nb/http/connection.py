@@ -209,12 +209,21 @@ class PendoConnection:
         retry: http.RetryPolicy = http.DEFAULT_RETRY,
         tz: str = "UTC",
         record: str | os.PathLike | None = None,
-        pseudonymize: bool = False,
+        pseudonymize: bool | Literal["strict"] = False,
         mask: tuple[str, ...] = (),
+        keep: tuple[str, ...] = (),
         replay: str | os.PathLike | None = None,
     ) -> None:
-        if (pseudonymize or mask) and not record:
-            raise ConfigurationError("pseudonymize= and mask= apply to a recording: pass record=")
+        if pseudonymize not in (False, True, "strict"):
+            raise ConfigurationError(
+                f"pseudonymize must be True, False or 'strict', got {pseudonymize!r}"
+            )
+        if (pseudonymize or mask or keep) and not record:
+            raise ConfigurationError(
+                "pseudonymize=, mask= and keep= apply to a recording: pass record="
+            )
+        if keep and pseudonymize != "strict":
+            raise ConfigurationError("keep= lists fields strict mode keeps: pseudonymize='strict'")
         if record and replay:
             raise ConfigurationError("record= and replay= cannot be combined")
         # A replay needs no key, no host and no network: its answers come from the file.
@@ -260,7 +269,9 @@ class PendoConnection:
         self._misses = 0
         self._schemas: dict[str, dict] = {}
         self._recorder = (
-            Recorder(record, pseudonymize=pseudonymize, mask=tuple(mask)) if record else None
+            Recorder(record, pseudonymize=pseudonymize, mask=tuple(mask), keep=tuple(keep))
+            if record
+            else None
         )
         # How this client was made, so a Dask worker can make the same one (pendo_nb.dask).
         self._options = {
@@ -371,6 +382,7 @@ class PendoConnection:
             answered_url = f"{url}?{urlencode(params)}" if params else url
         else:
             if self._recorder is not None and self._recorder.pseudonyms is not None:
+                self._recorder.pseudonyms.learn_once(self._people_rows)
                 path, b64 = self._real_path(path, b64)
                 if body is not None:
                     data = http.encode_json(self._recorder.to_real_body(body))
@@ -460,6 +472,25 @@ class PendoConnection:
         if self.region is None or not self._key_region:
             return None
         return urlsplit(REGION_HOSTS[self._key_region]).netloc
+
+    def _people_rows(self) -> tuple[list[Any], list[Any]]:
+        """Every row of the ``visitors`` and of the ``accounts`` source, one aggregation each,
+        sent live and never recorded: what the pseudonymizer and the leak scan learn the
+        subscription's real ids, e-mail addresses and names from."""
+        sources = []
+        for source in ("visitors", "accounts"):
+            envelope = aggregation_envelope([{"source": {source: None}}])
+            live = self._exchange(
+                "POST", "/aggregation", params=None, data=http.encode_json(envelope), b64=False,
+                refresh=False, aggregation=True, accept="application/json",
+            )  # fmt: skip
+            response = self._response(
+                "POST", live.url, live.status, live.content_type, live.content, live.request_id,
+                fetched_at=live.fetched_at, from_cache=live.from_cache, is_write=False,
+            )  # fmt: skip
+            results = response.json().get("results")
+            sources.append(results if isinstance(results, list) else [])
+        return sources[0], sources[1]
 
     def _real_path(self, path: str, b64: bool) -> tuple[str, bool]:
         """The path with the fake ids the notebook passed made real (and encoded if need be)."""

@@ -23,10 +23,16 @@ from pendo_nb.errors import SnapshotError
 from pendo_nb.http.pseudonyms import Pseudonymizer
 from pendo_nb.http.snapshot import RecordedAnswer, Snapshot, read_snapshot, write_snapshot
 
-__all__ = ["Recorder", "Replayer", "describe_recording"]
+__all__ = ["Recorder", "Replayer", "describe_fields", "describe_recording"]
 
 #: Seconds between a new answer and the save that includes it (saves are whole-file rewrites).
 SAVE_DELAY = 1.0
+
+# The kinds of replaced values the closing summary counts, in its order.
+_KINDS = (
+    "visitor ids", "account ids", "e-mail addresses", "e-mail local parts", "e-mail domains",
+    "names", "account names", "texts",
+)  # fmt: skip
 
 # The recordings of this process by file, so a replay of a file still being recorded here (a
 # notebook that records, then replays) first saves every answer so far.
@@ -44,12 +50,21 @@ class Recorder:
     """Collects a session's answers and keeps its snapshot file up to date."""
 
     def __init__(
-        self, path: str | os.PathLike, *, pseudonymize: bool = False, mask: tuple[str, ...] = ()
+        self,
+        path: str | os.PathLike,
+        *,
+        pseudonymize: bool | str = False,
+        mask: tuple[str, ...] = (),
+        keep: tuple[str, ...] = (),
     ) -> None:
         self.path = Path(path)
         if self.path.is_dir():
             raise SnapshotError(f"record={str(path)!r} is a folder; name a file, e.g. review.pendo")
-        self.pseudonyms = Pseudonymizer(mask) if pseudonymize or mask else None
+        self.pseudonyms = (
+            Pseudonymizer(mask, strict=pseudonymize == "strict", keep=keep)
+            if pseudonymize or mask
+            else None
+        )
         self._answers: dict[str, RecordedAnswer] = {}
         self._compressed: dict[str, bytes] = {}
         self._lock = threading.Lock()
@@ -81,6 +96,7 @@ class Recorder:
         """Keep one answer (pseudonymized if asked) and return the body the notebook gets."""
         if self.pseudonyms is not None:
             content = self.pseudonyms.answer(content, content_type, path, request)
+            path, params, request = self.pseudonyms.scrubbed([path, params, request])
         answer = RecordedAnswer(
             key=key,
             method=method,
@@ -170,12 +186,26 @@ def describe_recording(path: Path, summary: dict[str, Any]) -> str:
     replaced = summary.get("replaced")
     if replaced is None:
         return text + " Values are as the server sent them (not pseudonymized)."
-    counts = ", ".join(
-        f"{kind} {replaced[kind]:,}"
-        for kind in ("visitor ids", "account ids", "e-mail addresses", "names")
-    )
+    counts = ", ".join(f"{kind} {replaced[kind]:,}" for kind in _KINDS if kind in replaced)
     masked = ", ".join(replaced["masked fields"]) or "none"
-    return (
-        f"{text} Replaced by stable fake values: {counts} (distinct values). "
-        f"Masked fields: {masked}."
-    )
+    mode = "strict" if replaced.get("mode") == "strict" else "known values"
+    lines = [
+        f"{text} Pseudonymized ({mode}). Replaced by stable fake values: {counts} "
+        f"(distinct values). Masked fields: {masked}.",
+        *describe_fields(replaced.get("fields", {})),
+    ]
+    return "\n".join(lines)
+
+
+def describe_fields(fields: dict[str, dict[str, int]]) -> list[str]:
+    """One line per field: how many of its values were replaced, masked or kept as sent."""
+    if not fields:
+        return []
+    width = max(len(field) for field in fields)
+    lines = ["Per field (values replaced / masked / kept as sent):"]
+    for field, counts in sorted(fields.items()):
+        lines.append(
+            f"  {field:<{width}}  {counts.get('replaced', 0):>7,} / {counts.get('masked', 0):>5,}"
+            f" / {counts.get('kept', 0):>7,}"
+        )
+    return lines
