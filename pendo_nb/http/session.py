@@ -7,6 +7,7 @@ module sends requests through such a session and never configures HTTP itself.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import time
@@ -25,7 +26,16 @@ from requests.adapters import HTTPAdapter
 from requests_cache.backends.sqlite import SQLiteDict
 from requests_cache.cache_keys import create_key
 from urllib3 import BaseHTTPResponse
-from urllib3.exceptions import MaxRetryError, ProtocolError, ReadTimeoutError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    MaxRetryError,
+    NameResolutionError,
+    NewConnectionError,
+    ProtocolError,
+    ProxyError,
+    ReadTimeoutError,
+    SSLError,
+)
 from urllib3.util.retry import Retry
 
 from pendo_nb.http.cache_file import owner_only_dir, usable_cache_file
@@ -43,6 +53,7 @@ __all__ = [
     "cache_namespace",
     "clear_cached",
     "encode_json",
+    "failure_reason",
     "forget_cached",
     "read_streamed",
 ]
@@ -121,6 +132,12 @@ class RetryPolicy:
     backoff_max: float = 30.0
 
 
+# Each retry wait is announced here, at WARNING: with no logging set up, Python prints it (the
+# message alone) on stderr, which a notebook shows under the cell, so a wait is never silent.
+# No NullHandler on purpose; logging.getLogger("pendo_nb").setLevel("ERROR") silences them.
+_log = logging.getLogger(__name__)
+
+
 def _sleep(seconds: float) -> None:
     """Wait between retries (a seam for tests, which record waits instead of sleeping)."""
     time.sleep(seconds)
@@ -139,6 +156,7 @@ class _Tries:
         # Counts the tries and computes the waits (backoff, Retry-After); it never sends.
         self.retry: Retry = adapter.counting
         self.max_seconds = adapter.max_seconds
+        self.max_tries = adapter.max_tries
         self.limiter = adapter.limiter
         self.options = options  # how the request was sent (stream, timeout...): the same again
         self.started = time.monotonic()
@@ -164,10 +182,11 @@ class _Tries:
         *,
         response: BaseHTTPResponse | None = None,
         error: Exception | None = None,
+        cut: bool = False,
     ) -> bool:
         """Count a failed try (an answer worth retrying, urllib3's ``response``, or an
-        ``error``), then wait before the next and pace it; False, without waiting, once the
-        tries or the time budget are spent."""
+        ``error``; ``cut``: in the body of an answer), announce the wait, wait before the next
+        try and pace it; False, without waiting, once the tries or the time budget are spent."""
         try:
             retry = self.retry.increment(request.method, request.url, response, error)
         except MaxRetryError:
@@ -179,6 +198,13 @@ class _Tries:
         if time.monotonic() - self.started + wait > self.max_seconds:
             return False  # waiting would overrun the budget: stop now
         self.retry = retry
+        _log.warning(
+            "%s; retrying in %s (attempt %d of %d)",
+            _what_failed(request, response, error, cut),
+            _seconds(wait),
+            len(retry.history) + 1,
+            self.max_tries,
+        )
         if retry_after is None or self.limiter is None:
             # With a limiter, a Retry-After already pauses every worker there (see answered).
             _sleep(wait)
@@ -210,6 +236,7 @@ class _PendoAdapter(HTTPAdapter):
             backoff_jitter=policy.backoff,  # jitter spreads out clients retrying in step
         )
         self.max_seconds = policy.max_seconds
+        self.max_tries = policy.max_tries
         self.limiter = limiter
 
     def send(
@@ -248,7 +275,7 @@ class _PendoAdapter(HTTPAdapter):
                 body = response.raw.read(decode_content=True)
             except (ProtocolError, ReadTimeoutError) as exc:
                 response.close()
-                if tries.wait_for_next(request, error=exc):
+                if tries.wait_for_next(request, error=exc, cut=True):
                     continue
                 raise requests.ConnectionError(exc, request=request) from None
             response._content = body
@@ -265,15 +292,60 @@ class _PendoAdapter(HTTPAdapter):
         tries = getattr(response, _TRIES)
         assert isinstance(tries, _Tries)  # send() gives every streamed response its tries
         request = response.request
-        if not tries.wait_for_next(request, error=error):
+        if not tries.wait_for_next(request, error=error, cut=True):
             raise requests.ConnectionError(error, request=request)
         return self.send(request, tries=tries, **tries.options)
 
 
-def _urllib3_error(exc: requests.ConnectionError) -> Exception:
+def _urllib3_error(exc: Exception) -> Exception:
     """The urllib3 error behind requests' ``ConnectionError`` (the reason urllib3 gave up)."""
-    cause = exc.args[0] if exc.args else exc
+    cause = exc.args[0] if isinstance(exc, requests.RequestException) and exc.args else exc
     return cause.reason if isinstance(cause, MaxRetryError) and cause.reason else cause
+
+
+def failure_reason(error: Exception) -> str:
+    """Why a request got no answer, in a few words (``connection refused``, ``the host name did
+    not resolve``...), from requests' or urllib3's exception. Only the operating system's words
+    and fixed text: never a URL or a header, so never the key."""
+    cause = _urllib3_error(error)
+    if isinstance(cause, NameResolutionError):
+        return "the host name did not resolve"
+    if isinstance(cause, NewConnectionError):  # refused, unreachable network...: the OS says
+        system = cause.__cause__
+        if isinstance(system, OSError) and system.strerror:
+            return system.strerror.lower()
+        return "no connection could be made"
+    if isinstance(cause, ConnectTimeoutError):
+        return "connecting timed out"
+    if isinstance(cause, ReadTimeoutError):
+        return "no answer within the read timeout"
+    if isinstance(cause, ProxyError):
+        return "the proxy failed"
+    if isinstance(cause, SSLError):
+        return "the TLS handshake failed"
+    if isinstance(cause, ProtocolError):
+        return "the connection dropped"
+    return type(cause).__name__
+
+
+def _what_failed(
+    request: requests.PreparedRequest,
+    response: BaseHTTPResponse | None,
+    error: Exception | None,
+    cut: bool,
+) -> str:
+    """The start of a retry's notice: who failed, and how."""
+    host = urlsplit(request.url or "").netloc
+    if response is not None:
+        return f"Pendo ({host}) answered {response.status} {response.reason or ''}".rstrip()
+    assert error is not None  # a try fails with an answer or with an error
+    if cut:
+        return f"Pendo's answer ({host}) was cut short ({failure_reason(error)})"
+    return f"Pendo ({host}) did not answer ({failure_reason(error)})"
+
+
+def _seconds(wait: float) -> str:
+    return f"{wait:.2g} s" if wait < 10 else f"{wait:.0f} s"
 
 
 def _read_whole(response: requests.Response) -> bool:
