@@ -299,7 +299,8 @@ class _PendoAdapter(HTTPAdapter):
 
 def _urllib3_error(exc: Exception) -> Exception:
     """The urllib3 error behind requests' ``ConnectionError`` (the reason urllib3 gave up)."""
-    cause = exc.args[0] if isinstance(exc, requests.RequestException) and exc.args else exc
+    wrapped = exc.args[0] if isinstance(exc, requests.RequestException) and exc.args else None
+    cause = wrapped if isinstance(wrapped, Exception) else exc
     return cause.reason if isinstance(cause, MaxRetryError) and cause.reason else cause
 
 
@@ -315,7 +316,7 @@ def failure_reason(error: Exception) -> str:
         if isinstance(system, OSError) and system.strerror:
             return system.strerror.lower()
         return "no connection could be made"
-    if isinstance(cause, ConnectTimeoutError):
+    if isinstance(cause, ConnectTimeoutError | requests.ConnectTimeout):
         return "connecting timed out"
     if isinstance(cause, ReadTimeoutError):
         return "no answer within the read timeout"

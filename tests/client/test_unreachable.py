@@ -7,9 +7,19 @@ import logging
 import socket
 
 import pytest
+import requests
+import responses
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    MaxRetryError,
+    NameResolutionError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+)
 
 from pendo_nb import PendoClient
-from pendo_nb.errors import PendoConnectionError
+from pendo_nb.errors import PendoConnectionError, PendoTimeoutError
 from pendo_nb.http import connection, session
 
 KEY = "unreachable-test-key-0123456789"
@@ -103,3 +113,39 @@ def test_an_answer_worth_retrying_is_announced_with_its_status(scripted, waits, 
     assert notices() == [
         f"Pendo ({host}) answered 503 Service Unavailable; retrying in 0.25 s (attempt 2 of 3)"
     ]
+
+
+def test_a_connect_time_out_gets_the_hint_not_a_longer_timeout(closed_port, waits, monkeypatch):
+    # A host that never accepts: played by a mock of the (closed, loopback) region host.
+    host = f"http://127.0.0.1:{closed_port}"
+    monkeypatch.setitem(connection.REGION_HOSTS, "eu", host)
+    with responses.RequestsMock() as mocked:
+        mocked.get(f"{host}/api/v1/report", body=requests.ConnectTimeout("no SYN-ACK"))
+        with pytest.raises(PendoTimeoutError) as caught:
+            client(region="eu").get_reports()
+    message = str(caught.value)
+    assert "(connecting timed out)" in message and "of region 'eu'" in message
+    assert "raise connect(timeout=...)" not in message and len(waits) == 2
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (NewConnectionError(None, "x"), "no connection could be made"),
+        (NameResolutionError("pendo.example", None, OSError("x")), "the host name did not resolve"),
+        (ConnectTimeoutError(), "connecting timed out"),
+        (ReadTimeoutError(None, "/", "x"), "no answer within the read timeout"),
+        (ProtocolError("Connection aborted."), "the connection dropped"),
+    ],
+)
+def test_why_a_request_got_no_answer_is_said_in_a_few_words(error, reason):
+    assert session.failure_reason(error) == reason
+    wrapped = requests.ConnectionError(MaxRetryError(None, "/", error))  # as requests raises it
+    assert session.failure_reason(wrapped) == reason
+
+
+def test_the_operating_systems_words_say_why_a_connection_failed():
+    try:
+        raise NewConnectionError(None, "x") from ConnectionRefusedError(111, "Connection refused")
+    except NewConnectionError as error:
+        assert session.failure_reason(error) == "connection refused"
