@@ -172,9 +172,16 @@ class _Tries:
         old overload from a new one)."""
         if self.limiter is None:
             return
-        retried = response.status_code in RETRY_STATUSES
+        retried = self.worth_retrying(response)
         retry_after = self.retry.get_retry_after(response.raw) if retried else None
         self.limiter.answer(self.sent, response.status_code, retry_after)
+
+    def worth_retrying(self, response: requests.Response) -> bool:
+        """Whether urllib3's rules retry this answer: :data:`RETRY_STATUSES`, and a 413 that
+        says when to come back while tries remain."""
+        method = response.request.method or ""
+        has_retry_after = bool(response.headers.get("Retry-After"))
+        return self.retry.is_retry(method, response.status_code, has_retry_after)
 
     def wait_for_next(
         self,
@@ -281,7 +288,7 @@ class _PendoAdapter(HTTPAdapter):
             response._content = body
             response._content_consumed = True  # type: ignore[attr-defined]  # untyped in the stubs
             tries.answered(response)
-            retry = response.status_code in RETRY_STATUSES
+            retry = tries.worth_retrying(response)
             if retry and tries.wait_for_next(request, response=response.raw):
                 continue
             return response  # the last 429/5xx is handed back: the error carries its body
