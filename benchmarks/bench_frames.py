@@ -175,9 +175,9 @@ def _child(method: str, url: str) -> None:
     headers = {"x-pendo-integration-key": KEY, "Content-Type": "application/json"}
     client = pn.connect(key=KEY, base_url=url, cache=False, rate_limit=None)
     if method == "pn.aggregate warmed":
-        from pendo_nb.frames import convert
+        from pendo_nb.frames import json_reader
 
-        convert.json_to_frame(build_payload(WARM_UP_ROWS, seed=3), columnar=True)
+        json_reader.json_to_frame(build_payload(WARM_UP_ROWS, seed=3), columnar=True)
         method = "pn.aggregate"
     if method == "arrow limit":
         import pyarrow as pa

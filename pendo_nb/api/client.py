@@ -16,7 +16,9 @@ import pandas as pd
 from pendo_nb.api.reprs import CacheSummary, client_html, connection_kind
 from pendo_nb.api.snapshots import leaks_frame
 from pendo_nb.errors import ConfigurationError, ValidationError
-from pendo_nb.frames.convert import csv_to_frame, json_to_frame, rows_to_frame
+from pendo_nb.frames.csv_reader import csv_to_frame
+from pendo_nb.frames.json_reader import json_to_frame
+from pendo_nb.frames.plain_reader import rows_to_frame
 from pendo_nb.http.cache_policy import CachePolicy
 from pendo_nb.http.connection import PendoConnection
 from pendo_nb.http.known_values import KnownValues, people_values

@@ -1,7 +1,7 @@
 """The column types the documentation gives: the row fields of the event sources, the period
-bucket of grouped rows, and which source a pipeline reads.
+bucket of grouped rows, the field names that hold times, and which source a pipeline reads.
 
-:mod:`pendo_nb.frames.convert` types columns from a ``{column: type}`` mapping; this module holds
+:mod:`pendo_nb.frames.casts` types columns from a ``{column: type}`` mapping; this module holds
 the mappings that need no server (reference 4.5). Those the server declares (metadata schemas,
 report field definitions) are read by :mod:`pendo_nb.pulls.schemas`.
 """
@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 
 __all__ = [
     "BUCKET_FIELDS",
+    "BUCKET_MS_FIELDS",
+    "EPOCH_MS_FIELDS",
     "EVENT_SOURCE_FIELDS",
     "GROUPED_SOURCES",
     "PERIOD_BUCKET",
@@ -25,6 +27,20 @@ __all__ = [
 BUCKET_FIELDS = {"hourRange": "hour", "dayRange": "day", "weekRange": "week", "monthRange": "month"}
 #: Stands for the bucket field in :data:`EVENT_SOURCE_FIELDS`; the source's timeSeries names it.
 PERIOD_BUCKET = "<period bucket>"
+
+#: Field names (the last part of a dotted column) that hold instants in epoch milliseconds.
+EPOCH_MS_FIELDS = frozenset(
+    {
+        "firstvisit", "lastvisit", "lastupdated",
+        "browserTime", "guideTimestamp", "ts", "lastTs", "time", "startTime",
+        "createdAt", "lastUpdatedAt", "firstTime", "lastTime", "lastRunAt", "lastSuccessRunAt",
+        "firstSeenAt", "lastSeenAt", "lastAdvancedAutoAt", "lastDismissedAutoAt",
+        "lastNotSeenAt", "lastTimeoutAt", "publishedAt", "resetAt",
+    }
+)  # fmt: skip
+
+#: Field names of period buckets: the start of a period, in epoch ms (reference 3.8).
+BUCKET_MS_FIELDS = frozenset({*BUCKET_FIELDS.values(), "quarter"})
 
 # Grouped rows: these fields, the source's object id, then the rest (the sandbox's order).
 _GROUPED_FIRST = {

@@ -34,6 +34,7 @@ from pendo_nb.http import cache_policy
 from pendo_nb.http import session as http
 from pendo_nb.http.recording import Recorder, Replayer, describe_recording
 from pendo_nb.http.snapshot import request_key
+from pendo_nb.http.throttle import LOOPBACK_HOSTS
 
 __all__ = [
     "CATALOG_KINDS",
@@ -462,6 +463,26 @@ class PendoConnection:
             host=self.host,
         )
 
+    def _no_answer(self, method: str, url: str, error: Exception) -> str:
+        """The message of a request that got no answer at all: why, in a few words, and what
+        to check, naming the host tried and its region (never the key)."""
+        if self.region is not None:
+            where = (
+                f"the region: {self.host} is the host of region {self.region!r}; another region "
+                f"is connect(region=...) ({', '.join(REGION_HOSTS)}), another host "
+                "connect(base_url=...)"
+            )
+        else:
+            where = (
+                f"base_url: this client asks {self.base_url}, no Pendo region "
+                "(connect(region=...) asks Pendo's own hosts)"
+            )
+        hint = f"check the network, any proxy (HTTPS_PROXY, HTTP_PROXY), and {where}"
+        if (urlsplit(self.base_url).hostname or "") in LOOPBACK_HOSTS:
+            hint = f"is a server (the sandbox?) running at {self.host}? Else {hint}"
+        reason = http.failure_reason(error)
+        return f"{method} {url} failed: no answer from {self.host} ({reason}); {hint}"
+
     def _key_region_host(self) -> str | None:
         """The host the key's region suffix points to, when that can explain a refused key.
 
@@ -558,6 +579,9 @@ class PendoConnection:
                 response, value = http.read_streamed(
                     self._session, functools.partial(send, stream=True), read
                 )
+        except requests.ConnectTimeout as exc:  # no connection at all: as a refused one
+            message = self._no_answer(method, url, exc)
+            raise PendoTimeoutError(message, method=method, url=url) from None
         except requests.Timeout as exc:
             raise PendoTimeoutError(
                 f"{method} {url} timed out ({type(exc).__name__}); aggregations may take up to "
@@ -565,12 +589,9 @@ class PendoConnection:
                 method=method,
                 url=url,
             ) from None
-        except (requests.ConnectionError, requests.exceptions.RetryError) as exc:
-            raise PendoConnectionError(
-                f"{method} {url} failed: no answer from {self.host} ({type(exc).__name__})",
-                method=method,
-                url=url,
-            ) from None
+        except requests.ConnectionError as exc:
+            message = self._no_answer(method, url, exc)
+            raise PendoConnectionError(message, method=method, url=url) from None
         from_cache = bool(getattr(response, "from_cache", False))
         if from_cache:
             self._hits += 1

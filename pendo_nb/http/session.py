@@ -7,9 +7,9 @@ module sends requests through such a session and never configures HTTP itself.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -25,11 +25,21 @@ import requests_cache
 from requests.adapters import HTTPAdapter
 from requests_cache.backends.sqlite import SQLiteDict
 from requests_cache.cache_keys import create_key
-from urllib3.exceptions import MaxRetryError, ProtocolError, ReadTimeoutError, ResponseError
+from urllib3 import BaseHTTPResponse
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    MaxRetryError,
+    NameResolutionError,
+    NewConnectionError,
+    ProtocolError,
+    ProxyError,
+    ReadTimeoutError,
+    SSLError,
+)
 from urllib3.util.retry import Retry
 
 from pendo_nb.http.cache_file import owner_only_dir, usable_cache_file
-from pendo_nb.http.throttle import PUSH_BACK, AdaptiveLimiter, shared_limiter
+from pendo_nb.http.throttle import AdaptiveLimiter, shared_limiter
 
 __all__ = [
     "KEY_HEADER",
@@ -43,6 +53,7 @@ __all__ = [
     "cache_namespace",
     "clear_cached",
     "encode_json",
+    "failure_reason",
     "forget_cached",
     "read_streamed",
 ]
@@ -121,11 +132,10 @@ class RetryPolicy:
     backoff_max: float = 30.0
 
 
-# The start of the request in flight on this thread (``value``) and its retries so far
-# (``retries``), so the budget counts from the first attempt (urllib3 only consults the Retry
-# object after a failure) and across the re-sends of a body cut short (each starts a fresh Retry);
-# ``sent``: when its latest attempt went out, which tells the limiter an old overload from a new.
-_request_started = threading.local()
+# Each retry wait is announced here, at WARNING: with no logging set up, Python prints it (the
+# message alone) on stderr, which a notebook shows under the cell, so a wait is never silent.
+# No NullHandler on purpose; logging.getLogger("pendo_nb").setLevel("ERROR") silences them.
+_log = logging.getLogger(__name__)
 
 
 def _sleep(seconds: float) -> None:
@@ -133,118 +143,217 @@ def _sleep(seconds: float) -> None:
     time.sleep(seconds)
 
 
-def _pace(limiter: AdaptiveLimiter | None) -> None:
-    """Wait for the limiter (if any) before an attempt goes out, and note when it went."""
-    _request_started.sent = limiter.acquire() if limiter is not None else time.monotonic()
+class _Tries:
+    """The tries of one request, from its first attempt to its last: its retry budget's state.
 
+    Made when the request first reaches the adapter, and passed explicitly to whatever sends it
+    again: the adapter's retries (urllib3 sends each attempt once) and :func:`read_streamed`'s
+    re-send of a body cut short, which gets them from the response. So the time budget counts
+    from the first attempt, and the tries across re-sends, with no state kept per thread.
+    """
 
-class _BoundedRetry(Retry):
-    """urllib3 ``Retry`` with a total time budget, and a try count per request, on top."""
+    def __init__(self, adapter: _PendoAdapter, options: dict[str, Any]) -> None:
+        # Counts the tries and computes the waits (backoff, Retry-After); it never sends.
+        self.retry: Retry = adapter.counting
+        self.max_seconds = adapter.max_seconds
+        self.max_tries = adapter.max_tries
+        self.limiter = adapter.limiter
+        self.options = options  # how the request was sent (stream, timeout...): the same again
+        self.started = time.monotonic()
+        self.sent = self.started  # when the latest attempt went out: see answered()
+        self.pace()
 
-    def __init__(
+    def pace(self) -> None:
+        """Wait for the limiter (if any) before an attempt goes out, and note when it went."""
+        self.sent = self.limiter.acquire() if self.limiter is not None else time.monotonic()
+
+    def answered(self, response: requests.Response) -> None:
+        """Tell the limiter how the latest attempt was answered (when it went out tells it an
+        old overload from a new one)."""
+        if self.limiter is None:
+            return
+        retried = self.worth_retrying(response)
+        retry_after = self.retry.get_retry_after(response.raw) if retried else None
+        self.limiter.answer(self.sent, response.status_code, retry_after)
+
+    def worth_retrying(self, response: requests.Response) -> bool:
+        """Whether urllib3's rules retry this answer: :data:`RETRY_STATUSES`, and a 413 that
+        says when to come back while tries remain."""
+        method = response.request.method or ""
+        has_retry_after = bool(response.headers.get("Retry-After"))
+        return self.retry.is_retry(method, response.status_code, has_retry_after)
+
+    def wait_for_next(
         self,
-        *args: Any,
-        max_seconds: float = 120.0,
-        limiter: AdaptiveLimiter | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.max_seconds = max_seconds
-        self.max_retries = self.total
-        self.limiter = limiter
-
-    def new(self, **kw: Any) -> _BoundedRetry:
-        retry = super().new(**kw)
-        retry.max_seconds = self.max_seconds
-        retry.max_retries = self.max_retries
-        retry.limiter = self.limiter
-        return retry
-
-    def increment(
-        self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None
-    ):
-        if self.limiter is not None and response is not None:
-            # Before the budget checks: the last push-back counts even when it is handed back.
-            honoured = self.respect_retry_after_header
-            retry_after = self.get_retry_after(response) if honoured else None
-            sent = getattr(_request_started, "sent", time.monotonic())
-            self.limiter.answer(sent, response.status, retry_after)
-        retry = super().increment(method, url, response, error, _pool, _stacktrace)
-        _request_started.retries = getattr(_request_started, "retries", 0) + 1
-        if isinstance(self.max_retries, int) and _request_started.retries > self.max_retries:
-            raise MaxRetryError(_pool, url, error or ResponseError("too many retries"))
-        wait = None
-        if response is not None and self.respect_retry_after_header:
-            wait = self.get_retry_after(response)
-        if wait is None:
-            wait = retry.get_backoff_time()
-        started = getattr(_request_started, "value", time.monotonic())
-        if time.monotonic() - started + wait > self.max_seconds:
-            # Waiting would overrun the budget: stop now. urllib3 then hands back the last
-            # response (for a status retry) or raises for a connection error.
-            raise MaxRetryError(_pool, url, error or ResponseError("retry time budget exhausted"))
-        return retry
-
-    def get_backoff_time(self) -> float:
+        request: requests.PreparedRequest,
+        *,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        cut: bool = False,
+    ) -> bool:
+        """Count a failed try (an answer worth retrying, urllib3's ``response``, or an
+        ``error``; ``cut``: in the body of an answer), announce the wait, wait before the next
+        try and pace it; False, without waiting, once the tries or the time budget are spent."""
+        try:
+            retry = self.retry.increment(request.method, request.url, response, error)
+        except MaxRetryError:
+            return False
+        retry_after = retry.get_retry_after(response) if response is not None else None
         # urllib3 retries the first failure at once; Pendo asks for a pause before any retry.
-        return max(self.backoff_factor, super().get_backoff_time())
+        backoff = max(retry.backoff_factor, retry.get_backoff_time())
+        wait = retry_after if retry_after is not None else backoff
+        if time.monotonic() - self.started + wait > self.max_seconds:
+            return False  # waiting would overrun the budget: stop now
+        self.retry = retry
+        _log.warning(
+            "%s; retrying in %s (attempt %d of %d)",
+            _what_failed(request, response, error, cut),
+            _seconds(wait),
+            len(retry.history) + 1,
+            self.max_tries,
+        )
+        if retry_after is None or self.limiter is None:
+            # With a limiter, a Retry-After already pauses every worker there (see answered).
+            _sleep(wait)
+        self.pace()
+        return True
 
-    def sleep(self, response=None) -> None:
-        wait = self.get_retry_after(response) if response is not None else None
-        if wait is None or self.limiter is None:
-            # With a limiter, a Retry-After already pauses every worker there (see increment).
-            _sleep(wait if wait is not None else self.get_backoff_time())
-        _pace(self.limiter)
+
+# Where a streamed response keeps the tries of its request, for read_streamed's re-send.
+_TRIES = "_pendo_nb_tries"
 
 
 class _PendoAdapter(HTTPAdapter):
-    """Paces each request that really goes to the network and starts its retry budget."""
+    """Sends each attempt once and retries here (429, 5xx, dropped connections, bodies cut
+    short), each request with its own :class:`_Tries`; paces every attempt that goes out."""
 
-    def __init__(self, *, retry: _BoundedRetry) -> None:
-        super().__init__(max_retries=retry)
-        self.limiter = retry.limiter
+    def __init__(self, *, policy: RetryPolicy, limiter: AdaptiveLimiter | None) -> None:
+        # urllib3 tries once. Every method counts as retryable there, so any failure ends as
+        # MaxRetryError (requests' ConnectionError), whatever its kind, as spent retries did.
+        super().__init__(max_retries=Retry(0, allowed_methods=None, raise_on_status=False))
+        self.counting = Retry(
+            total=policy.max_tries - 1,
+            status_forcelist=sorted(RETRY_STATUSES),
+            # None = every method: aggregation POSTs are reads, and metadata writes set values
+            # (setting the same values twice is harmless).
+            allowed_methods=None,
+            respect_retry_after_header=True,
+            backoff_factor=policy.backoff,
+            backoff_max=policy.backoff_max,
+            backoff_jitter=policy.backoff,  # jitter spreads out clients retrying in step
+        )
+        self.max_seconds = policy.max_seconds
+        self.max_tries = policy.max_tries
+        self.limiter = limiter
 
-    def send(self, request, **kwargs):
-        if getattr(_request_started, "resending", False):
-            # A streamed body cut short, sent again by read_streamed: the same budget, and
-            # already paced by the retry's sleep.
-            _request_started.resending = False
-        else:
-            _request_started.value = time.monotonic()
-            _request_started.retries = 0
-            _pace(self.limiter)  # retries are paced in _BoundedRetry.sleep
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: Any = None,
+        tries: _Tries | None = None,
+    ) -> requests.Response:
+        """Send ``request``, retrying it within its budget; ``tries``: those of a request sent
+        before (a streamed body cut short), already paced for this attempt."""
+        options = {
+            "stream": stream, "timeout": timeout, "verify": verify, "cert": cert, "proxies": proxies
+        }  # fmt: skip
+        if tries is None:  # a new request: a new budget, and its first attempt paced
+            tries = _Tries(self, options)
         while True:
-            response = super().send(request, **kwargs)
-            if kwargs.get("stream") and not _read_whole(response):
+            try:
+                response = super().send(request, **options)
+            except requests.ConnectionError as exc:
+                if tries.wait_for_next(request, error=_urllib3_error(exc)):
+                    continue
+                raise
+            if stream and not _read_whole(response):
                 # read_streamed reads it as it arrives, and sends again if it is cut short.
-                self._answered(response)
+                tries.answered(response)
+                setattr(response, _TRIES, tries)
                 return response
             try:
-                # Read the body here: urllib3 retries failures up to the headers only, so a body
-                # cut short would escape as a bare error. One read, so a big answer is never held
+                # Read the body here: urllib3 retries nothing past the headers, so a body cut
+                # short would escape as a bare error. One read, so a big answer is never held
                 # twice; requests and requests-cache then use `_content`.
                 body = response.raw.read(decode_content=True)
             except (ProtocolError, ReadTimeoutError) as exc:
-                self.wait_to_resend(response, exc)
+                response.close()
+                if tries.wait_for_next(request, error=exc, cut=True):
+                    continue
+                raise requests.ConnectionError(exc, request=request) from None
+            response._content = body
+            response._content_consumed = True  # type: ignore[attr-defined]  # untyped in the stubs
+            tries.answered(response)
+            retry = tries.worth_retrying(response)
+            if retry and tries.wait_for_next(request, response=response.raw):
                 continue
-            response._content, response._content_consumed = body, True
-            self._answered(response)
-            return response
+            return response  # the last 429/5xx is handed back: the error carries its body
 
-    def _answered(self, response: requests.Response) -> None:
-        if self.limiter is not None and response.status_code not in PUSH_BACK:
-            self.limiter.answer(_request_started.sent, response.status_code)
-
-    def wait_to_resend(self, response: requests.Response, error: Exception) -> None:
-        """Count a body cut short against its request's retry budget, then wait (and pace)
-        before it is sent again; ``requests.ConnectionError`` once the budget is spent."""
-        response.close()
+    def resend(self, response: requests.Response, error: Exception) -> requests.Response:
+        """Send the request of a streamed ``response`` whose body was cut short by ``error``
+        again, as one more try of it; ``requests.ConnectionError`` once its budget is spent."""
+        tries = getattr(response, _TRIES)
+        assert isinstance(tries, _Tries)  # send() gives every streamed response its tries
         request = response.request
-        try:
-            retry = self.max_retries.increment(request.method, request.url, error=error)
-        except MaxRetryError:
-            raise requests.ConnectionError(error, request=request) from None
-        retry.sleep()
+        if not tries.wait_for_next(request, error=error, cut=True):
+            raise requests.ConnectionError(error, request=request)
+        return self.send(request, tries=tries, **tries.options)
+
+
+def _urllib3_error(exc: Exception) -> Exception:
+    """The urllib3 error behind requests' ``ConnectionError`` (the reason urllib3 gave up)."""
+    wrapped = exc.args[0] if isinstance(exc, requests.RequestException) and exc.args else None
+    cause = wrapped if isinstance(wrapped, Exception) else exc
+    return cause.reason if isinstance(cause, MaxRetryError) and cause.reason else cause
+
+
+def failure_reason(error: Exception) -> str:
+    """Why a request got no answer, in a few words (``connection refused``, ``the host name did
+    not resolve``...), from requests' or urllib3's exception. Only the operating system's words
+    and fixed text: never a URL or a header, so never the key."""
+    cause = _urllib3_error(error)
+    if isinstance(cause, NameResolutionError):
+        return "the host name did not resolve"
+    if isinstance(cause, NewConnectionError):  # refused, unreachable network...: the OS says
+        system = cause.__cause__
+        if isinstance(system, OSError) and system.strerror:
+            return system.strerror.lower()
+        return "no connection could be made"
+    if isinstance(cause, ConnectTimeoutError | requests.ConnectTimeout):
+        return "connecting timed out"
+    if isinstance(cause, ReadTimeoutError):
+        return "no answer within the read timeout"
+    if isinstance(cause, ProxyError):
+        return "the proxy failed"
+    if isinstance(cause, SSLError):
+        return "the TLS handshake failed"
+    if isinstance(cause, ProtocolError):
+        return "the connection dropped"
+    return type(cause).__name__
+
+
+def _what_failed(
+    request: requests.PreparedRequest,
+    response: BaseHTTPResponse | None,
+    error: Exception | None,
+    cut: bool,
+) -> str:
+    """The start of a retry's notice: who failed, and how."""
+    host = urlsplit(request.url or "").netloc
+    if response is not None:
+        return f"Pendo ({host}) answered {response.status} {response.reason or ''}".rstrip()
+    assert error is not None  # a try fails with an answer or with an error
+    if cut:
+        return f"Pendo's answer ({host}) was cut short ({failure_reason(error)})"
+    return f"Pendo ({host}) did not answer ({failure_reason(error)})"
+
+
+def _seconds(wait: float) -> str:
+    return f"{wait:.2g} s" if wait < 10 else f"{wait:.0f} s"
 
 
 def _read_whole(response: requests.Response) -> bool:
@@ -285,12 +394,7 @@ def read_streamed(
             response.close()
         adapter = session.get_adapter(response.request.url or "")
         assert isinstance(adapter, _PendoAdapter)  # build_session mounts it for every URL
-        adapter.wait_to_resend(response, cut)
-        _request_started.resending = True
-        try:
-            response = send()
-        finally:
-            _request_started.resending = False
+        response = adapter.resend(response, cut)
 
 
 def cache_namespace(key: str, base_url: str) -> str:
@@ -364,22 +468,7 @@ def build_session(
         # Only complete answers are worth reusing.
         allowable_codes=(200,),
     )
-    bounded = _BoundedRetry(
-        total=retry.max_tries - 1,
-        status_forcelist=sorted(RETRY_STATUSES),
-        # None = every method: aggregation POSTs are reads, and metadata writes set values
-        # (setting the same values twice is harmless).
-        allowed_methods=None,
-        respect_retry_after_header=True,
-        backoff_factor=retry.backoff,
-        backoff_max=retry.backoff_max,
-        backoff_jitter=retry.backoff,  # jitter spreads out clients retrying in step
-        # Hand back the last 429/5xx once retries are exhausted, so the error carries its body.
-        raise_on_status=False,
-        max_seconds=retry.max_seconds,
-        limiter=_limiter(key, base_url, rate_limit),
-    )
-    adapter = _PendoAdapter(retry=bounded)
+    adapter = _PendoAdapter(policy=retry, limiter=_limiter(key, base_url, rate_limit))
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers[KEY_HEADER] = key

@@ -19,10 +19,12 @@ from typing import Any
 from pendo_nb.api.connect import resolve
 from pendo_nb.api.functions import aggregate
 from pendo_nb.pipeline.timeseries import TimeSeries
+from pendo_nb.pulls.server_clock import range_expressions
 
 # Period -> (startOfPeriod name, dateAdd unit, formatTime layout). The documented period names
 # of startOfPeriod are daily/weekly/monthly (reference 3.7); hours have none, so an hour's
-# start is written by the layout alone ("00" is literal text in a Go layout: minutes dropped).
+# start is written by the layout alone ("00" is literal text in a Go layout: minutes dropped),
+# the bounds taken as they are.
 _PERIOD_PARTS = {
     "hourRange": (None, "hours", "2006-01-02 15:00"),
     "hourly": (None, "hours", "2006-01-02 15:00"),
@@ -43,24 +45,15 @@ _resolved: weakref.WeakKeyDictionary[Any, dict[str, tuple[float, str | None]]] =
 )
 
 
-def range_expressions(series: TimeSeries) -> dict[str, str]:
+def _range_texts(series: TimeSeries) -> dict[str, str]:
     """``{"start", "end"}``: Pendo expressions writing the range's first day and its end
     (exclusive) as text in the subscription's time zone."""
     snap, unit, layout = _PERIOD_PARTS[series.period]
-
-    def start_of(bound: object) -> str:
-        return f"{bound}" if snap is None else f'startOfPeriod("{snap}", {bound})'
-
-    first = start_of(series.first)
-    if series.count is not None and series.count < 0:
-        # |count| periods ending just before the period holding `first` (reference 6.3).
-        start, end = f'dateAdd({first}, {series.count}, "{unit}")', first
-    elif series.count is not None:
-        start, end = first, f'dateAdd({first}, {series.count}, "{unit}")'
-    else:
-        start, end = first, f'dateAdd({start_of(series.last)}, 1, "{unit}")'
-    return {name: f'formatTime("{layout}", {value})' for name, value in
-            (("start", start), ("end", end))}  # fmt: skip
+    last = None if series.last is None else str(series.last)
+    start, end = range_expressions(
+        str(series.first), unit=unit, snap=snap, count=series.count, last=last
+    )
+    return {"start": f'formatTime("{layout}", {start})', "end": f'formatTime("{layout}", {end})'}
 
 
 def connected_base_url() -> str:
@@ -90,7 +83,7 @@ def describe_on_server(series: TimeSeries) -> str | None:
 
 def _ask(client: Any, series: TimeSeries) -> str | None:
     probe = [{"source": {"visitors": None}}, {"limit": 1},
-             {"select": range_expressions(series)}]  # fmt: skip
+             {"select": _range_texts(series)}]  # fmt: skip
     try:
         # refresh: the HTTP cache may hold this probe from an earlier "now()" for an hour.
         frame = aggregate(probe, client=client, refresh=True, progress=False)

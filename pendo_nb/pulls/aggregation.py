@@ -15,8 +15,11 @@ from typing import Any
 
 import pandas as pd
 
-from pendo_nb.frames import convert
+from pendo_nb.frames.csv_reader import csv_to_frame
 from pendo_nb.frames.field_types import event_source_fields, source_kind
+from pendo_nb.frames.implied_columns import columns_implied_by, field_types_implied_by
+from pendo_nb.frames.json_reader import ParsedRows, parse_json
+from pendo_nb.frames.streamed_reader import WholeAnswerNeeded, parse_json_chunks
 from pendo_nb.frames.times import stamp
 from pendo_nb.http.connection import PendoConnection, PendoResponse, aggregation_envelope
 from pendo_nb.pulls.schemas import metadata_types, object_columns
@@ -36,10 +39,10 @@ def aggregation_frame(
         ends = _Ends()
         try:
             response, parsed = connection.post_aggregation_streamed(
-                envelope, lambda chunks: convert.parse_json_chunks(ends.watch(chunks))
+                envelope, lambda chunks: parse_json_chunks(ends.watch(chunks))
             )
             return _frame(connection, envelope, response, ends.start_time(), parsed)
-        except convert.WholeAnswerNeeded:
+        except WholeAnswerNeeded:
             pass  # rows typed differently from one piece to the next (rare): asked again, below
     # A cache or a snapshot holds the answer whole anyway (requests-cache reads it all to
     # store it), and a CSV answer is read whole.
@@ -48,15 +51,15 @@ def aggregation_frame(
     if _asks_for_csv(envelope):
         steps = envelope["request"]["pipeline"]
         kind = source_kind(steps)
-        field_types = convert.field_types_implied_by(steps, metadata_types(connection, kind))
+        field_types = field_types_implied_by(steps, metadata_types(connection, kind))
         text = response.text
         empty = len(text.strip().splitlines()) <= 1  # no rows: nothing, or a header alone
         columns = _implied_columns(connection, steps, kind, field_types, empty=empty)
         attrs = _attrs(connection, envelope, response, started)
-        return convert.csv_to_frame(
+        return csv_to_frame(
             text, tz=connection.tz, columns=columns, field_types=field_types, attrs=attrs
         )
-    parsed = convert.parse_json(response.content, key="results")
+    parsed = parse_json(response.content, key="results")
     response = replace(response, content=b"")  # free the answer's bytes before the frame is built
     return _frame(connection, envelope, response, started, parsed)
 
@@ -66,12 +69,12 @@ def _frame(
     envelope: dict,
     response: PendoResponse,
     started: int | None,
-    parsed: convert.ParsedRows,
+    parsed: ParsedRows,
 ) -> pd.DataFrame:
     """The typed DataFrame of parsed rows, with their provenance."""
     steps = envelope["request"]["pipeline"]
     kind = source_kind(steps)
-    field_types = convert.field_types_implied_by(steps, metadata_types(connection, kind))
+    field_types = field_types_implied_by(steps, metadata_types(connection, kind))
     columns = _implied_columns(connection, steps, kind, field_types, empty=len(parsed) == 0)
     attrs = _attrs(connection, envelope, response, started)
     return parsed.to_frame(tz=connection.tz, columns=columns, field_types=field_types, attrs=attrs)
@@ -94,7 +97,7 @@ def _implied_columns(
     and the schema's fields of visitors or accounts, the documented fields of an event source.
     Their types join ``field_types`` (unless a step rewrites the column), so the empty columns
     have the dtypes full ones would."""
-    columns = convert.columns_implied_by(steps)
+    columns = columns_implied_by(steps)
     if not empty or columns:
         return columns
     if kind is not None:
@@ -103,7 +106,7 @@ def _implied_columns(
     else:
         source_types = event_source_fields(steps)
         source_columns = list(source_types)
-    columns = convert.columns_implied_by(steps, source_columns=source_columns)
+    columns = columns_implied_by(steps, source_columns=source_columns)
     rewritten = {
         name
         for step in steps[1:]

@@ -14,7 +14,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from pendo_nb.errors import ValidationError
-from pendo_nb.frames.convert import rows_to_frame
+from pendo_nb.frames.plain_reader import rows_to_frame
 from pendo_nb.frames.times import DAY_MS, iso, stamp
 from pendo_nb.http.connection import PendoConnection
 from pendo_nb.pulls.server_clock import server_range

@@ -10,7 +10,7 @@ import warnings
 from collections.abc import Mapping
 
 from pendo_nb.errors import PendoAPIError, PendoConnectionError
-from pendo_nb.frames.convert import metadata_field_types
+from pendo_nb.frames.implied_columns import metadata_field_types
 from pendo_nb.http.connection import PendoConnection
 
 

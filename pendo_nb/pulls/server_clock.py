@@ -4,7 +4,8 @@
 subscription's time zone), never this machine's. Pendo has no source-less query, so the server
 is asked by selecting expressions (``now()``, ``date("...")``, ``startOfPeriod(...)``) on one
 visitor row: :func:`select_on_server`. :mod:`pendo_nb.pulls.history` and
-:mod:`pendo_nb.pulls.windows` both read their ranges that way.
+:mod:`pendo_nb.pulls.windows` both read their ranges that way; :func:`range_expressions` writes
+the start and end of a timeSeries' range for them and for the builder's cards.
 """
 
 from __future__ import annotations
@@ -35,6 +36,52 @@ def select_on_server(
     answer = answer if isinstance(answer, dict) else {}
     rows = answer.get("results") or []
     return (rows[0] if rows else {}), answer, response.url
+
+
+def range_expressions(
+    first: str, *, unit: str, snap: str | None, count: int | None = None, last: str | None = None
+) -> tuple[str, str]:
+    """Pendo expressions of the start and the end (exclusive) of a timeSeries' range.
+
+    Parameters
+    ----------
+    first, last : str
+        The series' bounds, as expressions (epoch ms are expressions too); ``last`` is read only
+        without ``count``.
+    unit : str
+        The ``dateAdd`` unit of one period: ``"hours"``, ``"days"``, ``"weeks"``, ``"months"``.
+    snap : str or None
+        The ``startOfPeriod`` period that takes a bound to the start of its period (``"daily"``
+        ...), or ``None`` to take the bounds as they are: Pendo documents no hourly
+        ``startOfPeriod`` (reference 3.7), and callers differ on hours.
+    count : int, optional
+        Periods from the one holding ``first``; negative: the ``|count|`` periods ending just
+        before it (reference 6.3).
+
+    Returns
+    -------
+    tuple of str
+        The start and the end, evaluated by the server (its clock and the subscription's time
+        zone) when selected.
+
+    Examples
+    --------
+    >>> range_expressions("now()", unit="days", snap="daily", count=-7)
+    ('dateAdd(startOfPeriod("daily", now()), -7, "days")', 'startOfPeriod("daily", now())')
+    >>> range_expressions("1700000000000", unit="hours", snap=None, last="now()")
+    ('1700000000000', 'dateAdd(now(), 1, "hours")')
+    """
+
+    def start_of(bound: str) -> str:
+        return bound if snap is None else f'startOfPeriod("{snap}", {bound})'
+
+    start = start_of(first)
+    if count is not None:
+        moved = f'dateAdd({start}, {count}, "{unit}")'
+        return (start, moved) if count > 0 else (moved, start)
+    if last is None:
+        raise ValueError("a range needs a count or a last bound")
+    return start, f'dateAdd({start_of(last)}, 1, "{unit}")'
 
 
 def server_range(client: PendoConnection, start: Any, end: Any) -> tuple[int, int, int]:

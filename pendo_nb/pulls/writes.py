@@ -32,7 +32,7 @@ from pendo_nb.errors import (
     ValidationError,
     WriteAccessError,
 )
-from pendo_nb.frames.convert import rows_to_frame
+from pendo_nb.frames.plain_reader import rows_to_frame
 from pendo_nb.http.connection import PendoConnection, checked_kind
 from pendo_nb.pulls.paging import expression_literal
 

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 import pendo_nb as pn
-from pendo_nb.frames import convert as frames
+from pendo_nb.frames import implied_columns, json_reader, plain_reader
 
 
 @pytest.fixture
@@ -78,11 +78,11 @@ SCHEMA = {"metadata.custom.signup": "time", "metadata.custom.seats": "integer"}
 )
 def test_field_types_implied_by(steps, expected_extra):
     steps = [{"source": {"visitors": None}}, *steps]
-    assert frames.field_types_implied_by(steps, SCHEMA) == {**SCHEMA, **expected_extra}
+    assert implied_columns.field_types_implied_by(steps, SCHEMA) == {**SCHEMA, **expected_extra}
 
 
 def test_epoch_kind_leaves_small_numbers_alone():
-    df = frames.rows_to_frame([{"m": 3}, {"m": 11}], field_types={"m": "epoch"})
+    df = plain_reader.rows_to_frame([{"m": 3}, {"m": 11}], field_types={"m": "epoch"})
     assert df["m"].tolist() == [3, 11]
 
 
@@ -214,11 +214,11 @@ def test_an_empty_result_after_a_reshaping_step_has_no_invented_columns(client):
 def test_source_columns_are_kept_by_row_keeping_steps_only():
     source = [{"source": {"visitors": None}}]
     kept = [*source, {"filter": "true"}, {"sort": ["a"]}, {"limit": 3}, {"eval": {"c": "1"}}]
-    assert frames.columns_implied_by(kept, source_columns=["a", "b"]) == ["a", "b", "c"]
-    assert frames.columns_implied_by(source, source_columns=["a"]) == ["a"]
-    assert frames.columns_implied_by(source) == []
+    assert implied_columns.columns_implied_by(kept, source_columns=["a", "b"]) == ["a", "b", "c"]
+    assert implied_columns.columns_implied_by(source, source_columns=["a"]) == ["a"]
+    assert implied_columns.columns_implied_by(source) == []
     reshaped = [*source, {"unwind": {"field": "a"}}]
-    assert frames.columns_implied_by(reshaped, source_columns=["a"]) == []
+    assert implied_columns.columns_implied_by(reshaped, source_columns=["a"]) == []
 
 
 def test_a_time_series_beside_the_source_still_implies_the_group_columns(client):
@@ -267,11 +267,11 @@ def test_server_time_is_the_envelopes_not_a_rows(body, expected):
     ],
 )
 def test_an_object_null_in_some_rows_is_only_its_childrens_columns(body, columnar):
-    df = frames.json_to_frame(body, columnar=columnar)
+    df = json_reader.json_to_frame(body, columnar=columnar)
     assert list(df.columns) == ["x", "a.b"]
     assert plain(df["a.b"]) == ([None, 7] if body.index(b"null") < body.index(b"7") else [7, None])
 
 
 def test_a_field_null_in_every_row_stays_a_column():
-    df = frames.json_to_frame(b'{"results": [{"x": 1, "a": null}, {"x": 2, "a": null}]}')
+    df = json_reader.json_to_frame(b'{"results": [{"x": 1, "a": null}, {"x": 2, "a": null}]}')
     assert list(df.columns) == ["x", "a"] and plain(df["a"]) == [None, None]

@@ -10,7 +10,7 @@ import pytest
 
 from pendo_nb import errors
 from pendo_nb.api import client, connect
-from pendo_nb.frames import convert
+from pendo_nb.frames import csv_reader, json_reader, plain_reader
 from pendo_nb.http import connection, session
 
 
@@ -33,7 +33,8 @@ def modules_with_examples() -> list:
     objects.append(pendo_nb.sandbox.Sandbox)
     names = {ns.__name__ for ns in namespaces} | {"pendo_nb.sandbox"}
     names |= {getattr(obj, "__module__", None) or type(obj).__module__ for obj in objects}
-    names |= {m.__name__ for m in (client, connect, connection, errors, convert, session)}
+    frames = (csv_reader, json_reader, plain_reader)
+    names |= {m.__name__ for m in (client, connect, connection, errors, session, *frames)}
     # pendo_nb.api.functions carries the docstrings of the PendoClient methods
     # (pendo_nb.api.client), whose examples run once, there.
     names.discard("pendo_nb.api.functions")

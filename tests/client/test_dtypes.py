@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import pendo_nb as pn
-from pendo_nb.frames import convert as frames
+from pendo_nb.frames import plain_reader
 from pendo_nb.frames.dtypes import TEXT_DTYPE
 
 LAST_WEEK = {"period": "dayRange", "first": "now()", "count": -7}
@@ -94,7 +94,7 @@ def test_instants_have_no_sub_millisecond_digits(client):
     assert str(df["lastVisit"].dtype) == "datetime64[us, UTC]"
     assert (df["lastVisit"].dropna().dt.microsecond % 1000 == 0).all()
     # A computed value (an average of times, say) is rounded to Pendo's millisecond.
-    computed = frames.rows_to_frame([{"lastTime": T0 + 0.6}, {"lastTime": None}])
+    computed = plain_reader.rows_to_frame([{"lastTime": T0 + 0.6}, {"lastTime": None}])
     assert computed["lastTime"][0] == pd.Timestamp(T0 + 1, unit="ms", tz="UTC")
     assert pd.isna(computed["lastTime"][1])
 

@@ -8,7 +8,7 @@ import orjson
 import pandas as pd
 import pytest
 
-from pendo_nb.frames import convert as frames
+from pendo_nb.frames import casts, csv_reader, implied_columns, json_reader, plain_reader
 from pendo_nb.frames.dtypes import TEXT_DTYPE
 
 T0 = 1_761_955_200_000  # 2025-11-01T00:00:00Z
@@ -22,7 +22,7 @@ def test_nested_objects_become_dotted_columns_and_lists_stay_lists():
         },
         {"visitorId": "b", "metadata": {"agent": {"email": "b@x", "role": "admin"}}},
     ]
-    df = frames.rows_to_frame(rows)
+    df = plain_reader.rows_to_frame(rows)
     # role first appears in row 2 but sits with its parent, before metadata.auto
     assert list(df.columns) == [
         "visitorId",
@@ -40,7 +40,7 @@ def test_nullable_dtypes():
         {"i": 1, "f": 1, "b": True, "s": "x", "m": 1, "n": None},
         {"i": None, "f": 2.5, "b": None, "s": None, "m": "one", "n": None},
     ]
-    df = frames.rows_to_frame(rows)
+    df = plain_reader.rows_to_frame(rows)
     assert str(df["i"].dtype) == "Int64"
     assert str(df["f"].dtype) == "Float64"
     assert str(df["b"].dtype) == "boolean"
@@ -54,7 +54,7 @@ def test_nullable_dtypes():
 
 def test_epoch_instants_become_tz_aware_and_buckets_calendar_datetimes():
     rows = [{"metadata": {"auto": {"lastvisit": T0}}, "day": T0, "count": T0}]
-    df = frames.rows_to_frame(rows)
+    df = plain_reader.rows_to_frame(rows)
     assert df["metadata.auto.lastvisit"][0] == pd.Timestamp("2025-11-01T00:00:00Z")
     assert str(df["metadata.auto.lastvisit"].dtype) == "datetime64[us, UTC]"
     assert df["day"][0] == pd.Timestamp("2025-11-01")  # a bucket: its calendar start, no zone
@@ -63,32 +63,32 @@ def test_epoch_instants_become_tz_aware_and_buckets_calendar_datetimes():
 
 
 def test_tz_converts_the_datetimes():
-    df = frames.rows_to_frame([{"ts": T0}], tz="Asia/Tokyo")
+    df = plain_reader.rows_to_frame([{"ts": T0}], tz="Asia/Tokyo")
     assert str(df["ts"].dt.tz) == "Asia/Tokyo"
     assert df["ts"][0].hour == 9
 
 
 def test_small_numbers_in_epoch_named_fields_stay_numbers():
-    df = frames.rows_to_frame([{"month": 3}, {"month": 11}])
+    df = plain_reader.rows_to_frame([{"month": 3}, {"month": 11}])
     assert df["month"].tolist() == [3, 11]
 
 
 def test_an_empty_result_keeps_the_implied_columns():
-    df = frames.json_to_frame(b'{"startTime": 1, "results": []}', columns=["visitorId", "n"])
+    df = json_reader.json_to_frame(b'{"startTime": 1, "results": []}', columns=["visitorId", "n"])
     assert list(df.columns) == ["visitorId", "n"] and len(df) == 0
 
 
 def test_null_results_are_an_empty_frame():
-    assert frames.json_to_frame(b'{"startTime": 1, "results": null}').empty
+    assert json_reader.json_to_frame(b'{"startTime": 1, "results": null}').empty
 
 
 def test_rows_that_are_not_objects_are_refused():
     with pytest.raises(TypeError, match="row 1"):
-        frames.rows_to_frame([{"a": 1}, 5])
+        plain_reader.rows_to_frame([{"a": 1}, 5])
 
 
 def test_implied_columns_come_first_in_request_order():
-    df = frames.rows_to_frame([{"b": 1, "a": 2, "z": 3}], columns=["a", "b"])
+    df = plain_reader.rows_to_frame([{"b": 1, "a": 2, "z": 3}], columns=["a", "b"])
     assert list(df.columns) == ["a", "b", "z"]
 
 
@@ -116,7 +116,7 @@ def test_implied_columns_come_first_in_request_order():
     ],
 )
 def test_columns_implied_by(steps, expected):
-    assert frames.columns_implied_by(steps) == expected
+    assert implied_columns.columns_implied_by(steps) == expected
 
 
 def test_metadata_field_types_from_a_schema():
@@ -124,7 +124,7 @@ def test_metadata_field_types_from_a_schema():
         "custom": {"plan": {"Type": "string"}, "seats": {"Type": "integer"}, "x": {"Type": ""}},
         "agent": {"signup": {"Type": "time"}},
     }
-    assert frames.metadata_field_types(schema) == {
+    assert implied_columns.metadata_field_types(schema) == {
         "metadata.custom.plan": "string",
         "metadata.custom.seats": "integer",
         "metadata.agent.signup": "time",
@@ -149,8 +149,8 @@ def test_schema_casts_and_values_that_do_not_fit_are_reported_not_lost():
         "on": "boolean",
         "since": "time",
     }
-    with pytest.warns(frames.CastWarning, match="seats"):
-        df = frames.rows_to_frame(rows, field_types=types)
+    with pytest.warns(casts.CastWarning, match="seats"):
+        df = plain_reader.rows_to_frame(rows, field_types=types)
     assert df["seats"].tolist()[0] == 3 and df["seats"].isna().tolist() == [False, True]
     assert df["plan"].tolist() == ["pro", "7"]
     assert str(df["score"].dtype) == "Float64" and df["score"].tolist() == [1.0, 2.5]
@@ -160,7 +160,7 @@ def test_schema_casts_and_values_that_do_not_fit_are_reported_not_lost():
 
 
 def test_attrs_carry_provenance():
-    df = frames.rows_to_frame([{"a": 1}], attrs={"request_id": "r1", "from_cache": False})
+    df = plain_reader.rows_to_frame([{"a": 1}], attrs={"request_id": "r1", "from_cache": False})
     assert df.attrs["request_id"] == "r1" and df.attrs["from_cache"] is False
 
 
@@ -195,8 +195,8 @@ def _random_rows(n: int, seed: int) -> list[dict]:
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_columnar_and_plain_readers_agree(seed):
     content = orjson.dumps({"startTime": T0, "results": _random_rows(300, seed)})
-    columnar = frames.json_to_frame(content, columnar=True)
-    plain = frames.json_to_frame(content, columnar=False)
+    columnar = json_reader.json_to_frame(content, columnar=True)
+    plain = json_reader.json_to_frame(content, columnar=False)
     pd.testing.assert_frame_equal(columnar, plain)
     expected = pd.json_normalize(_random_rows(300, seed))  # independent flattening
     assert set(columnar.columns) == set(expected.columns)
@@ -205,14 +205,17 @@ def test_columnar_and_plain_readers_agree(seed):
 
 def test_columnar_reader_falls_back_on_mixed_types():
     rows = [{"x": 1}, {"x": "one"}]
-    df = frames.json_to_frame(orjson.dumps({"results": rows}), columnar=True)
+    df = json_reader.json_to_frame(orjson.dumps({"results": rows}), columnar=True)
     assert df["x"].tolist() == [1, "one"]
 
 
 def test_array_answers_read_with_key_none():
     content = orjson.dumps([{"a": 1}, {"a": 2}])
     for columnar in (True, False):
-        assert frames.json_to_frame(content, key=None, columnar=columnar)["a"].tolist() == [1, 2]
+        assert json_reader.json_to_frame(content, key=None, columnar=columnar)["a"].tolist() == [
+            1,
+            2,
+        ]
 
 
 def test_csv_gives_the_dtypes_json_gives():
@@ -228,8 +231,8 @@ def test_csv_gives_the_dtypes_json_gives():
         "lastVisit": "time",
     }
     text = f"Visitor,n,ratio,ok,lastVisit\na,3,0.5,true,{T0}\nb,4,1,false,\n"
-    from_csv = frames.csv_to_frame(text, field_types=types, titles={"Visitor": "visitorId"})
-    from_json = frames.rows_to_frame(rows, field_types=types)
+    from_csv = csv_reader.csv_to_frame(text, field_types=types, titles={"Visitor": "visitorId"})
+    from_json = plain_reader.rows_to_frame(rows, field_types=types)
     pd.testing.assert_frame_equal(from_csv, from_json)
     # What both should be, written out: "number" is Int64 when every value is whole.
     assert {c: str(t) for c, t in from_csv.dtypes.items() if c != "lastVisit"} == {
@@ -247,4 +250,4 @@ def test_csv_gives_the_dtypes_json_gives():
 def test_objects_that_are_always_empty_leave_no_column():
     content = orjson.dumps({"results": [{"a": 1, "e": {}, "m": {"x": {}}}, {"a": 2, "e": {}}]})
     for columnar in (True, False):
-        assert list(frames.json_to_frame(content, columnar=columnar).columns) == ["a"]
+        assert list(json_reader.json_to_frame(content, columnar=columnar).columns) == ["a"]

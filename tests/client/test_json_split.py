@@ -10,8 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pendo_nb.frames import convert as frames
-from pendo_nb.frames import json_split
+from pendo_nb.frames import columnar_reader, json_reader, json_split
 
 TRICKY = ['a "quoted" }],{ word', "back\\slash\\", '\\"', "ünïcödé ✓", "[{", "", "\\\\", "\n\t"]
 
@@ -30,7 +29,7 @@ rows = st.lists(st.dictionaries(st.sampled_from(["x", "y", "[z]", 'q"']), values
 @pytest.fixture
 def monkeypatch_rows(monkeypatch):
     """Pieces of 100 bytes, so small answers are read in many pieces."""
-    monkeypatch.setattr(frames, "PIECE_BYTES", 100)
+    monkeypatch.setattr(columnar_reader, "PIECE_BYTES", 100)
 
 
 def rows_of(content: bytes, spans) -> list:
@@ -72,7 +71,7 @@ def test_unexpected_layouts_give_none():
 
 
 def test_frames_read_in_pieces_match_the_plain_reader(monkeypatch):
-    monkeypatch.setattr(frames, "PIECE_BYTES", 300)
+    monkeypatch.setattr(columnar_reader, "PIECE_BYTES", 300)
     data = [
         {"id": f"v{i}", "m": {"n": i, "s": TRICKY[i % len(TRICKY)], "l": [i, i + 1]}}
         if i % 3
@@ -81,8 +80,8 @@ def test_frames_read_in_pieces_match_the_plain_reader(monkeypatch):
     ]
     content = orjson.dumps({"startTime": 5, "results": data})
     assert len(json_split.row_pieces(content, "results", 300)) > 5
-    columnar = frames.json_to_frame(content, columnar=True)
-    pd.testing.assert_frame_equal(columnar, frames.json_to_frame(content, columnar=False))
+    columnar = json_reader.json_to_frame(content, columnar=True)
+    pd.testing.assert_frame_equal(columnar, json_reader.json_to_frame(content, columnar=False))
     expected = pd.json_normalize(data)  # independent flattening
     assert set(columnar.columns) == set(expected.columns)
     assert columnar["id"].tolist() == expected["id"].tolist()
@@ -91,20 +90,20 @@ def test_frames_read_in_pieces_match_the_plain_reader(monkeypatch):
 
 
 def test_pieces_that_type_a_field_differently_are_unified(monkeypatch):
-    monkeypatch.setattr(frames, "PIECE_BYTES", 100)
+    monkeypatch.setattr(columnar_reader, "PIECE_BYTES", 100)
     data = [{"v": None} for _ in range(10)] + [{"v": 3}] * 10 + [{"v": 2.5}] * 10
     content = orjson.dumps({"results": data})
-    columnar = frames.json_to_frame(content, columnar=True)
-    pd.testing.assert_frame_equal(columnar, frames.json_to_frame(content, columnar=False))
+    columnar = json_reader.json_to_frame(content, columnar=True)
+    pd.testing.assert_frame_equal(columnar, json_reader.json_to_frame(content, columnar=False))
     assert str(columnar["v"].dtype) == "Float64"
     assert columnar["v"].isna().tolist() == [True] * 10 + [False] * 20
     assert columnar["v"].dropna().tolist() == [3.0] * 10 + [2.5] * 10
 
 
 def test_pieces_with_conflicting_types_fall_back_to_the_plain_reader(monkeypatch):
-    monkeypatch.setattr(frames, "PIECE_BYTES", 100)
+    monkeypatch.setattr(columnar_reader, "PIECE_BYTES", 100)
     data = [{"v": 1}] * 10 + [{"v": "one"}] * 10
-    df = frames.json_to_frame(orjson.dumps({"results": data}), columnar=True)
+    df = json_reader.json_to_frame(orjson.dumps({"results": data}), columnar=True)
     assert df["v"].tolist() == [1] * 10 + ["one"] * 10
 
 
@@ -141,10 +140,10 @@ def test_frames_from_proposed_cuts_match_those_of_the_exact_scan(monkeypatch_row
     # pieces do not parse and the exact scan cuts again. Either way: the exact scan's frame.
     document = {"startTime": 1, "results": [{**row, "t": trap} for row in rows]}
     content = orjson.dumps(document)
-    proposed = frames.json_to_frame(content, columnar=True)
+    proposed = json_reader.json_to_frame(content, columnar=True)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(frames, "proposed_pieces", lambda *args: None)
-        exact = frames.json_to_frame(content, columnar=True)
+        patch.setattr(columnar_reader, "proposed_pieces", lambda *args: None)
+        exact = json_reader.json_to_frame(content, columnar=True)
     pd.testing.assert_frame_equal(proposed, exact)
 
 
@@ -152,7 +151,7 @@ def test_a_member_after_the_rows_is_not_read_as_rows(monkeypatch_rows):
     rows = [{"a": i, "b": [{"c": i}]} for i in range(40)]
     content = orjson.dumps({"results": rows, "more": [{"a": -1, "b": []}]})
     assert json_split.proposed_pieces(content, "results", 100) is not None
-    frame = frames.json_to_frame(content, columnar=True)
+    frame = json_reader.json_to_frame(content, columnar=True)
     assert frame["a"].tolist() == list(range(40))
 
 
@@ -168,8 +167,8 @@ def test_a_member_after_the_rows_is_not_read_as_rows(monkeypatch_rows):
 def test_objects_in_lists_are_kept_as_written(monkeypatch_rows, rows):
     # pyarrow gives every object of a list the keys of all of them; the plain reader does not.
     content = orjson.dumps({"startTime": 1, "results": rows * 20})
-    columnar = frames.json_to_frame(content, columnar=True)
-    assert columnar.to_dict("records") == frames.json_to_frame(content).to_dict("records")
+    columnar = json_reader.json_to_frame(content, columnar=True)
+    assert columnar.to_dict("records") == json_reader.json_to_frame(content).to_dict("records")
     assert [row["x"] for row in columnar.to_dict("records")[: len(rows)]] == [
         row["x"] for row in rows
     ]

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from pendo_nb import PendoClient
 from pendo_nb.errors import BadRequestError, PendoConnectionError, ServerError
-from pendo_nb.frames import convert as frames
+from pendo_nb.frames import columnar_reader, json_reader, streamed_reader
 from pendo_nb.http import session
 from pendo_nb.pulls.aggregation import aggregation_frame
 
@@ -38,8 +38,8 @@ def chunked(content: bytes, size: int):
 @pytest.fixture
 def small_pieces(monkeypatch):
     """Pieces of 100 bytes, so small answers are read in many pieces."""
-    monkeypatch.setattr(frames, "PIECE_BYTES", 100)
-    monkeypatch.setattr(frames, "STREAMED_PIECE_BYTES", 100)
+    monkeypatch.setattr(columnar_reader, "PIECE_BYTES", 100)
+    monkeypatch.setattr(streamed_reader, "STREAMED_PIECE_BYTES", 100)
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def big_answer(count: int = 3000, value=lambda i: i) -> bytes:
     """An answer above COLUMNAR_MIN_BYTES, so pn.aggregate reads it in pieces."""
     results = [{"i": value(i), "s": "x" * 80, "l": ["a", str(i % 7)]} for i in range(count)]
     content = orjson.dumps({"startTime": 1_761_955_200_000, "results": results})
-    assert len(content) > frames.COLUMNAR_MIN_BYTES
+    assert len(content) > json_reader.COLUMNAR_MIN_BYTES
     return content
 
 
@@ -77,11 +77,13 @@ def test_an_answer_read_in_chunks_gives_the_whole_answers_frame(small_pieces, ro
     # Strings holding "},{" and lists of objects put cuts inside rows: those pieces fail and are
     # extended. Rows pyarrow cannot type may need the answer again, once pieces are dropped.
     content = orjson.dumps({"startTime": 1, "results": [{**row, "t": trap} for row in rows]})
-    whole = frames.parse_json(content, columnar=True).to_frame()
+    whole = json_reader.parse_json(content, columnar=True).to_frame()
     try:
-        streamed = frames.parse_json_chunks(chunked(content, size), columnar=True).to_frame()
-    except frames.WholeAnswerNeeded:
-        assert frames._columnar_table(content, "results") is None  # the plain reader's rows
+        streamed = streamed_reader.parse_json_chunks(
+            chunked(content, size), columnar=True
+        ).to_frame()
+    except streamed_reader.WholeAnswerNeeded:
+        assert columnar_reader.columnar_table(content, "results") is None  # the plain reader's rows
         return
     pd.testing.assert_frame_equal(streamed, whole)
 
@@ -108,33 +110,33 @@ def test_rows_of_one_type_are_read_in_pieces_whatever_the_cuts(small_pieces, row
     # reader, so the pieces (cut in strings holding "},{") must all end up read, and equal the
     # whole.
     content = orjson.dumps({"startTime": 1, "results": rows})
-    streamed = frames.parse_json_chunks(chunked(content, size), columnar=True).to_frame()
-    pd.testing.assert_frame_equal(streamed, frames.json_to_frame(content, columnar=True))
+    streamed = streamed_reader.parse_json_chunks(chunked(content, size), columnar=True).to_frame()
+    pd.testing.assert_frame_equal(streamed, json_reader.json_to_frame(content, columnar=True))
 
 
 def test_objects_in_lists_send_the_rows_to_the_plain_reader(small_pieces):
     # Seen in the first piece: every byte is still held, and the plain reader reads them.
     early = orjson.dumps({"startTime": 1, "results": [{"o": [{}, {"a": 1}]}] * 60})
-    streamed = frames.parse_json_chunks(chunked(early, 50), columnar=True).to_frame()
+    streamed = streamed_reader.parse_json_chunks(chunked(early, 50), columnar=True).to_frame()
     assert streamed["o"].tolist() == [[{}, {"a": 1}]] * 60
     # Seen after pieces were dropped: the caller asks for the answer again.
     late = orjson.dumps({"results": [{"o": []}] * 60 + [{"o": [{}, {"a": 1}]}] * 60})
-    with pytest.raises(frames.WholeAnswerNeeded):
-        frames.parse_json_chunks(chunked(late, 50), columnar=True)
+    with pytest.raises(streamed_reader.WholeAnswerNeeded):
+        streamed_reader.parse_json_chunks(chunked(late, 50), columnar=True)
 
 
 def test_only_a_few_pieces_are_held_at_a_time(monkeypatch):
-    monkeypatch.setattr(frames, "STREAMED_PIECE_BYTES", 1000)
+    monkeypatch.setattr(streamed_reader, "STREAMED_PIECE_BYTES", 1000)
     held = []
-    add = frames._PieceStream.add
+    add = streamed_reader._PieceStream.add
     monkeypatch.setattr(
-        frames._PieceStream,
+        streamed_reader._PieceStream,
         "add",
         lambda self, chunk: (add(self, chunk), held.append(len(self.buffer))),
     )
     content = big_answer()
-    streamed = frames.parse_json_chunks(chunked(content, 500)).to_frame()
-    pd.testing.assert_frame_equal(streamed, frames.json_to_frame(content))
+    streamed = streamed_reader.parse_json_chunks(chunked(content, 500)).to_frame()
+    pd.testing.assert_frame_equal(streamed, json_reader.json_to_frame(content))
     assert len(held) > 100 and max(held) < 5 * 1000  # about three pieces, never the answer
 
 
@@ -152,21 +154,23 @@ def test_only_a_few_pieces_are_held_at_a_time(monkeypatch):
 def test_answers_of_other_shapes_give_the_whole_answers_frame(small_pieces, document, pretty):
     content = json.dumps(document, indent=1 if pretty else None).encode()
     for size in (1, 13, len(content)):
-        streamed = frames.parse_json_chunks(chunked(content, size), columnar=True).to_frame()
-        pd.testing.assert_frame_equal(streamed, frames.json_to_frame(content, columnar=True))
+        streamed = streamed_reader.parse_json_chunks(
+            chunked(content, size), columnar=True
+        ).to_frame()
+        pd.testing.assert_frame_equal(streamed, json_reader.json_to_frame(content, columnar=True))
 
 
 def test_small_answers_and_columnar_false_use_the_plain_reader():
     content = orjson.dumps({"startTime": 1, "results": [{"v": 1}, {"v": "one"}]})
     for columnar in (None, False):
-        parsed = frames.parse_json_chunks(chunked(content, 3), columnar=columnar)
+        parsed = streamed_reader.parse_json_chunks(chunked(content, 3), columnar=columnar)
         assert parsed.to_frame()["v"].tolist() == [1, "one"]
 
 
 def test_rows_typed_apart_after_a_piece_was_dropped_need_the_whole_answer(small_pieces):
     content = orjson.dumps({"results": [{"v": 1}] * 30 + [{"v": "one"}] * 30})
-    with pytest.raises(frames.WholeAnswerNeeded):
-        frames.parse_json_chunks(chunked(content, 50), columnar=True)
+    with pytest.raises(streamed_reader.WholeAnswerNeeded):
+        streamed_reader.parse_json_chunks(chunked(content, 50), columnar=True)
 
 
 def test_lists_of_text_share_their_strs_and_equal_to_pylist():
@@ -177,11 +181,11 @@ def test_lists_of_text_share_their_strs_and_equal_to_pylist():
             pa.array([["b"], ["a", "a"]]),
         ]
     )
-    lists = frames._python_lists(column.chunks, column.type).tolist()
+    lists = columnar_reader._python_lists(column.chunks, column.type).tolist()
     assert lists == column.to_pylist() == [None, [], ["a", None], ["b"], ["a", "a"]]
     assert lists[2][0] is lists[4][0] is lists[4][1]
     numbers = pa.chunked_array([pa.array([[1, 2], None])])
-    assert frames._python_lists(numbers.chunks, numbers.type).tolist() == [[1, 2], None]
+    assert columnar_reader._python_lists(numbers.chunks, numbers.type).tolist() == [[1, 2], None]
 
 
 # -- over HTTP -------------------------------------------------------------------------------
@@ -190,13 +194,13 @@ def test_lists_of_text_share_their_strs_and_equal_to_pylist():
 def test_pn_aggregate_streams_a_live_answer_and_gives_the_whole_answers_frame(
     scripted, monkeypatch
 ):
-    monkeypatch.setattr(frames, "STREAMED_PIECE_BYTES", 10_000)
+    monkeypatch.setattr(streamed_reader, "STREAMED_PIECE_BYTES", 10_000)
     content = big_answer()
     scripted.script = [(200, JSON, content)]
     client = client_for(scripted)
     assert client.streams_answers
     frame = aggregation_frame(client, PIPELINE)
-    expected = frames.json_to_frame(content)
+    expected = json_reader.json_to_frame(content)
     pd.testing.assert_frame_equal(frame, expected, check_flags=False)
     assert frame.attrs["server_time"] == pd.Timestamp(1_761_955_200_000, unit="ms", tz="UTC")
     assert frame.attrs["url"].endswith("/api/v1/aggregation") and not frame.attrs["from_cache"]
@@ -208,15 +212,15 @@ def test_a_cached_or_recording_client_reads_answers_whole(scripted, tmp_path):
     content = big_answer()
     scripted.script = [(200, JSON, content)]
     frame = aggregation_frame(client_for(scripted, cache=tmp_path / "c2.sqlite"), PIPELINE)
-    pd.testing.assert_frame_equal(frame, frames.json_to_frame(content), check_flags=False)
+    pd.testing.assert_frame_equal(frame, json_reader.json_to_frame(content), check_flags=False)
 
 
 def test_a_body_cut_short_is_sent_again_and_read_afresh(scripted, waits, monkeypatch):
-    monkeypatch.setattr(frames, "STREAMED_PIECE_BYTES", 10_000)
+    monkeypatch.setattr(streamed_reader, "STREAMED_PIECE_BYTES", 10_000)
     content = big_answer()
     scripted.script = [(200, JSON, content, len(content) // 2), (200, JSON, content)]
     frame = aggregation_frame(client_for(scripted), PIPELINE)
-    pd.testing.assert_frame_equal(frame, frames.json_to_frame(content), check_flags=False)
+    pd.testing.assert_frame_equal(frame, json_reader.json_to_frame(content), check_flags=False)
     assert len(scripted.received) == 2 and len(waits) == 1
 
 
@@ -240,9 +244,9 @@ def test_error_answers_are_read_whole_and_raised_without_the_key(scripted, waits
 
 
 def test_rows_that_need_the_whole_answer_are_asked_for_again(scripted, monkeypatch):
-    monkeypatch.setattr(frames, "STREAMED_PIECE_BYTES", 10_000)
+    monkeypatch.setattr(streamed_reader, "STREAMED_PIECE_BYTES", 10_000)
     content = big_answer(value=lambda i: i if i < 2000 else f"n{i}")  # ints, then text
     scripted.script = [(200, JSON, content), (200, JSON, content)]
     frame = aggregation_frame(client_for(scripted), PIPELINE)
-    pd.testing.assert_frame_equal(frame, frames.json_to_frame(content), check_flags=False)
+    pd.testing.assert_frame_equal(frame, json_reader.json_to_frame(content), check_flags=False)
     assert frame["i"].dtype == object and len(scripted.received) == 2

@@ -11,8 +11,7 @@ import pyarrow as pa
 import pytest
 
 import pendo_nb as pn
-from pendo_nb.frames import convert as frames
-from pendo_nb.frames import frame_file
+from pendo_nb.frames import casts, frame_file, json_reader
 from pendo_nb.pulls.frame_cache import FrameCache
 
 FIVE_DAYS = [
@@ -160,11 +159,11 @@ def frame_with_every_dtype(columnar: bool) -> pd.DataFrame:
     if columnar:  # pyarrow's reader gives up on a mixed field and on objects in lists
         rows = [{k: v for k, v in row.items() if k not in ("mixed", "pairs")} for row in rows]
     content = orjson.dumps({"results": rows})
-    parsed = frames.parse_json(content, columnar=columnar)
+    parsed = json_reader.parse_json(content, columnar=columnar)
     assert (parsed._table is not None) == columnar  # the reader asked for is the one that ran
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", frames.CastWarning)  # "high" is not an integer
-        return frames.json_to_frame(content, tz="America/New_York", field_types=FIELD_TYPES,
+        warnings.simplefilter("ignore", casts.CastWarning)  # "high" is not an integer
+        return json_reader.json_to_frame(content, tz="America/New_York", field_types=FIELD_TYPES,
                                     attrs=ATTRS, columnar=columnar)  # fmt: skip
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from pendo_nb.errors import PendoAPIError, PipelineError, ValidationError
 from pendo_nb.http.cache_policy import CachePolicy, request_expiry
 from pendo_nb.http.connection import PendoConnection
-from pendo_nb.pulls.server_clock import select_on_server
+from pendo_nb.pulls.server_clock import range_expressions, select_on_server
 from pendo_nb.pulls.windows.plan import (
     HOUR_MS,
     LONGEST_MS,
@@ -62,19 +62,20 @@ def _evaluate(
 
 
 def _range_expressions(series: Mapping, unit: str) -> tuple[str, str]:
-    """Expressions of the timeSeries' start and end (exclusive), as the server resolves them."""
+    """Expressions of the timeSeries' start and end (exclusive), as the server resolves them.
+
+    Hours are snapped with ``startOfPeriod("hourly", ...)`` too (see :data:`UNITS`)."""
     period, add, _ = UNITS[unit]
-    first = f'startOfPeriod("{period}", {time_bound(series.get("first"), "first")})'
+    first = time_bound(series.get("first"), "first")
     if "count" in series:
         count = series["count"]
         if isinstance(count, bool) or not isinstance(count, int) or count == 0:
             raise PipelineError(
                 f"windows=: timeSeries.count must be a non-zero integer, got {count!r}"
             )
-        moved = f'dateAdd({first}, {count}, "{add}")'
-        return (first, moved) if count > 0 else (moved, first)
-    last = f'startOfPeriod("{period}", {time_bound(series.get("last"), "last")})'
-    return first, f'dateAdd({last}, 1, "{add}")'
+        return range_expressions(first, unit=add, snap=period, count=count)
+    last = time_bound(series.get("last"), "last")
+    return range_expressions(first, unit=add, snap=period, last=last)
 
 
 def _boundary_expressions(anchor: str, step: int, unit: str, numbers: range) -> dict[str, str]:
