@@ -454,7 +454,11 @@ class SandboxHTTPServer(ThreadingHTTPServer):
             raise HttpError(404, f"Not found: {parts.path} (the API is under {API_PREFIX})")
         key = headers.get(KEY_HEADER, "").strip()
         # Reference 6.1: the status table says 401 for a bad key, /token/verify and connectors
-        # say 403. Section 5.2's split: 401 when no key is sent, 403 for a key we do not know.
+        # say 403, so an unknown key gets 403 "Key is invalid" (section 5.2, /token/verify's
+        # documented text). No source shows the answer to a missing header: it keeps the status
+        # table's 401 (section 1.5). Both bodies are plain text, as every error Pendo was seen
+        # sending (5.2, 6.2); a client reading the docs' "errors are JSON" finds no JSON in
+        # Pendo's answers either.
         if not key:
             raise HttpError(401, f"Missing integration key: send it in the {KEY_HEADER} header")
         read_only = self.is_read_only(key)

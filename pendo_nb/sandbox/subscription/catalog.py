@@ -159,7 +159,10 @@ def _user(user_id: str, email: str, first: str, last: str, last_login_ms: int) -
         "userType": "",
         "lastLogin": last_login_ms,
         "hasLoggedIn": True,
-        "deletedAt": None,
+        # An integer, 0 for a user not deleted: connectors' schemas from real answers type it an
+        # integer (airbyte's) or leave it out (null is seen nowhere), and 0 is Pendo's "never"
+        # in the same objects (resetAt, publishedAt...).
+        "deletedAt": 0,
         "visitorIds": [],  # Pendo users whose own visitor ids are tracked list them here
     }
 
@@ -557,8 +560,10 @@ def _build_guides(
             "editorType": "visualDesigner",
             "authoredLanguage": "en-US",
             "resourceCenterId": "",
-            "conversion": None,
-            "experiment": None,
+            # Objects even when unused (no conversion goal, no experiment): airbyte's schema,
+            # imported from real answers, types both objects; their fields at Pendo's zero values.
+            "conversion": {"attributionWindow": 0, "itemId": "", "itemType": ""},
+            "experiment": {"startTime": 0, "endTime": 0, "groupSize": 0, "notificationDuration": 0},
             "children": [],
             "minAgentVersion": "",
             "originId": "",
