@@ -177,7 +177,7 @@ class ParsedRows:
     built, so a big answer is never in memory three times (bytes, parsed rows, frame).
     """
 
-    def __init__(self, *, table: pa.Table | None = None, rows: list | None = None) -> None:
+    def __init__(self, *, table: pa.Table | None = None, rows: list[Any] | None = None) -> None:
         self._table = table
         self._rows = rows
 
@@ -320,8 +320,8 @@ class _PieceStream:
         self.buffer = start
         self.start = 0  # where the next piece starts
         self.floor = STREAMED_PIECE_BYTES
-        self.pending: deque[tuple[int, Future]] = deque()
-        self.arrays: list[pa.Array] = []
+        self.pending: deque[tuple[int, Future[Any]]] = deque()
+        self.arrays: list[pa.Array[Any]] = []
         self.failures = 0  # failed cuts since the last piece kept
         self.closer: int | None = None  # the array's "]", once the answer is complete
         # Rows holding objects in lists go to the plain reader (see _objects_in_lists): once a
@@ -337,7 +337,7 @@ class _PieceStream:
         self.buffer += chunk
         self._cut()
 
-    def finish(self) -> pa.ChunkedArray | None:
+    def finish(self) -> pa.ChunkedArray[Any] | None:
         """The rows of every piece as one column; None when the answer is not the expected
         shape, a piece that cannot be extended fails, or the pieces type a field incompatibly."""
         self.closer = array_closer(self.buffer, self.key)
@@ -583,7 +583,7 @@ def field_types_implied_by(
 # -- readers ---------------------------------------------------------------------------------
 
 
-def _rows_of(document: Any, key: str | None) -> list:
+def _rows_of(document: Any, key: str | None) -> list[Any]:
     rows = document.get(key) if key is not None and isinstance(document, Mapping) else document
     if rows is None:
         return []  # Pendo has been seen to send "results": null for an empty result
@@ -615,7 +615,7 @@ def _columnar_table(content: bytes, key: str | None) -> pa.Table | None:
     return _flat_rows(merged) if merged is not None else None
 
 
-def _flat_rows(merged: pa.ChunkedArray) -> pa.Table | None:
+def _flat_rows(merged: pa.ChunkedArray[Any]) -> pa.Table | None:
     """The rows of a list-of-objects column as a flat table (dotted column names); None when
     the column is not such a list (``"results": null`` or ``[]``, an array of numbers...)."""
     item = merged.type.value_type if pa.types.is_list(merged.type) else None
@@ -645,13 +645,15 @@ def _objects_in_lists(kind: pa.DataType, in_list: bool = False) -> bool:
     return False
 
 
-def _wrapped(view: memoryview, spans: list[tuple[int, int]], member: str) -> list[tuple]:
+def _wrapped(view: memoryview, spans: list[tuple[int, int]], member: str) -> list[tuple[Any, ...]]:
     """Each span of rows as the record ``{"<member>":[rows]}``, in three parts joined later."""
     prefix = b"{" + orjson.dumps(member) + b":["
     return [(prefix, view[start:end], b"]}") for start, end in spans]
 
 
-def _read_pieces(pieces: list[tuple], member: str, *, alone: bool = True) -> pa.ChunkedArray | None:
+def _read_pieces(
+    pieces: list[tuple[Any, ...]], member: str, *, alone: bool = True
+) -> pa.ChunkedArray[Any] | None:
     """The ``member`` arrays of the pieces, unified into one column; None if one does not parse.
 
     ``alone``: each piece must be a record holding nothing but ``member`` (a proposed cut that
@@ -677,7 +679,7 @@ _ARROW_REFUSALS = (
 )
 
 
-def _merged(arrays: list[pa.Array]) -> pa.ChunkedArray | None:
+def _merged(arrays: list[pa.Array[Any]]) -> pa.ChunkedArray[Any] | None:
     """The rows arrays of the pieces as one column; None when they type a field incompatibly."""
     try:
         # Pieces may type a field differently (null vs int, int vs double, fields missing):
@@ -689,7 +691,7 @@ def _merged(arrays: list[pa.Array]) -> pa.ChunkedArray | None:
         return None
 
 
-def _read_rows_array(parts: tuple, key: str, alone: bool) -> pa.Array | None:
+def _read_rows_array(parts: tuple[Any, ...], key: str, alone: bool) -> pa.Array[Any] | None:
     """Read one JSON record (``prefix + body + suffix``) and return its ``key`` member."""
     prefix, body, suffix = parts
     text = b"".join((prefix, body, suffix)) if prefix or suffix else body
@@ -712,7 +714,7 @@ def _read_rows_array(parts: tuple, key: str, alone: bool) -> pa.Array | None:
 
 
 def _table_to_pandas(
-    columns: dict[str, pa.ChunkedArray], typing: Callable[[str, pd.Series], pd.Series]
+    columns: dict[str, pa.ChunkedArray[Any]], typing: Callable[[str, pd.Series], pd.Series]
 ) -> pd.DataFrame:
     """The columns of a table (emptied as they are converted) as a DataFrame, each column given
     its final type by ``typing`` as soon as it is converted.
@@ -746,7 +748,7 @@ def _table_to_pandas(
     return pd.DataFrame({name: data.pop(name) for name in order}, index=index, copy=False)
 
 
-def _python_lists(chunks: list[pa.Array], kind: pa.DataType) -> np.ndarray:
+def _python_lists(chunks: list[pa.Array[Any]], kind: pa.DataType) -> np.ndarray:
     """The values of a list column's ``chunks`` (of type ``kind``) as an object array of Python
     lists; ``chunks`` is emptied as they are read, so the Arrow column is freed before the lists
     are made.
@@ -782,7 +784,7 @@ def _python_lists(chunks: list[pa.Array], kind: pa.DataType) -> np.ndarray:
     _hand_back_freed_memory()  # the column and the encoder's hash table, before the lists
     # Queues, each chunk's parts dropped once its lists are made. pyarrow-stubs do not know
     # dictionary_encode gives DictionaryArrays.
-    coded: deque[pa.DictionaryArray] = deque(encoded.chunks)  # type: ignore[arg-type]
+    coded: deque[pa.DictionaryArray[Any, Any]] = deque(encoded.chunks)  # type: ignore[arg-type]
     del encoded
     texts = coded[0].dictionary.to_pylist() if coded else []
     distinct: np.ndarray = np.empty(len(texts) + 1, dtype=object)  # None last, for nulls
@@ -835,9 +837,9 @@ def _collector_paused() -> Iterator[None]:
 _LIST_BLOCK = 1 << 14
 
 
-def _flatten_rows(rows: Sequence[Mapping[str, Any]]) -> tuple[list[dict], list[str]]:
+def _flatten_rows(rows: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
     """Flatten each row to dotted keys, and the column order (first seen, grouped by parent)."""
-    tree: dict[str, dict] = {}  # key -> subtree, in first-seen order
+    tree: dict[str, dict[str, Any]] = {}  # key -> subtree, in first-seen order
     leaves: set[str] = set()
     valued: set[str] = set()  # leaves that hold a value other than null somewhere
     flat_rows = []
@@ -851,7 +853,12 @@ def _flatten_rows(rows: Sequence[Mapping[str, Any]]) -> tuple[list[dict], list[s
 
 
 def _flatten_into(
-    obj: Mapping, prefix: str, out: dict, tree: dict, leaves: set, valued: set
+    obj: Mapping[str, Any],
+    prefix: str,
+    out: dict[str, Any],
+    tree: dict[str, Any],
+    leaves: set[Any],
+    valued: set[Any],
 ) -> None:
     for key, value in obj.items():
         name = prefix + key
@@ -867,7 +874,9 @@ def _flatten_into(
                 valued.add(name)
 
 
-def _walk(tree: dict, prefix: str, leaves: set, valued: set, order: list) -> None:
+def _walk(
+    tree: dict[str, Any], prefix: str, leaves: set[Any], valued: set[Any], order: list[Any]
+) -> None:
     for key, subtree in tree.items():
         name = prefix + key
         # An object that is null in some rows is only its children's columns, as the columnar
@@ -877,7 +886,7 @@ def _walk(tree: dict, prefix: str, leaves: set, valued: set, order: list) -> Non
         _walk(subtree, name + ".", leaves, valued, order)
 
 
-def _infer_array(values: list) -> Any:
+def _infer_array(values: list[Any]) -> Any:
     """One column's values -> the nullable array the columnar reader would give them."""
     kinds = {type(v) for v in values if v is not None}
     if not kinds:

@@ -44,7 +44,11 @@ class Recorder:
     """Collects a session's answers and keeps its snapshot file up to date."""
 
     def __init__(
-        self, path: str | os.PathLike, *, pseudonymize: bool = False, mask: tuple[str, ...] = ()
+        self,
+        path: str | os.PathLike[str],
+        *,
+        pseudonymize: bool = False,
+        mask: tuple[str, ...] = (),
     ) -> None:
         self.path = Path(path)
         if self.path.is_dir():
@@ -142,7 +146,7 @@ class Recorder:
 class Replayer:
     """Answers a session's requests from a snapshot; refuses writes."""
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike[str]) -> None:
         recorder = _recording.get(Path(path).resolve())
         if recorder is not None:
             recorder.save()

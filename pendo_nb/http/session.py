@@ -11,11 +11,12 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from types import TracebackType
+from typing import Any, Literal, Self, TypeVar
 from urllib.parse import urlsplit
 
 import orjson
@@ -23,9 +24,12 @@ import platformdirs
 import requests
 import requests_cache
 from requests.adapters import HTTPAdapter
+from requests_cache.backends.base import BaseCache
 from requests_cache.backends.sqlite import SQLiteDict
 from requests_cache.cache_keys import create_key
+from urllib3.connectionpool import ConnectionPool
 from urllib3.exceptions import MaxRetryError, ProtocolError, ReadTimeoutError, ResponseError
+from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from pendo_nb.http.cache_file import owner_only_dir, usable_cache_file
@@ -161,8 +165,14 @@ class _BoundedRetry(Retry):
         return retry
 
     def increment(
-        self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None
-    ):
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Self:
         if self.limiter is not None and response is not None:
             # Before the budget checks: the last push-back counts even when it is handed back.
             honoured = self.respect_retry_after_header
@@ -172,7 +182,7 @@ class _BoundedRetry(Retry):
         retry = super().increment(method, url, response, error, _pool, _stacktrace)
         _request_started.retries = getattr(_request_started, "retries", 0) + 1
         if isinstance(self.max_retries, int) and _request_started.retries > self.max_retries:
-            raise MaxRetryError(_pool, url, error or ResponseError("too many retries"))
+            raise _gave_up(_pool, url, error, "too many retries")
         wait = None
         if response is not None and self.respect_retry_after_header:
             wait = self.get_retry_after(response)
@@ -182,19 +192,26 @@ class _BoundedRetry(Retry):
         if time.monotonic() - started + wait > self.max_seconds:
             # Waiting would overrun the budget: stop now. urllib3 then hands back the last
             # response (for a status retry) or raises for a connection error.
-            raise MaxRetryError(_pool, url, error or ResponseError("retry time budget exhausted"))
+            raise _gave_up(_pool, url, error, "retry time budget exhausted")
         return retry
 
     def get_backoff_time(self) -> float:
         # urllib3 retries the first failure at once; Pendo asks for a pause before any retry.
         return max(self.backoff_factor, super().get_backoff_time())
 
-    def sleep(self, response=None) -> None:
+    def sleep(self, response: BaseHTTPResponse | None = None) -> None:
         wait = self.get_retry_after(response) if response is not None else None
         if wait is None or self.limiter is None:
             # With a limiter, a Retry-After already pauses every worker there (see increment).
             _sleep(wait if wait is not None else self.get_backoff_time())
         _pace(self.limiter)
+
+
+def _gave_up(
+    pool: ConnectionPool | None, url: str | None, error: Exception | None, why: str
+) -> MaxRetryError:
+    """urllib3's "no more retries" error; its pool may be None, as in urllib3's own raise."""
+    return MaxRetryError(pool, url, error or ResponseError(why))  # type: ignore[arg-type]
 
 
 class _PendoAdapter(HTTPAdapter):
@@ -204,7 +221,15 @@ class _PendoAdapter(HTTPAdapter):
         super().__init__(max_retries=retry)
         self.limiter = retry.limiter
 
-    def send(self, request, **kwargs):
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float, float] | tuple[float, None] | None = None,
+        verify: bool | str = True,
+        cert: bytes | str | tuple[bytes | str, bytes | str] | None = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> requests.Response:
         if getattr(_request_started, "resending", False):
             # A streamed body cut short, sent again by read_streamed: the same budget, and
             # already paced by the retry's sleep.
@@ -214,8 +239,8 @@ class _PendoAdapter(HTTPAdapter):
             _request_started.retries = 0
             _pace(self.limiter)  # retries are paced in _BoundedRetry.sleep
         while True:
-            response = super().send(request, **kwargs)
-            if kwargs.get("stream") and not _read_whole(response):
+            response = super().send(request, stream, timeout, verify, cert, proxies)
+            if stream and not _read_whole(response):
                 # read_streamed reads it as it arrives, and sends again if it is cut short.
                 self._answered(response)
                 return response
@@ -227,7 +252,8 @@ class _PendoAdapter(HTTPAdapter):
             except (ProtocolError, ReadTimeoutError) as exc:
                 self.wait_to_resend(response, exc)
                 continue
-            response._content, response._content_consumed = body, True
+            response._content = body
+            response._content_consumed = True  # type: ignore[attr-defined]  # private to requests
             self._answered(response)
             return response
 
@@ -298,10 +324,10 @@ def cache_namespace(key: str, base_url: str) -> str:
     return hashlib.sha256(f"{key}\n{base_url}".encode()).hexdigest()[:16]
 
 
-def _namespaced_key_fn(namespace: str):
+def _namespaced_key_fn(namespace: str) -> Callable[..., str]:
     """Cache keys prefixed by the namespace: one key's answers never serve another."""
 
-    def key_fn(request, **kwargs) -> str:
+    def key_fn(request: requests.PreparedRequest, **kwargs: Any) -> str:
         return f"{namespace}-{hashlib.sha256(create_key(request, **kwargs).encode()).hexdigest()}"
 
     return key_fn
@@ -322,7 +348,7 @@ def build_session(
     key: str,
     base_url: str,
     *,
-    cache: bool | str | os.PathLike | requests_cache.BaseCache = True,
+    cache: bool | str | os.PathLike[str] | BaseCache = True,
     expire_after: float | timedelta | None = 3600,
     retry: RetryPolicy = DEFAULT_RETRY,
     rate_limit: float | Literal["auto"] | None = "auto",
@@ -417,14 +443,14 @@ def _sqlite_file(path: Path) -> dict[str, Any]:
     return {"cache_name": str(checked), **_SQLITE} if checked else dict(_NO_CACHE)
 
 
-def _backend_options(cache: bool | str | os.PathLike | requests_cache.BaseCache) -> dict[str, Any]:
+def _backend_options(cache: bool | str | os.PathLike[str] | BaseCache) -> dict[str, Any]:
     if cache is False or cache is None:
         # A disabled in-memory cache keeps one session type (and its per-call options) everywhere.
         return dict(_NO_CACHE)
     if cache is True:
         # pendo_nb's own folder: owner-only, even if an older version made it open to others.
         return _sqlite_file(owner_only_dir(cache_dir(), tighten=True) / "http_cache.sqlite")
-    if isinstance(cache, requests_cache.BaseCache):
+    if isinstance(cache, BaseCache):
         return {"backend": cache}
     if isinstance(cache, (str, os.PathLike)):
         path = Path(cache)

@@ -30,7 +30,7 @@ _SEGMENTS = (
 )
 
 
-def _field(field: str, title: str, type_: str) -> dict:
+def _field(field: str, title: str, type_: str) -> dict[str, Any]:
     return {"field": field, "title": title, "type": type_}
 
 
@@ -241,7 +241,14 @@ _UNRETRIEVABLE_REPORTS = (
 _GRAPH_TYPES = {"List": "table", "Path": "tree", "Funnel": "funnel"}
 
 
-def _definition(generator, type_, kind, series, fields, today_ms: int) -> dict:
+def _definition(
+    generator: str,
+    type_: str,
+    kind: str,
+    series: dict[str, Any] | None,
+    fields: list[dict[str, Any]],
+    today_ms: int,
+) -> dict[str, Any]:
     """A report's ``definition``: what Pendo's report editor saved (reference 2.5)."""
     # The saved range's start is epoch ms, not an expression: airbyte's schema (imported from
     # real answers) types primaryTimeSeries.first an integer, tap-pendo's an integer or a string.
@@ -281,7 +288,9 @@ def _definition(generator, type_, kind, series, fields, today_ms: int) -> dict:
     }
 
 
-def build_segments(rng: np.random.Generator, now_ms: int, users: list[dict]) -> list[dict]:
+def build_segments(
+    rng: np.random.Generator, now_ms: int, users: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Saved segments: ``{"id", "name", "kind", "filter"}`` (the filter is an expression) plus
     who made them and when (``createdAt``, ``createdByUser``, ``lastUpdatedAt``...).
 
@@ -311,14 +320,16 @@ def build_segments(rng: np.random.Generator, now_ms: int, users: list[dict]) -> 
 
 
 def build_reports(
-    rng: np.random.Generator, now_ms: int, today_ms: int, users: list[dict]
-) -> list[dict]:
+    rng: np.random.Generator, now_ms: int, today_ms: int, users: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Public report objects (reference 2.5): the List reports, then a Path and a Funnel report.
 
     ``today_ms`` is the local midnight starting the sandbox clock's day.
     """
     # (name, generator, type, kind, timeSeries, fields, pipeline) of every report.
-    specs: list[tuple[str, str, str, str, dict[str, object] | None, list[dict], list[Any]]] = [
+    specs: list[
+        tuple[str, str, str, str, dict[str, object] | None, list[dict[str, Any]], list[Any]]
+    ] = [
         (name, generator, "List", kind, series, fields, pipeline)
         for name, generator, kind, series, fields, pipeline in _LIST_REPORTS
     ]
