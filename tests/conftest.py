@@ -49,24 +49,25 @@ def _kill_left_behind(before: set[psutil.Process]) -> list[str]:
     return described
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _no_process_left_by_the_session():
-    """Session-wide fixtures' processes (a JupyterLab server...) end with the session."""
+def _processes_end_with(what: str):
+    """Fixture body: fail ``what`` (and kill the processes) if what it started still runs."""
     before = _running_children()
     yield
     left = _kill_left_behind(before)
     if left:
-        pytest.fail(f"the test session left processes running (now killed): {left}")
+        pytest.fail(f"{what} left processes running (now killed): {left}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_process_left_by_the_session():
+    """Session-wide fixtures' processes (a JupyterLab server...) end with the session."""
+    yield from _processes_end_with("the test session")
 
 
 @pytest.fixture(autouse=True)
 def _no_process_left_by_the_test():
     """A process a test (or its function fixtures) started ends with the test."""
-    before = _running_children()
-    yield
-    left = _kill_left_behind(before)
-    if left:
-        pytest.fail(f"the test left processes running (now killed): {left}")
+    yield from _processes_end_with("the test")
 
 
 @pytest.fixture(autouse=True)
