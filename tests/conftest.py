@@ -1,12 +1,73 @@
 """Fixtures shared by every test layer.
 
 Tests cannot reach the network by accident: `PENDO_*` variables are cleared for each test, and
-integration tests talk to a real sandbox server on loopback.
+integration tests talk to a real sandbox server on loopback. No test leaves a process behind:
+what a test (or the session) started and left running fails it, and is killed.
 """
 
 from __future__ import annotations
 
+import psutil
 import pytest
+
+# Helpers the standard library starts once and keeps for the life of the process that asked
+# (Dask's process workers use them): not left behind by a test.
+SHARED_HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
+# What a process that was told to stop gets to end before it counts as left behind.
+GRACE_SECONDS = 10
+
+
+def _running_children() -> set[psutil.Process]:
+    """This process's descendants still running (an ended child not yet waited for is not)."""
+    running = set()
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if child.status() == psutil.STATUS_ZOMBIE:
+                continue
+            if any(helper in part for part in child.cmdline() for helper in SHARED_HELPERS):
+                continue
+        except psutil.NoSuchProcess:  # ended while being looked at
+            continue
+        running.add(child)
+    return running
+
+
+def _kill_left_behind(before: set[psutil.Process]) -> list[str]:
+    """Kill the descendants started since ``before`` still running; describe them."""
+    left = _running_children() - before
+    if not left:
+        return []
+    _, left = psutil.wait_procs(left, timeout=GRACE_SECONDS)
+    described = []
+    for process in left:
+        try:
+            described.append(f"pid {process.pid}: {' '.join(process.cmdline())}")
+            process.kill()
+        except psutil.NoSuchProcess:
+            continue
+    psutil.wait_procs(left, timeout=GRACE_SECONDS)
+    return described
+
+
+def _processes_end_with(what: str):
+    """Fixture body: fail ``what`` (and kill the processes) if what it started still runs."""
+    before = _running_children()
+    yield
+    left = _kill_left_behind(before)
+    if left:
+        pytest.fail(f"{what} left processes running (now killed): {left}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_process_left_by_the_session():
+    """Session-wide fixtures' processes (a JupyterLab server...) end with the session."""
+    yield from _processes_end_with("the test session")
+
+
+@pytest.fixture(autouse=True)
+def _no_process_left_by_the_test():
+    """A process a test (or its function fixtures) started ends with the test."""
+    yield from _processes_end_with("the test")
 
 
 @pytest.fixture(autouse=True)

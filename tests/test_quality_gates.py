@@ -1,5 +1,5 @@
 """The quality gates of `make test`: ruff (lint and format), deptry (declared dependencies) and
-mypy (the package's types; strict on the public modules, configured in pyproject.toml)."""
+mypy (the package's types; strict on the whole package, configured in pyproject.toml)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def test_dependencies_are_declared_and_used():
 
 
 def test_types_check():
-    # [tool.mypy] in pyproject.toml: the whole package, strict on the public modules.
+    # [tool.mypy] in pyproject.toml: the whole package, strict.
     # About 30 s without its cache (a fresh clone), a few seconds with it.
     result = run(str(BIN / "mypy"), timeout=300)
     assert result.returncode == 0, f"mypy:\n{result.stdout}{result.stderr}"

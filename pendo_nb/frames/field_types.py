@@ -9,6 +9,7 @@ report field definitions) are read by :mod:`pendo_nb.pulls.schemas`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 __all__ = [
     "BUCKET_FIELDS",
@@ -148,7 +149,7 @@ GROUPED_SOURCES = frozenset(
 )
 
 
-def source_kind(steps: Sequence[Mapping]) -> str | None:
+def source_kind(steps: Sequence[Mapping[str, Any]]) -> str | None:
     """``visitor``/``account`` when the pipeline reads the visitors/accounts source."""
     source = steps[0].get("source") if steps and isinstance(steps[0], Mapping) else None
     if isinstance(source, Mapping):
@@ -159,24 +160,27 @@ def source_kind(steps: Sequence[Mapping]) -> str | None:
     return None
 
 
-def time_series_of(step: object) -> Mapping | None:
+def time_series_of(step: object) -> Mapping[str, Any] | None:
     """The timeSeries of a source step wherever Pendo accepts it (reference 3.2): inside
     ``source``, beside it, or inside the source's parameters; ``None`` when it has none (or
     ``step`` is not a step)."""
     if not isinstance(step, Mapping):
         return None
     source = step["source"]
+    series: Mapping[str, Any] | None = None
     if "timeSeries" in source:
-        return source["timeSeries"]
-    if "timeSeries" in step:
-        return step["timeSeries"]
-    for params in source.values():
-        if isinstance(params, Mapping) and "timeSeries" in params:
-            return params["timeSeries"]
-    return None
+        series = source["timeSeries"]
+    elif "timeSeries" in step:
+        series = step["timeSeries"]
+    else:
+        for params in source.values():
+            if isinstance(params, Mapping) and "timeSeries" in params:
+                series = params["timeSeries"]
+                break
+    return series
 
 
-def event_source_fields(steps: Sequence[Mapping]) -> dict[str, str | None]:
+def event_source_fields(steps: Sequence[Mapping[str, Any]]) -> dict[str, str | None]:
     """Column -> type of the rows of the pipeline's event source (see :data:`EVENT_SOURCE_FIELDS`).
 
     The grouped sources' period bucket is named by the timeSeries period (``day`` for

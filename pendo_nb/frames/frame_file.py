@@ -90,7 +90,8 @@ def to_table(frame: pd.DataFrame, extra: Mapping[str, Any]) -> pa.Table:
 
 def extra_of(schema: pa.Schema) -> dict[str, Any]:
     """The ``extra`` that :func:`to_table` stored, read from the schema alone."""
-    return _metadata(schema)["extra"]
+    extra: dict[str, Any] = _metadata(schema)["extra"]
+    return extra
 
 
 def from_table(table: pa.Table) -> pd.DataFrame:
@@ -133,7 +134,7 @@ def _metadata(schema: pa.Schema) -> dict[str, Any]:
     return metadata
 
 
-def _json_cells(name: str, values: list) -> list[bytes]:
+def _json_cells(name: str, values: list[Any]) -> list[bytes]:
     """Each value as JSON text; raises when one would read back as something else."""
     try:
         cells = [orjson.dumps(value) for value in values]

@@ -173,7 +173,7 @@ def _skip_space(content: bytes | bytearray, position: int, step: int) -> int:
 
 def _string_quotes(content: bytes, window: np.ndarray, offset: int) -> np.ndarray:
     """1 where the window holds a quote that opens or closes a string, else 0 (uint8)."""
-    quotes = (window == _QUOTE).view(np.uint8)
+    quotes: np.ndarray = (window == _QUOTE).view(np.uint8)
     after_backslash = np.flatnonzero(quotes[1:] & (window[:-1] == _BACKSLASH)) + 1
     if quotes[0] and offset and content[offset - 1] == _BACKSLASH:
         after_backslash = np.concatenate(([0], after_backslash))
@@ -191,7 +191,14 @@ def _escaped(content: bytes, position: int) -> bool:
     return run % 2 == 1
 
 
-def _find_opener(content, key, positions, chars, depths, depth) -> int | None:
+def _find_opener(
+    content: bytes,
+    key: str | None,
+    positions: np.ndarray,
+    chars: np.ndarray,
+    depths: np.ndarray,
+    depth: int,
+) -> int | None:
     """Where the array opens: the document's first ``[``, or the ``[`` after ``"key":``."""
     candidates = np.flatnonzero((chars == ord("[")) & (depths == depth))
     for index in candidates:

@@ -9,7 +9,7 @@ other parts agree on first.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -66,7 +66,7 @@ def conform_to(frame: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
 
 def _agreed_dtypes(parts: Sequence[pd.DataFrame]) -> dict[str, DtypeObj]:
     """Per column, the dtype of the parts where it holds values (when they all agree)."""
-    seen: dict[str, set] = {}
+    seen: dict[str, set[Any]] = {}
     for part in parts:
         for name in part.columns:
             column = part[name]

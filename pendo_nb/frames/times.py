@@ -79,7 +79,7 @@ def moment(value: Any, name: str) -> int | str:
         parsed = pd.Timestamp(value)
     except (TypeError, ValueError) as exc:
         raise ValidationError(f"{name}={value!r} is not a date or time: {exc}") from None
-    if parsed is pd.NaT:
+    if pd.isna(parsed):
         raise ValidationError(f"{name} must not be missing")
     if parsed.tzinfo is not None:
         return int(parsed.tz_convert("UTC").value // 1_000_000)

@@ -21,13 +21,16 @@ import contextvars
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 __all__ = ["DEFAULT_POLICY", "CachePolicy", "current_request_expiry", "request_expiry", "UNSET"]
 
 #: No expiry chosen for the request: the session's default applies.
 UNSET = object()
 
-_expiry: contextvars.ContextVar = contextvars.ContextVar("pendo_nb_request_expiry", default=UNSET)
+_expiry: contextvars.ContextVar[Any] = contextvars.ContextVar(
+    "pendo_nb_request_expiry", default=UNSET
+)
 
 
 def _seconds(value: float | timedelta | None, name: str) -> float | None:

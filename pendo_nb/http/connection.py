@@ -99,7 +99,7 @@ class PendoResponse:
         """The body parsed as JSON."""
         return orjson.loads(self.content)
 
-    def json_array(self) -> list:
+    def json_array(self) -> list[Any]:
         """The body parsed as a JSON array; ``TypeError`` naming the URL when it is not one."""
         value = self.json()
         if not isinstance(value, list):
@@ -122,7 +122,7 @@ class PendoResponse:
         }
 
 
-def aggregation_envelope(pipeline: Any) -> dict:
+def aggregation_envelope(pipeline: Any) -> dict[str, Any]:
     """Normalize what a user passes as an aggregation into Pendo's request envelope.
 
     Accepts the full envelope (``{"response": ..., "request": {"pipeline": [...]}}``), the
@@ -203,7 +203,7 @@ class PendoConnection:
         *,
         region: str | None = None,
         base_url: str | None = None,
-        cache: bool | str | os.PathLike | Any = True,
+        cache: bool | str | os.PathLike[str] | Any = True,
         expire_after: float | None = 3600,
         timeout: float | tuple[float, float] | http.Timeouts | None = None,
         rate_limit: float | Literal["auto"] | None = "auto",
@@ -268,7 +268,7 @@ class PendoConnection:
         self._namespace = http.cache_namespace(self._key, self.base_url)
         self._hits = 0
         self._misses = 0
-        self._schemas: dict[str, dict] = {}
+        self._schemas: dict[str, dict[str, Any]] = {}
         self._recorder = (
             Recorder(record, pseudonymize=pseudonymize, mask=tuple(mask), keep=tuple(keep))
             if record
@@ -722,7 +722,7 @@ class PendoConnection:
 
     # -- cache ------------------------------------------------------------------------------
 
-    def metadata_schema(self, kind: str) -> dict[str, dict]:
+    def metadata_schema(self, kind: str) -> dict[str, dict[str, Any]]:
         """The metadata schema of ``kind`` (``{group: {field: definition}}``), fetched once."""
         kind = checked_kind(kind)
         if kind not in self._schemas:

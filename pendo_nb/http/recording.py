@@ -158,7 +158,7 @@ class Recorder:
 class Replayer:
     """Answers a session's requests from a snapshot; refuses writes."""
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike[str]) -> None:
         recorder = _recording.get(Path(path).resolve())
         if recorder is not None:
             recorder.save()

@@ -11,11 +11,12 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from types import TracebackType
+from typing import Any, Literal, Self, TypeVar
 from urllib.parse import urlsplit
 
 import orjson
@@ -23,6 +24,7 @@ import platformdirs
 import requests
 import requests_cache
 from requests.adapters import HTTPAdapter
+from requests_cache.backends.base import BaseCache
 from requests_cache.backends.sqlite import SQLiteDict
 from requests_cache.cache_keys import create_key
 from urllib3 import BaseHTTPResponse
@@ -223,6 +225,13 @@ class _Tries:
 _TRIES = "_pendo_nb_tries"
 
 
+def _gave_up(
+    pool: ConnectionPool | None, url: str | None, error: Exception | None, why: str
+) -> MaxRetryError:
+    """urllib3's "no more retries" error; its pool may be None, as in urllib3's own raise."""
+    return MaxRetryError(pool, url, error or ResponseError(why))  # type: ignore[arg-type]
+
+
 class _PendoAdapter(HTTPAdapter):
     """Sends each attempt once and retries here (429, 5xx, dropped connections, bodies cut
     short), each request with its own :class:`_Tries`; paces every attempt that goes out."""
@@ -402,10 +411,10 @@ def cache_namespace(key: str, base_url: str) -> str:
     return hashlib.sha256(f"{key}\n{base_url}".encode()).hexdigest()[:16]
 
 
-def _namespaced_key_fn(namespace: str):
+def _namespaced_key_fn(namespace: str) -> Callable[..., str]:
     """Cache keys prefixed by the namespace: one key's answers never serve another."""
 
-    def key_fn(request, **kwargs) -> str:
+    def key_fn(request: requests.PreparedRequest, **kwargs: Any) -> str:
         return f"{namespace}-{hashlib.sha256(create_key(request, **kwargs).encode()).hexdigest()}"
 
     return key_fn
@@ -426,7 +435,7 @@ def build_session(
     key: str,
     base_url: str,
     *,
-    cache: bool | str | os.PathLike | requests_cache.BaseCache = True,
+    cache: bool | str | os.PathLike[str] | BaseCache = True,
     expire_after: float | timedelta | None = 3600,
     retry: RetryPolicy = DEFAULT_RETRY,
     rate_limit: float | Literal["auto"] | None = "auto",
@@ -506,14 +515,14 @@ def _sqlite_file(path: Path) -> dict[str, Any]:
     return {"cache_name": str(checked), **_SQLITE} if checked else dict(_NO_CACHE)
 
 
-def _backend_options(cache: bool | str | os.PathLike | requests_cache.BaseCache) -> dict[str, Any]:
+def _backend_options(cache: bool | str | os.PathLike[str] | BaseCache) -> dict[str, Any]:
     if cache is False or cache is None:
         # A disabled in-memory cache keeps one session type (and its per-call options) everywhere.
         return dict(_NO_CACHE)
     if cache is True:
         # pendo_nb's own folder: owner-only, even if an older version made it open to others.
         return _sqlite_file(owner_only_dir(cache_dir(), tighten=True) / "http_cache.sqlite")
-    if isinstance(cache, requests_cache.BaseCache):
+    if isinstance(cache, BaseCache):
         return {"backend": cache}
     if isinstance(cache, (str, os.PathLike)):
         path = Path(cache)

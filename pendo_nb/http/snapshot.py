@@ -120,7 +120,7 @@ class Snapshot:
             ) from None
 
 
-def read_snapshot(path: str | os.PathLike) -> Snapshot:
+def read_snapshot(path: str | os.PathLike[str]) -> Snapshot:
     """Open a snapshot and check it whole (format, version, every body's checksum)."""
     path = Path(path)
     name = path.name
@@ -191,7 +191,7 @@ def _answer(archive: zipfile.ZipFile, entry: Any, name: str) -> RecordedAnswer:
 
 
 def write_snapshot(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     answers: Iterable[RecordedAnswer],
     *,
     created_by: str,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pendo_nb.errors import PipelineError
 from pendo_nb.pipeline._values import JSON, json_value, snake_case
@@ -141,7 +141,7 @@ class Source(Step):
         return Source(self.name, self.params, time_series)
 
     def body(self) -> JSON:
-        body: dict = {self.name: self.params}
+        body: dict[str, Any] = {self.name: self.params}
         if self.time_series is not None:
             body["timeSeries"] = self.time_series.to_json()
         return body

@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from pendo_nb.errors import PipelineError
 from pendo_nb.pipeline.parse import check_expression
@@ -110,8 +111,8 @@ class TimeSeries:
     last: TimeBound | None = None
     count: int | None = None
 
-    def to_json(self) -> dict:
-        body: dict = {"period": self.period, "first": self.first}
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"period": self.period, "first": self.first}
         if self.count is not None:
             body["count"] = self.count
         else:

@@ -66,7 +66,7 @@ def aggregation_frame(
 
 def _frame(
     connection: PendoConnection,
-    envelope: dict,
+    envelope: dict[str, Any],
     response: PendoResponse,
     started: int | None,
     parsed: ParsedRows,
@@ -81,7 +81,10 @@ def _frame(
 
 
 def _attrs(
-    connection: PendoConnection, envelope: dict, response: PendoResponse, started: int | None
+    connection: PendoConnection,
+    envelope: dict[str, Any],
+    response: PendoResponse,
+    started: int | None,
 ) -> dict[str, Any]:
     attrs = {**response.provenance(), "pipeline": envelope}
     if started is not None:
@@ -90,7 +93,12 @@ def _attrs(
 
 
 def _implied_columns(
-    connection: PendoConnection, steps: list, kind: str | None, field_types: dict, *, empty: bool
+    connection: PendoConnection,
+    steps: list[Any],
+    kind: str | None,
+    field_types: dict[str, Any],
+    *,
+    empty: bool,
 ) -> list[str]:
     """The columns the steps imply. An empty result whose rows the steps keep as the source
     gave them (filtered, sorted...) gets the source's columns, since no row shows them: the id
@@ -121,7 +129,7 @@ def _implied_columns(
     return columns
 
 
-def _asks_for_csv(envelope: dict) -> bool:
+def _asks_for_csv(envelope: dict[str, Any]) -> bool:
     """Whether the envelope asks for ``response.mimeType`` ``text/csv`` (reference 2.1)."""
     response = envelope.get("response")
     mime_type = response.get("mimeType") if isinstance(response, dict) else None

@@ -8,7 +8,8 @@ the 180 days read on the server's clock (:mod:`pendo_nb.pulls.server_clock`). Ca
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 import pandas as pd
 from tqdm.auto import tqdm
@@ -61,7 +62,7 @@ def stitch_history(
         )
     windows = list(range(start_ms, end_ms, DAY_MS))
     show = progress if progress is not None else len(windows) > 7
-    rows: list[dict] = []
+    rows: list[dict[str, Any]] = []
     responses = []
     for window in _progress(windows, show, f"history of {visitor_id}"):
         still_open = window + DAY_MS > now_ms  # its answer will still change
@@ -92,7 +93,10 @@ def stitch_history(
     )
 
 
-def _progress(items: list, show: bool, label: str):
+_T = TypeVar("_T")
+
+
+def _progress(items: list[_T], show: bool, label: str) -> Iterable[_T]:
     if not show:
         return items
     return tqdm(items, desc=label, unit="day")

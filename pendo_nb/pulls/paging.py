@@ -67,7 +67,7 @@ def expression_literal(value: Any) -> str:
     raise ValidationError(f"a paging key must be a string or a finite number, got {value!r}")
 
 
-def cursor_key(steps: Sequence[Mapping]) -> tuple[str, list]:
+def cursor_key(steps: Sequence[Mapping[str, Any]]) -> tuple[str, list[Any]]:
     """The unique key to page by, and the steps to send before the paging steps.
 
     The key is the field of a trailing one-field ascending ``sort`` (which the paging steps
@@ -146,7 +146,7 @@ def aggregate_in_pages(
     return frame
 
 
-def _keys_of(page: pd.DataFrame, key: str, tz: str) -> list:
+def _keys_of(page: pd.DataFrame, key: str, tz: str) -> list[Any]:
     """The page's key values as the server compares them (datetimes back to epoch ms; zone-less
     bucket starts read on the clock of ``tz``, where they were made)."""
     if page.empty:
@@ -164,7 +164,7 @@ def _keys_of(page: pd.DataFrame, key: str, tz: str) -> list:
     return [None if value is pd.NA else value for value in column.astype(object).tolist()]
 
 
-def _check_keys(values: list, key: str, cursor: Any, *, pseudonyms: bool = False) -> None:
+def _check_keys(values: list[Any], key: str, cursor: Any, *, pseudonyms: bool = False) -> None:
     """Refuse what would make pages skip or repeat rows: missing, repeated or unsorted keys.
 
     Pseudonyms (a pseudonymized recording or its replay) keep the server's order of the real

@@ -42,6 +42,8 @@ __all__ = ["OUTCOMES", "can_write", "write_values"]
 OUTCOMES = ("updated", "missing", "failed", "unchanged", "would-change", "would-create")
 #: Ids per dry-run lookup aggregation (keeps the filter expression short).
 _LOOKUP_BATCH = 200
+# One object to write: its id and {field: value}.
+_Record = tuple[str, dict[str, Any]]
 
 
 def write_values(
@@ -74,7 +76,7 @@ def write_values(
             attrs={**attrs, "dry_run": True},
         )
     _check_write_access(client)
-    outcomes: list[dict] = []
+    outcomes: list[dict[str, Any]] = []
     for number, chunk in enumerate(chunks):
         to_send = [(oid, values) for oid, values in chunk if values]
         outcomes += [
@@ -144,7 +146,7 @@ def _check_write_access(client: PendoConnection) -> None:
 # -- rows, checked against the schema ---------------------------------------------------------
 
 
-def _records(rows: Any, kind: str, group: str, id_column: str | None) -> list[tuple[str, dict]]:
+def _records(rows: Any, kind: str, group: str, id_column: str | None) -> list[_Record]:
     """(id, {field: value}) per object, missing values dropped, ``metadata.<group>.`` stripped."""
     id_key = f"{kind}Id"
     if isinstance(rows, pd.DataFrame):
@@ -159,7 +161,7 @@ def _records(rows: Any, kind: str, group: str, id_column: str | None) -> list[tu
         )
     candidates = [id_column] if id_column else [id_key, "id"]
     prefix = f"metadata.{group}."
-    records: list[tuple[str, dict]] = []
+    records: list[tuple[str, dict[str, Any]]] = []
     seen: set[str] = set()
     for position, item in enumerate(items):
         if not isinstance(item, Mapping):
@@ -201,7 +203,9 @@ def _missing(value: Any) -> bool:
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def _validated(records, schema: Mapping, kind: str, group: str) -> dict[str, str]:
+def _validated(
+    records: list[_Record], schema: Mapping[str, Any], kind: str, group: str
+) -> dict[str, str]:
     """Check names and types against the schema; convert times to epoch ms in place.
 
     Returns field -> schema type for the fields used.
@@ -315,7 +319,14 @@ def _checked_value(value: Any, kind: str) -> Any:
     raise TypeError(value)
 
 
-def _write_chunk(client, kind, group, number, chunk, create) -> list[dict]:
+def _write_chunk(
+    client: PendoConnection,
+    kind: str,
+    group: str,
+    number: int,
+    chunk: list[_Record],
+    create: bool,
+) -> list[dict[str, Any]]:
     id_key = f"{kind}Id"
     body = [{id_key: oid, "values": values} for oid, values in chunk]
     try:
@@ -348,10 +359,17 @@ def _write_chunk(client, kind, group, number, chunk, create) -> list[dict]:
     return outcomes
 
 
-def _dry_run(client, kind, group, chunks, field_types, create) -> list[dict]:
+def _dry_run(
+    client: PendoConnection,
+    kind: str,
+    group: str,
+    chunks: list[list[_Record]],
+    field_types: dict[str, str],
+    create: bool,
+) -> list[dict[str, Any]]:
     id_key = f"{kind}Id"
     ids = [oid for chunk in chunks for oid, _ in chunk]
-    current: dict[str, dict] = {}
+    current: dict[str, dict[str, Any]] = {}
     for i in range(0, len(ids), _LOOKUP_BATCH):
         batch = ids[i : i + _LOOKUP_BATCH]
         listed = ", ".join(expression_literal(oid) for oid in batch)

@@ -1,15 +1,20 @@
 """Run the sandbox standalone: ``python -m pendo_nb.sandbox --port 8765``.
 
-Prints the base URL and both keys, then serves until Ctrl-C. Any HTTP client can use it, e.g.
+Prints the base URL and both keys, then serves until Ctrl-C (SIGINT) or SIGTERM, and exits 0.
+Any HTTP client can use it, e.g.
 ``curl -H "x-pendo-integration-key: pendo-sandbox-demo-rw" http://127.0.0.1:8765/api/v1/report``.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from types import FrameType
 
 from pendo_nb.sandbox import DEMO_KEY, DEMO_READ_ONLY_KEY, Limits, Sandbox
 from pendo_nb.sandbox.subscription.generate import DEFAULT_NOW, SIZES
@@ -95,9 +100,46 @@ def wall_clock_now() -> int:
     return int(datetime.now(UTC).timestamp()) * 1000
 
 
+# SIGTERM is what Docker, systemd and CI runners send; SIGINT is Ctrl-C.
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class _StopRequested(Exception):
+    """Raised in the main thread by the handler of SIGINT or SIGTERM."""
+
+
+def _request_stop(signum: int, frame: FrameType | None) -> None:
+    raise _StopRequested(signal.Signals(signum).name)
+
+
+@contextmanager
+def _stopping_on_signals() -> Iterator[None]:
+    """Stop on SIGINT and SIGTERM, whatever the process inherited; restore the handlers after.
+
+    Explicit handlers because Python turns SIGINT into KeyboardInterrupt only when SIGINT was not
+    ignored at start, and a shell starts background jobs (``cmd &``, a detached CI step) with it
+    ignored; SIGTERM would otherwise end the process without stopping the server.
+    """
+    previous = {signum: signal.signal(signum, _request_stop) for signum in _STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Parse the command line, serve until interrupted, return the exit status."""
+    """Parse the command line, serve until SIGINT or SIGTERM, return the exit status."""
     args = _parser().parse_args(argv)
+    with _stopping_on_signals():
+        try:
+            return _serve(args)
+        except _StopRequested:  # asked to stop while the subscription was being generated
+            return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """Start the sandbox the arguments describe, print its banner, serve until a stop signal."""
     try:
         sandbox = Sandbox(
             seed=args.seed,
@@ -119,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, TypeError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    try:  # from here on Ctrl-C stops the server cleanly, even during the banner
+    try:  # from here on a stop signal stops the server cleanly, even during the banner
         # Keys are printed on purpose: the operator chose them (or they are the public demo keys).
         print(
             f"Pendo sandbox ({args.size}, seed {args.seed}): {sandbox.url} (API under /api/v1)",
@@ -131,9 +173,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  clock (now()):  {now.isoformat().replace('+00:00', 'Z')}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         threading.Event().wait()
-    except KeyboardInterrupt:
+    except _StopRequested:
         pass
     finally:
+        # A second signal while the server closes is ignored: the stop finishes, and exits 0.
+        for signum in _STOP_SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)
         sandbox.stop()
     return 0
 

@@ -203,10 +203,10 @@ class Form(widgets.VBox):
         self.result = None
         self.table.clear()
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         # The live widget for a kernel's front end, and its state as plain HTML for pages that
         # have no kernel (GitHub, nbviewer, nbconvert exports), which fall back to text/html.
-        bundle = super()._repr_mimebundle_(**kwargs)
+        bundle: dict[str, Any] = super()._repr_mimebundle_(**kwargs)
         if bundle is not None:
             bundle["text/html"] = static_html(self)
         return bundle
@@ -278,7 +278,7 @@ class StatusLine(widgets.HTML):
         self.layout.display = "none"
 
     @traitlets.observe("value")
-    def _hide_when_empty(self, change: dict) -> None:
+    def _hide_when_empty(self, change: dict[str, Any]) -> None:
         # An empty line would still take a row of space between the form and its result.
         self.layout.display = None if change["new"] else "none"
 
@@ -369,7 +369,8 @@ class TableView(widgets.VBox):
     @property
     def value(self) -> str:
         """What shows as HTML: the shape line and any custom table (an interactive one aside)."""
-        return self.shape.value + self.html.value
+        shown: str = self.shape.value + self.html.value
+        return shown
 
     def show(self, frame: pd.DataFrame, *, caption: str | None = None) -> None:
         """Show ``frame`` in an interactive table; ``caption`` leads the shape line."""

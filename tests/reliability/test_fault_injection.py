@@ -4,9 +4,8 @@ wire behaviour of each fault, and the command-line flags.
 
 from __future__ import annotations
 
+import signal
 import socket
-import subprocess
-import sys
 
 import pytest
 import requests
@@ -14,6 +13,8 @@ import requests
 from pendo_nb.sandbox import FaultPlan, Sandbox
 from pendo_nb.sandbox import __main__ as cli
 from pendo_nb.sandbox.server.faults import FAULT_KINDS, plan_from, request_kind
+
+from ..sandbox.sandbox_helpers import command_line, served_url, stop
 
 # -- plans -----------------------------------------------------------------------------------
 
@@ -200,19 +201,12 @@ def test_the_command_line_refuses_named_faults_without_a_rate(capsys):
 
 
 def test_the_command_line_flags_reach_the_server():
-    command = [sys.executable, "-m", "pendo_nb.sandbox", "--port", "0", "--size", "small",
-               "--faults", "503", "--fault-rate", "1", "--fault-seed", "3"]  # fmt: skip
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        first_line = server.stdout.readline()
-        url = first_line.split(": ", 1)[1].split(" ", 1)[0]
-        assert url.startswith("http://127.0.0.1:")
+    flags = ("--faults", "503", "--fault-rate", "1", "--fault-seed", "3")
+    with command_line(*flags) as server:
         answer = requests.get(
-            url + "/api/v1/report",
+            served_url(server) + "/api/v1/report",
             headers={"x-pendo-integration-key": "pendo-sandbox-demo-rw"},
             timeout=10,
         )
         assert answer.status_code == 503
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+        assert stop(server, signal.SIGTERM) == 0

@@ -6,6 +6,12 @@ the metadata dicts) through pandas, never from the engine or the server under te
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 import pandas as pd
 import requests
@@ -43,6 +49,46 @@ class Api:
     def aggregate(self, pipeline: list, **kwargs):
         body = {"response": {"mimeType": "application/json"}, "request": {"pipeline": pipeline}}
         return self.post("/api/v1/aggregation", json=body, **kwargs)
+
+
+# How a shell starts a background job, and what a detached CI step inherits: SIGINT ignored.
+SIGINT_IGNORED = ("/bin/sh", "-c", 'trap "" INT QUIT; exec "$0" "$@"')
+
+
+@contextmanager
+def command_line(*arguments: str, sigint_ignored: bool = False) -> Iterator[subprocess.Popen]:
+    """``python -m pendo_nb.sandbox --port 0 --size small *arguments``, killed if still running.
+
+    The process ends with the block whatever happens in it: a failed assertion does not leave a
+    server running.
+    """
+    command = [sys.executable, "-m", "pendo_nb.sandbox", "--port", "0", "--size", "small"]
+    prefix = SIGINT_IGNORED if sigint_ignored else ()
+    process = subprocess.Popen(
+        [*prefix, *command, *arguments],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
+
+
+def stop(process: subprocess.Popen, signum: int = signal.SIGINT) -> int:
+    """Send ``signum`` and return the exit status (``TimeoutExpired`` if it does not end)."""
+    process.send_signal(signum)
+    return process.wait(timeout=20)
+
+
+def served_url(process: subprocess.Popen) -> str:
+    """The base URL from the first line of the command line's banner."""
+    url = process.stdout.readline().split(": ", 1)[1].split(" ")[0]
+    assert url.startswith("http://127.0.0.1:")
+    return url
 
 
 def raw_events(sub: Subscription) -> pd.DataFrame:

@@ -8,8 +8,6 @@ engine.
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 
@@ -18,7 +16,7 @@ import requests
 
 from pendo_nb.sandbox import DEMO_KEY, Limits, Sandbox
 
-from .sandbox_helpers import Api
+from .sandbox_helpers import Api, command_line, served_url, stop
 
 ROW_CAP = 30  # between the 25 accounts and the 200 visitors of the small subscription
 VISITORS = [{"source": {"visitors": None}}, {"count": None}]
@@ -88,15 +86,8 @@ def test_bad_cap_values_are_refused_naming_the_cap(cap, value):
 
 
 def test_command_line_caps_reach_the_server():
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pendo_nb.sandbox", "--port", "0", "--size", "small",
-         "--max-rows", str(ROW_CAP), "--max-seconds", "60"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    try:
-        url = process.stdout.readline().split(": ", 1)[1].split(" ")[0]
+    with command_line("--max-rows", str(ROW_CAP), "--max-seconds", "60") as process:
+        url = served_url(process)
 
         def status(pipeline: list) -> int:
             body = {"response": {}, "request": {"pipeline": pipeline}}
@@ -106,9 +97,7 @@ def test_command_line_caps_reach_the_server():
             ).status_code
 
         assert (status(VISITORS), status(ACCOUNTS)) == (413, 200)
-    finally:
-        os.kill(process.pid, signal.SIGINT)
-        assert process.wait(timeout=20) == 0
+        assert stop(process) == 0
 
 
 def test_command_line_refuses_a_negative_cap():

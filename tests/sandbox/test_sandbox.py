@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import os
 import signal
 import subprocess
 import sys
@@ -15,9 +14,10 @@ import pytest
 import requests
 
 from pendo_nb.sandbox import DEMO_KEY, DEMO_READ_ONLY_KEY, Sandbox
+from pendo_nb.sandbox import __main__ as cli
 from pendo_nb.sandbox.server._json import dumps
 
-from .sandbox_helpers import Api
+from .sandbox_helpers import Api, command_line, served_url, stop
 
 # Endpoints whose answers must be byte-identical for identical (seed, size).
 DETERMINISTIC_GETS = [
@@ -158,50 +158,35 @@ def test_json_writer_leaves_its_input_as_it_was():
 
 
 def test_command_line_serves_until_stopped():
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pendo_nb.sandbox",
-            "--port",
-            "0",
-            "--size",
-            "small",
-            "--key",
-            "cli-rw",
-            "--read-only-key",
-            "cli-ro",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        banner = [process.stdout.readline() for _ in range(3)]
-        url = banner[0].split(": ", 1)[1].split(" ")[0]
-        assert url.startswith("http://127.0.0.1:")
-        assert "cli-rw" in banner[1] and "cli-ro" in banner[2]
+    with command_line("--key", "cli-rw", "--read-only-key", "cli-ro") as process:
+        url = served_url(process)
+        banner = [process.stdout.readline() for _ in range(2)]
+        assert "cli-rw" in banner[0] and "cli-ro" in banner[1]
         response = requests.get(
             url + "/api/v1/token/verify", headers={"x-pendo-integration-key": "cli-rw"}, timeout=10
         )
         assert response.status_code == 200
-    finally:
-        os.kill(process.pid, signal.SIGINT)
-        assert process.wait(timeout=20) == 0
+        assert stop(process) == 0
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("sigint_ignored", [False, True], ids=["attached", "sigint-ignored"])
+def test_command_line_stops_cleanly_on_sigint_and_sigterm(signum, sigint_ignored):
+    # Started as a detached run starts it (SIGINT ignored), it must still stop on Ctrl-C.
+    with command_line(sigint_ignored=sigint_ignored) as process:
+        url = served_url(process)
+        assert stop(process, signum) == 0
+        out, err = process.communicate()
+        assert "Traceback" not in err
+        with pytest.raises(requests.ConnectionError):
+            requests.get(url + "/api/v1/token/verify", timeout=10)
 
 
 def test_command_line_wall_clock_ends_the_data_now():
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pendo_nb.sandbox", "--port", "0", "--size", "small",
-         "--wall-clock"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    try:
-        banner = [process.stdout.readline() for _ in range(4)]
-        url = banner[0].split(": ", 1)[1].split(" ")[0]
-        clock = datetime.fromisoformat(banner[3].split(": ", 1)[1].strip().replace("Z", "+00:00"))
+    with command_line("--wall-clock") as process:
+        url = served_url(process)
+        banner = [process.stdout.readline() for _ in range(3)]
+        clock = datetime.fromisoformat(banner[2].split(": ", 1)[1].strip().replace("Z", "+00:00"))
         assert abs(clock.timestamp() - time.time()) < 600
         body = {
             "response": {"mimeType": "application/json"},
@@ -219,9 +204,7 @@ def test_command_line_wall_clock_ends_the_data_now():
         # The last two days before the real today have events: an outside client's window
         # computed from the machine's clock finds data.
         assert rows and max(r["lastTime"] for r in rows) < clock.timestamp() * 1000
-    finally:
-        os.kill(process.pid, signal.SIGINT)
-        assert process.wait(timeout=20) == 0
+        assert stop(process) == 0
 
 
 def test_command_line_rejects_bad_arguments():
@@ -232,3 +215,10 @@ def test_command_line_rejects_bad_arguments():
         timeout=60,
     )
     assert result.returncode == 2 and "not a known IANA time zone" in result.stderr
+
+
+def test_command_line_run_in_process_leaves_the_signal_handlers_as_they_were():
+    stop_signals = (signal.SIGINT, signal.SIGTERM)
+    before = [signal.getsignal(signum) for signum in stop_signals]
+    assert cli.main(["--port", "0", "--size", "small", "--timezone", "Nowhere/Land"]) == 2
+    assert [signal.getsignal(signum) for signum in stop_signals] == before

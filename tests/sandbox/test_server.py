@@ -54,6 +54,7 @@ def test_missing_key_is_401(api):
 def test_unknown_key_is_403_and_never_echoed(api):
     response = api.get("/api/v1/report", key="not-a-real-key-123")
     assert response.status_code == 403
+    assert response.headers["Content-Type"] == TEXT
     assert response.text == "Key is invalid"
     assert "not-a-real-key-123" not in response.text
 

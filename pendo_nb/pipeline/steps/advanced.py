@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pendo_nb.errors import PipelineError
 from pendo_nb.pipeline._values import (
@@ -47,7 +47,7 @@ class Unwind(Step):
                 raise PipelineError(f"unwind({name}): expected True or False, got {value!r}")
 
     def body(self) -> JSON:
-        body: dict = {"field": self.field}
+        body: dict[str, Any] = {"field": self.field}
         for key, value in (("index", self.index), ("keepEmpty", self.keep_empty),
                            ("prefix", self.prefix)):  # fmt: skip
             if value is not None:
@@ -272,7 +272,7 @@ class Merge(Step):
             ))  # fmt: skip
 
     def body(self) -> JSON:
-        body: dict = {"fields": list(self.fields)}
+        body: dict[str, Any] = {"fields": list(self.fields)}
         if self.mappings is not None:
             body["mappings"] = dict(self.mappings)
         body["pipeline"] = [step.to_json() for step in self.pipeline]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pendo_nb.errors import PipelineError
 from pendo_nb.pipeline._values import (
@@ -130,7 +130,7 @@ def _aggregators(value: object, where: str) -> tuple[tuple[str, Aggregator], ...
     )
 
 
-def _aggregators_from_json(body: object, where: str) -> tuple[tuple[tuple, ...], bool]:
+def _aggregators_from_json(body: object, where: str) -> tuple[tuple[tuple[Any, ...], ...], bool]:
     """Both forms Pendo uses: ``{"a": {...}, "b": {...}}`` or ``[{"a": {...}}, {"b": {...}}]``."""
     if isinstance(body, Sequence) and not isinstance(body, str):
         pairs = [single_key(item, where) for item in body]
@@ -166,7 +166,7 @@ class Group(Step):
             set_field(self, "force_keys", named_expressions(self.force_keys, "group(force_keys)"))
 
     def body(self) -> JSON:
-        body: dict = {"group": list(self.keys)}
+        body: dict[str, Any] = {"group": list(self.keys)}
         if self.fields is not None:
             body["fields"] = _aggregators_json(self.fields, self.list_form)
         if self.force_keys is not None:

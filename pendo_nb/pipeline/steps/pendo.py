@@ -46,7 +46,11 @@ class Identified(Step):
 
 
 def _targets(
-    body: object, kinds: Sequence[str], where: str, *, value_check=check_field_path
+    body: object,
+    kinds: Sequence[str],
+    where: str,
+    *,
+    value_check: Callable[[object, str], str] = check_field_path,
 ) -> tuple[tuple[str, str, str], ...]:
     """``{"out": {"kind": "value"}, ...}`` as ``((out, kind, value), ...)``."""
     if not isinstance(body, Mapping) or not body:
@@ -84,7 +88,7 @@ class _TargetStep(Step):
         body: object = self.targets  # as given: a mapping, or pairs read back from a step
         if not isinstance(body, Mapping):
             body = _targets_json(self.targets)
-        targets = _targets(body, self.kinds, self.method, value_check=self.check_value)
+        targets = _targets(body, self.kinds, self.method, value_check=type(self).check_value)
         set_field(self, "targets", targets)
 
     def body(self) -> JSON:

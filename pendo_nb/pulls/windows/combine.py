@@ -45,7 +45,8 @@ def _recombine(frame: pd.DataFrame, plan: SplitPlan) -> pd.DataFrame:
         if columns:
             pieces.append(getattr(grouped[columns], method)(**kwargs))
     combined = pd.concat(pieces, axis=1).reset_index()
-    return combined[[c for c in frame.columns if c in combined.columns]]
+    ordered: pd.DataFrame = combined[[c for c in frame.columns if c in combined.columns]]
+    return ordered
 
 
 def _sorted(frame: pd.DataFrame, keys: tuple[tuple[str, bool], ...]) -> pd.DataFrame:

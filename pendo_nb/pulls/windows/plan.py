@@ -126,15 +126,17 @@ class SplitPlan:
         A trailing ``limit`` applied after ``sort``.
     """
 
-    time_series: dict
+    time_series: dict[str, Any]
     period_unit: str
-    window_steps: list
+    window_steps: list[Any]
     keys: tuple[str, ...] | None = None
     fields: tuple[tuple[str, str], ...] = ()
     sort: tuple[tuple[str, bool], ...] = ()
     limit: int | None = None
 
-    def window_body(self, envelope: Mapping, start_ms: int, end_ms: int) -> dict:
+    def window_body(
+        self, envelope: Mapping[str, Any], start_ms: int, end_ms: int
+    ) -> dict[str, Any]:
         """The request for the window ``[start_ms, end_ms)``: absolute, so equal windows of
         different runs share a cache entry."""
         series = {"period": self.time_series["period"], "first": start_ms, "last": end_ms - 1}
@@ -144,7 +146,7 @@ class SplitPlan:
         return body
 
 
-def split_plan(steps: Sequence[Mapping], size: WindowSize | None = None) -> SplitPlan:
+def split_plan(steps: Sequence[Mapping[str, Any]], size: WindowSize | None = None) -> SplitPlan:
     """Check that splitting ``steps`` into time windows gives the same rows, and say how.
 
     Parameters
@@ -204,7 +206,7 @@ def split_plan(steps: Sequence[Mapping], size: WindowSize | None = None) -> Spli
     return _walk(list(steps), dict(series), unit, bucket if name in GROUPED_SOURCES else None)
 
 
-def _walk(steps: list, series: dict, unit: str, bucket: str | None) -> SplitPlan:
+def _walk(steps: list[Any], series: dict[str, Any], unit: str, bucket: str | None) -> SplitPlan:
     """Classify the steps after the source (see the module docstring)."""
     keys: tuple[str, ...] | None = None
     fields: tuple[tuple[str, str], ...] = ()
@@ -261,7 +263,7 @@ def _walk(steps: list, series: dict, unit: str, bucket: str | None) -> SplitPlan
     return SplitPlan(series, unit, window_steps, keys, fields)
 
 
-def _tail(steps: list, index: int) -> tuple[tuple[tuple[str, bool], ...], int | None] | None:
+def _tail(steps: list[Any], index: int) -> tuple[tuple[tuple[str, bool], ...], int | None] | None:
     """A trailing ``sort`` (optionally followed by ``limit``) starting at ``index``, or None."""
     rest = steps[index:]
     ops = [_op(step, index + i)[0] for i, step in enumerate(rest)]
@@ -374,7 +376,7 @@ def _sort_keys(spec: Any, where: str) -> tuple[tuple[str, bool], ...]:
 # -- the timeSeries in its place -----------------------------------------------------------
 
 
-def _with_time_series(step: Mapping, series: dict) -> dict:
+def _with_time_series(step: Mapping[str, Any], series: dict[str, Any]) -> dict[str, Any]:
     """A copy of the source step with ``series`` in place of its timeSeries."""
     copied = copy.deepcopy(dict(step))
     source = copied["source"]

@@ -59,7 +59,7 @@ class _Progress:
     rows: int = 0
     fetched: int = 0
     cached: int = 0
-    split: list = field(default_factory=list)
+    split: list[Any] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def done(self, frame: pd.DataFrame) -> None:
@@ -87,7 +87,7 @@ class WindowedPull:
     :func:`pendo_nb.dask.read_aggregation` with one Dask task per window.
     """
 
-    envelope: dict
+    envelope: dict[str, Any]
     plan: SplitPlan
     size: WindowSize
     now: int
@@ -158,7 +158,7 @@ class WindowedPull:
 
     def attrs(
         self,
-        first: Mapping,
+        first: Mapping[Any, Any],  # a frame's attrs (pandas types their keys Hashable)
         client: PendoConnection,
         fetched: int,
         cached: int,
@@ -249,11 +249,11 @@ def aggregate_in_windows(
     store = FrameCache(client)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pendo-window")
 
-    def submit(window: Window) -> Future:
+    def submit(window: Window) -> Future[Any]:
         return pool.submit(pull.fetch, client, window, refresh=refresh, store=store)
 
     try:
-        running: dict[Future, Window] = {submit(w): w for w in pull.windows}
+        running: dict[Future[Any], Window] = {submit(w): w for w in pull.windows}
         while running:
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:

@@ -35,8 +35,8 @@ from .errors import AggregationError
 from .expressions import Expression, compile_expression
 from .values import NUMBER_TYPES, describe_type, hashable
 
-Reducer = Callable[[list[dict]], Any]
-ValuesOf = Callable[[list[dict]], list]
+Reducer = Callable[[list[dict[str, Any]]], Any]
+ValuesOf = Callable[[list[dict[str, Any]]], list[Any]]
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ class Aggregators:
         self.items = tuple(items)
         self.output_names = tuple(item.output for item in items)
 
-    def reduce(self, rows: list[dict]) -> dict:
+    def reduce(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
         """Aggregate ``rows`` into ``{output name: value}``; empty ``rows`` gives zero values."""
         return {item.output: item.reduce(rows) for item in self.items}
 
@@ -185,12 +185,14 @@ class _ArgumentCompiler:
         evaluate = expression.evaluate
         return (lambda rows: [evaluate(row) for row in rows]), path
 
-    def condition(self, argument: Any) -> Callable[[list[dict]], list[dict]]:
+    def condition(self, argument: Any) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]]:
         """A function keeping the rows where the ``if`` expression holds."""
         evaluate = self.expression(argument, "'if' condition").evaluate
         return lambda rows: [row for row in rows if _holds(evaluate(row))]
 
-    def object_argument(self, argument: Any, required: tuple[str, ...], example: str) -> dict:
+    def object_argument(
+        self, argument: Any, required: tuple[str, ...], example: str
+    ) -> dict[str, Any]:
         if not isinstance(argument, dict):
             raise self.error(f"expected an object like {example}, got {describe_type(argument)}")
         missing = [key for key in required if key not in argument]
@@ -205,7 +207,7 @@ def _holds(value: Any) -> bool:
     return type(value) in NUMBER_TYPES and value != 0
 
 
-def _numbers(values: list) -> list:
+def _numbers(values: list[Any]) -> list[Any]:
     """The numeric values (booleans, strings and nulls dropped)."""
     if NUMBER_TYPES.issuperset(map(type, values)):  # the usual case: one C-level pass
         return values
@@ -215,7 +217,7 @@ def _numbers(values: list) -> list:
 # ----------------------------------------------------------------------------------- counting
 
 
-def _distinct_count(values: list) -> int:
+def _distinct_count(values: list[Any]) -> int:
     try:
         distinct = set(values)
     except TypeError:  # lists or objects among the values
@@ -237,7 +239,7 @@ def _counter(compiler: _ArgumentCompiler, argument: Any) -> tuple[Reducer, str |
             raise compiler.error("a list of fields to count must not be empty")
         readers = [compiler.values_of(item)[0] for item in argument]
 
-        def count_combinations(rows: list[dict]) -> int:
+        def count_combinations(rows: list[dict[str, Any]]) -> int:
             combos = zip(*[read(rows) for read in readers], strict=True)
             keys = {
                 tuple(hashable(value) for value in combo)
@@ -261,7 +263,7 @@ def _build_count_if(compiler: _ArgumentCompiler, argument: Any) -> tuple[Reducer
 # --------------------------------------------------------------------------------- arithmetic
 
 
-def _numeric(reduce_numbers: Callable[[list], Any]) -> Callable:
+def _numeric(reduce_numbers: Callable[[list[Any]], Any]) -> Callable[..., Any]:
     def build(compiler: _ArgumentCompiler, argument: Any) -> tuple[Reducer, str | None]:
         read, path = compiler.values_of(argument)
         return (lambda rows: reduce_numbers(_numbers(read(rows)))), path
@@ -269,44 +271,46 @@ def _numeric(reduce_numbers: Callable[[list], Any]) -> Callable:
     return build
 
 
-def _sum(numbers: list) -> float:
+def _sum(numbers: list[Any]) -> float:
     return float(sum(numbers))
 
 
-def _mean(numbers: list) -> float | None:
+def _mean(numbers: list[Any]) -> float | None:
     return sum(numbers) / len(numbers) if numbers else None
 
 
-def _median(numbers: list) -> float | None:
+def _median(numbers: list[Any]) -> float | None:
     if not numbers:
         return None
     ordered = sorted(numbers)
     middle = len(ordered) // 2
     if len(ordered) % 2:
         return float(ordered[middle])
-    return (ordered[middle - 1] + ordered[middle]) / 2
+    median: float = (ordered[middle - 1] + ordered[middle]) / 2
+    return median
 
 
-def _variance(numbers: list) -> float | None:
+def _variance(numbers: list[Any]) -> float | None:
     count = len(numbers)
     if count < 2:
         return None
     mean = sum(numbers) / count
-    return sum((number - mean) ** 2 for number in numbers) / (count - 1)
+    variance: float = sum((number - mean) ** 2 for number in numbers) / (count - 1)
+    return variance
 
 
-def _stddev(numbers: list) -> float | None:
+def _stddev(numbers: list[Any]) -> float | None:
     variance = _variance(numbers)
     return None if variance is None else variance**0.5
 
 
-def _extreme(pick: Callable) -> Callable:
+def _extreme(pick: Callable[..., Any]) -> Callable[..., Any]:
     """``min``/``max``: over the numbers, or over the strings when there are no numbers."""
 
     def build(compiler: _ArgumentCompiler, argument: Any) -> tuple[Reducer, str | None]:
         read, path = compiler.values_of(argument)
 
-        def extreme(rows: list[dict]) -> Any:
+        def extreme(rows: list[dict[str, Any]]) -> Any:
             values = read(rows)
             numbers = _numbers(values)
             if numbers:
@@ -319,14 +323,15 @@ def _extreme(pick: Callable) -> Callable:
     return build
 
 
-def percentile(ordered: list, percent: float) -> float | None:
+def percentile(ordered: list[Any], percent: float) -> float | None:
     """The ``percent`` percentile of sorted numbers, interpolating linearly between ranks."""
     if not ordered:
         return None
     rank = percent / 100 * (len(ordered) - 1)
     low = int(rank)
     high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+    value: float = ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+    return value
 
 
 def _build_percentiles(compiler: _ArgumentCompiler, argument: Any) -> tuple[Reducer, str | None]:
@@ -342,7 +347,7 @@ def _build_percentiles(compiler: _ArgumentCompiler, argument: Any) -> tuple[Redu
             )
     read, _ = compiler.values_of(argument["field"], "'field'")
 
-    def percentiles(rows: list[dict]) -> dict:
+    def percentiles(rows: list[dict[str, Any]]) -> dict[str, Any]:
         ordered = sorted(_numbers(read(rows)))
         return {name: percentile(ordered, percent) for name, percent in wanted.items()}
 
@@ -355,7 +360,7 @@ def _build_percentiles(compiler: _ArgumentCompiler, argument: Any) -> tuple[Redu
 def _build_first(compiler: _ArgumentCompiler, argument: Any) -> tuple[Reducer, str | None]:
     read, path = compiler.values_of(argument)
 
-    def first(rows: list[dict]) -> Any:
+    def first(rows: list[dict[str, Any]]) -> Any:
         return next((value for value in read(rows) if value is not None), None)
 
     return first, path
@@ -378,8 +383,8 @@ def _build_list_if(compiler: _ArgumentCompiler, argument: Any) -> tuple[Reducer,
 def _build_concat(compiler: _ArgumentCompiler, argument: Any) -> tuple[Reducer, str | None]:
     read, path = compiler.values_of(argument)
 
-    def concat(rows: list[dict]) -> list:
-        joined: list = []
+    def concat(rows: list[dict[str, Any]]) -> list[Any]:
+        joined: list[Any] = []
         for value in read(rows):
             if type(value) is list:
                 joined.extend(value)

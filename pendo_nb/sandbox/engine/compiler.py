@@ -53,7 +53,8 @@ def step_type(step: Any, where: str) -> str:
         if "source" in step and set(step) <= {"source", "timeSeries"}:
             return "source"
         if len(step) == 1:
-            return next(iter(step))
+            name: str = next(iter(step))
+            return name
     raise AggregationError(f"{where}: a step must be an object with exactly one key")
 
 
@@ -113,7 +114,7 @@ def compile_fork(arg: Any, env: StepEnv, where: str) -> StepFunction:
 
     def run(rows: Rows, state: RunState) -> Rows:
         records = as_records(rows)
-        out: list[dict] = []
+        out: list[dict[str, Any]] = []
         for branch_where, branch in branches:
             out.extend(as_records(branch(records, state)))
             state.check(len(out), branch_where)
@@ -128,7 +129,7 @@ def compile_spawn(arg: Any, env: StepEnv, where: str) -> StepFunction:
     branches = _branches(arg, env, where, with_source=True)
 
     def run(rows: Rows, state: RunState) -> Rows:
-        out: list[dict] = []
+        out: list[dict[str, Any]] = []
         for branch_where, branch in branches:
             out.extend(as_records(branch([], state)))
             state.check(len(out), branch_where)
@@ -137,7 +138,7 @@ def compile_spawn(arg: Any, env: StepEnv, where: str) -> StepFunction:
     return run
 
 
-def _branches(arg: Any, env: StepEnv, where: str, *, with_source: bool) -> list:
+def _branches(arg: Any, env: StepEnv, where: str, *, with_source: bool) -> list[Any]:
     if not isinstance(arg, list) or not arg:
         raise AggregationError(f"{where}: expected a list of pipelines")
     branches = []
@@ -174,7 +175,7 @@ def compile_merge(arg: Any, env: StepEnv, where: str) -> StepFunction:
     read_key = key_reader(keys)
 
     def run(rows: Rows, state: RunState) -> Rows:
-        index: dict[tuple, dict] = {}
+        index: dict[tuple[Any, ...], dict[str, Any]] = {}
         for inner_row in as_records(inner_pipeline([], state)):
             index.setdefault(read_key(inner_row)[0], inner_row)
         records = as_records(rows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 
@@ -15,4 +16,4 @@ class EvalContext:
 
     now_ms: int
     timezone: ZoneInfo
-    apps: tuple[dict, ...] = ()
+    apps: tuple[dict[str, Any], ...] = ()

@@ -182,14 +182,14 @@ def parse_date(text: str, tz: ZoneInfo) -> int:
             f"cannot read {text!r} as a date (expected 2006-01-02T15:04:05.999 or a prefix of it)"
         )
     year, month, day, hour, minute, second, fraction = match.groups()
-    parts = [
+    parts = (
         int(year),
         int(month or 1),
         int(day or 1),
         int(hour or 0),
         int(minute or 0),
         int(second or 0),
-    ]
+    )
     if not (
         1 <= parts[1] <= 12
         and 1 <= parts[2] <= 31

@@ -59,7 +59,7 @@ MAX_EXPRESSION_LENGTH = 100_000
 
 _SHOWN_TEXT_LENGTH = 160  # error messages quote at most this much of the expression
 
-Evaluator = Callable[[dict], Any]
+Evaluator = Callable[[dict[str, Any]], Any]
 
 
 # ------------------------------------------------------------------------------------ compiler
@@ -97,7 +97,7 @@ class Expression:
         self.is_constant = is_constant
         self.value = value
 
-    def __call__(self, row: dict) -> Any:
+    def __call__(self, row: dict[str, Any]) -> Any:
         return self.evaluate(row)
 
     def __repr__(self) -> str:
@@ -160,7 +160,7 @@ def compile_expression(text: str, ctx: EvalContext, where: str = "filter") -> Ex
     return Expression(text, evaluate, field_path, False, None)
 
 
-_NO_ROW: dict = {}
+_NO_ROW: dict[str, Any] = {}
 
 
 def _quote(text: str) -> str:
@@ -185,12 +185,12 @@ def _field_reader(segments: tuple[str, ...]) -> Evaluator:
     if len(segments) == 1:
         key = segments[0]
 
-        def read_field(row: dict) -> Any:
+        def read_field(row: dict[str, Any]) -> Any:
             return row.get(key)
 
         return read_field
 
-    def read_path(row: dict) -> Any:
+    def read_path(row: dict[str, Any]) -> Any:
         # Most rows have every object on the way: indexing in C is ~2x faster than the general
         # walk, which still answers (None, list positions) when a step is missing or not a dict.
         try:
@@ -234,7 +234,7 @@ class _Compiler:
         items = [evaluate for evaluate, _ in compiled]
         error = self.error
 
-        def build_list(row: dict) -> list:
+        def build_list(row: dict[str, Any]) -> list[Any]:
             values = [item(row) for item in items]
             # Reference 3.7: "elements must share a type". Null is left out of the check: it is
             # how a missing field reads, and Pendo does not say that it breaks a list.
@@ -252,7 +252,7 @@ class _Compiler:
 
         if op == "!":
 
-            def logical_not(row: dict) -> Any:
+            def logical_not(row: dict[str, Any]) -> Any:
                 value = operand(row)
                 if value is None:
                     return None
@@ -264,7 +264,7 @@ class _Compiler:
 
         sign = -1.0 if op == "-" else 1.0
 
-        def signed(row: dict) -> Any:
+        def signed(row: dict[str, Any]) -> Any:
             value = operand(row)
             if value is None:
                 return None
@@ -294,7 +294,7 @@ class _Compiler:
             for op, pos, right in zip(node.ops, node.op_positions, operands[1:], strict=True)
         ]
 
-        def fold(row: dict) -> Any:
+        def fold(row: dict[str, Any]) -> Any:
             value = first(row)
             for step, right in steps:
                 value = step(value, right(row))
@@ -313,10 +313,11 @@ class _Compiler:
             if value is True or value is False:
                 return value
             if type(value) in NUMBER_TYPES:
-                return value != 0
+                nonzero: bool = value != 0
+                return nonzero
             raise error(f"'{op}' needs booleans or numbers, got {describe_type(value)}", pos)
 
-        def logical_chain(row: dict) -> bool:
+        def logical_chain(row: dict[str, Any]) -> bool:
             for operand, pos in pairs:
                 value = operand(row)
                 if value is not True and value is not False:  # booleans skip the call
@@ -368,7 +369,7 @@ class _Compiler:
         index, index_constant = self.compile(node.index)
         error = self.error
 
-        def index_value(row: dict) -> Any:
+        def index_value(row: dict[str, Any]) -> Any:
             container = target(row)
             key = index(row)
             if container is None or key is None:
@@ -401,7 +402,7 @@ class _Compiler:
         start_of, stop_of = bounds
         error = self.error
 
-        def bound_value(evaluate: Evaluator | None, row: dict) -> int | None:
+        def bound_value(evaluate: Evaluator | None, row: dict[str, Any]) -> int | None:
             if evaluate is None:
                 return None
             value = evaluate(row)
@@ -412,7 +413,7 @@ class _Compiler:
                 raise error(f"a slice bound must be a whole number, got {_show(value)}", node.pos)
             return position
 
-        def slice_value(row: dict) -> Any:
+        def slice_value(row: dict[str, Any]) -> Any:
             container = target(row)
             if container is None:
                 return None
@@ -426,7 +427,7 @@ class _Compiler:
         target, constant = self.compile(node.target)
         name = node.name
 
-        def member(row: dict) -> Any:
+        def member(row: dict[str, Any]) -> Any:
             value = target(row)
             return value.get(name) if type(value) is dict else None
 
@@ -450,7 +451,7 @@ class _Compiler:
         return self.call(function, args, node), constant
 
     def check_argument(
-        self, function: Function, check: Callable[[Any], None], value: Any, node: Call, index: int
+        self, function: Function, check: Callable[[Any], object], value: Any, node: Call, index: int
     ) -> None:
         try:
             check(value)
@@ -469,7 +470,7 @@ class _Compiler:
 
         if len(args) == 0:
 
-            def call0(row: dict) -> Any:
+            def call0(row: dict[str, Any]) -> Any:
                 try:
                     return implementation(ctx)
                 except ArgumentError as problem:
@@ -479,7 +480,7 @@ class _Compiler:
         if len(args) == 1:
             (a,) = args
 
-            def call1(row: dict) -> Any:
+            def call1(row: dict[str, Any]) -> Any:
                 try:
                     return implementation(ctx, a(row))
                 except ArgumentError as problem:
@@ -489,7 +490,7 @@ class _Compiler:
         if len(args) == 2:
             a, b = args
 
-            def call2(row: dict) -> Any:
+            def call2(row: dict[str, Any]) -> Any:
                 try:
                     return implementation(ctx, a(row), b(row))
                 except ArgumentError as problem:
@@ -497,7 +498,7 @@ class _Compiler:
 
             return call2
 
-        def call_many(row: dict) -> Any:
+        def call_many(row: dict[str, Any]) -> Any:
             try:
                 return implementation(ctx, *[arg(row) for arg in args])
             except ArgumentError as problem:
@@ -514,7 +515,7 @@ class _Compiler:
         when_false = compiled[2][0] if len(compiled) == 3 else _constant(None)
         error = self.error
 
-        def choose(row: dict) -> Any:
+        def choose(row: dict[str, Any]) -> Any:
             value = condition(row)
             if value is True:
                 return when_true(row)
@@ -550,7 +551,7 @@ def _with_constant_right(
     is_arithmetic = op in _ARITHMETIC
     number = float(constant)
 
-    def with_constant(row: dict) -> Any:
+    def with_constant(row: dict[str, Any]) -> Any:
         value = left(row)
         if type(value) in NUMBER_TYPES:
             return fast(float(value), number) if is_arithmetic else fast(value, number)

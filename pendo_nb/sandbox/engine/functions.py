@@ -64,7 +64,7 @@ class Function:
     min_args: int
     max_args: int | None
     impl: Callable[..., Any]
-    literal_checks: Mapping[int, Callable[[Any], None]] = field(default_factory=dict)
+    literal_checks: Mapping[int, Callable[[Any], object]] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------------------- type checks
@@ -79,10 +79,11 @@ def _need_string(value: Any, what: str) -> str:
 def _need_number(value: Any, what: str) -> float:
     if type(value) not in NUMBER_TYPES:
         raise ArgumentError(f"{what} must be a number, got {describe_type(value)}")
-    return value
+    number: float = value
+    return number
 
 
-def _need_list(value: Any, what: str) -> list:
+def _need_list(value: Any, what: str) -> list[Any]:
     if type(value) is not list:
         raise ArgumentError(f"{what} must be a list, got {describe_type(value)}")
     return value
@@ -202,7 +203,7 @@ def _len(ctx: EvalContext, value: Any) -> Any:
 # -------------------------------------------------------------------------------------- lists
 
 
-def _list(ctx: EvalContext, *items: Any) -> list:
+def _list(ctx: EvalContext, *items: Any) -> list[Any]:
     return list(items)
 
 
@@ -224,7 +225,7 @@ def _reverse(ctx: EvalContext, items: Any) -> Any:
 _TYPE_ORDER = {"null": 0, "boolean": 1, "number": 2, "string": 3, "list": 4, "object": 5}
 
 
-def _sort_key(value: Any) -> tuple:
+def _sort_key(value: Any) -> tuple[Any, ...]:
     kind = describe_type(value)
     if kind in ("number", "string", "boolean"):
         return (_TYPE_ORDER[kind], value)
@@ -427,7 +428,7 @@ def _check_app_filter(text: Any) -> None:
             )
 
 
-def expand_app_ids(text: str, apps: tuple[dict, ...] | list[dict]) -> list:
+def expand_app_ids(text: str, apps: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> list[Any]:
     """The ids of the apps matching an ``expandAppIds`` filter such as ``"web|ios"``, in the
     order of ``apps``."""
     _check_app_filter(text)

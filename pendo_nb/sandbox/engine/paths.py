@@ -60,7 +60,7 @@ def get_segments(row: Any, segments: tuple[str, ...]) -> Any:
     return value
 
 
-def column_at(rows: list[dict], segments: tuple[str, ...]) -> list:
+def column_at(rows: list[dict[str, Any]], segments: tuple[str, ...]) -> list[Any]:
     """:func:`get_segments` of every row, in order.
 
     A nested path is read a segment at a time across all rows, indexing in C: rows are big
@@ -71,7 +71,7 @@ def column_at(rows: list[dict], segments: tuple[str, ...]) -> list:
     if len(segments) == 1:
         key = segments[0]
         return [row.get(key) for row in rows]
-    values: list = rows
+    values: list[Any] = rows
     try:
         for segment in segments:
             values = [value[segment] for value in values]
@@ -80,7 +80,7 @@ def column_at(rows: list[dict], segments: tuple[str, ...]) -> list:
     return values
 
 
-def _list_item(items: list, segment: str) -> Any:
+def _list_item(items: list[Any], segment: str) -> Any:
     try:
         index = int(segment)
     except ValueError:
@@ -90,7 +90,7 @@ def _list_item(items: list, segment: str) -> Any:
     return None
 
 
-def set_path(row: dict, path: str, value: Any) -> None:
+def set_path(row: dict[str, Any], path: str, value: Any) -> None:
     """Set the value at a dotted ``path`` inside ``row``, creating missing intermediate objects.
 
     An intermediate value that is not an object (a number, a string, null) is replaced by a new
@@ -126,16 +126,16 @@ def set_path(row: dict, path: str, value: Any) -> None:
     target[last] = value
 
 
-def id_at(row: dict, field: str) -> Any:
+def id_at(row: dict[str, Any], field: str) -> Any:
     """The id in ``field`` for a lookup, or ``None`` when it is a list or an object (no id)."""
     value = get_path(row, field)
     return None if isinstance(value, (list, dict)) else value
 
 
-def key_reader(names: list[str]) -> Callable[[dict], tuple]:
+def key_reader(names: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
     """``row -> (hashable key, raw values)`` for grouping, joining and merging on fields."""
 
-    def read(row: dict) -> tuple:
+    def read(row: dict[str, Any]) -> tuple[Any, ...]:
         values = tuple(get_path(row, name) for name in names)
         return tuple(hashable(v) for v in values), values
 

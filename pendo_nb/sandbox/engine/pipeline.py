@@ -25,7 +25,9 @@ from .run_state import Limits, RunState, StepEnv, check_value_count, check_writt
 _MIME_TYPES = ("application/json", "text/csv")
 
 
-def run_aggregation(body: Any, subscription: Subscription, *, limits: Limits | None = None) -> dict:
+def run_aggregation(
+    body: Any, subscription: Subscription, *, limits: Limits | None = None
+) -> dict[str, Any]:
     """Answer ``POST /api/v1/aggregation``.
 
     Parameters
@@ -88,7 +90,7 @@ def response_mime_type(body: Any) -> str:
 
 def run_pipeline(
     steps: Any, subscription: Subscription, *, limits: Limits | None = None
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Run bare pipeline steps (a report's ``aggregation.pipeline``) and return the rows.
 
     Parameters
@@ -134,7 +136,8 @@ def run_pipeline(
             check_written_size(result, limits)
         # Rows share nested objects with the subscription while the pipeline runs; the caller
         # gets its own copy.
-        return deep_copy(result)
+        copied: list[dict[str, Any]] = deep_copy(result)
+        return copied
 
 
 class _CollectorPause:

@@ -51,27 +51,28 @@ class ColumnBatch:
         verdicts = np.array([keep(label) for label in column.cat.categories], dtype=bool)
         return ColumnBatch(self.frame[verdicts[column.cat.codes.to_numpy()]])
 
-    def records(self) -> list[dict]:
+    def records(self) -> list[dict[str, Any]]:
         """The rows as fresh dicts with plain Python values (``tolist`` unboxes numpy scalars)."""
         names = list(self.frame.columns)
         columns = [_plain_values(column) for _, column in self.frame.items()]
         return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
 
-    def iter_records(self, chunk_rows: int = 50_000) -> Iterator[dict]:
+    def iter_records(self, chunk_rows: int = 50_000) -> Iterator[dict[str, Any]]:
         """The rows as dicts, made a chunk at a time: a step that keeps few of them (``filter``)
         or makes smaller ones (``select``) never holds every row as a dict at once."""
         for start in range(0, len(self.frame), chunk_rows):
             yield from ColumnBatch(self.frame.iloc[start : start + chunk_rows]).records()
 
 
-def _plain_values(column: pd.Series) -> list:
+def _plain_values(column: pd.Series) -> list[Any]:
     if isinstance(column.dtype, pd.CategoricalDtype):
         labels = np.asarray(column.cat.categories, dtype=object)
-        return labels[column.cat.codes.to_numpy()].tolist()
+        values: list[Any] = labels[column.cat.codes.to_numpy()].tolist()
+        return values
     return column.to_numpy().tolist()
 
 
-class SharedRows(list):
+class SharedRows(list[Any]):
     """A source's rows as the subscription holds them (a list of its own dicts).
 
     Nothing may write into them: :func:`as_records` and :func:`iter_records` hand out fresh
@@ -92,17 +93,17 @@ class ValueColumns:
     """
 
     names: tuple[str, ...]
-    columns: tuple[list, ...]
+    columns: tuple[list[Any], ...]
 
     def __len__(self) -> int:
         return len(self.columns[0]) if self.columns else 0
 
-    def records(self) -> list[dict]:
+    def records(self) -> list[dict[str, Any]]:
         """The rows as new dicts."""
         names = self.names
         return [dict(zip(names, values, strict=True)) for values in zip(*self.columns, strict=True)]
 
-    def iter_records(self) -> Iterator[dict]:
+    def iter_records(self) -> Iterator[dict[str, Any]]:
         """The rows as new dicts, made one at a time."""
         names = self.names
         return (dict(zip(names, values, strict=True)) for values in zip(*self.columns, strict=True))
@@ -120,10 +121,10 @@ class ValueColumns:
         return ValueColumns(self.names, tuple(column[:count] for column in self.columns))
 
 
-Rows: TypeAlias = "list[dict] | ColumnBatch | ValueColumns"
+Rows: TypeAlias = "list[dict[str, Any]] | ColumnBatch | ValueColumns"
 
 
-def as_records(rows: Rows) -> list[dict]:
+def as_records(rows: Rows) -> list[dict[str, Any]]:
     """The rows as a list of dicts a step may change (a list of its own dicts is returned as
     is; other shapes give new dicts)."""
     if isinstance(rows, (ColumnBatch, ValueColumns)):
@@ -133,7 +134,7 @@ def as_records(rows: Rows) -> list[dict]:
     return rows
 
 
-def iter_records(rows: Rows) -> Iterable[dict]:
+def iter_records(rows: Rows) -> Iterable[dict[str, Any]]:
     """The rows one dict at a time, as :func:`as_records` gives them (made as they are asked
     for)."""
     if isinstance(rows, (ColumnBatch, ValueColumns)):
@@ -143,7 +144,7 @@ def iter_records(rows: Rows) -> Iterable[dict]:
     return rows
 
 
-def fresh_rows(objects: list[dict]) -> list[dict]:
+def fresh_rows(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """New top-level dicts of the rows; nested objects stay shared (see ``write_path``)."""
     return [dict(obj) for obj in objects]
 
@@ -162,7 +163,7 @@ def deep_copy(value: Any) -> Any:
         raise AggregationError(f"a value cannot be written as JSON: {error}") from None
 
 
-def write_path(row: dict, path: str, value: Any) -> None:
+def write_path(row: dict[str, Any], path: str, value: Any) -> None:
     """Set a dotted ``path`` in ``row`` without changing any nested object in place.
 
     Inside a pipeline rows may share nested objects (rows unwound from one row, values merged

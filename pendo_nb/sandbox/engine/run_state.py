@@ -95,7 +95,7 @@ class RunState:
                 status=408,
             )
 
-    def paced(self, rows: Iterable[dict], where: str) -> Iterator[dict]:
+    def paced(self, rows: Iterable[dict[str, Any]], where: str) -> Iterator[dict[str, Any]]:
         """``rows`` one by one, reading the clock before each (408 past it).
 
         Every row: one row can be slow on its own (``toString`` of a list of millions).
@@ -106,7 +106,7 @@ class RunState:
                 self._check_clock(where)
             yield row
 
-    def store(self, value: list | dict | str, where: str) -> None:
+    def store(self, value: list[Any] | dict[str, Any] | str, where: str) -> None:
         """Charge a value a step writes into a row against ``max_values`` (413 past it).
 
         A list or object counts its elements as they would be written out (nested ones too, a
@@ -154,7 +154,7 @@ class StepEnv:
 _CONTAINERS = (dict, list)
 
 
-def check_written_size(rows: list[dict], limits: Limits) -> None:
+def check_written_size(rows: list[dict[str, Any]], limits: Limits) -> None:
     """Refuse results too big or too deep to write out (see the module docstring).
 
     Sizes are memoised per object, so a value shared many times (``list(l, l)`` repeated) is
@@ -192,7 +192,7 @@ def _too_many_values(limits: Limits) -> AggregationError:
     )
 
 
-def _measure(root: dict | list, measured: dict, limits: Limits) -> tuple[int, int]:
+def _measure(root: Any, measured: dict[int, tuple[int, int]], limits: Limits) -> tuple[int, int]:
     """(values written out, nesting levels) of one object, children first, without recursion."""
     pending: list[tuple[Any, bool]] = [(root, False)]
     opened: set[int] = set()  # objects whose children are being measured

@@ -44,7 +44,7 @@ class SourceCall:
     subscription: Subscription
     env: StepEnv
     name: str
-    params: dict
+    params: dict[str, Any]
     periods: list[tuple[int, int]] | None  # None when the step has no timeSeries
     period_field: str | None  # "day", "hour", ... for the bucket field of grouped events
     where: str
@@ -59,7 +59,7 @@ class SourceCall:
 SourceFunction = Callable[[SourceCall], Rows]
 
 
-def compile_source(step: dict, env: StepEnv, where: str) -> Callable[[RunState], Rows]:
+def compile_source(step: dict[str, Any], env: StepEnv, where: str) -> Callable[[RunState], Rows]:
     """Check a ``source`` step and return the function that reads its rows.
 
     Parameters
@@ -202,7 +202,7 @@ def _id_filter(call: SourceCall, field: str) -> set[str] | None:
 
 
 def _blacklist(call: SourceCall) -> str:
-    mode = call.params.get("blacklist", "apply")
+    mode: str = call.params.get("blacklist", "apply")
     if mode not in _BLACKLIST_MODES:
         raise AggregationError(
             f"{call.where}.blacklist: {mode!r} is not one of {', '.join(_BLACKLIST_MODES)}"
@@ -223,7 +223,7 @@ def _keep_by_blacklist(mode: str, flagged: bool) -> bool:
 # Visitors and accounts
 
 
-def _people(call: SourceCall, kind: str, *, flagged_only: bool = False) -> list[dict]:
+def _people(call: SourceCall, kind: str, *, flagged_only: bool = False) -> list[dict[str, Any]]:
     objects = call.subscription.visitors if kind == "visitor" else call.subscription.accounts
     flagged = _excluded(call, kind) if flagged_only else None
     since = call.params.get("since")
@@ -253,23 +253,23 @@ def _number_param(call: SourceCall, key: str, value: Any) -> float:
     return float(value)
 
 
-def visitors(call: SourceCall) -> list[dict]:
+def visitors(call: SourceCall) -> list[dict[str, Any]]:
     """Every visitor, do-not-process ones included (they carry ``metadata.pendo.donotprocess``);
     ``since`` and ``identified: true`` narrow the list, ``appId`` is ignored."""
     return _people(call, "visitor")
 
 
-def accounts(call: SourceCall) -> list[dict]:
+def accounts(call: SourceCall) -> list[dict[str, Any]]:
     """Every account; ``appId`` is ignored, as Estuary observed (reference 3.2)."""
     return _people(call, "account")
 
 
-def do_not_process_visitors(call: SourceCall) -> list[dict]:
+def do_not_process_visitors(call: SourceCall) -> list[dict[str, Any]]:
     """Visitors flagged do-not-process."""
     return _people(call, "visitor", flagged_only=True)
 
 
-def do_not_process_accounts(call: SourceCall) -> list[dict]:
+def do_not_process_accounts(call: SourceCall) -> list[dict[str, Any]]:
     """Accounts flagged do-not-process."""
     return _people(call, "account", flagged_only=True)
 
@@ -278,7 +278,9 @@ def do_not_process_accounts(call: SourceCall) -> list[dict]:
 # Catalog objects
 
 
-def _catalog(call: SourceCall, objects: list[dict], id_field: str | None) -> list[dict]:
+def _catalog(
+    call: SourceCall, objects: list[dict[str, Any]], id_field: str | None
+) -> list[dict[str, Any]]:
     apps = _app_ids(call)
     ids = _id_filter(call, id_field) if id_field else None
     rows = [
@@ -289,27 +291,27 @@ def _catalog(call: SourceCall, objects: list[dict], id_field: str | None) -> lis
     return SharedRows(rows)
 
 
-def pages(call: SourceCall) -> list[dict]:
+def pages(call: SourceCall) -> list[dict[str, Any]]:
     """Tagged pages of the chosen apps (or those named by ``pageId``/``pageIds``)."""
     return _catalog(call, call.subscription.pages, "pageId")
 
 
-def features(call: SourceCall) -> list[dict]:
+def features(call: SourceCall) -> list[dict[str, Any]]:
     """Tagged features of the chosen apps (or those named by ``featureId``/``featureIds``)."""
     return _catalog(call, call.subscription.features, "featureId")
 
 
-def track_types(call: SourceCall) -> list[dict]:
+def track_types(call: SourceCall) -> list[dict[str, Any]]:
     """Track types of the chosen apps (or those named by ``trackTypeId``/``trackTypeIds``)."""
     return _catalog(call, call.subscription.track_types, "trackTypeId")
 
 
-def guides(call: SourceCall) -> list[dict]:
+def guides(call: SourceCall) -> list[dict[str, Any]]:
     """Guides of the chosen apps (or those named by ``guideId``)."""
     return _catalog(call, call.subscription.guides, "guideId")
 
 
-def groups(call: SourceCall) -> list[dict]:
+def groups(call: SourceCall) -> list[dict[str, Any]]:
     """Product areas; their ``items`` only with ``items: true``.
 
     ``groupType: "guideCategory"`` gives no rows: the sandbox has no guide categories.
@@ -328,12 +330,12 @@ def groups(call: SourceCall) -> list[dict]:
     return rows
 
 
-def apps(call: SourceCall) -> list[dict]:
+def apps(call: SourceCall) -> list[dict[str, Any]]:
     """The subscription's apps (``id``, ``name``, ``platform``)."""
     return fresh_rows(call.subscription.apps)
 
 
-def const(call: SourceCall) -> list[dict]:
+def const(call: SourceCall) -> list[dict[str, Any]]:
     """The rows written in the request: ``{"const": [{...}, ...]}``."""
     rows = call.params
     if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
@@ -401,7 +403,7 @@ def _grouped_events(call: SourceCall, *, kinds: tuple[int, ...], tagged_only: bo
     if app_ids is not None:
         wanted = [i for i, app in enumerate(sub.apps) if app["id"] in app_ids]
         keep &= np.isin(columns["app"], wanted)
-    object_field, catalog_name = _OBJECT_FIELDS.get(call.name, (None, None))
+    object_field, catalog_name = _OBJECT_FIELDS.get(call.name, (None, ""))
     if object_field is not None:
         ids = _id_filter(call, object_field)
         if ids is not None:
@@ -417,7 +419,7 @@ def _grouped_events(call: SourceCall, *, kinds: tuple[int, ...], tagged_only: bo
         )
         del columns["object"]
 
-    starts = np.array([s for s, _ in call.periods], dtype=np.int64)
+    starts = np.array([s for s, _ in call.periods or ()], dtype=np.int64)
     columns["bucket"] = np.searchsorted(starts, ts, side="right") - 1
     columns["minute"] = (ts - start) // 60_000
     keys = ["bucket", "visitor", "account", "app", "object" if object_field else "feature",
@@ -491,7 +493,7 @@ def _grouped_events(call: SourceCall, *, kinds: tuple[int, ...], tagged_only: bo
     return ColumnBatch(pd.DataFrame(frame))
 
 
-def _same_object(length: int, value: dict) -> np.ndarray:
+def _same_object(length: int, value: dict[str, Any]) -> np.ndarray:
     """An object column holding one shared ``value`` (steps copy nested objects before writing)."""
     column = np.empty(length, dtype=object)
     column.fill(value)
@@ -557,7 +559,7 @@ def _blacklist_mask(call: SourceCall, visitor: np.ndarray, account: np.ndarray) 
     flagged_accounts = _excluded(call, "account")
     visitor_flags = np.array([v in flagged_visitors for v in sub.visitor_ids], dtype=bool)
     account_flags = np.array([a in flagged_accounts for a in sub.account_ids] + [False], dtype=bool)
-    flagged = visitor_flags[visitor] | account_flags[account]  # account -1 reads the False pad
+    flagged: np.ndarray = visitor_flags[visitor] | account_flags[account]  # -1 reads the pad
     return flagged if mode == "only" else ~flagged
 
 
@@ -615,7 +617,7 @@ _EMAIL_EVENT_TYPES = (
 )  # fmt: skip
 
 
-def email_events(call: SourceCall) -> list[dict]:
+def email_events(call: SourceCall) -> list[dict[str, Any]]:
     """No rows: the synthetic product sends no email. The parameters of reference 3.2 are
     checked, so a body that Pendo would refuse is refused here too."""
     for key, allowed in (("targetType", _EMAIL_TARGET_TYPES), ("eventType", _EMAIL_EVENT_TYPES)):
@@ -631,21 +633,21 @@ def email_events(call: SourceCall) -> list[dict]:
 # Guide and poll events
 
 
-def _in_range(rows: list[dict], call: SourceCall) -> list[dict]:
+def _in_range(rows: list[dict[str, Any]], call: SourceCall) -> list[dict[str, Any]]:
     """Rows (sorted by browserTime) inside the periods."""
     start, end = call.span
     times = [row["browserTime"] for row in rows]
     return rows[bisect.bisect_left(times, start) : bisect.bisect_left(times, end)]
 
 
-def _event_filter(call: SourceCall, id_fields: tuple[str, ...]) -> Callable[[dict], bool]:
+def _event_filter(call: SourceCall, id_fields: tuple[str, ...]) -> Callable[[dict[str, Any]], bool]:
     app_ids = _app_ids(call)
-    wanted = {field: _id_filter(call, field) for field in id_fields}
-    wanted = {field: ids for field, ids in wanted.items() if ids is not None}
+    filters = {field: _id_filter(call, field) for field in id_fields}
+    wanted = {field: ids for field, ids in filters.items() if ids is not None}
     mode = _blacklist(call)
     flagged_visitors = _excluded(call, "visitor")
 
-    def keep(row: dict) -> bool:
+    def keep(row: dict[str, Any]) -> bool:
         return (
             (app_ids is None or row.get("appId") in app_ids)
             and all(row.get(field) in ids for field, ids in wanted.items())
@@ -655,13 +657,13 @@ def _event_filter(call: SourceCall, id_fields: tuple[str, ...]) -> Callable[[dic
     return keep
 
 
-def guide_events(call: SourceCall) -> list[dict]:
+def guide_events(call: SourceCall) -> list[dict[str, Any]]:
     """One row per guide event in the range (``guideId``/``guideStepId`` filters)."""
     keep = _event_filter(call, ("guideId", "guideStepId"))
     return SharedRows(row for row in _in_range(call.subscription.guide_events, call) if keep(row))
 
 
-def poll_events(call: SourceCall) -> list[dict]:
+def poll_events(call: SourceCall) -> list[dict[str, Any]]:
     """One row per poll response in the range (``guideId``/``pollId`` filters)."""
     keep = _event_filter(call, ("guideId", "pollId"))
     return SharedRows(row for row in _in_range(call.subscription.poll_events, call) if keep(row))
@@ -683,10 +685,10 @@ _STATES = {
 }
 
 
-def _guides_seen_rows(call: SourceCall) -> list[dict]:
+def _guides_seen_rows(call: SourceCall) -> list[dict[str, Any]]:
     """Per (guide, step, visitor) with at least one guideSeen: all-time first/last times."""
     keep = _event_filter(call, ("guideId", "guideStepId"))
-    summaries: dict[tuple, dict] = {}
+    summaries: dict[tuple[Any, ...], dict[str, Any]] = {}
     for event in call.subscription.guide_events:  # sorted by browserTime: later events win
         if not keep(event):
             continue
@@ -703,7 +705,8 @@ def _guides_seen_rows(call: SourceCall) -> list[dict]:
                 "seenCount": 0,
                 "lastState": None,
             }
-        kind, at = event.get("type"), event.get("browserTime")
+        kind: str = event.get("type", "")
+        at = event.get("browserTime")
         if kind == "guideSeen":
             row["firstSeenAt"] = row["firstSeenAt"] if row["firstSeenAt"] is not None else at
             row["lastSeenAt"] = at
@@ -714,22 +717,22 @@ def _guides_seen_rows(call: SourceCall) -> list[dict]:
     return [row for row in summaries.values() if row["seenCount"]]
 
 
-def guides_seen(call: SourceCall) -> list[dict]:
+def guides_seen(call: SourceCall) -> list[dict[str, Any]]:
     """Guide summaries whose last view falls in the range (reference 3.4)."""
     start, end = call.span
     return [r for r in _guides_seen_rows(call) if start <= r["lastSeenAt"] < end]
 
 
-def guides_seen_ever(call: SourceCall) -> list[dict]:
+def guides_seen_ever(call: SourceCall) -> list[dict[str, Any]]:
     """Guide summaries over all time."""
     return _guides_seen_rows(call)
 
 
-def _polls_seen_rows(call: SourceCall) -> list[dict]:
+def _polls_seen_rows(call: SourceCall) -> list[dict[str, Any]]:
     """Each visitor's last response per (guide, poll). Pendo's attribute tables call the answer
     ``pollResponse`` while its own examples read ``response``: both are emitted (reference 6.6)."""
     keep = _event_filter(call, ("guideId", "pollId"))
-    latest: dict[tuple, dict] = {}
+    latest: dict[tuple[Any, ...], dict[str, Any]] = {}
     for event in call.subscription.poll_events:  # sorted by browserTime: the last one stays
         if keep(event):
             latest[(event.get("guideId"), event.get("pollId"), event.get("visitorId"))] = event
@@ -747,13 +750,13 @@ def _polls_seen_rows(call: SourceCall) -> list[dict]:
     ]
 
 
-def polls_seen(call: SourceCall) -> list[dict]:
+def polls_seen(call: SourceCall) -> list[dict[str, Any]]:
     """Last poll responses that fall in the range."""
     start, end = call.span
     return [row for row in _polls_seen_rows(call) if start <= row["time"] < end]
 
 
-def polls_seen_ever(call: SourceCall) -> list[dict]:
+def polls_seen_ever(call: SourceCall) -> list[dict[str, Any]]:
     """Last poll responses over all time."""
     return _polls_seen_rows(call)
 

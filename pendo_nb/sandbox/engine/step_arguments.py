@@ -21,7 +21,7 @@ READ_ONLY_FIELDS = frozenset({*PERIOD_FIELDS.values(), "quarter"})
 _FIELD_PATH = re.compile(r"[A-Za-z_$][\w$-]*(?:\.[\w$-]+)*")
 
 
-def expect_object(arg: Any, where: str, *, allow_empty: bool = False) -> dict:
+def expect_object(arg: Any, where: str, *, allow_empty: bool = False) -> dict[str, Any]:
     if not isinstance(arg, dict) or (not arg and not allow_empty):
         raise AggregationError(f"{where}: expected a non-empty object")
     return arg
@@ -54,7 +54,7 @@ def whole_number(value: Any, where: str, *, minimum: int) -> int:
     return int(value)
 
 
-def no_unknown_keys(arg: dict, allowed: set[str], where: str) -> None:
+def no_unknown_keys(arg: dict[str, Any], allowed: set[str], where: str) -> None:
     unknown = sorted(set(arg) - allowed)
     if unknown:
         raise AggregationError(f"{where}: unknown field {unknown[0]!r}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from .context import EvalContext
@@ -91,7 +92,7 @@ def resolve_time_series(
 
 
 def _period_starts(
-    spec: dict, period: str, ctx: EvalContext, where: str, max_periods: int
+    spec: dict[str, Any], period: str, ctx: EvalContext, where: str, max_periods: int
 ) -> list[int]:
     """Start of every period, plus the end of the last one."""
     tz = ctx.timezone

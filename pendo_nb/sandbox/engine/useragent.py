@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 # Browser tokens, most specific first: Edge and Opera also say "Chrome", Chrome also says "Safari".
 _BROWSERS = (
@@ -36,7 +37,7 @@ _SYSTEMS = (
 
 
 @lru_cache(maxsize=4096)
-def parse_user_agent(user_agent: str) -> dict:
+def parse_user_agent(user_agent: str) -> dict[str, Any]:
     """The browser name, its major.minor version and the operating system of a user agent.
 
     Parameters

@@ -60,7 +60,8 @@ def values_equal(a: Any, b: Any) -> bool:
         return False
     if type_a is list:
         return len(a) == len(b) and all(values_equal(x, y) for x, y in zip(a, b, strict=True))
-    return a == b
+    equal: bool = a == b
+    return equal
 
 
 def hashable(value: Any) -> Any:

@@ -24,7 +24,7 @@ def _cell(value: Any) -> str:
     return dumps(value).decode()
 
 
-def to_csv(columns: list[str], rows: Iterable[dict]) -> str:
+def to_csv(columns: list[str], rows: Iterable[dict[str, Any]]) -> str:
     """CSV text: a header row of ``columns``, then each row's values for them (missing: empty).
 
     With no columns at all the text is empty (there is no header to write).
@@ -39,14 +39,14 @@ def to_csv(columns: list[str], rows: Iterable[dict]) -> str:
     return out.getvalue()
 
 
-def flatten_row(row: dict, prefix: str = "") -> dict:
+def flatten_row(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """``row`` with nested objects spread into dotted names: ``{"a": {"b": 1}}`` -> ``{"a.b": 1}``.
 
     Lists stay whole (one JSON cell). An empty object holds no value, so it gives no field (as
     in ``pandas.json_normalize``). Should a literal dotted key meet the same name spelled by
     nesting, the later one wins.
     """
-    flat: dict = {}
+    flat: dict[str, Any] = {}
     for key, value in row.items():
         name = f"{prefix}{key}"
         if isinstance(value, dict):
@@ -56,7 +56,7 @@ def flatten_row(row: dict, prefix: str = "") -> dict:
     return flat
 
 
-def rows_to_csv(rows: list[dict]) -> str:
+def rows_to_csv(rows: list[dict[str, Any]]) -> str:
     """An aggregation's rows as CSV: nested objects flattened, columns in order of first sight.
 
     The header is the union of the flattened field names over all rows, in the order they first

@@ -155,13 +155,14 @@ def plan_from(
                 "give either a FaultPlan or fault_rate/fault_seed/latency_ms/throttle, not both"
             )
         return faults
-    named = faults is not None and bool(_names(faults, FAULT_KINDS, "fault kind(s)"))
+    names = () if faults is None else _names(faults, FAULT_KINDS, "fault kind(s)")
+    named = bool(names)
     if named and not rate:
         raise ValueError("faults were named but fault_rate is 0: give a rate from 0 to 1")
     if not rate and not latency_ms and not throttle:
         return None
     return FaultPlan(
-        faults=faults if named else FAULT_KINDS,
+        faults=names if named else FAULT_KINDS,
         rate=rate,
         seed=seed,
         latency_ms=latency_ms,
@@ -213,7 +214,7 @@ class FaultInjector:
             self._admitted.clear()
             self.seen.clear()
 
-    def counts(self) -> Counter:
+    def counts(self) -> Counter[Any]:
         """How many times each fault was injected (among the requests kept in ``seen``)."""
         with self._lock:
             return Counter(r.fault for r in self.seen if r.fault is not None)

@@ -9,6 +9,8 @@ Pendo, reference 2.4).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from pendo_nb.sandbox.subscription.model import CLICK, PAGE_LOAD, Subscription
@@ -26,9 +28,10 @@ class VisitorHistory:
 
     def __init__(self, subscription: Subscription) -> None:
         self.subscription = subscription
-        self._event_order: np.ndarray | None = None
-        self._visitor_bounds: np.ndarray | None = None
-        self._guides_seen: dict[str, list[dict]] | None = None
+        self._indexed = False
+        self._event_order: np.ndarray = np.empty(0, np.intp)
+        self._visitor_bounds: np.ndarray = np.zeros(1, np.intp)
+        self._guides_seen: dict[str, list[dict[str, Any]]] = {}
         self._visitor_index: dict[str, int] = {}
 
     def _index(self) -> None:
@@ -50,8 +53,9 @@ class VisitorHistory:
         for row in self.subscription.guide_events:
             if row["type"] == "guideSeen":
                 self._guides_seen.setdefault(row["visitorId"], []).append(row)
+        self._indexed = True
 
-    def items(self, visitor_id: str, start_ms: int) -> list[dict]:
+    def items(self, visitor_id: str, start_ms: int) -> list[dict[str, Any]]:
         """History items of ``visitor_id`` in ``[start_ms, start_ms + 24h)``, in time order.
 
         Raises
@@ -65,7 +69,7 @@ class VisitorHistory:
                 f"starttime {start_ms} is more than {HISTORY_DAYS} days before now ({sub.now_ms}); "
                 f"visitor history covers only the last {HISTORY_DAYS} days"
             )
-        if self._event_order is None:
+        if not self._indexed:
             self._index()
         end_ms = start_ms + DAY_MS
         items = self._event_items(visitor_id, start_ms, end_ms)
@@ -75,7 +79,7 @@ class VisitorHistory:
         items.sort(key=lambda item: item["ts"])  # stable: events before guides at equal times
         return items
 
-    def _event_items(self, visitor_id: str, start_ms: int, end_ms: int) -> list[dict]:
+    def _event_items(self, visitor_id: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
         sub = self.subscription
         v = self._visitor_index.get(visitor_id)
         if v is None:  # created by a metadata write: no events
@@ -84,7 +88,7 @@ class VisitorHistory:
         ts_all = sub.events.ts[positions]
         window = positions[(ts_all >= start_ms) & (ts_all < end_ms)]
         events = sub.events
-        items: list[dict] = []
+        items: list[dict[str, Any]] = []
         previous_key = None
         for i in window.tolist():
             kind, obj = int(events.kind[i]), int(events.object[i])
@@ -102,8 +106,11 @@ class VisitorHistory:
             )
         return items
 
-    def _event_item(self, kind: int, obj: int, ts: int, app: int, user_agent: int) -> dict:
+    def _event_item(
+        self, kind: int, obj: int, ts: int, app: int, user_agent: int
+    ) -> dict[str, Any]:
         sub = self.subscription
+        item: dict[str, Any]
         if kind == PAGE_LOAD and obj < 0:
             # Untagged pages have no id, only their URL (picked from the app's untagged URLs).
             item = {
@@ -124,7 +131,7 @@ class VisitorHistory:
         item["parsedUserAgent"] = dict(sub.parsed_user_agents[user_agent])
         return item
 
-    def _guide_item(self, row: dict) -> dict:
+    def _guide_item(self, row: dict[str, Any]) -> dict[str, Any]:
         user_agents = self.subscription.user_agents
         agent = row["userAgent"]
         parsed = self.subscription.parsed_user_agents[user_agents.index(agent)]

@@ -86,11 +86,11 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def _json(value) -> Response:
+def _json(value: Any) -> Response:
     return Response(200, dumps(value))
 
 
-def _parse_json_body(request: Request):
+def _parse_json_body(request: Request) -> Any:
     if not request.body.strip():
         raise HttpError(400, "request body is empty: send a JSON document")
     try:
@@ -132,7 +132,7 @@ class Routes:
             raise HttpError(404, "Error while getting account, no such entity found")
         return _json({"id": account_id, "metadata": row["metadata"]})
 
-    def _visitor_row(self, request: Request) -> tuple[str, dict]:
+    def _visitor_row(self, request: Request) -> tuple[str, dict[str, Any]]:
         visitor_id = self._object_id(request.params[0], request)
         row = self.sub.visitors.get(visitor_id)
         if row is None:
@@ -163,13 +163,13 @@ class Routes:
     def report_list(self, request: Request) -> Response:
         return _json([r for r in self.sub.reports if r.get("shared")])
 
-    def _report(self, request: Request) -> dict:
+    def _report(self, request: Request) -> dict[str, Any]:
         for report in self.sub.reports:
             if report["id"] == request.params[0] and report.get("shared"):
                 return report
         raise HttpError(404, "The report in question was not found.")
 
-    def _report_rows(self, request: Request) -> tuple[dict, list[dict]]:
+    def _report_rows(self, request: Request) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         report = self._report(request)
         try:
             return report, reports.report_rows(report, self.sub, limits=self.limits)
@@ -250,7 +250,7 @@ class Routes:
         raise HttpError(404, f"segment {request.params[0]!r} not found")
 
     # --- catalog ------------------------------------------------------------------------------
-    def _catalog(self, objects: list[dict], request: Request) -> Response:
+    def _catalog(self, objects: list[dict[str, Any]], request: Request) -> Response:
         """Objects of the default app, or ``?appId=``, ``?expand=*`` (all apps), ``?id=a,b``."""
         query = request.query
         if "id" in query:
@@ -342,6 +342,16 @@ def _match(segments: list[str]) -> list[tuple[str, list[str], str]]:
     return found
 
 
+# What socketserver hands its hooks: a socket for a stream server like this one, a
+# ``(data, socket)`` pair for a datagram server.
+_Request = socket.socket | tuple[bytes, socket.socket]
+
+
+def _stream(request: _Request) -> socket.socket:
+    """The connection of a stream server's request (never the datagram form)."""
+    return request if isinstance(request, socket.socket) else request[1]
+
+
 class SandboxHTTPServer(ThreadingHTTPServer):
     """A threading HTTP server bound to one subscription and its two keys.
 
@@ -383,8 +393,9 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self._closing = False
         super().__init__(address, _Handler)
 
-    def process_request(self, request: socket.socket, client_address) -> None:
+    def process_request(self, request: _Request, client_address: Any) -> None:
         """Serve one accepted connection on a thread of its own, and remember both."""
+        request = _stream(request)
         thread = threading.Thread(
             target=self.process_request_thread,
             args=(request, client_address),
@@ -395,10 +406,10 @@ class SandboxHTTPServer(ThreadingHTTPServer):
             self._connections[request] = thread
         thread.start()
 
-    def shutdown_request(self, request: socket.socket) -> None:
+    def shutdown_request(self, request: _Request) -> None:
         """Close a connection whose handler is done with it, and forget it."""
         with self._connections_lock:
-            self._connections.pop(request, None)
+            self._connections.pop(_stream(request), None)
         super().shutdown_request(request)
 
     def server_close(self) -> None:
@@ -425,7 +436,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         for _connection, thread in connections:
             thread.join(max(0.0, deadline - time.monotonic()))
 
-    def handle_error(self, request, client_address) -> None:
+    def handle_error(self, request: _Request, client_address: Any) -> None:
         """Stay quiet when a client hung up early or the server is closing; report the rest.
 
         A client that timed out leaves before its answer; ``server_close()`` cuts connections
@@ -454,7 +465,11 @@ class SandboxHTTPServer(ThreadingHTTPServer):
             raise HttpError(404, f"Not found: {parts.path} (the API is under {API_PREFIX})")
         key = headers.get(KEY_HEADER, "").strip()
         # Reference 6.1: the status table says 401 for a bad key, /token/verify and connectors
-        # say 403. Section 5.2's split: 401 when no key is sent, 403 for a key we do not know.
+        # say 403, so an unknown key gets 403 "Key is invalid" (section 5.2, /token/verify's
+        # documented text). No source shows the answer to a missing header: it keeps the status
+        # table's 401 (section 1.5). Both bodies are plain text, as every error Pendo was seen
+        # sending (5.2, 6.2); a client reading the docs' "errors are JSON" finds no JSON in
+        # Pendo's answers either.
         if not key:
             raise HttpError(401, f"Missing integration key: send it in the {KEY_HEADER} header")
         read_only = self.is_read_only(key)
@@ -476,7 +491,8 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         lock = self.subscription.lock
         with lock.writing() if name in _WRITE_HANDLERS else lock.reading():
             try:
-                return getattr(self.routes, name)(request)
+                response: Response = getattr(self.routes, name)(request)
+                return response
             except HttpError:
                 raise
             except Exception as exc:  # a sandbox bug: say so without echoing the request
@@ -485,7 +501,9 @@ class SandboxHTTPServer(ThreadingHTTPServer):
                 )
 
 
-def _most_specific(candidates: list[tuple[str, list[str], str]]):
+def _most_specific(
+    candidates: list[tuple[str, list[str], str]],
+) -> tuple[str, list[str], str] | None:
     return min(candidates, key=lambda c: len(c[1]), default=None)
 
 
@@ -535,7 +553,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Callable[[], None]:
         # Any other method (TRACE, made-up ones) is routed too, so it gets 405/404 from the
         # routing instead of http.server's "501 Unsupported method" (a 5xx for a client error).
         if name.startswith("do_"):
@@ -551,5 +569,5 @@ class _Handler(BaseHTTPRequestHandler):
         text = message or self.responses.get(code, ("Error",))[0]
         self._send(Response(code, text.encode("utf-8", "replace"), TEXT_TYPE))
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 (the base class's name)
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base class's name)
         """Silent: a notebook's output is no place for access logs."""

@@ -7,6 +7,8 @@ header; reference 2.7); the server writes it with ``pendo_nb.sandbox.server._csv
 
 from __future__ import annotations
 
+from typing import Any
+
 from pendo_nb.sandbox.engine import Limits, run_pipeline
 from pendo_nb.sandbox.subscription.model import Subscription
 
@@ -18,8 +20,8 @@ class ReportNotRetrievable(ValueError):
 
 
 def report_rows(
-    report: dict, subscription: Subscription, *, limits: Limits | None = None
-) -> list[dict]:
+    report: dict[str, Any], subscription: Subscription, *, limits: Limits | None = None
+) -> list[dict[str, Any]]:
     """Run a List report's pipeline and keep its columns, in the report's column order.
 
     ``limits`` are the engine's caps (the server's, so reports are bounded like aggregations).

@@ -8,8 +8,10 @@ that selects its members, the form Pendo keeps segments in.
 
 from __future__ import annotations
 
+from typing import Any
 
-def segment_object(segment: dict) -> dict:
+
+def segment_object(segment: dict[str, Any]) -> dict[str, Any]:
     """One saved segment (``subscription.segments`` entry) as ``GET /segment`` lists it."""
     source = "visitors" if segment["kind"] == "visitor" else "accounts"
     return {

@@ -65,23 +65,28 @@ def _validate_request(kind: str, group: str, body: Any) -> str:
     return id_key
 
 
+def _parse_time(text: str) -> datetime | None:
+    """``text`` as ISO 8601 or one of ``_TIME_LAYOUTS``; ``None`` when none fits."""
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        pass
+    for layout in _TIME_LAYOUTS:
+        try:
+            return datetime.strptime(text, layout)
+        except ValueError:
+            continue
+    return None
+
+
 def _to_time_ms(value: Any, subscription: Subscription) -> int:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return int(value * 1000) if abs(value) < _EPOCH_SECONDS_BELOW else int(value)
-    if isinstance(value, str):
-        text = value.strip()
-        candidates = [lambda t: datetime.fromisoformat(t.replace("Z", "+00:00"))]
-        candidates += [
-            lambda t, layout=layout: datetime.strptime(t, layout) for layout in _TIME_LAYOUTS
-        ]
-        for parse in candidates:
-            try:
-                moment = parse(text)
-            except ValueError:
-                continue
-            if moment.tzinfo is None:  # times without a zone are in the subscription's zone
-                moment = moment.replace(tzinfo=subscription.timezone)
-            return int(moment.timestamp() * 1000)
+    moment = _parse_time(value.strip()) if isinstance(value, str) else None
+    if moment is not None:
+        if moment.tzinfo is None:  # times without a zone are in the subscription's zone
+            moment = moment.replace(tzinfo=subscription.timezone)
+        return int(moment.timestamp() * 1000)
     raise ValueError("expected epoch seconds/milliseconds or a date such as 2026-11-01T12:00:00Z")
 
 
@@ -115,7 +120,7 @@ def _convert(value: Any, type_: str, subscription: Subscription) -> Any:
     raise ValueError(f"fields of type {type_!r} cannot be written")
 
 
-def _new_row(kind: str, object_id: str, now_ms: int) -> dict:
+def _new_row(kind: str, object_id: str, now_ms: int) -> dict[str, Any]:
     auto = {"id": object_id, "idhash": idhash(object_id), "lastupdated": now_ms}
     if kind == "visitor":
         auto.update(accountid="", accountids=[])
@@ -130,7 +135,7 @@ def _new_row(kind: str, object_id: str, now_ms: int) -> dict:
 
 def update_values(
     subscription: Subscription, kind: str, group: str, body: Any, *, create: bool = False
-) -> dict:
+) -> dict[str, Any]:
     """Apply a bulk metadata update and return Pendo's summary.
 
     Parameters
@@ -212,13 +217,14 @@ def update_values(
 PENDO_FLAGS = ("donotprocess", "blacklistguides")
 
 
-def _object_metadata(subscription: Subscription, kind: str, object_id: str) -> dict:
+def _object_metadata(subscription: Subscription, kind: str, object_id: str) -> dict[str, Any]:
     if kind not in ID_KEYS:
         raise WriteRejected(f"unknown metadata kind {kind!r}: use 'visitor' or 'account'", 404)
     rows = subscription.visitors if kind == "visitor" else subscription.accounts
     if object_id not in rows:
         raise WriteRejected(f"Error while getting {kind}, no such entity found", 404)
-    return rows[object_id]["metadata"]
+    metadata: dict[str, Any] = rows[object_id]["metadata"]
+    return metadata
 
 
 def _field_type(subscription: Subscription, kind: str, group: str, name: str) -> str:
@@ -234,10 +240,11 @@ def _field_type(subscription: Subscription, kind: str, group: str, name: str) ->
             "Check to make sure the custom field exists in Data Mappings",
             404,
         )
-    return fields[name]["Type"]
+    type_: str = fields[name]["Type"]
+    return type_
 
 
-def get_value(subscription: Subscription, kind: str, group: str, object_id: str, name: str):
+def get_value(subscription: Subscription, kind: str, group: str, object_id: str, name: str) -> Any:
     """``GET /metadata/{kind}/{group}/value/{id}/{field}``: the value (``None`` when unset)."""
     metadata = _object_metadata(subscription, kind, object_id)
     _field_type(subscription, kind, group, name)
@@ -246,7 +253,7 @@ def get_value(subscription: Subscription, kind: str, group: str, object_id: str,
 
 def set_value(
     subscription: Subscription, kind: str, group: str, object_id: str, name: str, value: Any
-):
+) -> Any:
     """``PUT /metadata/{kind}/{group}/value/{id}/{field}`` with the raw JSON value as the body.
 
     Sets one existing field of one existing visitor or account (404 for either unknown); the

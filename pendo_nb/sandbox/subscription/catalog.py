@@ -8,6 +8,7 @@ tables below are the product design; :func:`build_catalog` turns them into Pendo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -17,7 +18,7 @@ WEB_APP_ID = -323232
 MOBILE_APP_ID = 5629499534213120
 DAY_MS = 86_400_000
 
-APPS = (
+APPS: tuple[dict[str, Any], ...] = (
     {"id": WEB_APP_ID, "name": "Acme Projects", "platform": "web"},
     {"id": MOBILE_APP_ID, "name": "Acme Projects iOS", "platform": "ios"},
 )
@@ -118,7 +119,7 @@ ROADMAP_CHOICES = ("Gantt charts", "Time tracking", "Client portal", "Offline mo
 class Guide:
     """A guide's object plus what the guide-event generator needs to know about it."""
 
-    obj: dict
+    obj: dict[str, Any]
     audience_plans: tuple[str, ...]  # plans whose visitors may see it (empty: everyone)
     reach: float  # chance that an eligible, active visitor sees it
     shown_from_ms: int
@@ -130,13 +131,13 @@ class Guide:
 class Catalog:
     """Pendo-shaped catalog objects and the arrays the event generator samples from."""
 
-    apps: list[dict]
-    pages: list[dict]
-    features: list[dict]
-    track_types: list[dict]
-    groups: list[dict]
+    apps: list[dict[str, Any]]
+    pages: list[dict[str, Any]]
+    features: list[dict[str, Any]]
+    track_types: list[dict[str, Any]]
+    groups: list[dict[str, Any]]
     guides: list[Guide]
-    users: list[dict]
+    users: list[dict[str, Any]]
     page_app: np.ndarray  # app index of each page
     page_weight: np.ndarray
     feature_app: np.ndarray
@@ -148,7 +149,7 @@ class Catalog:
     untagged_urls: list[str]
 
 
-def _user(user_id: str, email: str, first: str, last: str, last_login_ms: int) -> dict:
+def _user(user_id: str, email: str, first: str, last: str, last_login_ms: int) -> dict[str, Any]:
     """A Pendo user (an author of catalog objects and reports), as the API embeds one."""
     return {
         "id": user_id,
@@ -159,7 +160,10 @@ def _user(user_id: str, email: str, first: str, last: str, last_login_ms: int) -
         "userType": "",
         "lastLogin": last_login_ms,
         "hasLoggedIn": True,
-        "deletedAt": None,
+        # An integer, 0 for a user not deleted: connectors' schemas from real answers type it an
+        # integer (airbyte's) or leave it out (null is seen nowhere), and 0 is Pendo's "never"
+        # in the same objects (resetAt, publishedAt...).
+        "deletedAt": 0,
         "visitorIds": [],  # Pendo users whose own visitor ids are tracked list them here
     }
 
@@ -167,10 +171,10 @@ def _user(user_id: str, email: str, first: str, last: str, last_login_ms: int) -
 class _Stamper:
     """Creation/update timestamps and authors for catalog objects, drawn from one generator."""
 
-    def __init__(self, rng: np.random.Generator, now_ms: int, users: list[dict]) -> None:
+    def __init__(self, rng: np.random.Generator, now_ms: int, users: list[dict[str, Any]]) -> None:
         self.rng, self.now_ms, self.users = rng, now_ms, users
 
-    def __call__(self, obj: dict, created_days_ago: float) -> dict:
+    def __call__(self, obj: dict[str, Any], created_days_ago: float) -> dict[str, Any]:
         created = self.now_ms - int(created_days_ago * DAY_MS) - int(self.rng.integers(0, DAY_MS))
         # Anywhere up to now: an incremental sync from a recent start date sees recent edits.
         updated = created + int(self.rng.integers(0, max(1, self.now_ms - created)))
@@ -187,7 +191,7 @@ class _Stamper:
         return obj
 
 
-def _processing_times(obj: dict, now_ms: int) -> dict:
+def _processing_times(obj: dict[str, Any], now_ms: int) -> dict[str, Any]:
     """The times of Pendo's data processing that tagged pages, features and track types carry.
 
     ``dailyMergeFirst``/``dailyRollupFirst``: the first day whose data was merged and rolled up
@@ -203,7 +207,7 @@ def _processing_times(obj: dict, now_ms: int) -> dict:
     return obj
 
 
-def _group_ref(group: dict) -> dict:
+def _group_ref(group: dict[str, Any]) -> dict[str, Any]:
     """How a catalog object refers to its product area."""
     return {
         "id": group["id"],
@@ -246,13 +250,13 @@ def build_catalog(rng: np.random.Generator, now_ms: int, window_days: int) -> Ca
         )
     group_by_name = {g["name"]: g for g in groups}
 
-    pages = []
+    pages: list[dict[str, Any]] = []
     for pid, (name, app_id, path, area, _w) in zip(
         catalog_ids(rng, len(_PAGES)), _PAGES, strict=True
     ):
         host = _APP_HOSTS[app_id]
         rule = f"//*{path}"
-        page = {
+        page: dict[str, Any] = {
             "id": pid,
             "appId": app_id,
             "name": name,
@@ -361,7 +365,10 @@ def build_catalog(rng: np.random.Generator, now_ms: int, window_days: int) -> Ca
 # Guides: name, app, state, plans in the audience, reach, launch method,
 # [(step type, page, poll kinds)],
 # shown from / until as fractions of the event window (0 = window start, 1 = now).
-_GUIDES = (
+_GuideSpec = tuple[
+    str, int, str, tuple[str, ...], float, str, list[tuple[str, str, tuple[str, ...]]], float, float
+]
+_GUIDES: tuple[_GuideSpec, ...] = (
     (
         "Welcome to Acme Projects",
         WEB_APP_ID,
@@ -457,7 +464,7 @@ _GUIDES = (
 )
 
 
-def _poll(poll_id: str, kind: str) -> dict:
+def _poll(poll_id: str, kind: str) -> dict[str, Any]:
     if kind == "nps":
         return {
             "id": poll_id,
@@ -484,14 +491,19 @@ def _poll(poll_id: str, kind: str) -> dict:
 
 
 def _build_guides(
-    rng: np.random.Generator, now_ms: int, window_days: int, stamp: _Stamper, page_by_name: dict
+    rng: np.random.Generator,
+    now_ms: int,
+    window_days: int,
+    stamp: _Stamper,
+    page_by_name: dict[str, Any],
 ) -> list[Guide]:
     """Guide objects with steps and polls, published and retired at the table's window fractions."""
     window_start = now_ms - window_days * DAY_MS
-    guides = []
+    guides: list[Guide] = []
     for gid, spec in zip(catalog_ids(rng, len(_GUIDES)), _GUIDES, strict=True):
         name, app_id, state, plans, reach, launch, step_specs, shown_from, shown_until = spec
-        steps, polls = [], []
+        steps: list[dict[str, Any]] = []
+        polls: list[dict[str, Any]] = []
         for rank, (step_type, page_name, poll_kinds) in enumerate(step_specs):
             step_id = catalog_ids(rng, 1)[0]
             poll_ids = catalog_ids(rng, len(poll_kinds)) if poll_kinds else []
@@ -523,7 +535,7 @@ def _build_guides(
             )
         from_ms = window_start + int(shown_from * window_days * DAY_MS)
         until_ms = window_start + int(shown_until * window_days * DAY_MS)
-        guide = {
+        guide: dict[str, Any] = {
             "id": gid,
             "appId": app_id,
             "appIds": [app_id],
@@ -557,8 +569,10 @@ def _build_guides(
             "editorType": "visualDesigner",
             "authoredLanguage": "en-US",
             "resourceCenterId": "",
-            "conversion": None,
-            "experiment": None,
+            # Objects even when unused (no conversion goal, no experiment): airbyte's schema,
+            # imported from real answers, types both objects; their fields at Pendo's zero values.
+            "conversion": {"attributionWindow": 0, "itemId": "", "itemType": ""},
+            "experiment": {"startTime": 0, "endTime": 0, "groupSize": 0, "notificationDuration": 0},
             "children": [],
             "minAgentVersion": "",
             "originId": "",
@@ -580,9 +594,9 @@ def _build_guides(
     return guides
 
 
-def _audience(plans: tuple[str, ...]) -> list[dict]:
+def _audience(plans: tuple[str, ...]) -> list[dict[str, Any]]:
     """A guide's audience: itself an aggregation pipeline, as in Pendo."""
-    steps: list[dict] = [{"source": {"visitors": None}}, {"identified": "visitorId"}]
+    steps: list[dict[str, Any]] = [{"source": {"visitors": None}}, {"identified": "visitorId"}]
     if plans:
         condition = " || ".join(f'account.metadata.agent.plan == "{plan}"' for plan in plans)
         steps += [

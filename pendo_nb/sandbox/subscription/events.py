@@ -10,7 +10,9 @@ accounts stop, new accounts start late. Nothing loops over events in Python, so 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -83,7 +85,7 @@ class GeneratedEvents:
     remote_ips: list[str]
     servers: list[str]
     user_agents: list[str]
-    parsed_user_agents: list[dict]
+    parsed_user_agents: list[dict[str, Any]]
     stats: VisitStats
     visitor_web_agent: np.ndarray  # index into user_agents of each visitor's browser
     visitor_mobile_agent: np.ndarray  # ... and of their phone
@@ -91,8 +93,11 @@ class GeneratedEvents:
     active_visitor_days: tuple[np.ndarray, np.ndarray]  # (visitor, day) of every active visitor-day
 
 
-def _user_agent_pool(table) -> tuple[list[str], list[dict]]:
-    strings, parsed = [], []
+def _user_agent_pool(
+    table: Sequence[tuple[str, str, tuple[str, ...], str]],
+) -> tuple[list[str], list[dict[str, Any]]]:
+    strings: list[str] = []
+    parsed: list[dict[str, Any]] = []
     for template, name, versions, os_name in table:
         for version in versions:
             strings.append(template.format(v=version))
@@ -141,7 +146,8 @@ def _distinct_ip_strings(octets: np.ndarray) -> list[str]:
 def _sample_by_weights(rng: np.random.Generator, weights: np.ndarray, count: int) -> np.ndarray:
     """``count`` indices drawn with probability proportional to ``weights`` (via the CDF)."""
     cdf = np.cumsum(weights)
-    return np.searchsorted(cdf, rng.random(count) * cdf[-1], side="right").astype(np.int32)
+    picked: np.ndarray = np.searchsorted(cdf, rng.random(count) * cdf[-1], side="right")
+    return picked.astype(np.int32)
 
 
 @dataclass
@@ -151,7 +157,7 @@ class _Lookups:
     remote_ips: list[str]
     servers: list[str]
     user_agents: list[str]
-    parsed_user_agents: list[dict]
+    parsed_user_agents: list[dict[str, Any]]
     n_web_agents: int
     n_mobile_agents: int
 
@@ -209,7 +215,14 @@ class _Sessions:
     minutes: np.ndarray  # length
 
 
-def _sessions(rng, population: Population, visitor, day, weekend, rate_scale) -> _Sessions:
+def _sessions(
+    rng: np.random.Generator,
+    population: Population,
+    visitor: np.ndarray,
+    day: np.ndarray,
+    weekend: np.ndarray,
+    rate_scale: float,
+) -> _Sessions:
     n = len(visitor)
     mean_events = population.visitor_rate[visitor] * rate_scale * rng.lognormal(0.0, 0.5, n)
     events = 1 + rng.poisson(np.maximum(mean_events - 1.0, 0.1))
@@ -331,7 +344,13 @@ def build_events(
     )
 
 
-def _objects(rng, catalog: Catalog, kind, app, plan_state) -> np.ndarray:
+def _objects(
+    rng: np.random.Generator,
+    catalog: Catalog,
+    kind: np.ndarray,
+    app: np.ndarray,
+    plan_state: np.ndarray,
+) -> np.ndarray:
     """The page, feature or track type of each event (-1: an untagged page load or click)."""
     obj = np.full(len(kind), -1, dtype=np.int32)
     n_plans = len(PLANS)
@@ -395,7 +414,7 @@ def _visit_stats(
     last_browser = np.full(n_visitors, -1, dtype=np.int64)
     np.maximum.at(last_browser, events.visitor[browser], np.nonzero(browser)[0])
 
-    def unset(a):
+    def unset(a: np.ndarray) -> np.ndarray:
         return np.where(a == none, -1, a)
 
     return VisitStats(

@@ -186,7 +186,7 @@ def generate(
         guide_events=guide_events,
         poll_events=poll_events,
         segments=build_segments(reports_rng, now_ms, catalog.users),
-        reports=build_reports(reports_rng, now_ms, catalog.users),
+        reports=build_reports(reports_rng, now_ms, int(day_starts[-2]), catalog.users),
         do_not_process={"visitor": set(population.do_not_process), "account": set()},
         parsed_user_agents=generated.parsed_user_agents,
         untagged_urls=catalog.untagged_urls,

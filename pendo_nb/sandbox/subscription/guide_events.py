@@ -10,6 +10,7 @@ hold (as in Pendo, where a poll response is a guide event too); every other guid
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -57,7 +58,7 @@ def build_guide_events(
     generated: GeneratedEvents,
     day_starts: np.ndarray,
     now_ms: int,
-) -> tuple[list[dict], list[dict]]:
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Return ``(guide_events, poll_events)``, each sorted by ``browserTime``."""
     vd_visitor, vd_day = generated.active_visitor_days
     n_visitors = len(population.visitor_ids)
@@ -78,8 +79,8 @@ def build_guide_events(
         0: population.visitor_apps != 1,  # web app index
         1: population.visitor_apps != 0,
     }
-    guide_rows: list[dict] = []
-    poll_rows: list[dict] = []
+    guide_rows: list[dict[str, Any]] = []
+    poll_rows: list[dict[str, Any]] = []
     writer = _RowWriter(rng, catalog, population, generated)
     for guide in catalog.guides:
         if guide.shown_until_ms <= guide.shown_from_ms:
@@ -112,7 +113,14 @@ def build_guide_events(
 
 
 def _walk_guide(
-    rng, writer, guide: Guide, v: int, t: int, unhappy: bool, guide_rows, poll_rows
+    rng: np.random.Generator,
+    writer: _RowWriter,
+    guide: Guide,
+    v: int,
+    t: int,
+    unhappy: bool,
+    guide_rows: list[dict[str, Any]],
+    poll_rows: list[dict[str, Any]],
 ) -> None:
     """One visitor's pass through a guide: seen, then advance / dismiss / time out, step by step."""
     steps = guide.obj["steps"]
@@ -157,7 +165,7 @@ def _walk_guide(
             return
 
 
-def _answer(rng: np.random.Generator, poll: dict, unhappy: bool) -> int | str:
+def _answer(rng: np.random.Generator, poll: dict[str, Any], unhappy: bool) -> int | str:
     """A response to a poll: an NPS score, the id of a pick-list choice, or free text."""
     kind = poll["attributes"]["type"]
     if kind == "NPSRating":
@@ -172,7 +180,11 @@ class _RowWriter:
     """Builds guide/poll event rows with the visitor's context (account, geo, network, browser)."""
 
     def __init__(
-        self, rng, catalog: Catalog, population: Population, generated: GeneratedEvents
+        self,
+        rng: np.random.Generator,
+        catalog: Catalog,
+        population: Population,
+        generated: GeneratedEvents,
     ) -> None:
         self.rng = rng
         self.population = population
@@ -182,7 +194,7 @@ class _RowWriter:
         n_visitors = len(population.visitor_ids)
         self.geo_pick = rng.integers(0, 3, n_visitors)
         self.event_ids: Iterator[str] = iter(())
-        self._contexts: dict[tuple[int, bool], tuple[dict, dict]] = {}
+        self._contexts: dict[tuple[int, bool], tuple[dict[str, Any], dict[str, Any]]] = {}
 
     def _event_id(self) -> str:
         token = next(self.event_ids, None)
@@ -191,7 +203,7 @@ class _RowWriter:
             token = next(self.event_ids)
         return token
 
-    def _visitor_context(self, v: int, mobile: bool) -> tuple[dict, dict]:
+    def _visitor_context(self, v: int, mobile: bool) -> tuple[dict[str, Any], dict[str, Any]]:
         """The fields of a row that depend only on the visitor and the app (computed once)."""
         key = (v, mobile)
         if key not in self._contexts:
@@ -222,7 +234,7 @@ class _RowWriter:
             self._contexts[key] = (who, where)
         return self._contexts[key]
 
-    def _context(self, v: int, t: int, guide: Guide, step: dict) -> dict:
+    def _context(self, v: int, t: int, guide: Guide, step: dict[str, Any]) -> dict[str, Any]:
         who, where = self._visitor_context(v, guide.obj["appId"] == MOBILE_APP_ID)
         return {
             **who,
@@ -238,8 +250,17 @@ class _RowWriter:
         }
 
     def guide_row(
-        self, v, t, type_, guide, step, *, seen_reason="", button="", destination=""
-    ) -> dict:
+        self,
+        v: int,
+        t: int,
+        type_: str,
+        guide: Guide,
+        step: dict[str, Any],
+        *,
+        seen_reason: str = "",
+        button: str = "",
+        destination: str = "",
+    ) -> dict[str, Any]:
         row = self._context(v, t, guide, step)
         row["type"] = type_
         row["guideSeenReason"] = seen_reason
@@ -252,7 +273,16 @@ class _RowWriter:
         row["destinationStepId"] = destination
         return row
 
-    def poll_row(self, v, t, guide, step, poll_id, response, load_time: int) -> dict:
+    def poll_row(
+        self,
+        v: int,
+        t: int,
+        guide: Guide,
+        step: dict[str, Any],
+        poll_id: str,
+        response: str | int,
+        load_time: int,
+    ) -> dict[str, Any]:
         """A poll response; ``load_time`` is the load time of the step that asked it."""
         row = self._context(v, t, guide, step)
         row["type"] = "pollResponse"
@@ -262,7 +292,7 @@ class _RowWriter:
         return row
 
     @staticmethod
-    def as_guide_row(poll_row: dict) -> dict:
+    def as_guide_row(poll_row: dict[str, Any]) -> dict[str, Any]:
         """A poll response as a ``guideEvents`` row: the same event, with the guide-event fields."""
         return {
             **poll_row,

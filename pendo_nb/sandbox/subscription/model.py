@@ -14,6 +14,7 @@ the API emits them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -58,30 +59,38 @@ class Subscription:
     size: str
     now_ms: int  # the sandbox's fixed clock ("now()"), epoch ms
     timezone: ZoneInfo  # the subscription time zone: day/hour/week/month buckets follow it
-    apps: list[dict]  # {"id": -323232, "name": ..., "platform": "web" | "ios" | "android" ...}
+    apps: list[
+        dict[str, Any]
+    ]  # {"id": -323232, "name": ..., "platform": "web" | "ios" | "android" ...}
     account_ids: list[str]
     visitor_ids: list[str]
-    accounts: dict[str, dict]  # accountId -> row as the `accounts` source emits it
-    visitors: dict[str, dict]  # visitorId -> row as the `visitors` source emits it
-    schema: dict[str, dict]  # "visitor" | "account" -> {group: {field: definition}} (reference 4.4)
-    pages: list[dict]
-    features: list[dict]
-    track_types: list[dict]
-    guides: list[dict]
-    groups: list[dict]  # product areas
+    accounts: dict[str, dict[str, Any]]  # accountId -> row as the `accounts` source emits it
+    visitors: dict[str, dict[str, Any]]  # visitorId -> row as the `visitors` source emits it
+    schema: dict[
+        str, dict[str, Any]
+    ]  # "visitor" | "account" -> {group: {field: definition}} (reference 4.4)
+    pages: list[dict[str, Any]]
+    features: list[dict[str, Any]]
+    track_types: list[dict[str, Any]]
+    guides: list[dict[str, Any]]
+    groups: list[dict[str, Any]]  # product areas
     remote_ips: list[str]
     servers: list[str]
     user_agents: list[str]
     events: EventTable
-    guide_events: list[dict]  # ungrouped guideEvents rows, sorted by browserTime
-    poll_events: list[dict]  # ungrouped pollEvents rows, sorted by browserTime
-    segments: list[dict]  # {"id", "name", "kind": "visitor"|"account", "filter": "<expression>"}
-    reports: list[dict]  # report objects (reference 2.5); List reports carry aggregation.pipeline
+    guide_events: list[dict[str, Any]]  # ungrouped guideEvents rows, sorted by browserTime
+    poll_events: list[dict[str, Any]]  # ungrouped pollEvents rows, sorted by browserTime
+    segments: list[
+        dict[str, Any]
+    ]  # {"id", "name", "kind": "visitor"|"account", "filter": "<expression>"}
+    reports: list[
+        dict[str, Any]
+    ]  # report objects (reference 2.5); List reports carry aggregation.pipeline
     do_not_process: dict[str, set[str]] = field(default_factory=dict)  # kind -> ids flagged DNP
     # Reads and aggregations hold lock.reading(), metadata writes lock.writing().
     lock: ReadWriteLock = field(default_factory=ReadWriteLock, repr=False, compare=False)
     # {"name", "version", "os"} of each entry of user_agents ("" for the server-side agent)
-    parsed_user_agents: list[dict] = field(default_factory=list)
+    parsed_user_agents: list[dict[str, Any]] = field(default_factory=list)
     # URLs of untagged pages (visitor history shows one for an untagged page load)
     untagged_urls: list[str] = field(default_factory=list)
     window_start_ms: int = 0  # local midnight starting the first day of events

@@ -7,7 +7,9 @@ The ``auto`` group depends on the events, so :func:`apply_visit_metadata` fills 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -164,9 +166,9 @@ class Population:
     """Accounts and visitors (API rows) and per-visitor traits, index-aligned with the id lists."""
 
     account_ids: list[str]
-    accounts: dict[str, dict]
+    accounts: dict[str, dict[str, Any]]
     visitor_ids: list[str]
-    visitors: dict[str, dict]
+    visitors: dict[str, dict[str, Any]]
     account_plan: np.ndarray  # index into PLANS
     account_start_day: np.ndarray  # first day index with activity
     account_end_day: np.ndarray  # day index after the last active day (n_days: still active)
@@ -181,7 +183,7 @@ class Population:
     do_not_process: set[str]
 
 
-def _pick(rng: np.random.Generator, table, size: int) -> np.ndarray:
+def _pick(rng: np.random.Generator, table: Sequence[tuple[Any, float]], size: int) -> np.ndarray:
     values, weights = zip(*table, strict=True)
     return rng.choice(len(values), size=size, p=np.array(weights) / sum(weights))
 
@@ -210,7 +212,7 @@ def _unique_emails(parts: list[tuple[str, str]]) -> list[str]:
 @dataclass
 class _Accounts:
     ids: list[str]
-    rows: dict[str, dict]
+    rows: dict[str, dict[str, Any]]
     plan: np.ndarray
     start_day: np.ndarray
     end_day: np.ndarray
@@ -249,7 +251,7 @@ def _draw_accounts(
     renewal_day = rng.integers(n_days, n_days + 365, n_accounts).tolist()
     csm = rng.integers(0, len(_CSMS), n_accounts).tolist()
     discount = rng.uniform(0.85, 1.0, n_accounts).tolist()
-    rows: dict[str, dict] = {}
+    rows: dict[str, dict[str, Any]] = {}
     for i, account_id in enumerate(ids):
         plan_name = PLANS[plan[i]]
         median_seats, seat_price = _PLAN_ECONOMICS[plan_name]
@@ -375,7 +377,14 @@ def build_population(
     )
 
 
-def _visitor_rows(rng, n_identified, n_anonymous, visitor_accounts, account_ids, accounts):
+def _visitor_rows(
+    rng: np.random.Generator,
+    n_identified: int,
+    n_anonymous: int,
+    visitor_accounts: np.ndarray,
+    account_ids: list[str],
+    accounts: dict[str, dict[str, Any]],
+) -> tuple[list[str], dict[str, dict[str, Any]], set[str]]:
     # Python lists: indexing numpy arrays one element at a time is slow in per-visitor loops.
     first = rng.integers(0, len(_FIRST_NAMES), n_identified).tolist()
     last = rng.integers(0, len(_LAST_NAMES), n_identified).tolist()
@@ -392,7 +401,7 @@ def _visitor_rows(rng, n_identified, n_anonymous, visitor_accounts, account_ids,
     primary = visitor_accounts[:, 0].tolist()
 
     visitor_ids: list[str] = []
-    visitors: dict[str, dict] = {}
+    visitors: dict[str, dict[str, Any]] = {}
     dnp: set[str] = set()
     emails = _unique_emails(
         [
@@ -472,7 +481,7 @@ def apply_visit_metadata(
     population: Population,
     stats: VisitStats,
     user_agents: list[str],
-    parsed_user_agents: list[dict],
+    parsed_user_agents: list[dict[str, Any]],
     servers: list[str],
     window_start_ms: int,
 ) -> None:

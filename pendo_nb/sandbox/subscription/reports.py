@@ -30,7 +30,7 @@ _SEGMENTS = (
 )
 
 
-def _field(field: str, title: str, type_: str) -> dict:
+def _field(field: str, title: str, type_: str) -> dict[str, Any]:
     return {"field": field, "title": title, "type": type_}
 
 
@@ -241,9 +241,19 @@ _UNRETRIEVABLE_REPORTS = (
 _GRAPH_TYPES = {"List": "table", "Path": "tree", "Funnel": "funnel"}
 
 
-def _definition(generator, type_, kind, series, fields) -> dict:
+def _definition(
+    generator: str,
+    type_: str,
+    kind: str,
+    series: dict[str, Any] | None,
+    fields: list[dict[str, Any]],
+    today_ms: int,
+) -> dict[str, Any]:
     """A report's ``definition``: what Pendo's report editor saved (reference 2.5)."""
-    primary = copy.deepcopy(series)
+    # The saved range's start is epoch ms, not an expression: airbyte's schema (imported from
+    # real answers) types primaryTimeSeries.first an integer, tap-pendo's an integer or a string.
+    # "now()" of a dayRange resolves to today's local midnight.
+    primary = None if series is None else {**series, "first": today_ms}
     return {
         "config": {
             "columns": [
@@ -270,14 +280,17 @@ def _definition(generator, type_, kind, series, fields) -> dict:
             "primaryDateRange": copy.deepcopy(series) or {},
             "secondaryDateRange": None,
         },
-        "sources": {"alls": [WEB_APP_ID]} if series is not None else {},
+        # App ids as strings: both connectors' schemas type the lists' items strings.
+        "sources": {"alls": [str(WEB_APP_ID)]} if series is not None else {},
         "segments": [],
         "graphType": _GRAPH_TYPES[type_],
         "tableType": f"{kind}List",
     }
 
 
-def build_segments(rng: np.random.Generator, now_ms: int, users: list[dict]) -> list[dict]:
+def build_segments(
+    rng: np.random.Generator, now_ms: int, users: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Saved segments: ``{"id", "name", "kind", "filter"}`` (the filter is an expression) plus
     who made them and when (``createdAt``, ``createdByUser``, ``lastUpdatedAt``...).
 
@@ -306,10 +319,17 @@ def build_segments(rng: np.random.Generator, now_ms: int, users: list[dict]) -> 
     return segments
 
 
-def build_reports(rng: np.random.Generator, now_ms: int, users: list[dict]) -> list[dict]:
-    """Public report objects (reference 2.5): the List reports, then a Path and a Funnel report."""
+def build_reports(
+    rng: np.random.Generator, now_ms: int, today_ms: int, users: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Public report objects (reference 2.5): the List reports, then a Path and a Funnel report.
+
+    ``today_ms`` is the local midnight starting the sandbox clock's day.
+    """
     # (name, generator, type, kind, timeSeries, fields, pipeline) of every report.
-    specs: list[tuple[str, str, str, str, dict[str, object] | None, list[dict], list[Any]]] = [
+    specs: list[
+        tuple[str, str, str, str, dict[str, object] | None, list[dict[str, Any]], list[Any]]
+    ] = [
         (name, generator, "List", kind, series, fields, pipeline)
         for name, generator, kind, series, fields, pipeline in _LIST_REPORTS
     ]
@@ -346,8 +366,10 @@ def build_reports(rng: np.random.Generator, now_ms: int, users: list[dict]) -> l
                 "lastRunAt": last_run,
                 # Every sandbox report ran without error last time.
                 "lastSuccessRunAt": last_run,
-                "lastSuccessRunObj": {"startedAt": last_run - 1_500, "finishedAt": last_run},
-                "definition": _definition(generator, type_, kind, series, fields),
+                # A string naming the stored result of that run: airbyte's schema and a Go
+                # client's types, both written from real answers, type it a string.
+                "lastSuccessRunObj": f"{report_id}/{last_run}",
+                "definition": _definition(generator, type_, kind, series, fields, today_ms),
                 # Deep copies: the tables above are shared by every subscription.
                 "aggregation": {
                     "fields": copy.deepcopy(fields),

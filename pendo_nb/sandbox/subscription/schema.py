@@ -6,6 +6,8 @@ also serves the bulk-update endpoint, which creates unknown fields with an unset
 
 from __future__ import annotations
 
+from typing import Any
+
 from pendo_nb.sandbox.subscription.people import Population
 
 # (group, field, Type, DisplayName[, ElementType]) per kind.
@@ -54,9 +56,11 @@ _ACCOUNT_FIELDS = (
 )
 
 
-def field_definition(type_: str, display_name: str, element_type: str = "", sample=None) -> dict:
+def field_definition(
+    type_: str, display_name: str, element_type: str = "", sample: Any = None
+) -> dict[str, Any]:
     """One schema entry, with Pendo's mixed-case keys (reference 4.4)."""
-    definition = {
+    definition: dict[str, Any] = {
         "Type": type_,
         "DisplayName": display_name,
         "ElementType": element_type,
@@ -74,19 +78,19 @@ def field_definition(type_: str, display_name: str, element_type: str = "", samp
     return definition
 
 
-def build_schema(population: Population) -> dict[str, dict]:
+def build_schema(population: Population) -> dict[str, dict[str, Any]]:
     """The metadata schema of visitors and accounts; agent fields carry a ``sample`` value."""
-    schema: dict[str, dict] = {}
+    schema: dict[str, dict[str, Any]] = {}
     for kind, fields, rows in (
         ("visitor", _VISITOR_FIELDS, population.visitors),
         ("account", _ACCOUNT_FIELDS, population.accounts),
     ):
         first_row = next(iter(rows.values()))["metadata"]
-        groups: dict[str, dict] = {}
+        groups: dict[str, dict[str, Any]] = {}
         for group, name, type_, display, *element in fields:
             sample = first_row.get("agent", {}).get(name) if group == "agent" else None
             groups.setdefault(group, {})[name] = field_definition(
-                type_, display, *element, sample=sample
+                type_, display, element[0] if element else "", sample=sample
             )
         schema[kind] = groups
     return schema

@@ -24,10 +24,10 @@ def charge(value: Any, state: RunState, where: str) -> None:
         state.store(value, where)
 
 
-def as_condition(predicate: Callable[[dict], Any]) -> Callable[[dict], bool]:
+def as_condition(predicate: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, Any]], bool]:
     """A predicate read as ``filter`` reads it: true, or a number other than zero, holds."""
 
-    def holds(row: dict) -> bool:
+    def holds(row: dict[str, Any]) -> bool:
         value = predicate(row)
         return value is True or (type(value) in NUMBER_TYPES and value != 0)
 

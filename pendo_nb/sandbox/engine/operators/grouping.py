@@ -44,7 +44,7 @@ def compile_group(arg: Any, env: StepEnv, where: str) -> StepFunction:
             grouped = _group_columns(rows, keys, aggregators)
             if grouped is not None:
                 return grouped
-        groups: dict[tuple, tuple[tuple, list[dict]]] = {}
+        groups: dict[tuple[Any, ...], tuple[tuple[Any, ...], list[dict[str, Any]]]] = {}
         for row in as_records(rows):
             key, values = read_key(row)
             entry = groups.get(key)
@@ -61,15 +61,17 @@ def compile_group(arg: Any, env: StepEnv, where: str) -> StepFunction:
     return run
 
 
-def _charged(aggregates: dict, state: RunState, where: str) -> dict:
+def _charged(aggregates: dict[str, Any], state: RunState, where: str) -> dict[str, Any]:
     """``aggregates``, once their lists (``list``, ``concat``...) are charged to the run."""
     for value in aggregates.values():
         charge(value, state, where)
     return aggregates
 
 
-def _group_row(keys: list[str], values: tuple, aggregates: dict) -> dict:
-    row: dict = {}
+def _group_row(
+    keys: list[str], values: tuple[Any, ...], aggregates: dict[str, Any]
+) -> dict[str, Any]:
+    row: dict[str, Any] = {}
     for name, value in zip(keys, values, strict=True):
         write_path(row, name, value)
     for name, value in aggregates.items():
@@ -77,7 +79,7 @@ def _group_row(keys: list[str], values: tuple, aggregates: dict) -> dict:
     return row
 
 
-def _forced_keys(spec: Any, keys: list[str], env: StepEnv, where: str) -> dict[str, list]:
+def _forced_keys(spec: Any, keys: list[str], env: StepEnv, where: str) -> dict[str, list[Any]]:
     if spec is None:
         return {}
     spec = expect_object(spec, where)
@@ -102,8 +104,11 @@ def _forced_keys(spec: Any, keys: list[str], env: StepEnv, where: str) -> dict[s
 
 
 def _forced_rows(
-    forced: dict[str, list], keys: list[str], groups: dict, aggregators: Aggregators
-) -> list[dict]:
+    forced: dict[str, list[Any]],
+    keys: list[str],
+    groups: dict[tuple[Any, ...], Any],
+    aggregators: Aggregators,
+) -> list[dict[str, Any]]:
     positions = [keys.index(name) for name in forced]
     present = {tuple(key[p] for p in positions) for key in groups}
     empty = aggregators.reduce([])
@@ -163,13 +168,17 @@ def _group_columns(batch: ColumnBatch, keys: list[str], aggregators: Aggregators
         ):
             return None
     # Strings group by their category codes (much faster than by the categoricals themselves).
-    by = [_codes_if_categorical(frame[key]) for key in keys] or [np.zeros(len(frame), np.int8)]
+    by: list[Any] = [_codes_if_categorical(frame[key]) for key in keys]
+    by = by or [np.zeros(len(frame), np.int8)]
     grouped = frame.groupby(by, sort=False)
     sizes = grouped.size()
     columns: dict[str, Any] = {}
     for item in aggregators.items:
-        if item.kind == "count":
-            values = sizes if item.field_path is None else grouped[item.field_path].nunique()
+        values: pd.Series[Any]
+        if item.field_path is None:  # a count of rows (other aggregators name a field)
+            values = sizes
+        elif item.kind == "count":
+            values = grouped[item.field_path].nunique()
         else:
             values = grouped[item.field_path].agg(_NUMERIC_COLUMN_AGGREGATORS[item.kind])
             if item.kind in _FLOAT_RESULTS:
@@ -190,9 +199,11 @@ def _group_columns(batch: ColumnBatch, keys: list[str], aggregators: Aggregators
     return ColumnBatch(result)
 
 
-def _codes_if_categorical(column: pd.Series) -> pd.Series:
+def _codes_if_categorical(column: pd.Series[Any]) -> pd.Series[Any]:
     if isinstance(column.dtype, pd.CategoricalDtype):
-        return column.cat.codes.rename(column.name)
+        codes = column.cat.codes  # a new Series at each access: naming it changes no column
+        codes.name = column.name
+        return codes
     return column
 
 
@@ -214,7 +225,7 @@ def compile_join(arg: Any, env: StepEnv, where: str) -> StepFunction:
 
     def run(rows: Rows, state: RunState) -> Rows:
         out = []
-        pending: dict[tuple, list] = {}  # key -> [merged row, rows so far]
+        pending: dict[tuple[Any, ...], list[Any]] = {}  # key -> [merged row, rows so far]
         for row in as_records(rows):
             key, _ = read_key(row)
             entry = pending.get(key)

@@ -184,7 +184,7 @@ def _inline_segment_kind(source: Any, where: str) -> str:
     if isinstance(source, dict) and len(source) == 1:
         name, parameters = next(iter(source.items()))
         if name in ("visitors", "accounts") and parameters in (None, {}):
-            return name.removesuffix("s")
+            return str(name).removesuffix("s")
     raise AggregationError(
         f'{where}: an inline segment is drawn from {{"visitors": null}} or {{"accounts": null}}'
     )

@@ -54,18 +54,13 @@ def compile_select(arg: Any, env: StepEnv, where: str) -> StepFunction:
     ]
     # Plain field copies into flat names can stay column-wise.
     renames = {name: expr.field_path for name, expr in outputs}
-    column_copy = all(path is not None for path in renames.values()) and not any(
-        "." in name for name in renames
-    )
+    copied_paths = [path for path in renames.values() if path is not None]
+    column_copy = len(copied_paths) == len(renames) and not any("." in name for name in renames)
     segments = [split_path(path) for path in renames.values() if path is not None]
     readers = [(name, expr.evaluate) for name, expr in outputs]
 
     def run(rows: Rows, state: RunState) -> Rows:
-        if (
-            column_copy
-            and isinstance(rows, ColumnBatch)
-            and rows.has_fields(list(renames.values()))
-        ):
+        if column_copy and isinstance(rows, ColumnBatch) and rows.has_fields(copied_paths):
             frame = rows.frame
             return ColumnBatch(pd.DataFrame({name: frame[path] for name, path in renames.items()}))
         if column_copy and isinstance(rows, list):
@@ -83,7 +78,7 @@ def compile_select(arg: Any, env: StepEnv, where: str) -> StepFunction:
             return [{name: read(row) for name, read in readers} for row in records]
         out = []
         for row in records:
-            new: dict = {}
+            new: dict[str, Any] = {}
             for name, expr in outputs:
                 value = expr.evaluate(row)
                 if type(value) is not int and type(value) is not float:
@@ -149,7 +144,7 @@ def compile_identified(arg: Any, env: StepEnv, where: str) -> StepFunction:
     field = field_name(arg.removeprefix("!"), where)
     is_identified = compile_expression(f"identified({field})", env.ctx, where).evaluate
 
-    def passes(row: dict) -> bool:
+    def passes(row: dict[str, Any]) -> bool:
         return (is_identified(row) is True) == keep
 
     def run(rows: Rows, state: RunState) -> Rows:
@@ -225,7 +220,7 @@ def _sortable_column(column: pd.Series) -> pd.Series:
     return column.astype(object) if isinstance(column.dtype, pd.CategoricalDtype) else column
 
 
-def _order_key(value: Any) -> tuple:
+def _order_key(value: Any) -> tuple[Any, ...]:
     kind = type(value)
     if value is None:
         return (0,)
@@ -318,10 +313,10 @@ def compile_unwind(arg: Any, env: StepEnv, where: str) -> StepFunction:
 
 
 def _unwind_top_level(
-    records: list[dict], field: str, index: str | None, state: RunState, where: str
-) -> list[dict]:
+    records: list[dict[str, Any]], field: str, index: str | None, state: RunState, where: str
+) -> list[dict[str, Any]]:
     # copy() and item stores beat both write_path calls and a {**row, ...} display per element.
-    out: list[dict] = []
+    out: list[dict[str, Any]] = []
     append, most = out.append, state.limits.max_rows
     for row in records:
         items = row.get(field)
@@ -367,7 +362,7 @@ def _unwind_columns(
     return ValueColumns(tuple(names), tuple(columns))
 
 
-def _object_array(values: list) -> np.ndarray:
+def _object_array(values: list[Any]) -> np.ndarray:
     # fromiter keeps each value whole (np.array would turn equal-length lists into a 2-D array).
     return np.fromiter(values, dtype=object, count=len(values))
 
@@ -411,7 +406,7 @@ def compile_switch(arg: Any, env: StepEnv, where: str) -> StepFunction:
             checked.append((case["value"], tests))
         switches.append((out, source, checked))
 
-    def matches(value: Any, tests: dict) -> bool:
+    def matches(value: Any, tests: dict[str, Any]) -> bool:
         for op, bound in tests.items():
             if op in ("==", "!="):
                 if not _COMPARATORS[op](value, bound):
