@@ -18,6 +18,7 @@ import sys
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import orjson
@@ -94,7 +95,7 @@ def columnar_table(content: bytes, key: str | None) -> pa.Table | None:
     return flat_rows(merged) if merged is not None else None
 
 
-def flat_rows(merged: pa.ChunkedArray) -> pa.Table | None:
+def flat_rows(merged: pa.ChunkedArray[Any]) -> pa.Table | None:
     """The rows of a list-of-objects column as a flat table (dotted column names); None when
     the column is not such a list (``"results": null`` or ``[]``, an array of numbers...)."""
     item = merged.type.value_type if pa.types.is_list(merged.type) else None
@@ -124,13 +125,15 @@ def objects_in_lists(kind: pa.DataType, in_list: bool = False) -> bool:
     return False
 
 
-def _wrapped(view: memoryview, spans: list[tuple[int, int]], member: str) -> list[tuple]:
+def _wrapped(view: memoryview, spans: list[tuple[int, int]], member: str) -> list[tuple[Any, ...]]:
     """Each span of rows as the record ``{"<member>":[rows]}``, in three parts joined later."""
     prefix = b"{" + orjson.dumps(member) + b":["
     return [(prefix, view[start:end], b"]}") for start, end in spans]
 
 
-def _read_pieces(pieces: list[tuple], member: str, *, alone: bool = True) -> pa.ChunkedArray | None:
+def _read_pieces(
+    pieces: list[tuple[Any, ...]], member: str, *, alone: bool = True
+) -> pa.ChunkedArray[Any] | None:
     """The ``member`` arrays of the pieces, unified into one column; None if one does not parse.
 
     ``alone``: each piece must be a record holding nothing but ``member`` (a proposed cut that
@@ -156,7 +159,7 @@ ARROW_REFUSALS = (
 )
 
 
-def merged_rows(arrays: list[pa.Array]) -> pa.ChunkedArray | None:
+def merged_rows(arrays: list[pa.Array[Any]]) -> pa.ChunkedArray[Any] | None:
     """The rows arrays of the pieces as one column; None when they type a field incompatibly."""
     try:
         # Pieces may type a field differently (null vs int, int vs double, fields missing):
@@ -168,7 +171,7 @@ def merged_rows(arrays: list[pa.Array]) -> pa.ChunkedArray | None:
         return None
 
 
-def read_rows_array(parts: tuple, key: str, alone: bool) -> pa.Array | None:
+def read_rows_array(parts: tuple[Any, ...], key: str, alone: bool) -> pa.Array[Any] | None:
     """Read one JSON record (``prefix + body + suffix``) and return its ``key`` member."""
     prefix, body, suffix = parts
     text = b"".join((prefix, body, suffix)) if prefix or suffix else body
@@ -191,7 +194,7 @@ def read_rows_array(parts: tuple, key: str, alone: bool) -> pa.Array | None:
 
 
 def table_to_pandas(
-    columns: dict[str, pa.ChunkedArray], typing: Callable[[str, pd.Series], pd.Series]
+    columns: dict[str, pa.ChunkedArray[Any]], typing: Callable[[str, pd.Series], pd.Series]
 ) -> pd.DataFrame:
     """The columns of a table (emptied as they are converted) as a DataFrame, each column given
     its final type by ``typing`` as soon as it is converted.
@@ -225,7 +228,7 @@ def table_to_pandas(
     return pd.DataFrame({name: data.pop(name) for name in order}, index=index, copy=False)
 
 
-def _python_lists(chunks: list[pa.Array], kind: pa.DataType) -> np.ndarray:
+def _python_lists(chunks: list[pa.Array[Any]], kind: pa.DataType) -> np.ndarray:
     """The values of a list column's ``chunks`` (of type ``kind``) as an object array of Python
     lists; ``chunks`` is emptied as they are read, so the Arrow column is freed before the lists
     are made.
@@ -261,7 +264,7 @@ def _python_lists(chunks: list[pa.Array], kind: pa.DataType) -> np.ndarray:
     hand_back_freed_memory()  # the column and the encoder's hash table, before the lists
     # Queues, each chunk's parts dropped once its lists are made. pyarrow-stubs do not know
     # dictionary_encode gives DictionaryArrays.
-    coded: deque[pa.DictionaryArray] = deque(encoded.chunks)  # type: ignore[arg-type]
+    coded: deque[pa.DictionaryArray[Any, Any]] = deque(encoded.chunks)  # type: ignore[arg-type]
     del encoded
     texts = coded[0].dictionary.to_pylist() if coded else []
     distinct: np.ndarray = np.empty(len(texts) + 1, dtype=object)  # None last, for nulls

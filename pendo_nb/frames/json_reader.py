@@ -31,7 +31,7 @@ class ParsedRows:
     built, so a big answer is never in memory three times (bytes, parsed rows, frame).
     """
 
-    def __init__(self, *, table: pa.Table | None = None, rows: list | None = None) -> None:
+    def __init__(self, *, table: pa.Table | None = None, rows: list[Any] | None = None) -> None:
         self._table = table
         self._rows = rows
 

@@ -57,7 +57,7 @@ def rows_to_frame(
     return finish_frame(frame, tz=tz, columns=columns, field_types=field_types, attrs=attrs)
 
 
-def rows_of(document: Any, key: str | None) -> list:
+def rows_of(document: Any, key: str | None) -> list[Any]:
     rows = document.get(key) if key is not None and isinstance(document, Mapping) else document
     if rows is None:
         return []  # Pendo has been seen to send "results": null for an empty result
@@ -67,9 +67,9 @@ def rows_of(document: Any, key: str | None) -> list:
     return rows
 
 
-def _flatten_rows(rows: Sequence[Mapping[str, Any]]) -> tuple[list[dict], list[str]]:
+def _flatten_rows(rows: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
     """Flatten each row to dotted keys, and the column order (first seen, grouped by parent)."""
-    tree: dict[str, dict] = {}  # key -> subtree, in first-seen order
+    tree: dict[str, dict[str, Any]] = {}  # key -> subtree, in first-seen order
     leaves: set[str] = set()
     valued: set[str] = set()  # leaves that hold a value other than null somewhere
     flat_rows = []
@@ -83,7 +83,12 @@ def _flatten_rows(rows: Sequence[Mapping[str, Any]]) -> tuple[list[dict], list[s
 
 
 def _flatten_into(
-    obj: Mapping, prefix: str, out: dict, tree: dict, leaves: set, valued: set
+    obj: Mapping[str, Any],
+    prefix: str,
+    out: dict[str, Any],
+    tree: dict[str, Any],
+    leaves: set[str],
+    valued: set[str],
 ) -> None:
     for key, value in obj.items():
         name = prefix + key
@@ -99,7 +104,9 @@ def _flatten_into(
                 valued.add(name)
 
 
-def _walk(tree: dict, prefix: str, leaves: set, valued: set, order: list) -> None:
+def _walk(
+    tree: dict[str, Any], prefix: str, leaves: set[str], valued: set[str], order: list[str]
+) -> None:
     for key, subtree in tree.items():
         name = prefix + key
         # An object that is null in some rows is only its children's columns, as the columnar
@@ -109,7 +116,7 @@ def _walk(tree: dict, prefix: str, leaves: set, valued: set, order: list) -> Non
         _walk(subtree, name + ".", leaves, valued, order)
 
 
-def infer_array(values: list) -> Any:
+def infer_array(values: list[Any]) -> Any:
     """One column's values -> the nullable array the columnar reader would give them."""
     kinds = {type(v) for v in values if v is not None}
     if not kinds:

@@ -8,6 +8,7 @@ import sys
 from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from typing import Any
 
 import orjson
 import pyarrow as pa
@@ -114,8 +115,8 @@ class _PieceStream:
         self.buffer = start
         self.start = 0  # where the next piece starts
         self.floor = STREAMED_PIECE_BYTES
-        self.pending: deque[tuple[int, Future]] = deque()
-        self.arrays: list[pa.Array] = []
+        self.pending: deque[tuple[int, Future[Any]]] = deque()
+        self.arrays: list[pa.Array[Any]] = []
         self.failures = 0  # failed cuts since the last piece kept
         self.closer: int | None = None  # the array's "]", once the answer is complete
         # Rows holding objects in lists go to the plain reader (see objects_in_lists): once a
@@ -131,7 +132,7 @@ class _PieceStream:
         self.buffer += chunk
         self._cut()
 
-    def finish(self) -> pa.ChunkedArray | None:
+    def finish(self) -> pa.ChunkedArray[Any] | None:
         """The rows of every piece as one column; None when the answer is not the expected
         shape, a piece that cannot be extended fails, or the pieces type a field incompatibly."""
         self.closer = array_closer(self.buffer, self.key)

@@ -209,11 +209,11 @@ class PendoConnection:
         rate_limit: float | Literal["auto"] | None = "auto",
         retry: http.RetryPolicy = http.DEFAULT_RETRY,
         tz: str = "UTC",
-        record: str | os.PathLike | None = None,
+        record: str | os.PathLike[str] | None = None,
         pseudonymize: bool | Literal["strict"] = False,
         mask: tuple[str, ...] = (),
         keep: tuple[str, ...] = (),
-        replay: str | os.PathLike | None = None,
+        replay: str | os.PathLike[str] | None = None,
     ) -> None:
         if pseudonymize not in (False, True, "strict"):
             raise ConfigurationError(

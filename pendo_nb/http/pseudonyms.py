@@ -388,7 +388,7 @@ class Pseudonymizer:
         if personal and self.strict and not self._kept(trail[-1], ".".join(row_trail)):
             if not _safe_value(text):  # the whole text, even where a known value is inside it
                 self._count(trail, "replaced")
-                return self.fake("text", text)
+                return str(self.fake("text", text))
         replaced = self._replace_known(text, free_text=results)
         if replaced != text:
             self._count(trail, "replaced")
@@ -413,7 +413,7 @@ class Pseudonymizer:
     def _replaced(self, text: str, *, free_text: bool) -> str:
         whole = self.known.equal(text)
         if whole is not None and (whole[0] != "text" or self._free_text_applies(text, free_text)):
-            return self.fake(whole[0], whole[1])
+            return str(self.fake(whole[0], whole[1]))
         fakes: list[tuple[int, int]] | None = None  # where fakes are, once a value is found
         pieces, last = [], 0
         for start, end, kind, value in self.known.find(text):

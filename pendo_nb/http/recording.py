@@ -51,7 +51,7 @@ class Recorder:
 
     def __init__(
         self,
-        path: str | os.PathLike,
+        path: str | os.PathLike[str],
         *,
         pseudonymize: bool | str = False,
         mask: tuple[str, ...] = (),

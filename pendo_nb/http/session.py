@@ -11,12 +11,11 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 import orjson
@@ -223,13 +222,6 @@ class _Tries:
 
 # Where a streamed response keeps the tries of its request, for read_streamed's re-send.
 _TRIES = "_pendo_nb_tries"
-
-
-def _gave_up(
-    pool: ConnectionPool | None, url: str | None, error: Exception | None, why: str
-) -> MaxRetryError:
-    """urllib3's "no more retries" error; its pool may be None, as in urllib3's own raise."""
-    return MaxRetryError(pool, url, error or ResponseError(why))  # type: ignore[arg-type]
 
 
 class _PendoAdapter(HTTPAdapter):

@@ -61,7 +61,7 @@ def _evaluate(
     return {name: int(values[name]) for name in expressions}
 
 
-def _range_expressions(series: Mapping, unit: str) -> tuple[str, str]:
+def _range_expressions(series: Mapping[str, Any], unit: str) -> tuple[str, str]:
     """Expressions of the timeSeries' start and end (exclusive), as the server resolves them.
 
     Hours are snapped with ``startOfPeriod("hourly", ...)`` too (see :data:`UNITS`)."""
