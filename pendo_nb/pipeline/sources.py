@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from pendo_nb.errors import PipelineError
-from pendo_nb.pipeline._values import JSON, json_value, snake_case
+from pendo_nb.pipeline._values import JSON, did_you_mean, json_value, snake_case
 from pendo_nb.pipeline.parse import check_expression
 from pendo_nb.pipeline.steps.base import Step, register, step_class
 from pendo_nb.pipeline.timeseries import TimeSeries, time_series_from_json
@@ -98,7 +98,10 @@ class Source(Step):
     def __post_init__(self) -> None:
         where = f"source.{snake_case(self.name) if isinstance(self.name, str) else self.name}"
         if self.name not in SOURCES:
-            raise PipelineError(f"{where}: unknown source {self.name!r}; known: {sorted(SOURCES)}")
+            raise PipelineError(
+                f"{where}: unknown source {self.name!r}.{did_you_mean(str(self.name), SOURCES)} "
+                f"Known: {', '.join(sorted(SOURCES))}"
+            )
         needs_time, extra = SOURCES[self.name]
         if self.name == "const":
             rows = self.params
