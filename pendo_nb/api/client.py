@@ -16,9 +16,10 @@ from pendo_nb.api.reprs import CacheSummary, client_html, connection_kind
 from pendo_nb.errors import ValidationError
 from pendo_nb.frames.convert import csv_to_frame, json_to_frame, rows_to_frame
 from pendo_nb.http.cache_policy import CachePolicy
-from pendo_nb.http.connection import PendoConnection
+from pendo_nb.http.connection import PendoConnection, aggregation_envelope
 from pendo_nb.pulls.aggregation import aggregation_frame
 from pendo_nb.pulls.catalog_names import forget_names, names_frame, with_names
+from pendo_nb.pulls.field_check import check_aggregation
 from pendo_nb.pulls.history import stitch_history
 from pendo_nb.pulls.paging import aggregate_in_pages
 from pendo_nb.pulls.report_ids import explain_missing_report
@@ -163,6 +164,11 @@ class PendoClient(PendoConnection):
         >>> events = pn.source.events().last(14, "days").group("day", n={"sum": "numEvents"})
         >>> daily = pn.aggregate(events, windows="1D", progress=False)  # doctest: +SKIP
         """
+        check_aggregation(
+            self,
+            aggregation_envelope(pipeline)["request"]["pipeline"],
+            built=hasattr(pipeline, "to_json"),  # a Pipeline warned as it was built
+        )
         if page_size is not None:
             if windows is not None:
                 raise ValidationError("give windows= or page_size=, not both")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 import keyword
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 import orjson
 
@@ -85,16 +84,3 @@ def camel_case(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
 
-
-def did_you_mean(name: str, known: Iterable[str]) -> str:
-    """`` Did you mean 'x' or 'y'?`` for the close matches of ``name`` among ``known`` (or ``""``).
-
-    Case is ignored when matching (``visitorID`` finds ``visitorId``).
-    """
-    by_lower = {}
-    for candidate in known:
-        by_lower.setdefault(candidate.lower(), candidate)
-    matches = difflib.get_close_matches(name.lower(), list(by_lower), n=3, cutoff=0.6)
-    if not matches:
-        return ""
-    return " Did you mean " + " or ".join(repr(by_lower[match]) for match in matches) + "?"
