@@ -18,8 +18,10 @@ tells, step by step, which fields the rows hold:
 A field is known when it, one of its parents (``metadata.agent.email`` under ``metadata``: a
 field's children are whatever its value holds) or one of its children is. A field missing from a
 source's documented list *may* still exist (the list may lag behind Pendo): a
-:class:`~pendo_nb.errors.FieldWarning`. A field missing after a ``select``/``group``/``reduce``/
-``count`` cannot exist: the builder raises (:class:`FieldProblem.certain`).
+:class:`~pendo_nb.errors.FieldWarning`, when the builder adds the step. A field missing after a
+``select``/``group``/``reduce``/``count`` cannot exist (:attr:`FieldProblem.certain`): the
+builder warns too (so every body still reads, and every pipeline's code rebuilds it), and
+``pn.aggregate`` refuses to send it.
 
 Metadata fields need the subscription's schema (``metadata.custom.renewaldate`` on visitors or
 accounts, ``account.custom.renewaldate`` after an ``expand`` of accounts): they are collected as
@@ -179,7 +181,7 @@ def _follow(
         if len(step) != 1:
             return None
         ((op, spec),) = step.items()
-        reader = _Reader(rows, analysis, f"{here}.{op}", step_index)
+        reader = _Reader(op, rows, analysis, f"{here}.{op}", step_index)
         rows = _STEP_RULES.get(op, _unknown_after)(spec, rows, reader)
     return rows
 
@@ -210,7 +212,10 @@ def _source_rows(step: Mapping[str, Any]) -> _Rows | None:
 class _Reader:
     """Checks the fields one step reads against the rows reaching it."""
 
-    def __init__(self, rows: _Rows | None, analysis: _Analysis, where: str, step: int) -> None:
+    def __init__(
+        self, op: str, rows: _Rows | None, analysis: _Analysis, where: str, step: int
+    ) -> None:
+        self.op = op
         self.rows = rows
         self.analysis = analysis
         self.where = where
@@ -280,7 +285,7 @@ def _unknown_after(spec: Any, rows: _Rows | None, reader: _Reader) -> _Rows | No
 
 def _keeping(spec: Any, rows: _Rows | None, reader: _Reader) -> _Rows | None:
     """filter, sort, identified, join...: read fields, keep the rows' fields."""
-    op = reader.where.rpartition(".")[2]
+    op = reader.op
     if op == "filter":
         reader.expression(spec)
     elif op == "sort" and isinstance(spec, list):
@@ -321,7 +326,7 @@ def _select(spec: Any, rows: _Rows | None, reader: _Reader) -> _Rows | None:
 def _eval(spec: Any, rows: _Rows | None, reader: _Reader) -> _Rows | None:
     if not isinstance(spec, Mapping):
         return None
-    if reader.where.endswith(".eval"):
+    if reader.op == "eval":  # set writes constants
         for name, expression in spec.items():
             reader.expression(expression, name)
     return None if rows is None else _computed(rows, spec, replace=False, origin="")
@@ -352,7 +357,7 @@ def _targets(spec: Any, rows: _Rows | None, reader: _Reader) -> _Rows | None:
     """expand, bulkExpand, itemSeen, useragent, switch: ``{out: ...}`` adds ``out``."""
     if not isinstance(spec, Mapping):
         return None
-    op = reader.where.rpartition(".")[2]
+    op = reader.op
     after = None if rows is None else rows.copy()
     for out, target in spec.items():
         kind = None
@@ -389,7 +394,7 @@ def _merge(spec: Any, rows: _Rows | None, reader: _Reader) -> _Rows | None:
     mappings = spec.get("mappings")
     if not isinstance(mappings, Mapping):
         return None  # every inner field is copied: which ones is not known here
-    inner_reader = _Reader(inner, reader.analysis, f"{reader.where}.mappings", reader.step)
+    inner_reader = _Reader("merge", inner, reader.analysis, f"{reader.where}.mappings", reader.step)
     for out, inner_field in mappings.items():
         inner_reader.field(inner_field, out)
     return _computed(rows, mappings, replace=False, origin="")
@@ -399,7 +404,7 @@ def _branches(spec: Any, rows: _Rows | None, reader: _Reader) -> _Rows | None:
     """fork: each branch from the incoming rows; spawn: each pipeline from its own source."""
     if not isinstance(spec, list):
         return None
-    op = reader.where.rpartition(".")[2]
+    op = reader.op
     for number, branch in enumerate(spec):
         if isinstance(branch, list):
             start = rows.copy() if rows is not None and op == "fork" else None
@@ -455,13 +460,18 @@ def schema_problems(
             hint = did_you_mean(parts[1], fields, f"{read.prefix}.{parts[0]}.".__add__)
         else:
             groups = [name for name, fields in schema.items() if isinstance(fields, Mapping)]
-            hint = did_you_mean(parts[0], groups, f"{read.prefix}.".__add__)
+            hint = did_you_mean(parts[0], groups, _in_group(read.prefix, parts[1:]))
         message = (
             f"{read.where}: the {read.kind} metadata schema has no field {read.name!r}, so Pendo "
             f"reads it as null.{hint}"
         )
         problems.append(FieldProblem(read.step, read.where, read.name, message, False))
     return problems
+
+
+def _in_group(prefix: str, rest: list[str]) -> Callable[[str], str]:
+    """Writes a group name as the path read with that group instead."""
+    return lambda group: ".".join([prefix, group, *rest])
 
 
 def warn_problems(problems: Iterable[FieldProblem]) -> None:
