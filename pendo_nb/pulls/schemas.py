@@ -11,11 +11,17 @@ from collections.abc import Mapping
 
 from pendo_nb.errors import PendoAPIError, PendoConnectionError
 from pendo_nb.frames.convert import metadata_field_types
+from pendo_nb.frames.field_types import expanded_kinds, source_kind
 from pendo_nb.http.connection import PendoConnection
 
 
-def metadata_types(client: PendoConnection, kind: str | None) -> dict[str, str] | None:
-    """Column types from the metadata schema, or None (with a warning) when it is unavailable."""
+def metadata_types(
+    client: PendoConnection, kind: str | None, *, prefix: str = "metadata."
+) -> dict[str, str] | None:
+    """Column types from the metadata schema, or None (with a warning) when it is unavailable.
+
+    ``prefix`` is where the rows hold the metadata groups (``account.`` after an ``expand``).
+    """
     if kind is None:
         return None
     try:
@@ -25,7 +31,19 @@ def metadata_types(client: PendoConnection, kind: str | None) -> dict[str, str] 
             f"metadata schema unavailable, columns keep inferred types: {exc}", stacklevel=4
         )
         return None
-    return metadata_field_types(schema)
+    return metadata_field_types(schema, prefix=prefix)
+
+
+def pipeline_metadata_types(client: PendoConnection, steps: list) -> dict[str, str] | None:
+    """The column types of every metadata field a pipeline's rows hold: the visitors' or
+    accounts' ``metadata.*``, and the groups an ``expand``/``bulkExpand`` of visitors or
+    accounts attaches (``account.custom.renewaldate``). None when there are none."""
+    types = metadata_types(client, source_kind(steps))
+    for out, kind in expanded_kinds(steps).items():
+        expanded = metadata_types(client, kind, prefix=f"{out}.")
+        if expanded is not None:
+            types = {**(types or {}), **expanded}
+    return types
 
 
 def object_columns(client: PendoConnection, kind: str | None) -> list[str]:
