@@ -32,6 +32,7 @@ from pendo_nb.errors import (
     AuthenticationError,
     BadRequestError,
     ConfigurationError,
+    FieldWarning,
     NotFoundError,
     NotRecordedError,
     PendoAPIError,
@@ -100,6 +101,7 @@ __all__ = [
     "NotFoundError",
     "RateLimitError",
     "ServerError",
+    "FieldWarning",
 ]
 
 

@@ -75,7 +75,7 @@ EPOCH_MS_FIELDS = frozenset(
         "browserTime", "guideTimestamp", "ts", "lastTs", "time", "startTime",
         "createdAt", "lastUpdatedAt", "firstTime", "lastTime", "lastRunAt", "lastSuccessRunAt",
         "firstSeenAt", "lastSeenAt", "lastAdvancedAutoAt", "lastDismissedAutoAt",
-        "lastNotSeenAt", "lastTimeoutAt", "publishedAt", "resetAt",
+        "lastNotSeenAt", "lastTimeoutAt", "publishedAt", "resetAt", "windowStart",
     }
 )  # fmt: skip
 

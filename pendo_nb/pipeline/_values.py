@@ -83,4 +83,3 @@ def camel_case(name: str) -> str:
     """``page_events`` -> ``pageEvents``."""
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
-

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pendo_nb.errors import PipelineError, UnknownNameError
 from pendo_nb._checks import did_you_mean
+from pendo_nb.errors import PipelineError, UnknownNameError
 from pendo_nb.pipeline._values import JSON, canonical_bytes, json_value, single_key, snake_case
 from pendo_nb.pipeline.expr import expression_text
 from pendo_nb.pipeline.parse import check_field_path

@@ -11,8 +11,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
-from pendo_nb.errors import PipelineError
 from pendo_nb._checks import did_you_mean
+from pendo_nb.errors import PipelineError
 from pendo_nb.pipeline._values import JSON, json_value, snake_case
 from pendo_nb.pipeline.parse import check_expression
 from pendo_nb.pipeline.steps.base import Step, register, step_class

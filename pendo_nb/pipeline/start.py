@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from pendo_nb.errors import PipelineError, UnknownNameError
 from pendo_nb._checks import did_you_mean
+from pendo_nb.errors import PipelineError, UnknownNameError
 from pendo_nb.pipeline._values import camel_case, snake_case
 from pendo_nb.pipeline.pipeline import Pipeline
 from pendo_nb.pipeline.sources import COMMON_PARAMETERS, SOURCES, Source

@@ -8,6 +8,7 @@ import pytest
 
 import pendo_nb as pn
 from pendo_nb.frames import convert
+from pendo_nb.frames.parts import concat_parts
 from pendo_nb.tables import readable
 
 DAY_MS = 86_400_000
@@ -136,3 +137,11 @@ def test_the_widgets_and_static_views_show_the_frames_dates(client, sandbox):
     printed = accounts["metadata.custom.renewaldate"].astype(str)
     assert shown.tolist() == printed.tolist()  # 2027-08-02 in both
     assert all(len(text) == 10 for text in shown)
+
+
+def test_parts_with_dates_in_one_and_instants_in_another_stitch_as_instants():
+    dates = convert.rows_to_frame([{"d": MIDNIGHT}], field_types={"d": "time"})
+    instants = convert.rows_to_frame([{"d": NOON}], field_types={"d": "time"})
+    stitched = concat_parts([dates, instants])
+    assert str(stitched["d"].dtype) == "datetime64[us, UTC]"
+    assert [t.value // 1000 for t in stitched["d"]] == [MIDNIGHT * 1000, NOON * 1000]
