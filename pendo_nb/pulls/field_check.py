@@ -37,6 +37,7 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from pendo_nb._checks import did_you_mean
@@ -485,7 +486,7 @@ _PACKAGE = str(Path(__file__).resolve().parent.parent)
 
 def _caller_level() -> int:
     """The ``stacklevel`` of the first frame outside pendo_nb: the user's cell or script."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     level = 1
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame = frame.f_back

@@ -181,7 +181,8 @@ class AggregationComposer(Form):
     pipeline = traitlets.Instance(Pipeline, allow_none=True, help="The pipeline of the form.")
     field_errors = traitlets.Dict(help="Field name -> the PipelineError flagged there.")
     field_notes = traitlets.List(
-        help="The fields the pipeline reads that its rows may lack (FieldWarning messages)."
+        traitlets.Unicode(),
+        help="The fields the pipeline reads that its rows may lack (FieldWarning messages).",
     )
     result = traitlets.Instance(pd.DataFrame, allow_none=True, help="The last result of Run.")
 
