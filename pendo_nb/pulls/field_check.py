@@ -41,7 +41,13 @@ from types import FrameType
 from typing import Any
 
 from pendo_nb._checks import did_you_mean
-from pendo_nb.errors import FieldWarning, PendoAPIError, PendoConnectionError, PipelineError
+from pendo_nb.errors import (
+    FieldWarning,
+    NotRecordedError,
+    PendoAPIError,
+    PendoConnectionError,
+    PipelineError,
+)
 from pendo_nb.frames.field_types import BUCKET_FIELDS, GROUPED_SOURCES, event_source_fields
 from pendo_nb.http.connection import PendoConnection
 
@@ -512,8 +518,8 @@ def check_aggregation(connection: PendoConnection, steps: Sequence[Any], *, buil
     for kind in dict.fromkeys(read.kind for read in reads):
         try:
             schemas[kind] = connection.metadata_schema(kind)
-        except (PendoAPIError, PendoConnectionError):
-            continue
+        except (PendoAPIError, PendoConnectionError, NotRecordedError):
+            continue  # a replayed snapshot may not hold it
     found = schema_problems(reads, schemas)
     if not built:
         found = sorted([*problems, *found], key=lambda problem: problem.step)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 
-from pendo_nb.errors import PendoAPIError, PendoConnectionError
+from pendo_nb.errors import NotRecordedError, PendoAPIError, PendoConnectionError
 from pendo_nb.frames.convert import metadata_field_types
 from pendo_nb.frames.field_types import expanded_kinds, source_kind
 from pendo_nb.http.connection import PendoConnection
@@ -26,7 +26,7 @@ def metadata_types(
         return None
     try:
         schema = client.metadata_schema(kind)
-    except (PendoAPIError, PendoConnectionError) as exc:
+    except (PendoAPIError, PendoConnectionError, NotRecordedError) as exc:
         warnings.warn(
             f"metadata schema unavailable, columns keep inferred types: {exc}", stacklevel=4
         )
