@@ -86,6 +86,12 @@ class Pipeline:
     (``Pipeline.from_json(body)``), or empty (``Pipeline()``, for sub-pipelines). Then chain
     methods, one per Pendo operator; each returns a new pipeline.
 
+    Each step's fields are checked against what its rows hold (the source's documented fields,
+    the fields earlier steps wrote): a field they lack, which Pendo would read as null, gives a
+    :class:`~pendo_nb.errors.FieldWarning` with the close matches (``group("visitorID")`` on
+    events: ``Did you mean 'visitorId'?``). Running refuses a field that cannot exist (dropped
+    by an earlier ``select``/``group``...) and checks ``metadata.*`` against the schema.
+
     Examples
     --------
     >>> import pendo_nb as pn
