@@ -10,7 +10,7 @@ import warnings
 from collections.abc import Mapping
 
 from pendo_nb.errors import NotRecordedError, PendoAPIError, PendoConnectionError
-from pendo_nb.frames.convert import metadata_field_types
+from pendo_nb.frames.convert import field_types_implied_by, metadata_field_types
 from pendo_nb.frames.field_types import expanded_kinds, source_kind
 from pendo_nb.http.connection import PendoConnection
 
@@ -69,7 +69,8 @@ def object_columns(client: PendoConnection, kind: str | None) -> list[str]:
 def report_fields(client: PendoConnection, report_id: str) -> tuple[dict[str, str], dict[str, str]]:
     """A report's ``aggregation.fields``: field -> type, and CSV title -> field.
 
-    Both are empty when the report is not listed or declares no fields.
+    ``time`` fields its pipeline computes as period buckets are typed ``bucket``. Both are
+    empty when the report is not listed or declares no fields.
     """
     definition = next(
         (
@@ -86,4 +87,11 @@ def report_fields(client: PendoConnection, report_id: str) -> tuple[dict[str, st
     ]
     types = {f["field"]: str(f.get("type") or "") for f in fields}
     titles = {f["title"]: f["field"] for f in fields if isinstance(f.get("title"), str)}
+    # A "time" field the report's own pipeline computes as a period bucket (a group's ``day``,
+    # ``max`` of it) is one: typed as the same aggregation's column would be.
+    pipeline = (definition.get("aggregation") or {}).get("pipeline")
+    if isinstance(pipeline, list):
+        for name, kind in field_types_implied_by(pipeline).items():
+            if kind == "bucket" and types.get(name) == "time":
+                types[name] = "bucket"
     return types, titles

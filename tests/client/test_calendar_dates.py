@@ -145,3 +145,16 @@ def test_parts_with_dates_in_one_and_instants_in_another_stitch_as_instants():
     stitched = concat_parts([dates, instants])
     assert str(stitched["d"].dtype) == "datetime64[us, UTC]"
     assert [t.value // 1000 for t in stitched["d"]] == [MIDNIGHT * 1000, NOON * 1000]
+
+
+def test_report_buckets_are_buckets_on_any_clock_and_when_empty(sandbox):
+    # Seen from New York, a UTC day bucket is not a midnight: it is still the bucket its
+    # aggregation gives, its start on New York's clock, as pn.aggregate types it.
+    client = pn.connect(sandbox=sandbox, cache=False, tz="America/New_York")
+    by_name = {r["name"]: r for r in sandbox.subscription.reports}
+    report = by_name["Anonymous traffic by day (last 14 days)"]
+    frame = pn.report(report["id"], client=client)
+    same = pn.aggregate(report["aggregation"]["pipeline"], client=client)
+    assert str(frame["day"].dtype) == "datetime64[us]"
+    assert frame["day"].tolist() == same["day"].tolist()
+    assert frame["day"].tolist() == pn.report_csv(report["id"], client=client)["day"].tolist()
