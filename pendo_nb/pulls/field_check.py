@@ -77,6 +77,8 @@ _REFERENCE = re.compile(
     r"(?<![\w$.\])])([A-Za-z_$][\w$]*(?:\s*\.\s*[A-Za-z_$][\w$]*)*)(?!\s*[\w$(])"
 )
 _LITERALS = frozenset({"true", "false", "null"})
+# Fields a "cannot exist" message lists at most (the close matches follow it anyway).
+_LISTED = 12
 
 
 def fields_read(expression: object) -> list[str]:
@@ -160,16 +162,14 @@ class _Analysis:
     schema_reads: list[SchemaRead] = field(default_factory=list)
 
 
-def field_problems(
-    steps: Sequence[Any], rows: _Rows | None = None
-) -> tuple[list[FieldProblem], list[SchemaRead]]:
+def field_problems(steps: Sequence[Any]) -> tuple[list[FieldProblem], list[SchemaRead]]:
     """The fields ``steps`` read that their rows do not hold, and the metadata fields they read.
 
     ``steps`` is a pipeline's JSON list. Problems are given in step order; anything that is not
     a well-formed step is skipped (the builder and the server say what is wrong with it).
     """
     analysis = _Analysis()
-    _follow(steps, rows, analysis, "pipeline", None)
+    _follow(steps, None, analysis, "pipeline", None)
     return analysis.problems, analysis.schema_reads
 
 
@@ -243,9 +243,13 @@ class _Reader:
         rows = self.rows
         hint = did_you_mean(path, rows.known)
         if rows.complete:
+            held = sorted(rows.known)
+            listed = ", ".join(held[:_LISTED]) + (
+                f" and {len(held) - _LISTED} more" if len(held) > _LISTED else ""
+            )
             message = (
                 f"{where}: field {path!r} cannot exist: the rows here hold only "
-                f"{', '.join(sorted(rows.known)) or 'no fields'} ({rows.origin}).{hint}"
+                f"{listed or 'no fields'} ({rows.origin}).{hint}"
             )
         else:
             message = (
