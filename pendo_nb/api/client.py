@@ -154,6 +154,14 @@ class PendoClient(PendoConnection):
             ``lag_horizon`` and ``is_partial`` (the last window is still inside the lag horizon,
             so its numbers may grow); with ``page_size=``, ``pages``.
 
+        Raises
+        ------
+        PipelineError
+            A step reads a field that cannot exist (an earlier ``select``, ``group``,
+            ``reduce`` or ``count`` did not write it): nothing is sent. A field the rows may
+            lack (not among the source's documented fields, or not in the metadata schema) gives
+            a :class:`~pendo_nb.errors.FieldWarning` with the close matches instead.
+
         Examples
         --------
         >>> import pendo_nb as pn
