@@ -33,6 +33,7 @@ from pendo_nb.errors import (
     AuthenticationError,
     BadRequestError,
     ConfigurationError,
+    FieldWarning,
     NotFoundError,
     NotRecordedError,
     PendoAPIError,
@@ -102,6 +103,7 @@ __all__ = [
     "NotFoundError",
     "RateLimitError",
     "ServerError",
+    "FieldWarning",
 ]
 
 

@@ -6,6 +6,8 @@
     ├── ConfigurationError          no key, unknown region, no default client, bad connect() options
     ├── ValidationError             (also ValueError) an argument refused before any request is sent
     ├── PipelineError               (also ValueError) an aggregation pipeline refused while building
+    │   └── UnknownNameError        (also AttributeError) pn.source.<name> or pn.agg.<name> that
+    │                               does not exist: close matches and where the full list is
     ├── PendoConnectionError        no HTTP answer: connection refused/reset, DNS, TLS
     │   └── PendoTimeoutError       no answer within the timeout
     ├── SnapshotError               a snapshot is unreadable, altered or newer; a write in replay
@@ -17,6 +19,10 @@
         ├── NotFoundError           404
         ├── RateLimitError          429 (after the retries allowed by the session)
         └── ServerError             408, 5xx (after retries)
+
+Warnings (``warnings.warn``, not raised)::
+
+    FieldWarning                    (a UserWarning) a pipeline names a field its rows may not hold
 
 An API error carries ``status``, ``method``, ``url``, ``request_id``, ``body`` (the start of Pendo's
 answer) and ``hint`` (the likely cause). Request headers are never kept, so the integration key can
@@ -40,6 +46,8 @@ __all__ = [
     "ConfigurationError",
     "ValidationError",
     "PipelineError",
+    "UnknownNameError",
+    "FieldWarning",
     "PendoConnectionError",
     "PendoTimeoutError",
     "SnapshotError",
@@ -126,6 +134,22 @@ class ValidationError(PendoError, ValueError):
 
 class PipelineError(PendoError, ValueError):
     """An aggregation pipeline is invalid; raised while building it, naming the stage."""
+
+
+class UnknownNameError(PipelineError, AttributeError):
+    """``pn.source.<name>`` or ``pn.agg.<name>`` for a name that is not there.
+
+    Also an ``AttributeError``, so ``hasattr`` and tab completion treat it as a missing attribute.
+    """
+
+
+class FieldWarning(UserWarning):
+    """A pipeline step names a field that the rows reaching it may not hold.
+
+    Such a field reads as null in Pendo, so the answer is silently wrong (a group key of None,
+    sums of 0); the warning names the step, the field and the close matches among the fields
+    the rows hold. Silence it with ``warnings.filterwarnings("ignore", category=pn.FieldWarning)``.
+    """
 
 
 class PendoConnectionError(PendoError):

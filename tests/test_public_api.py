@@ -55,6 +55,8 @@ PUBLIC = {
     "NotFoundError",
     "RateLimitError",
     "ServerError",
+    # a field the rows may not hold (issue 27)
+    "FieldWarning",
 }
 
 DATAFRAME_FUNCTIONS = [

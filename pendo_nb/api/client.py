@@ -20,10 +20,11 @@ from pendo_nb.frames.csv_reader import csv_to_frame
 from pendo_nb.frames.json_reader import json_to_frame
 from pendo_nb.frames.plain_reader import rows_to_frame
 from pendo_nb.http.cache_policy import CachePolicy
-from pendo_nb.http.connection import PendoConnection
+from pendo_nb.http.connection import PendoConnection, aggregation_envelope
 from pendo_nb.http.known_values import KnownValues, people_values
 from pendo_nb.pulls.aggregation import aggregation_frame
 from pendo_nb.pulls.catalog_names import forget_names, names_frame, with_names
+from pendo_nb.pulls.field_check import check_aggregation
 from pendo_nb.pulls.history import stitch_history
 from pendo_nb.pulls.paging import aggregate_in_pages
 from pendo_nb.pulls.report_ids import explain_missing_report
@@ -158,6 +159,14 @@ class PendoClient(PendoConnection):
             ``lag_horizon`` and ``is_partial`` (the last window is still inside the lag horizon,
             so its numbers may grow); with ``page_size=``, ``pages``.
 
+        Raises
+        ------
+        PipelineError
+            A step reads a field that cannot exist (an earlier ``select``, ``group``,
+            ``reduce`` or ``count`` did not write it): nothing is sent. A field the rows may
+            lack (not among the source's documented fields, or not in the metadata schema) gives
+            a :class:`~pendo_nb.errors.FieldWarning` with the close matches instead.
+
         Examples
         --------
         >>> import pendo_nb as pn
@@ -168,6 +177,11 @@ class PendoClient(PendoConnection):
         >>> events = pn.source.events().last(14, "days").group("day", n={"sum": "numEvents"})
         >>> daily = pn.aggregate(events, windows="1D", progress=False)  # doctest: +SKIP
         """
+        check_aggregation(
+            self,
+            aggregation_envelope(pipeline)["request"]["pipeline"],
+            built=hasattr(pipeline, "to_json"),  # a Pipeline warned as it was built
+        )
         if page_size is not None:
             if windows is not None:
                 raise ValidationError("give windows= or page_size=, not both")

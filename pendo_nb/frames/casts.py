@@ -55,6 +55,8 @@ class ColumnTyping:
         kind = self.kinds.get(name)
         if kind:
             series, failures = _cast(series, kind, self.tz)
+            if kind == "time" and name.rpartition(".")[2] not in EPOCH_MS_FIELDS:
+                series = times.calendar_days(series)  # dates typed "time": as buckets are
             if failures:
                 self.uncast[name] = failures
         elif (leaf := name.rpartition(".")[2]) in EPOCH_MS_FIELDS or leaf in BUCKET_MS_FIELDS:

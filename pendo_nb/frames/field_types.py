@@ -19,6 +19,7 @@ __all__ = [
     "GROUPED_SOURCES",
     "PERIOD_BUCKET",
     "event_source_fields",
+    "expanded_kinds",
     "source_kind",
     "time_series_of",
 ]
@@ -36,7 +37,7 @@ EPOCH_MS_FIELDS = frozenset(
         "browserTime", "guideTimestamp", "ts", "lastTs", "time", "startTime",
         "createdAt", "lastUpdatedAt", "firstTime", "lastTime", "lastRunAt", "lastSuccessRunAt",
         "firstSeenAt", "lastSeenAt", "lastAdvancedAutoAt", "lastDismissedAutoAt",
-        "lastNotSeenAt", "lastTimeoutAt", "publishedAt", "resetAt",
+        "lastNotSeenAt", "lastTimeoutAt", "publishedAt", "resetAt", "windowStart",
     }
 )  # fmt: skip
 
@@ -158,6 +159,27 @@ def source_kind(steps: Sequence[Mapping[str, Any]]) -> str | None:
         if "accounts" in source:
             return "account"
     return None
+
+
+def expanded_kinds(steps: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Output field -> ``visitor``/``account`` for each ``expand``/``bulkExpand`` of visitors or
+    accounts: the rows get that kind's metadata groups under the field (``account.custom...``),
+    typed by that kind's schema as ``metadata.*`` is."""
+    kinds: dict[str, str] = {}
+    for step in steps:
+        spec = (
+            next(iter(step.values()), None)
+            if isinstance(step, Mapping) and len(step) == 1
+            else None
+        )
+        if not isinstance(spec, Mapping) or not ({"expand", "bulkExpand"} & set(step)):
+            continue
+        for out, target in spec.items():
+            if isinstance(target, Mapping) and len(target) == 1:
+                kind = next(iter(target))
+                if kind in ("visitor", "account"):
+                    kinds[out] = kind
+    return kinds
 
 
 def time_series_of(step: object) -> Mapping[str, Any] | None:

@@ -38,9 +38,9 @@ __all__ = [
     "to_table",
 ]
 
-#: The dtypes a file holds: 2 since text is ``str`` and period buckets are zone-less (issue 16);
-#: files without a version are 1.
-FORMAT_VERSION = 2
+#: The dtypes a file holds: 2 since text is ``str`` and period buckets are zone-less (issue 16),
+#: 3 since ``time`` fields of dates are zone-less too (issue 27); files without a version are 1.
+FORMAT_VERSION = 3
 _METADATA_KEY = b"pendo_nb"
 _TAG = "$pendo_nb"  # marks a JSON object that stands for a value JSON has no form for
 

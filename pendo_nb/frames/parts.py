@@ -3,7 +3,9 @@
 Each part is converted on its own, so a column can get a different dtype in a part where it is
 all missing (``object`` instead of ``Int64``, say); concatenating those as they are would turn the
 whole column into ``object``. :func:`concat_parts` gives such all-missing columns the dtype the
-other parts agree on first.
+other parts agree on first. A ``time`` column kept as dates in one part (every value there a
+midnight, :func:`~pendo_nb.frames.times.calendar_days`) and as instants in another is made of
+instants throughout: the dates are those instants' midnights.
 """
 
 from __future__ import annotations
@@ -72,14 +74,25 @@ def _agreed_dtypes(parts: Sequence[pd.DataFrame]) -> dict[str, DtypeObj]:
             column = part[name]
             if column.notna().any():
                 seen.setdefault(name, set()).add(column.dtype)
-    return {name: next(iter(kinds)) for name, kinds in seen.items() if len(kinds) == 1}
+    agreed = {name: next(iter(kinds)) for name, kinds in seen.items() if len(kinds) == 1}
+    for name, kinds in seen.items():
+        zoned = [kind for kind in kinds if isinstance(kind, pd.DatetimeTZDtype)]
+        if (
+            len(kinds) == 2
+            and len(zoned) == 1
+            and pd.api.types.is_datetime64_dtype(next(iter(kinds - set(zoned))))
+        ):
+            agreed[name] = zoned[0]  # dates in some parts, instants in others: instants
+    return agreed
 
 
 def _with_dtypes(part: pd.DataFrame, dtypes: dict[str, DtypeObj]) -> pd.DataFrame:
     changes = {
         name: dtypes[name]
         for name in part.columns
-        if name in dtypes and part[name].dtype != dtypes[name] and part[name].isna().all()
+        if name in dtypes
+        and part[name].dtype != dtypes[name]
+        and (part[name].isna().all() or _dates_of(part[name].dtype, dtypes[name]))
     }
     if not changes:
         return part
@@ -89,7 +102,15 @@ def _with_dtypes(part: pd.DataFrame, dtypes: dict[str, DtypeObj]) -> pd.DataFram
     return part
 
 
+def _dates_of(kind: DtypeObj, instants: DtypeObj) -> bool:
+    """Whether ``kind`` is zone-less datetimes and ``instants`` zoned ones."""
+    return pd.api.types.is_datetime64_dtype(kind) and isinstance(instants, pd.DatetimeTZDtype)
+
+
 def _cast(column: pd.Series, dtype: DtypeObj) -> pd.Series:
+    if isinstance(dtype, pd.DatetimeTZDtype) and _dates_of(column.dtype, dtype):
+        localized: pd.Series = column.dt.tz_localize(dtype.tz)
+        return localized
     try:
         return column.astype(dtype)
     except (TypeError, ValueError):

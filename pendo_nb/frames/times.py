@@ -51,6 +51,25 @@ def bucket_starts(millis: np.ndarray, tz: str) -> pd.DatetimeIndex:
     return instants(millis, tz).tz_localize(None)
 
 
+def calendar_days(series: pd.Series) -> pd.Series:
+    """A ``time`` column of dates as the zone-less calendar dates buckets are kept as.
+
+    Pendo's metadata schema and report fields have one type for dates and instants, ``time``
+    (its UI calls them dates), so which one a column holds is told by its values: when every
+    value is a midnight of the column's zone (the client's, as for buckets), the column holds
+    dates (``renewaldate``, a report's ``lastActiveDay``), and is kept as buckets are
+    (:func:`bucket_starts`): ``2027-08-02``, comparable with naive dates. Otherwise, or with no
+    value at all, ``series`` is returned as it is.
+    """
+    if not isinstance(series.dtype, pd.DatetimeTZDtype):
+        return series
+    present = series.dropna()
+    if present.empty or not (present == present.dt.normalize()).all():
+        return series
+    dates: pd.Series = series.dt.tz_localize(None)
+    return dates
+
+
 def bucket_ms(starts: pd.Series, tz: str) -> list[int | None]:
     """The inverse of :func:`bucket_starts`: the epoch ms the server sent (``None`` where missing
     or where ``tz`` repeats the wall clock, at the end of daylight saving time)."""

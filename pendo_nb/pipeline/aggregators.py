@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pendo_nb.errors import PipelineError
+from pendo_nb._checks import did_you_mean
+from pendo_nb.errors import PipelineError, UnknownNameError
 from pendo_nb.pipeline._values import JSON, canonical_bytes, json_value, single_key, snake_case
 from pendo_nb.pipeline.expr import expression_text
 from pendo_nb.pipeline.parse import check_field_path
@@ -79,7 +80,10 @@ def aggregator_from_json(spec: object, where: str) -> Aggregator:
     name, arg = single_key(spec, where)
     where = f"{where}.{name}"
     if name not in KNOWN_AGGREGATORS:
-        raise PipelineError(f"{where}: unknown aggregator; known: {sorted(KNOWN_AGGREGATORS)}")
+        raise PipelineError(
+            f"{where}: unknown aggregator.{did_you_mean(name, KNOWN_AGGREGATORS)} "
+            f"Known: {', '.join(sorted(KNOWN_AGGREGATORS))}"
+        )
     if name == "count":
         return _count(arg, where)
     if name in _EXPRESSION_AGGREGATORS:
@@ -148,6 +152,25 @@ class _AggregatorFunctions:
 
     def _expression(self, name: str, value: object) -> Aggregator:
         return Aggregator(name, expression_text(value, f"agg.{name}(expression)"))
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names that are not methods: Pendo's own (countIf) or a mistake.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if snake_case(name) in self.__dir__():
+            return getattr(self, snake_case(name))
+        raise UnknownNameError(
+            f"pn.agg.{name}: no such aggregator.{did_you_mean(name, self.__dir__())} "
+            "All aggregators: dir(pn.agg)"
+        )
+
+    def __dir__(self) -> list[str]:
+        """The aggregator functions (what tab completion offers)."""
+        return sorted(
+            name
+            for name in vars(_AggregatorFunctions)
+            if not name.startswith("_") and callable(getattr(_AggregatorFunctions, name))
+        )
 
     def count(self, field: str | list[str] | None = None) -> Aggregator:
         """Rows in the group (no argument), or distinct values of a field (or field tuple)."""

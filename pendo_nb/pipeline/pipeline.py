@@ -54,6 +54,7 @@ from pendo_nb.pipeline.timeseries import (
     make_time_series,
     period_for_unit,
 )
+from pendo_nb.pulls.field_check import field_problems, warn_problems
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -84,6 +85,12 @@ class Pipeline:
     Start one from a source (``pn.source.events(app_id="*")``), from JSON
     (``Pipeline.from_json(body)``), or empty (``Pipeline()``, for sub-pipelines). Then chain
     methods, one per Pendo operator; each returns a new pipeline.
+
+    Each step's fields are checked against what its rows hold (the source's documented fields,
+    the fields earlier steps wrote): a field they lack, which Pendo would read as null, gives a
+    :class:`~pendo_nb.errors.FieldWarning` with the close matches (``group("visitorID")`` on
+    events: ``Did you mean 'visitorId'?``). Running refuses a field that cannot exist (dropped
+    by an earlier ``select``/``group``...) and checks ``metadata.*`` against the schema.
 
     Examples
     --------
@@ -119,7 +126,18 @@ class Pipeline:
 
     # -- composition --------------------------------------------------------------------------
     def _then(self, step: Step) -> Pipeline:
-        return dataclasses.replace(self, steps=(*self.steps, step))
+        return dataclasses.replace(self, steps=(*self.steps, step))._fields_checked(len(self.steps))
+
+    def _fields_checked(self, since: int = 0) -> Pipeline:
+        """Warn about the fields that steps ``since`` onwards read and their rows do not hold
+        (:mod:`pendo_nb.pulls.field_check`), in the cell that adds them.
+
+        Only warned here, never refused, so any body reads and any pipeline's code rebuilds
+        it; running one that reads a field that cannot exist is refused (``pn.aggregate``).
+        Metadata fields are checked against the schema when the pipeline runs."""
+        problems, _ = field_problems([step.to_json() for step in self.steps])
+        warn_problems(problem for problem in problems if problem.step >= since)
+        return self
 
     def __add__(self, other: object) -> Pipeline:
         """``p1 + p2``: the steps of ``p1`` followed by those of ``p2`` (labels of ``p1`` win)."""
@@ -130,7 +148,7 @@ class Pipeline:
             name=self.name if self.name is not None else other.name,
             request_id=self.request_id if self.request_id is not None else other.request_id,
             mime_type=self.mime_type if self.mime_type is not None else other.mime_type,
-        )
+        )._fields_checked(len(self.steps))
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -452,7 +470,7 @@ class Pipeline:
                 raise PipelineError(f"Pipeline.from_json: not valid JSON: {error}") from None
         where = "Pipeline.from_json"
         if isinstance(body, Sequence) and not isinstance(body, str | bytes):
-            return cls(steps_from_json(body, f"{where}: pipeline"))
+            return cls(steps_from_json(body, f"{where}: pipeline"))._fields_checked()
         if not isinstance(body, Mapping):
             raise PipelineError(f"{where}: expected an object or a list, got {type(body).__name__}")
         response = body.get("response") or {}
@@ -461,7 +479,7 @@ class Pipeline:
             raise PipelineError(f"{where}: no request.pipeline in the body")
         mime_type = response.get("mimeType") if isinstance(response, Mapping) else None
         try:
-            return cls(
+            pipeline = cls(
                 steps_from_json(request["pipeline"], f"{where}: pipeline"),
                 name=request.get("name"),
                 request_id=request.get("requestId"),
@@ -471,6 +489,7 @@ class Pipeline:
             if str(error).startswith(where):
                 raise
             raise PipelineError(f"{where}: {error}") from None
+        return pipeline._fields_checked()
 
     def to_json(self) -> dict[str, Any]:
         """The full aggregation body, ready to POST to ``/api/v1/aggregation``.

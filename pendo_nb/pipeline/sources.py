@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+from pendo_nb._checks import did_you_mean
 from pendo_nb.errors import PipelineError
 from pendo_nb.pipeline._values import JSON, json_value, snake_case
 from pendo_nb.pipeline.parse import check_expression
@@ -98,7 +99,10 @@ class Source(Step):
     def __post_init__(self) -> None:
         where = f"source.{snake_case(self.name) if isinstance(self.name, str) else self.name}"
         if self.name not in SOURCES:
-            raise PipelineError(f"{where}: unknown source {self.name!r}; known: {sorted(SOURCES)}")
+            raise PipelineError(
+                f"{where}: unknown source {self.name!r}.{did_you_mean(str(self.name), SOURCES)} "
+                f"Known: {', '.join(sorted(SOURCES))}"
+            )
         needs_time, extra = SOURCES[self.name]
         if self.name == "const":
             rows = self.params

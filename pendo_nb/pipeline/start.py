@@ -9,17 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from pendo_nb.errors import PipelineError
+from pendo_nb._checks import did_you_mean
+from pendo_nb.errors import PipelineError, UnknownNameError
 from pendo_nb.pipeline._values import camel_case, snake_case
 from pendo_nb.pipeline.pipeline import Pipeline
 from pendo_nb.pipeline.sources import COMMON_PARAMETERS, SOURCES, Source
 
-__all__ = ["UnknownSourceError", "source"]
-
-
-class UnknownSourceError(PipelineError, AttributeError):
-    """``pn.source.<name>`` for a name that is not a Pendo source (also an AttributeError, so
-    ``hasattr`` and tab completion behave)."""
+__all__ = ["source"]
 
 
 class _Sources:
@@ -40,9 +36,14 @@ class _Sources:
         if name in SOURCES:
             function: Callable[..., Pipeline] = getattr(self, snake_case(name))
             return function
-        raise UnknownSourceError(
-            f"source.{name}: unknown source; known: {', '.join(snake_case(s) for s in SOURCES)}"
+        raise UnknownNameError(
+            f"pn.source.{name}: no such source.{did_you_mean(name, self.__dir__())} "
+            "All sources: dir(pn.source)"
         )
+
+    def __dir__(self) -> list[str]:
+        """The sources' snake_case names (what tab completion offers)."""
+        return [snake_case(name) for name in SOURCES]
 
 
 def _source_function(name: str) -> Callable[..., Pipeline]:

@@ -22,7 +22,7 @@ from pendo_nb.frames.json_reader import ParsedRows, parse_json
 from pendo_nb.frames.streamed_reader import WholeAnswerNeeded, parse_json_chunks
 from pendo_nb.frames.times import stamp
 from pendo_nb.http.connection import PendoConnection, PendoResponse, aggregation_envelope
-from pendo_nb.pulls.schemas import metadata_types, object_columns
+from pendo_nb.pulls.schemas import object_columns, pipeline_metadata_types
 
 
 def aggregation_frame(
@@ -51,7 +51,7 @@ def aggregation_frame(
     if _asks_for_csv(envelope):
         steps = envelope["request"]["pipeline"]
         kind = source_kind(steps)
-        field_types = field_types_implied_by(steps, metadata_types(connection, kind))
+        field_types = field_types_implied_by(steps, pipeline_metadata_types(connection, steps))
         text = response.text
         empty = len(text.strip().splitlines()) <= 1  # no rows: nothing, or a header alone
         columns = _implied_columns(connection, steps, kind, field_types, empty=empty)
@@ -74,7 +74,7 @@ def _frame(
     """The typed DataFrame of parsed rows, with their provenance."""
     steps = envelope["request"]["pipeline"]
     kind = source_kind(steps)
-    field_types = field_types_implied_by(steps, metadata_types(connection, kind))
+    field_types = field_types_implied_by(steps, pipeline_metadata_types(connection, steps))
     columns = _implied_columns(connection, steps, kind, field_types, empty=len(parsed) == 0)
     attrs = _attrs(connection, envelope, response, started)
     return parsed.to_frame(tz=connection.tz, columns=columns, field_types=field_types, attrs=attrs)

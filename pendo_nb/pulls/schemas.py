@@ -8,24 +8,43 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from typing import Any
 
-from pendo_nb.errors import PendoAPIError, PendoConnectionError
-from pendo_nb.frames.implied_columns import metadata_field_types
+from pendo_nb.errors import NotRecordedError, PendoAPIError, PendoConnectionError
+from pendo_nb.frames.field_types import expanded_kinds, source_kind
+from pendo_nb.frames.implied_columns import field_types_implied_by, metadata_field_types
 from pendo_nb.http.connection import PendoConnection
 
 
-def metadata_types(client: PendoConnection, kind: str | None) -> dict[str, str] | None:
-    """Column types from the metadata schema, or None (with a warning) when it is unavailable."""
+def metadata_types(
+    client: PendoConnection, kind: str | None, *, prefix: str = "metadata."
+) -> dict[str, str] | None:
+    """Column types from the metadata schema, or None (with a warning) when it is unavailable.
+
+    ``prefix`` is where the rows hold the metadata groups (``account.`` after an ``expand``).
+    """
     if kind is None:
         return None
     try:
         schema = client.metadata_schema(kind)
-    except (PendoAPIError, PendoConnectionError) as exc:
+    except (PendoAPIError, PendoConnectionError, NotRecordedError) as exc:
         warnings.warn(
             f"metadata schema unavailable, columns keep inferred types: {exc}", stacklevel=4
         )
         return None
-    return metadata_field_types(schema)
+    return metadata_field_types(schema, prefix=prefix)
+
+
+def pipeline_metadata_types(client: PendoConnection, steps: list[Any]) -> dict[str, str] | None:
+    """The column types of every metadata field a pipeline's rows hold: the visitors' or
+    accounts' ``metadata.*``, and the groups an ``expand``/``bulkExpand`` of visitors or
+    accounts attaches (``account.custom.renewaldate``). None when there are none."""
+    types = metadata_types(client, source_kind(steps))
+    for out, kind in expanded_kinds(steps).items():
+        expanded = metadata_types(client, kind, prefix=f"{out}.")
+        if expanded is not None:
+            types = {**(types or {}), **expanded}
+    return types
 
 
 def object_columns(client: PendoConnection, kind: str | None) -> list[str]:
@@ -51,7 +70,8 @@ def object_columns(client: PendoConnection, kind: str | None) -> list[str]:
 def report_fields(client: PendoConnection, report_id: str) -> tuple[dict[str, str], dict[str, str]]:
     """A report's ``aggregation.fields``: field -> type, and CSV title -> field.
 
-    Both are empty when the report is not listed or declares no fields.
+    ``time`` fields its pipeline computes as period buckets are typed ``bucket``. Both are
+    empty when the report is not listed or declares no fields.
     """
     definition = next(
         (
@@ -68,4 +88,11 @@ def report_fields(client: PendoConnection, report_id: str) -> tuple[dict[str, st
     ]
     types = {f["field"]: str(f.get("type") or "") for f in fields}
     titles = {f["title"]: f["field"] for f in fields if isinstance(f.get("title"), str)}
+    # A "time" field the report's own pipeline computes as a period bucket (a group's ``day``,
+    # ``max`` of it) is one: typed as the same aggregation's column would be.
+    pipeline = (definition.get("aggregation") or {}).get("pipeline")
+    if isinstance(pipeline, list):
+        for name, kind in field_types_implied_by(pipeline).items():
+            if kind == "bucket" and types.get(name) == "time":
+                types[name] = "bucket"
     return types, titles

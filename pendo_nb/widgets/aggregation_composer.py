@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html
 import re
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import ipywidgets as widgets
@@ -13,7 +15,7 @@ import pandas as pd
 import traitlets
 
 from pendo_nb.api import functions as api
-from pendo_nb.errors import PendoError, PipelineError
+from pendo_nb.errors import FieldWarning, PendoError, PipelineError
 from pendo_nb.pipeline import Pipeline, agg, source
 from pendo_nb.pipeline.display import copy_button, highlight_json
 from pendo_nb.pipeline.sources import SOURCES
@@ -178,6 +180,10 @@ class AggregationComposer(Form):
 
     pipeline = traitlets.Instance(Pipeline, allow_none=True, help="The pipeline of the form.")
     field_errors = traitlets.Dict(help="Field name -> the PipelineError flagged there.")
+    field_notes = traitlets.List(
+        traitlets.Unicode(),
+        help="The fields the pipeline reads that its rows may lack (FieldWarning messages).",
+    )
     result = traitlets.Instance(pd.DataFrame, allow_none=True, help="The last result of Run.")
 
     def __init__(self, client: Any = None, **kwargs: Any) -> None:
@@ -402,11 +408,28 @@ class AggregationComposer(Form):
         dated = _takes_dates(name)
         self._show_date_controls(name, dated)
         errors: dict[str, PipelineError] = {}
+        notes: list[str] = []
         try:
             pipeline: Pipeline | None = self._source_step(name)
         except PipelineError as error:
             errors["source"] = error
             pipeline = None
+        with _field_warnings(notes):
+            pipeline = self._with_steps(pipeline, dated, errors)
+        self.field_errors = errors
+        self.field_notes = notes if not errors else []
+        self.pipeline = None if errors else pipeline
+        if self.result is not None and self.pipeline != self._result_pipeline:
+            self.forget_result()  # it answered another pipeline than the one now shown
+        self._show_pipeline()
+        if self.field_notes:
+            self.status.note(self.field_notes[0])
+        return self.pipeline
+
+    def _with_steps(
+        self, pipeline: Pipeline | None, dated: bool, errors: dict[str, PipelineError]
+    ) -> Pipeline | None:
+        """The form's steps after the source, each field's mistake noted in ``errors``."""
         if pipeline is not None:
             steps: list[tuple[str, Callable[[Pipeline], Pipeline]]] = [
                 ("filter", self._with_filter),
@@ -423,12 +446,7 @@ class AggregationComposer(Form):
                     errors["aggregators"] = error
                 except PipelineError as error:
                     errors[field] = error
-        self.field_errors = errors
-        self.pipeline = None if errors else pipeline
-        if self.result is not None and self.pipeline != self._result_pipeline:
-            self.forget_result()  # it answered another pipeline than the one now shown
-        self._show_pipeline()
-        return self.pipeline
+        return pipeline
 
     def run(self) -> pd.DataFrame | None:
         """Send the pipeline with :func:`pendo_nb.aggregate`; return the result (also ``.result``).
@@ -439,18 +457,23 @@ class AggregationComposer(Form):
         if pipeline is None:
             self.status.note("Fix the flagged fields first: nothing was sent.")
             return None
-        answered = run_busy(
-            lambda: self._run_with_names(pipeline),
-            status=self.status,
-            controls=[self.run_button],
-            message="Running the aggregation…",
-        )
+        notes: list[str] = []
+        with _field_warnings(notes):  # the metadata fields, checked against the schema
+            answered = run_busy(
+                lambda: self._run_with_names(pipeline),
+                status=self.status,
+                controls=[self.run_button],
+                message="Running the aggregation…",
+            )
         if answered is None:
             self.forget_result()
             return None
         frame, named = answered
         self.result, self._result_pipeline = frame, pipeline
         self.table.show(named, caption="Result")
+        if notes:
+            self.field_notes = [*self.field_notes, *notes]
+            self.status.note(notes[0])
         self._run_callbacks(frame)
         return frame
 
@@ -607,6 +630,22 @@ class AggregationComposer(Form):
                 for control in (aggregator_row.out, aggregator_row.field)
             ],
         }
+
+
+@contextlib.contextmanager
+def _field_warnings(notes: list[str]) -> Iterator[None]:
+    """Collect the FieldWarnings raised inside into ``notes`` (the form shows them on its
+    status line, not in the notebook's log, once per change); other warnings pass on."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", FieldWarning)
+        yield
+    for warning in caught:
+        if issubclass(warning.category, FieldWarning):
+            notes.append(str(warning.message))
+        else:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
 
 
 class _AggregatorError(PipelineError):

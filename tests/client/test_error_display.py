@@ -91,3 +91,25 @@ def test_reports_lead_with_the_columns_people_read(sandbox):
         "name", "kind", "definition.type", "ownedByUser.username", "lastUpdatedAt", "id",
     ]  # fmt: skip
     assert len(columns) > 30  # the rest is kept
+
+
+@pytest.mark.parametrize(
+    ("call", "headline"),
+    [
+        (
+            lambda: pn.agg.summ,
+            "UnknownNameError: pn.agg.summ: no such aggregator. Did you mean 'sum'? "
+            "All aggregators: dir(pn.agg)",
+        ),
+        (
+            lambda: pn.source.event,
+            "UnknownNameError: pn.source.event: no such source. Did you mean 'events' or "
+            "'raw_events' or 'poll_events'? All sources: dir(pn.source)",
+        ),
+    ],
+)
+def test_a_misspelt_source_or_aggregator_shows_in_one_line_with_close_matches(call, headline):
+    lines = rendered(raised(call))
+    assert lines[0] == headline
+    assert "_AggregatorFunctions" not in "\n".join(lines)  # no private class named
+    assert len(lines) <= 2

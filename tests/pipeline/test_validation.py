@@ -143,7 +143,7 @@ def test_pipeline_error_is_a_value_error_and_a_pendo_error():
             lambda: pn.source.events(app_id="desktop"),
             "source.events(app_id): expected an app id number",
         ),
-        (lambda: pn.source.sessions(), "source.sessions: unknown source"),
+        (lambda: pn.source.sessions(), "pn.source.sessions: no such source"),
         (lambda: pn.agg.count("a b"), "agg.count(field): 'a b' is not a field name"),
         (
             lambda: pn.agg.percentiles("x", p=101),

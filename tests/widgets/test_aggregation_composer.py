@@ -352,3 +352,19 @@ def test_the_result_table_names_the_ids_and_result_stays_as_aggregate_returns_it
     shown = composer.table.frame
     assert list(shown.columns) == ["featureId", "featureName", "events"]
     assert shown["featureName"].tolist() == [features[i] for i in shown["featureId"]]
+
+
+def test_a_field_the_rows_lack_is_noted_on_the_form_not_in_the_log(client, recwarn):
+    composer = AggregationComposer(client=client)
+    composer.group_by.value = ["visitorID"]
+
+    assert composer.field_errors == {}  # Pendo would run it: a note, not an error
+    assert composer.field_notes == [
+        "pipeline[1].group(keys): events rows have no field 'visitorID', so Pendo reads it as "
+        "null. Did you mean 'visitorId'?"
+    ]
+    assert "Did you mean &#x27;visitorId&#x27;?" in composer.status.value
+    assert not [w for w in recwarn if issubclass(w.category, pn.errors.FieldWarning)]
+
+    composer.group_by.value = ["visitorId"]
+    assert composer.field_notes == []
