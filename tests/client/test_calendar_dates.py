@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 import pendo_nb as pn
-from pendo_nb.frames import convert
+from pendo_nb.frames.csv_reader import csv_to_frame
 from pendo_nb.frames.parts import concat_parts
+from pendo_nb.frames.plain_reader import rows_to_frame
 from pendo_nb.tables import readable
 
 DAY_MS = 86_400_000
@@ -31,38 +32,36 @@ def dates_of(ms_values) -> list:
 
 def test_a_time_field_of_midnights_is_a_zoneless_date():
     rows = [{"d": MIDNIGHT}, {"d": MIDNIGHT + 3 * DAY_MS}, {"d": None}]
-    df = convert.rows_to_frame(rows, field_types={"d": "time"})
+    df = rows_to_frame(rows, field_types={"d": "time"})
     assert str(df["d"].dtype) == "datetime64[us]"
     assert df["d"].tolist()[:2] == dates_of([MIDNIGHT, MIDNIGHT + 3 * DAY_MS])
     assert "2027-10-01" in str(df) and "00:00:00" not in str(df)
 
 
 def test_a_time_field_with_one_instant_stays_zoned():
-    df = convert.rows_to_frame([{"d": MIDNIGHT}, {"d": NOON}], field_types={"d": "time"})
+    df = rows_to_frame([{"d": MIDNIGHT}, {"d": NOON}], field_types={"d": "time"})
     assert str(df["d"].dtype) == "datetime64[us, UTC]"
 
 
 def test_documented_instants_stay_zoned_even_at_midnight():
     rows = [{"metadata": {"auto": {"firstvisit": MIDNIGHT}}}]
     types = {"metadata.auto.firstvisit": "time"}
-    df = convert.rows_to_frame(rows, field_types=types)
+    df = rows_to_frame(rows, field_types=types)
     assert str(df["metadata.auto.firstvisit"].dtype) == "datetime64[us, UTC]"
 
 
 def test_midnights_are_read_on_the_clients_clock():
     new_york_midnight = MIDNIGHT + 4 * 3_600_000  # 2027-10-01T00:00 EDT
-    df = convert.rows_to_frame(
-        [{"d": new_york_midnight}], field_types={"d": "time"}, tz="America/New_York"
-    )
+    df = rows_to_frame([{"d": new_york_midnight}], field_types={"d": "time"}, tz="America/New_York")
     assert df["d"].tolist() == [pd.Timestamp("2027-10-01")]
-    utc_midnight = convert.rows_to_frame(
+    utc_midnight = rows_to_frame(
         [{"d": MIDNIGHT}], field_types={"d": "time"}, tz="America/New_York"
     )
     assert str(utc_midnight["d"].dtype) == "datetime64[us, America/New_York]"
 
 
 def test_csv_text_dates_follow_the_same_rule():
-    df = convert.csv_to_frame(
+    df = csv_to_frame(
         "d,t\n2027-10-01,2027-10-01T10:00:00Z\n", field_types={"d": "time", "t": "time"}
     )
     assert str(df["d"].dtype) == "datetime64[us]" and df["d"][0] == pd.Timestamp("2027-10-01")
@@ -140,8 +139,8 @@ def test_the_widgets_and_static_views_show_the_frames_dates(client, sandbox):
 
 
 def test_parts_with_dates_in_one_and_instants_in_another_stitch_as_instants():
-    dates = convert.rows_to_frame([{"d": MIDNIGHT}], field_types={"d": "time"})
-    instants = convert.rows_to_frame([{"d": NOON}], field_types={"d": "time"})
+    dates = rows_to_frame([{"d": MIDNIGHT}], field_types={"d": "time"})
+    instants = rows_to_frame([{"d": NOON}], field_types={"d": "time"})
     stitched = concat_parts([dates, instants])
     assert str(stitched["d"].dtype) == "datetime64[us, UTC]"
     assert [t.value // 1000 for t in stitched["d"]] == [MIDNIGHT * 1000, NOON * 1000]
