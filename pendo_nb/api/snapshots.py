@@ -13,13 +13,22 @@ from pendo_nb.http.snapshot import read_snapshot
 __all__ = ["snapshot_info"]
 
 
-def snapshot_info(path: str | os.PathLike[str]) -> pd.DataFrame:
+def snapshot_info(path: str | os.PathLike[str], *, max_bytes: int | None = None) -> pd.DataFrame:
     """List the answers a snapshot file holds (it is opened and checked whole).
+
+    A snapshot may come from anyone, so it is opened within limits: its members' names and
+    count are checked before anything is unpacked, the sizes its manifest declares must fit
+    ``max_bytes`` together, and each answer is refused as soon as it unpacks to more than its
+    declared size. Nothing in the file is evaluated or unpickled.
 
     Parameters
     ----------
     path : str or path
         A file written by ``pn.connect(..., record=path)``.
+    max_bytes : int, optional
+        Everything the file's answers may unpack to, together, in bytes. Default: the
+        environment variable ``PENDO_NB_MAX_FILE_BYTES`` (e.g. ``4GiB``) if set, else 1 GiB.
+        The same limit applies to ``pn.connect(replay=path)``, set by the variable.
 
     Returns
     -------
@@ -31,14 +40,15 @@ def snapshot_info(path: str | os.PathLike[str]) -> pd.DataFrame:
     Raises
     ------
     SnapshotError
-        The file is missing, truncated, altered, or of a newer format.
+        The file is missing, truncated, altered, of a newer format, or breaks the limits
+        (larger than ``max_bytes``, a member larger than declared, odd member names...).
 
     Examples
     --------
     >>> import pendo_nb as pn
     >>> pn.snapshot_info("review.pendo")  # doctest: +SKIP
     """
-    snapshot = read_snapshot(path)
+    snapshot = read_snapshot(path, max_bytes=max_bytes)
     rows = [
         {
             "method": answer.method,
