@@ -126,7 +126,9 @@ def snapshot(
     for position, size in (declared or {}).items():
         entries[position]["bytes"] = size
     members = [stored(MANIFEST, manifest(entries))]
-    members += [stored(entry["member"], data) for entry, (_, data) in zip(entries, answers)]
+    members += [
+        stored(entry["member"], data) for entry, (_, data) in zip(entries, answers, strict=True)
+    ]
     return zip_file(path, members + list(extra))
 
 
@@ -236,7 +238,7 @@ def test_decompression_bombs_are_refused_in_bounded_memory(tmp_path):
     )
     assert child.returncode == 0, child.stderr
     measured = json.loads(child.stdout)
-    for (kind, (_, expected)), outcome in zip(made.items(), measured["outcomes"]):
+    for (kind, (_, expected)), outcome in zip(made.items(), measured["outcomes"], strict=True):
         assert outcome["error"] is not None, f"{kind}: opened"
         assert expected in outcome["error"], f"{kind}: {outcome['error']}"
     peak = measured["outcomes"][-1]["peak"]
