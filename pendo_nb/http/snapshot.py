@@ -133,7 +133,7 @@ class Snapshot:
             ) from None
 
 
-def read_snapshot(path: str | os.PathLike, *, max_bytes: int | None = None) -> Snapshot:
+def read_snapshot(path: str | os.PathLike[str], *, max_bytes: int | None = None) -> Snapshot:
     """Open a snapshot and check it whole (layout, format, version, sizes, every checksum).
 
     A snapshot comes from someone else, so it is read as untrusted input
@@ -235,8 +235,7 @@ def _entries(
         listed.add(member)
         if member not in members:
             raise SnapshotError(f"{name}: its manifest lists {member}, which the file lacks")
-        size = entry.get("bytes")
-        budget.claim(size, member)
+        size = budget.claim(entry.get("bytes"), member)
         if members[member].file_size > _gzip_bound(size):
             raise SnapshotError(
                 f"{name}: {member} takes {members[member].file_size:,} bytes compressed, more "

@@ -38,7 +38,7 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from pendo_nb._checks import positive_int
 from pendo_nb.errors import ConfigurationError, SnapshotError
@@ -191,6 +191,7 @@ class SizeBudget:
     --------
     >>> budget = SizeBudget(FileLimits(max_bytes=100), file="review.pendo")
     >>> budget.claim(60, "the manifest")
+    60
     >>> budget.claim(60, "answers/1.gz")
     Traceback (most recent call last):
     ...
@@ -202,8 +203,9 @@ class SizeBudget:
         self.file = file
         self.claimed = 0
 
-    def claim(self, size: int, what: str) -> None:
-        """Add ``size`` declared bytes for ``what``; refuse the file past the limit."""
+    def claim(self, size: object, what: str) -> int:
+        """Add ``size`` declared bytes for ``what`` and return it; refuse a size that is not a
+        whole number of bytes, and the file past the limit."""
         if isinstance(size, bool) or not isinstance(size, int) or size < 0:
             raise SnapshotError(f"{self.file}: {what} declares a size of {size!r} bytes")
         self.claimed += size
@@ -213,6 +215,7 @@ class SizeBudget:
                 f"(reached at {what}): refused unopened. If you trust the file, raise the limit "
                 f"with max_bytes= or the environment variable {MAX_FILE_BYTES_VARIABLE}"
             )
+        return size
 
 
 # The end of a ZIP archive (its "end of central directory" record) and the record that would
@@ -307,7 +310,7 @@ def _check_entry(info: zipfile.ZipInfo, file: str, limits: FileLimits) -> None:
         )
 
 
-def read_declared(stream: BinaryIO, size: int, *, what: str, file: str) -> bytes:
+def read_declared(stream: IO[bytes], size: int, *, what: str, file: str) -> bytes:
     """Read ``stream`` to its end, which must come after exactly ``size`` bytes.
 
     Reads in chunks and stops at ``size + 1`` bytes: a member longer than declared costs no
@@ -344,7 +347,7 @@ def read_declared(stream: BinaryIO, size: int, *, what: str, file: str) -> bytes
     return b"".join(chunks)
 
 
-def inflate_gzip_declared(stream: BinaryIO, size: int, *, what: str, file: str) -> bytes:
+def inflate_gzip_declared(stream: IO[bytes], size: int, *, what: str, file: str) -> bytes:
     """Inflate one gzip stream that must unpack to exactly ``size`` bytes.
 
     The compressed bytes are read in chunks and inflated at most ``size + 1`` bytes at a time,
