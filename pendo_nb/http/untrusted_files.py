@@ -22,20 +22,20 @@ public function takes one (:func:`pendo_nb.snapshot_info`). See :func:`file_limi
 
 Nothing read here is ever evaluated or unpickled: members are bytes, JSON (orjson) or gzip.
 
-An extract (a folder of Parquet files and a manifest) uses the same pieces: its relative paths go
-through :func:`check_member_names`, its manifest's declared sizes through a
-:class:`SizeBudget`, and each file is read with :func:`read_declared` (or its on-disk size
-compared with the declared one before a Parquet reader opens it).
+An extract (a folder of Parquet files and a manifest) is checked by :func:`check_folder` before
+any of its files is opened: the same name rules, the same budget for the sizes its manifest
+declares, each file exactly its declared size on disk, no links, nothing undeclared.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import stat
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -51,6 +51,7 @@ __all__ = [
     "MAX_NAME_CHARS",
     "FileLimits",
     "SizeBudget",
+    "check_folder",
     "check_member_names",
     "file_limits",
     "inflate_gzip_declared",
@@ -216,6 +217,62 @@ class SizeBudget:
                 f"with max_bytes= or the environment variable {MAX_FILE_BYTES_VARIABLE}"
             )
         return size
+
+
+def check_folder(
+    root: Path, declared: Mapping[str, int], *, limits: FileLimits, unsized: Iterable[str] = ()
+) -> None:
+    """Check a folder from someone else (an extract) before any of its files is opened.
+
+    The folder must hold exactly the files ``declared`` (by path relative to ``root``, with
+    ``/``) and ``unsized`` (its manifest, read separately with a cap), each a regular file of
+    exactly its declared size, no links; the names follow :func:`check_member_names` and the
+    declared sizes fit ``limits.max_bytes`` together. Only names and sizes are read here
+    (``os.walk`` and ``lstat``), never a file's content.
+
+    Parameters
+    ----------
+    root : Path
+        The folder.
+    declared : mapping of str to int
+        Every file its manifest lists, with its size in bytes.
+    limits : FileLimits
+    unsized : iterable of str
+        Files allowed without a declared size (the manifest itself).
+
+    Raises
+    ------
+    SnapshotError
+        Saying which file breaks which rule.
+    """
+    name = root.name
+    expected: dict[str, int | None] = {**dict.fromkeys(unsized), **declared}
+    check_member_names(expected, file=name, limits=limits)
+    budget = SizeBudget(limits, file=name)
+    for member, size in declared.items():
+        budget.claim(size, member)
+    if root.is_symlink() or not root.is_dir():
+        raise SnapshotError(f"no folder at {root}")
+    found = 0
+    for folder, folders, files in os.walk(root):
+        for entry in sorted(folders + files):
+            path = Path(folder, entry)
+            member = path.relative_to(root).as_posix()
+            found += 1
+            if found > limits.max_members:
+                raise SnapshotError(f"{name} holds more than {limits.max_members:,} entries")
+            status = path.lstat()  # the link itself, never what it points to
+            if stat.S_ISDIR(status.st_mode):
+                continue
+            if not stat.S_ISREG(status.st_mode):
+                raise SnapshotError(f"{name}: {member} is a link or a special file, not a file")
+            if member not in expected:
+                raise SnapshotError(f"{name} holds {member}, which its manifest does not list")
+            wanted = expected.pop(member)
+            if wanted is not None and status.st_size != wanted:
+                raise _not_as_declared(member, name, wanted, status.st_size)
+    if expected:
+        raise SnapshotError(f"{name}: its manifest lists {min(expected)}, which the folder lacks")
 
 
 # The end of a ZIP archive (its "end of central directory" record) and the record that would

@@ -23,7 +23,13 @@ import pytest
 
 import pendo_nb as pn
 from pendo_nb.http.snapshot import MANIFEST, RecordedAnswer, read_snapshot, request_key
-from pendo_nb.http.untrusted_files import MAX_FILE_BYTES, MAX_MEMBERS, file_limits
+from pendo_nb.http.untrusted_files import (
+    MAX_FILE_BYTES,
+    MAX_MEMBERS,
+    FileLimits,
+    check_folder,
+    file_limits,
+)
 
 STORED, DEFLATED = 0, 8
 MIB = 1 << 20
@@ -481,3 +487,56 @@ def test_an_honest_crafted_file_opens_and_its_checksum_still_counts(tmp_path):
     (only,) = snapshot_read.answers.values()
     assert only.content == content
     assert hashlib.sha256(only.content).hexdigest() == only.manifest_entry()["sha256"]
+
+
+# -- a folder from someone else (an extract) ---------------------------------------------------
+
+
+def extract_folder(root: Path) -> dict[str, int]:
+    """A folder laid out like an extract, and what its manifest would declare."""
+    files = {
+        "events/day=2026-10-30/part-0.parquet": b"PAR1" + bytes(100) + b"PAR1",
+        "visitors/part-0.parquet": b"PAR1" + bytes(50) + b"PAR1",
+    }
+    for relative, data in files.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_bytes(data)
+    (root / "extract.json").write_text("{}")
+    return {relative: len(data) for relative, data in files.items()}
+
+
+def check(root: Path, declared: dict, **limits) -> None:
+    check_folder(root, declared, limits=FileLimits(**limits), unsized=["extract.json"])
+
+
+def test_a_folder_that_holds_what_its_manifest_declares_passes(tmp_path):
+    declared = extract_folder(tmp_path)
+    check(tmp_path, declared)
+
+
+def test_a_folder_whose_files_differ_from_their_declaration_is_refused(tmp_path):
+    declared = extract_folder(tmp_path)
+    with pytest.raises(
+        pn.SnapshotError, match="holds more than 10 bytes where its manifest declares 10:"
+    ):
+        check(tmp_path, {**declared, "events/day=2026-10-30/part-0.parquet": 10})
+    with pytest.raises(pn.SnapshotError, match="visitors/part-0.parquet, which its manifest does"):
+        check(tmp_path, {k: v for k, v in declared.items() if not k.startswith("visitors")})
+    with pytest.raises(pn.SnapshotError, match="lists accounts/part-0.parquet, which the folder"):
+        check(tmp_path, {**declared, "accounts/part-0.parquet": 5})
+    with pytest.raises(pn.SnapshotError, match="declares more than 100 bytes"):
+        check(tmp_path, declared, max_bytes=100)
+    with pytest.raises(pn.SnapshotError, match="'..' part"):
+        check(tmp_path, {**declared, "../outside.parquet": 5})
+
+
+def test_links_and_too_many_entries_in_a_folder_are_refused(tmp_path):
+    declared = extract_folder(tmp_path)
+    with pytest.raises(pn.SnapshotError, match="more than 3 entries"):
+        check(tmp_path, declared, max_members=3)
+    secret = tmp_path.parent / "secret.txt"
+    secret.write_text("not yours")
+    link = tmp_path / "visitors" / "part-1.parquet"
+    link.symlink_to(secret)
+    with pytest.raises(pn.SnapshotError, match="part-1.parquet is a link or a special file"):
+        check(tmp_path, {**declared, "visitors/part-1.parquet": 9})
