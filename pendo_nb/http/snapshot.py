@@ -27,6 +27,7 @@ import os
 import re
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -162,7 +163,16 @@ def read_snapshot(path: str | os.PathLike[str], *, max_bytes: int | None = None)
             for entry in entries:
                 answer = _answer(archive, entry, name)
                 answers[answer.key] = answer
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+    # What zipfile and zlib raise on a damaged or crafted archive (a bad deflate stream, a name
+    # that is not the UTF-8 it claims...): all of it means the same to the user.
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        OSError,
+        ValueError,
+        NotImplementedError,
+    ) as exc:
         raise SnapshotError(
             f"{name} is not a readable pendo_nb snapshot (truncated or damaged: {exc}); "
             "record it again"

@@ -14,12 +14,15 @@ import os
 import struct
 import subprocess
 import sys
+import tempfile
 import textwrap
 import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import pendo_nb as pn
 from pendo_nb.http.snapshot import MANIFEST, RecordedAnswer, read_snapshot, request_key
@@ -540,3 +543,80 @@ def test_links_and_too_many_entries_in_a_folder_are_refused(tmp_path):
     link.symlink_to(secret)
     with pytest.raises(pn.SnapshotError, match="part-1.parquet is a link or a special file"):
         check(tmp_path, {**declared, "visitors/part-1.parquet": 9})
+
+
+# -- any damage at all -------------------------------------------------------------------------
+
+_DAMAGED = honest(
+    Path(tempfile.mkdtemp(prefix="pendo-nb-hostile-")) / "whole.pendo",
+    b'[{"visitorId": "v0", "numEvents": 3}]',
+    b'{"id": "a0", "metadata": {"agent": {"name": "Acme"}}}',
+).read_bytes()
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    changes=st.lists(
+        st.tuples(st.integers(0, len(_DAMAGED) - 1), st.integers(0, 255)), min_size=1, max_size=4
+    ),
+    cut=st.integers(0, len(_DAMAGED)),
+)
+def test_any_damage_is_a_snapshot_error_or_a_file_that_still_checks_out(tmp_path, changes, cut):
+    data = bytearray(_DAMAGED)
+    for position, value in changes:
+        data[position] = value
+    path = tmp_path / "damaged.pendo"
+    path.write_bytes(bytes(data[: max(cut, len(data) - cut)]))
+    try:
+        read_snapshot(path)
+    except pn.SnapshotError:
+        pass  # and never zlib.error, UnicodeDecodeError, KeyError... from a crafted file
+
+
+_NAMES = [MANIFEST, answer(0, b"[]").manifest_entry()["member"], "answers/x.gz", b"\xff\xfe.gz"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    members=st.lists(
+        st.tuples(
+            st.sampled_from(_NAMES),
+            st.one_of(st.binary(max_size=64), st.just(zlib_gzip(b"[]")), st.just(b"\xff" * 50)),
+            st.sampled_from([STORED, DEFLATED, 12, 99]),
+            st.integers(0, 0xFFFFFFFF),
+            st.integers(0, 200),
+        ),
+        max_size=4,
+    ),
+    flags=st.sampled_from([0, 0x1, 0x8, 0x800]),
+)
+def test_any_crafted_archive_is_a_snapshot_error_never_another_exception(members, flags):
+    folder = Path(tempfile.mkdtemp(prefix="pendo-nb-crafted-"))
+    path = zip_file(folder / "crafted.pendo", members)
+    whole = bytearray(path.read_bytes())
+    start = 0
+    while (start := whole.find(b"PK\x01\x02", start)) >= 0:
+        struct.pack_into("<H", whole, start + 8, flags)
+        start += 4
+    path.write_bytes(bytes(whole))
+    try:
+        read_snapshot(path)
+    except pn.SnapshotError:
+        pass
+    finally:
+        path.unlink()
+        folder.rmdir()
+
+
+def test_a_bad_deflate_stream_or_a_name_that_is_not_its_encoding_is_a_snapshot_error(tmp_path):
+    garbage = zip_file(tmp_path / "garbage.pendo", [(MANIFEST, b"\xff" * 50, DEFLATED, 0, 100)])
+    with pytest.raises(pn.SnapshotError, match="truncated or damaged: Error -3"):
+        pn.snapshot_info(garbage)
+    path = zip_file(tmp_path / "name.pendo", [stored(b"answers/\xff\xfe.gz", b"")])
+    whole = bytearray(path.read_bytes())
+    struct.pack_into("<H", whole, whole.index(b"PK\x01\x02") + 8, 0x800)  # "names are UTF-8"
+    path.write_bytes(bytes(whole))
+    with pytest.raises(pn.SnapshotError, match="truncated or damaged: 'utf-8' codec"):
+        pn.snapshot_info(path)
