@@ -65,7 +65,7 @@ MAX_FILE_BYTES = 1 << 30
 MAX_FILE_BYTES_VARIABLE = "PENDO_NB_MAX_FILE_BYTES"
 #: Members one file may hold (a snapshot holds one per recorded answer, plus its manifest).
 MAX_MEMBERS = 10_000
-#: Longest member name (a snapshot's are 75 characters), and most folders deep it may be.
+#: Longest member name (a snapshot's are 75 characters), and most parts (folders and file) in one.
 MAX_NAME_CHARS = 255
 MAX_DEPTH = 4
 
