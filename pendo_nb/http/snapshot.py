@@ -60,9 +60,13 @@ FORMAT = "pendo_nb-snapshot"
 #: Raised whenever the layout changes; files of a higher version are refused, never guessed at.
 FORMAT_VERSION = 1
 MANIFEST = "snapshot.json"
-#: Largest manifest read (it counts toward the overall limit as well): a few kilobytes for each
-#: of the most answers a file may hold.
-MAX_MANIFEST_BYTES = 32 << 20
+# A manifest becomes Python objects when parsed, up to 20 times its size (a dict takes ~200
+# bytes, ``{"a":1}`` seven), so it is capped by the answers the file holds (an entry takes ~1 KB,
+# its request a few KB at most), and so is its count of objects and lists (~10 per entry).
+#: Largest manifest read, whatever the file holds (it counts toward the overall limit too).
+MAX_MANIFEST_BYTES = 16 << 20
+_MANIFEST_BYTES_BASE, _MANIFEST_BYTES_PER_ANSWER = 1 << 20, 64 << 10
+_CONTAINERS_BASE, _CONTAINERS_PER_ANSWER = 4096, 64
 _ANSWER_MEMBER = re.compile(r"answers/[0-9a-f]{64}\.gz")
 
 
@@ -199,14 +203,23 @@ def _manifest(
     info = members.get(MANIFEST)
     if info is None:
         raise SnapshotError(f"{name} has no {MANIFEST}: it is not a pendo_nb snapshot")
-    if info.file_size > MAX_MANIFEST_BYTES:
+    answers = len(members) - 1
+    most = min(MAX_MANIFEST_BYTES, _MANIFEST_BYTES_BASE + answers * _MANIFEST_BYTES_PER_ANSWER)
+    if info.file_size > most:
         raise SnapshotError(
-            f"{name}: its {MANIFEST} declares {info.file_size:,} bytes (a manifest takes at most "
-            f"{MAX_MANIFEST_BYTES:,}): refused unopened"
+            f"{name}: its {MANIFEST} declares {info.file_size:,} bytes (for {answers:,} answers "
+            f"a manifest takes at most {most:,}): refused unopened"
         )
     budget.claim(info.file_size, MANIFEST)
     with archive.open(info) as stream:
         text = read_declared(stream, info.file_size, what=MANIFEST, file=name)
+    # Counted in the text, strings included (an overcount), before the parser builds them.
+    containers = text.count(b"{") + text.count(b"[")
+    if containers > _CONTAINERS_BASE + answers * _CONTAINERS_PER_ANSWER:
+        raise SnapshotError(
+            f"{name}: its {MANIFEST} holds {containers:,} objects and lists, far more than "
+            f"{answers:,} answers need: refused unparsed"
+        )
     try:
         manifest = orjson.loads(text)
     except orjson.JSONDecodeError as exc:

@@ -237,6 +237,14 @@ def bombs(folder: Path) -> dict[str, tuple[Path, str]]:
             ),
             f"declares {bomb_size:,} bytes",
         ),
+        # A manifest of 1 MB that would parse into 130,000 dicts (~30 MB): counted first.
+        "manifest, many objects": (
+            zip_file(
+                folder / "manifest-objects.pendo",
+                [stored(MANIFEST, b"[" + b",".join([b'{"a":1}'] * 130_000) + b"]")],
+            ),
+            "holds 130,001 objects and lists, far more than 0 answers need",
+        ),
         # The manifest is the bomb.
         "manifest, directory lies": (
             zip_file(folder / "manifest-lying.pendo", [(MANIFEST, deflate_bomb, DEFLATED, 0, 500)]),
