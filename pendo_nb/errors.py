@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import os
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 __all__ = [
@@ -60,10 +61,15 @@ __all__ = [
     "RateLimitError",
     "ServerError",
     "error_for_status",
+    "html_page_summary",
 ]
 
-#: How much of a response body an error keeps (a 5xx can be a whole HTML page).
+#: How much of a response body an error keeps (an HTML page is summarised to its title instead).
 BODY_PREVIEW_CHARS = 500
+#: How much of a body is looked at to recognise an HTML page and find its title.
+_HTML_SCAN_CHARS = 64 * 1024
+#: Longest page title kept.
+_TITLE_CHARS = 120
 
 
 #: The environment variable that brings back full tracebacks in notebooks (value ``full``).
@@ -195,7 +201,8 @@ class PendoAPIError(PendoError):
     request_id : str or None
         The server's request id, when it sent one; quote it to Pendo support.
     body : str
-        The start of the response body (at most ``BODY_PREVIEW_CHARS`` characters).
+        The start of the response body (at most ``BODY_PREVIEW_CHARS`` characters); for an HTML
+        error page (a proxy's, a load balancer's), only its title, never the page.
     hint : str or None
         The likely cause and what to try.
     """
@@ -347,7 +354,8 @@ def error_for_status(
     secret : str, optional
         The integration key, masked wherever it appears in the body.
     """
-    preview = body[:BODY_PREVIEW_CHARS].strip()
+    page = html_page_summary(body)
+    preview = body[:BODY_PREVIEW_CHARS].strip() if page is None else page
     if secret:
         preview = preview.replace(secret, "***")
     if status >= 500:
@@ -357,7 +365,77 @@ def error_for_status(
     else:
         cls = _CLASS_FOR_STATUS.get(status, PendoAPIError)
     hint = _hint(cls, status, preview, host=host, key_host=key_host)
+    if page is not None:
+        # Pendo's API answers in JSON or plain text: a web page came from something in between,
+        # and the usual hint (a refused key, a malformed request...) may not be the cause.
+        hint = (
+            f"Pendo's API does not answer with web pages: a proxy, firewall or load balancer "
+            f"between here and {host or 'Pendo'} sent this one, or base_url is not Pendo's API"
+            + (f". Otherwise: {hint}" if hint else "")
+        )
     return cls(status, method=method, url=url, body=preview, request_id=request_id, hint=hint)
+
+
+def html_page_summary(body: str) -> str | None:
+    """For an HTML page, a one-line summary with its title; None for any other body.
+
+    An error page from a proxy, a gateway or a load balancer is a whole HTML document: pasted
+    into an error or a warning it would bury the message, so it is summarised.
+
+    Parameters
+    ----------
+    body : str
+        A response body.
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> html_page_summary("<html><head><title>502 Bad Gateway</title></head>...</html>")
+    "an HTML page titled '502 Bad Gateway'"
+    >>> html_page_summary('{"message": "not found"}') is None
+    True
+    """
+    head = body[:_HTML_SCAN_CHARS].lstrip("\ufeff \t\r\n")
+    if not _HTML_START.match(head):
+        return None
+    reader = _TitleReader()
+    reader.feed(head)
+    reader.close()
+    title = " ".join("".join(reader.title or reader.heading).split())
+    if len(title) > _TITLE_CHARS:
+        title = title[: _TITLE_CHARS - 1] + "…"
+    return f"an HTML page titled {title!r}" if title else "an HTML page with no title"
+
+
+# A document starts with a doctype, a comment or one of the tags that open a page.
+_HTML_START = re.compile(r"<(?:!doctype\s+html|!--|html|head|body|title|h1)\b", re.I)
+
+
+class _TitleReader(HTMLParser):
+    """Collects the text of the page's <title>, and of its first <h1> for a page without one."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.title: list[str] = []
+        self.heading: list[str] = []
+        self._inside: list[str] | None = None
+        self._seen: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("title", "h1") and tag not in self._seen:
+            self._seen.add(tag)
+            self._inside = self.title if tag == "title" else self.heading
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("title", "h1"):
+            self._inside = None
+
+    def handle_data(self, data: str) -> None:
+        if self._inside is not None:
+            self._inside.append(data)
 
 
 def _hint(

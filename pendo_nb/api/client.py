@@ -26,6 +26,7 @@ from pendo_nb.pulls.aggregation import aggregation_frame
 from pendo_nb.pulls.catalog_names import forget_names, names_frame, with_names
 from pendo_nb.pulls.field_check import check_aggregation
 from pendo_nb.pulls.history import stitch_history
+from pendo_nb.pulls.object_ids import explain_missing_object
 from pendo_nb.pulls.paging import aggregate_in_pages
 from pendo_nb.pulls.report_ids import explain_missing_report
 from pendo_nb.pulls.schemas import metadata_types, report_fields
@@ -218,7 +219,8 @@ class PendoClient(PendoConnection):
         Raises
         ------
         NotFoundError
-            No account has this id.
+            No account has this id (ids are exact); its hint shows the id as given and how to
+            find similar ones.
 
         Examples
         --------
@@ -248,7 +250,8 @@ class PendoClient(PendoConnection):
         Raises
         ------
         NotFoundError
-            No visitor has this id.
+            No visitor has this id (ids are exact); its hint shows the id as given and how to
+            find similar ones.
 
         Examples
         --------
@@ -262,7 +265,8 @@ class PendoClient(PendoConnection):
 
     def _object_frame(self, kind: str, object_id: str, refresh: bool) -> pd.DataFrame:
         fetch = self.get_account if kind == "account" else self.get_visitor
-        response = fetch(object_id, refresh=refresh)
+        with explain_missing_object(kind, object_id):
+            response = fetch(object_id, refresh=refresh)
         row = response.json()
         if not isinstance(row, dict):
             raise TypeError(f"expected a JSON object from {response.url}, got {type(row).__name__}")
@@ -312,7 +316,8 @@ class PendoClient(PendoConnection):
         ValidationError
             ``start`` is more than 180 days back, or not before ``end``.
         NotFoundError
-            No visitor has this id.
+            No visitor has this id (ids are exact); its hint shows the id as given and how to
+            find similar ones.
 
         Examples
         --------

@@ -19,9 +19,16 @@ _FIELD_COLUMNS = ["field", "replaced", "masked", "kept"]
 _LEAK_COLUMNS = ["where", "request", "field", "kind", "value", "count"]
 
 
-def snapshot_info(path: str | os.PathLike[str], *, fields: bool = False) -> pd.DataFrame:
+def snapshot_info(
+    path: str | os.PathLike[str], *, fields: bool = False, max_bytes: int | None = None
+) -> pd.DataFrame:
     """List the answers a snapshot file holds (it is opened and checked whole), or what its
     pseudonymization did to each field.
+
+    A snapshot may come from anyone, so it is opened within limits: its members' names and
+    count are checked before anything is unpacked, the sizes its manifest declares must fit
+    ``max_bytes`` together, and each answer is refused as soon as it unpacks to more than its
+    declared size. Nothing in the file is evaluated or unpickled.
 
     Parameters
     ----------
@@ -31,6 +38,10 @@ def snapshot_info(path: str | os.PathLike[str], *, fields: bool = False) -> pd.D
         ``True``: one row per field of the recorded answers instead, with how many of its values
         were ``replaced`` by fakes, ``masked`` (null) or ``kept`` as sent (texts from people's
         metadata that were left as they are). Empty for a file that was not pseudonymized.
+    max_bytes : int, optional
+        Everything the file's answers may unpack to, together, in bytes. Default: the
+        environment variable ``PENDO_NB_MAX_FILE_BYTES`` (e.g. ``4GiB``) if set, else 1 GiB.
+        The same limit applies to ``pn.connect(replay=path)``, set by the variable.
 
     Returns
     -------
@@ -43,7 +54,8 @@ def snapshot_info(path: str | os.PathLike[str], *, fields: bool = False) -> pd.D
     Raises
     ------
     SnapshotError
-        The file is missing, truncated, altered, or of a newer format.
+        The file is missing, truncated, altered, of a newer format, or breaks the limits
+        (larger than ``max_bytes``, a member larger than declared, odd member names...).
 
     Examples
     --------
@@ -51,7 +63,7 @@ def snapshot_info(path: str | os.PathLike[str], *, fields: bool = False) -> pd.D
     >>> pn.snapshot_info("review.pendo")  # doctest: +SKIP
     >>> pn.snapshot_info("review.pendo", fields=True)  # doctest: +SKIP
     """
-    snapshot = read_snapshot(path)
+    snapshot = read_snapshot(path, max_bytes=max_bytes)
     if fields:
         per_field = snapshot.manifest.get("summary", {}).get("replaced", {}).get("fields", {})
         frame = pd.DataFrame(

@@ -15,16 +15,19 @@ Nothing in it identifies the subscriber: no key, no host, no request or response
 Requests are matched by :func:`request_key`, which hashes the method, the API path, the query
 and the body as sent, so an answer is found whatever host the notebook later talks to.
 A file is checked whole when it is opened: a truncated, altered or newer-format file raises
-:class:`~pendo_nb.errors.SnapshotError` saying which.
+:class:`~pendo_nb.errors.SnapshotError` saying which. It may come from anyone, so it is opened
+within limits (:mod:`pendo_nb.http.untrusted_files`): a crafted file is refused before it can
+cost more memory than its manifest declares, and nothing in it is evaluated or unpickled.
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import os
+import re
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,6 +38,13 @@ from urllib.parse import urlencode
 import orjson
 
 from pendo_nb.errors import NotRecordedError, SnapshotError
+from pendo_nb.http.untrusted_files import (
+    SizeBudget,
+    file_limits,
+    inflate_gzip_declared,
+    open_zip,
+    read_declared,
+)
 
 __all__ = [
     "FORMAT",
@@ -50,6 +60,14 @@ FORMAT = "pendo_nb-snapshot"
 #: Raised whenever the layout changes; files of a higher version are refused, never guessed at.
 FORMAT_VERSION = 1
 MANIFEST = "snapshot.json"
+# A manifest becomes Python objects when parsed, up to 20 times its size (a dict takes ~200
+# bytes, ``{"a":1}`` seven), so it is capped by the answers the file holds (an entry takes ~1 KB,
+# its request a few KB at most), and so is its count of objects and lists (~10 per entry).
+#: Largest manifest read, whatever the file holds (it counts toward the overall limit too).
+MAX_MANIFEST_BYTES = 16 << 20
+_MANIFEST_BYTES_BASE, _MANIFEST_BYTES_PER_ANSWER = 1 << 20, 64 << 10
+_CONTAINERS_BASE, _CONTAINERS_PER_ANSWER = 4096, 64
+_ANSWER_MEMBER = re.compile(r"answers/[0-9a-f]{64}\.gz")
 
 
 def request_key(
@@ -120,20 +138,45 @@ class Snapshot:
             ) from None
 
 
-def read_snapshot(path: str | os.PathLike[str]) -> Snapshot:
-    """Open a snapshot and check it whole (format, version, every body's checksum)."""
+def read_snapshot(path: str | os.PathLike[str], *, max_bytes: int | None = None) -> Snapshot:
+    """Open a snapshot and check it whole (layout, format, version, sizes, every checksum).
+
+    A snapshot comes from someone else, so it is read as untrusted input
+    (:mod:`pendo_nb.http.untrusted_files`): its member names and count are checked before
+    anything is unpacked, the sizes its manifest declares must fit ``max_bytes`` together, and
+    each answer is inflated streaming and refused as soon as it outgrows its declared size.
+    Opening one costs memory in proportion to what its manifest declares. Nothing in it is
+    evaluated or unpickled: the manifest is JSON, the answers bytes.
+
+    ``max_bytes``: see :func:`~pendo_nb.http.untrusted_files.file_limits` (None: the
+    ``PENDO_NB_MAX_FILE_BYTES`` environment variable, else 1 GiB).
+    """
     path = Path(path)
     name = path.name
+    limits = file_limits(max_bytes)
     if not path.is_file():
         raise SnapshotError(f"no snapshot file at {path}")
     try:
-        with zipfile.ZipFile(path) as archive:
-            manifest = _manifest(archive, name)
+        with open_zip(path, kind="pendo_nb snapshot", limits=limits) as archive:
+            members = {info.filename: info for info in archive.infolist()}
+            _check_layout(members, name)
+            budget = SizeBudget(limits, file=name)
+            manifest = _manifest(archive, members, budget, name)
+            entries = _entries(manifest, members, budget, name)
             answers = {}
-            for entry in manifest["entries"]:
+            for entry in entries:
                 answer = _answer(archive, entry, name)
                 answers[answer.key] = answer
-    except (zipfile.BadZipFile, EOFError, OSError, gzip.BadGzipFile) as exc:
+    # What zipfile and zlib raise on a damaged or crafted archive (a bad deflate stream, a name
+    # that is not the UTF-8 it claims...): all of it means the same to the user.
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        OSError,
+        ValueError,
+        NotImplementedError,
+    ) as exc:
         raise SnapshotError(
             f"{name} is not a readable pendo_nb snapshot (truncated or damaged: {exc}); "
             "record it again"
@@ -141,11 +184,44 @@ def read_snapshot(path: str | os.PathLike[str]) -> Snapshot:
     return Snapshot(path, manifest, answers)
 
 
-def _manifest(archive: zipfile.ZipFile, name: str) -> dict[str, Any]:
+def _check_layout(members: Mapping[str, zipfile.ZipInfo], name: str) -> None:
+    """Only the manifest and ``answers/<key>.gz`` members: nothing nested, nothing else."""
+    for member in members:
+        if member != MANIFEST and not _ANSWER_MEMBER.fullmatch(member):
+            raise SnapshotError(
+                f"{name} holds a member {member!r} that is not part of a pendo_nb snapshot "
+                f"(only {MANIFEST} and answers/<key>.gz): refused unopened"
+            )
+
+
+def _manifest(
+    archive: zipfile.ZipFile,
+    members: Mapping[str, zipfile.ZipInfo],
+    budget: SizeBudget,
+    name: str,
+) -> dict[str, Any]:
+    info = members.get(MANIFEST)
+    if info is None:
+        raise SnapshotError(f"{name} has no {MANIFEST}: it is not a pendo_nb snapshot")
+    answers = len(members) - 1
+    most = min(MAX_MANIFEST_BYTES, _MANIFEST_BYTES_BASE + answers * _MANIFEST_BYTES_PER_ANSWER)
+    if info.file_size > most:
+        raise SnapshotError(
+            f"{name}: its {MANIFEST} declares {info.file_size:,} bytes (for {answers:,} answers "
+            f"a manifest takes at most {most:,}): refused unopened"
+        )
+    budget.claim(info.file_size, MANIFEST)
+    with archive.open(info) as stream:
+        text = read_declared(stream, info.file_size, what=MANIFEST, file=name)
+    # Counted in the text, strings included (an overcount), before the parser builds them.
+    containers = text.count(b"{") + text.count(b"[")
+    if containers > _CONTAINERS_BASE + answers * _CONTAINERS_PER_ANSWER:
+        raise SnapshotError(
+            f"{name}: its {MANIFEST} holds {containers:,} objects and lists, far more than "
+            f"{answers:,} answers need: refused unparsed"
+        )
     try:
-        manifest = orjson.loads(archive.read(MANIFEST))
-    except KeyError:
-        raise SnapshotError(f"{name} has no {MANIFEST}: it is not a pendo_nb snapshot") from None
+        manifest = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
         raise SnapshotError(f"{name}: its {MANIFEST} is not valid JSON ({exc})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
@@ -163,14 +239,53 @@ def _manifest(archive: zipfile.ZipFile, name: str) -> dict[str, Any]:
     return manifest
 
 
-def _answer(archive: zipfile.ZipFile, entry: Any, name: str) -> RecordedAnswer:
+def _entries(
+    manifest: dict[str, Any],
+    members: Mapping[str, zipfile.ZipInfo],
+    budget: SizeBudget,
+    name: str,
+) -> list[dict[str, Any]]:
+    """The manifest's entries, each naming one answer member, their sizes within the budget:
+    all checked before any answer is inflated."""
+    entries: list[dict[str, Any]] = manifest["entries"]
+    listed: set[str] = set()
+    for entry in entries:
+        member = entry.get("member") if isinstance(entry, dict) else None
+        if not isinstance(member, str) or member != f"answers/{entry.get('key')}.gz":
+            raise SnapshotError(f"{name}: a manifest entry names no answer member ({member!r})")
+        if member in listed:
+            raise SnapshotError(f"{name}: its manifest lists {member} twice")
+        listed.add(member)
+        if member not in members:
+            raise SnapshotError(f"{name}: its manifest lists {member}, which the file lacks")
+        size = budget.claim(entry.get("bytes"), member)
+        if members[member].file_size > _gzip_bound(size):
+            raise SnapshotError(
+                f"{name}: {member} takes {members[member].file_size:,} bytes compressed, more "
+                f"than {size:,} bytes of content could need: refused unopened"
+            )
+    unlisted = set(members) - listed - {MANIFEST}
+    if unlisted:
+        raise SnapshotError(
+            f"{name} holds {len(unlisted):,} member(s) its manifest does not list, e.g. "
+            f"{min(unlisted)}: refused unopened"
+        )
+    return entries
+
+
+def _gzip_bound(size: int) -> int:
+    """The most bytes gzip can take for ``size`` bytes (incompressible data in stored blocks,
+    header and trailer), with room to spare."""
+    return size + size // 1024 + 1024
+
+
+def _answer(archive: zipfile.ZipFile, entry: dict[str, Any], name: str) -> RecordedAnswer:
+    member = entry["member"]
+    with archive.open(member) as stream:
+        content = inflate_gzip_declared(stream, entry["bytes"], what=member, file=name)
     try:
-        member, key = entry["member"], entry["key"]
-        content = gzip.decompress(archive.read(member))
-        expected = entry["sha256"]
-        recorded_at = datetime.fromisoformat(entry["recorded_at"])
         answer = RecordedAnswer(
-            key=key,
+            key=entry["key"],
             method=str(entry["method"]),
             path=str(entry["path"]),
             params=dict(entry.get("params") or {}),
@@ -178,8 +293,9 @@ def _answer(archive: zipfile.ZipFile, entry: Any, name: str) -> RecordedAnswer:
             status=int(entry["status"]),
             content_type=str(entry.get("content_type") or ""),
             content=content,
-            recorded_at=recorded_at,
+            recorded_at=datetime.fromisoformat(entry["recorded_at"]),
         )
+        expected = entry["sha256"]
     except (KeyError, TypeError, ValueError) as exc:
         raise SnapshotError(f"{name}: a manifest entry is incomplete ({exc!r})") from None
     if hashlib.sha256(content).hexdigest() != expected:
