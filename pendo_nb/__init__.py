@@ -17,6 +17,7 @@ from pendo_nb.api.functions import (
     cache_info,
     can_write,
     clear_cache,
+    extract,
     object_names,
     report,
     report_csv,
@@ -84,6 +85,8 @@ __all__ = [
     "cache_info",
     # snapshots (connect(record=...) / connect(replay=...))
     "snapshot_info",
+    # local extracts (pn.extract(...) / connect(local=...))
+    "extract",
     # errors
     "PendoError",
     "ConfigurationError",
