@@ -166,7 +166,7 @@ def _check_covered(
 
     grain = "hour" if finer else store.grain
     first = day(min(start, store.start_ms))
-    after = day(max(end, store.end_ms - 1) + 86_400_000 * (end <= store.end_ms))
+    after = day(max(end, store.end_ms) - 1 + 86_400_000)  # the day after the last one
     what = (
         f"{GRAIN_PERIODS.get(period_field, period_field + 'Range')} periods, finer than its "
         f"{store.grain} grain"
