@@ -97,7 +97,7 @@ def extract_period(
     manifest.update(start_ms=pull.windows[0].start, end_ms=pull.windows[-1].end)
     todo = [day for day in days if not _settled(previous, day, chosen, settle_days)]
     pseudonyms = Pseudonymizer(mask) if pseudonymize else None
-    writer = _Writer(client, folder, manifest, pseudonyms)
+    writer = _Writer(client, folder, manifest, pseudonyms, pulled_at_ms=pull.now)
 
     tasks: list[tuple[str, Callable[[], None]]] = []
     for day in todo:
@@ -233,8 +233,11 @@ class _Writer:
         folder: Path,
         manifest: dict[str, Any],
         pseudonyms: Pseudonymizer | None,
+        *,
+        pulled_at_ms: int,
     ) -> None:
         self.client = client
+        self.pulled_at_ms = pulled_at_ms  # the server's clock: days settle on its time
         self.folder = folder
         self.manifest = manifest
         self.pseudonyms = pseudonyms
@@ -273,7 +276,7 @@ class _Writer:
                 self.manifest["days"][day] = {
                     "start_ms": window.start,
                     "end_ms": window.end,
-                    "pulled_at_ms": int(datetime.now(UTC).timestamp() * 1000),
+                    "pulled_at_ms": self.pulled_at_ms,
                 }
                 write_manifest(self.folder, self.manifest)
 
