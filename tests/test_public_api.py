@@ -38,6 +38,7 @@ PUBLIC = {
     "cache_info",
     # snapshots
     "snapshot_info",
+    "extract",
     # errors
     "PendoError",
     "ConfigurationError",
@@ -68,6 +69,7 @@ DATAFRAME_FUNCTIONS = [
     "update_values",
     "object_names",
     "with_names",
+    "extract",
 ]
 
 

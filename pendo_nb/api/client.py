@@ -21,9 +21,9 @@ from pendo_nb.frames.convert import csv_to_frame, json_to_frame, rows_to_frame
 from pendo_nb.http.cache_policy import CachePolicy
 from pendo_nb.http.connection import PendoConnection
 from pendo_nb.pulls.aggregation import aggregation_frame
+from pendo_nb.pulls.catalog_names import forget_names, names_frame, with_names
 from pendo_nb.pulls.extracts import extract_period
 from pendo_nb.pulls.extracts.pull import SETTLE_DAYS
-from pendo_nb.pulls.catalog_names import forget_names, names_frame, with_names
 from pendo_nb.pulls.history import stitch_history
 from pendo_nb.pulls.paging import aggregate_in_pages
 from pendo_nb.pulls.report_ids import explain_missing_report

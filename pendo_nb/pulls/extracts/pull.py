@@ -132,11 +132,16 @@ def _checked(
         raise ValidationError(f"extract: grain={grain!r} is not 'hour' or 'day'")
     positive_int(workers, "workers")
     if isinstance(settle_days, bool) or not isinstance(settle_days, int) or settle_days < 0:
-        raise ValidationError(f"extract: settle_days must be a whole number >= 0, not {settle_days!r}")
+        raise ValidationError(
+            f"extract: settle_days must be a whole number >= 0, not {settle_days!r}"
+        )
     if apps == "*":
         app_param: Any = 'expandAppIds("*")'
-    elif isinstance(apps, Sequence) and not isinstance(apps, str) and apps and all(
-        isinstance(a, int) and not isinstance(a, bool) for a in apps
+    elif (
+        isinstance(apps, Sequence)
+        and not isinstance(apps, str)
+        and apps
+        and all(isinstance(a, int) and not isinstance(a, bool) for a in apps)
     ):
         app_param = list(apps)
     else:
@@ -296,10 +301,14 @@ class _Writer:
             return list(self._rows(client.get_reports(refresh=True), "/report", None))
         if kind == "schema":
             return [
-                {"kind": which, "groups": self._rows(
-                    client.get_metadata_schema(which, refresh=True),
-                    f"/metadata/schema/{which}", None,
-                )}  # fmt: skip
+                {
+                    "kind": which,
+                    "groups": self._rows(
+                        client.get_metadata_schema(which, refresh=True),
+                        f"/metadata/schema/{which}",
+                        None,
+                    ),
+                }  # fmt: skip
                 for which in ("visitor", "account")
             ]
         params: Any = None

@@ -181,7 +181,9 @@ def _segment(obj: dict) -> dict | None:
     if not (isinstance(pipeline, list) and len(pipeline) == 2):
         return None
     source, step = pipeline
-    kind = {"visitors": "visitor", "accounts": "account"}.get(next(iter(source.get("source", {})), ""))
+    kind = {"visitors": "visitor", "accounts": "account"}.get(
+        next(iter(source.get("source", {})), "")
+    )
     if kind is None or not isinstance(step.get("filter"), str):
         return None
     kept = {k: v for k, v in obj.items() if k not in ("pipeline", "kind")}
