@@ -92,6 +92,7 @@ def extract_period(
     period = GRAINS[grain]
     probe = [_event_step("events", app_param, period, start_ms, end_ms)]
     pull = plan_pull(probe, client, "1D")
+    assert pull is not None  # None only for windows="auto"
     days = {_day_key(w.start, client.tz): w for w in pull.windows}
     manifest = _new_manifest(previous, grain, client.tz, pseudonymize, mask, apps, chosen)
     manifest.update(start_ms=pull.windows[0].start, end_ms=pull.windows[-1].end)

@@ -13,6 +13,7 @@ them.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,9 +36,16 @@ from pendo_nb.sandbox.subscription.model import EventTable, Subscription
 READS_VERSION = 1
 # No raw events: the engine reads the grained store instead (and refuses what needs them).
 _NO_EVENTS = EventTable(
-    np.zeros(0, dtype=np.int64), *(np.zeros(0, dtype=np.int32) for _ in range(3)),
-    np.zeros(0, dtype=np.int8), *(np.zeros(0, dtype=np.int32) for _ in range(4)),
-)  # fmt: skip
+    ts=np.zeros(0, dtype=np.int64),
+    visitor=np.zeros(0, dtype=np.int32),
+    account=np.zeros(0, dtype=np.int32),
+    app=np.zeros(0, dtype=np.int32),
+    kind=np.zeros(0, dtype=np.int8),
+    object=np.zeros(0, dtype=np.int32),
+    ip=np.zeros(0, dtype=np.int32),
+    server=np.zeros(0, dtype=np.int32),
+    user_agent=np.zeros(0, dtype=np.int32),
+)
 
 
 class ExtractUnreadable(ValueError):
@@ -45,12 +53,12 @@ class ExtractUnreadable(ValueError):
     unfinished)."""
 
 
-def load_extract(folder: str | Path) -> Subscription:
+def load_extract(folder: str | os.PathLike[str]) -> Subscription:
     """The subscription held by the extract in ``folder``.
 
     Parameters
     ----------
-    folder : str or Path
+    folder : str or path
         A folder written by ``pn.extract``.
 
     Returns
@@ -78,7 +86,7 @@ def load_extract(folder: str | Path) -> Subscription:
     def objects(kind: str) -> list[dict]:
         path = folder / kind / "part-0.parquet"
         texts = pq.read_table(path, columns=["json"]).column("json").to_pylist()
-        return [orjson.loads(text) for text in texts]
+        return [orjson.loads(str(text)) for text in texts]
 
     def day_tables(source: str) -> list[tuple[str, pa.Table]]:
         prefix = f"{source}/day="
@@ -166,10 +174,10 @@ def _times_as_ms(table: pa.Table) -> pa.Table:
 
 
 def _whole_rows(days: list[tuple[str, pa.Table]]) -> list[dict]:
-    rows = []
+    rows: list[dict] = []
     for _day, table in days:
         if "json" in table.column_names:
-            rows.extend(orjson.loads(text) for text in table.column("json").to_pylist())
+            rows.extend(orjson.loads(str(text)) for text in table.column("json").to_pylist())
     rows.sort(key=lambda row: row.get("browserTime", 0))  # stable: the answers' order otherwise
     return rows
 
