@@ -355,8 +355,9 @@ def _summary(folder: Path, manifest: dict, *, pulled_days: int, requests: int) -
         row[0] += 1 if "/day=" in name else 0
         row[1] += entry["rows"]
         row[2] += entry["bytes"]
+    order = [*DAY_SOURCES, *OBJECT_SOURCES]
     frame = pd.DataFrame(
-        [(source, *values) for source, values in totals.items()],
+        [(source, *totals[source]) for source in sorted(totals, key=order.index)],
         columns=["source", "days", "rows", "bytes"],
     )
     frame = frame.astype({"source": TEXT_DTYPE, "days": "Int64", "rows": "Int64", "bytes": "Int64"})
