@@ -22,9 +22,19 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-__all__ = ["TIME_FIELDS", "file_digest", "objects_table", "rows_table", "write_parquet"]
+from pendo_nb.frames.convert import answer_rows_table
+
+__all__ = [
+    "TIME_FIELDS",
+    "answer_table",
+    "file_digest",
+    "objects_table",
+    "rows_table",
+    "write_parquet",
+]
 
 #: Fields holding epoch-ms instants in Pendo's event rows (stored as UTC timestamps).
 TIME_FIELDS = frozenset(
@@ -65,6 +75,58 @@ def rows_table(
     if whole_rows:
         columns["json"] = pa.array([orjson.dumps(row).decode() for row in rows], pa.string())
     return pa.table(columns) if columns else pa.table({"json": pa.array([], pa.string())})
+
+
+def answer_table(content: bytes, *, drop: Iterable[str] = ()) -> pa.Table:
+    """The ``results`` rows of an aggregation answer as an Arrow table, as :func:`rows_table`
+    makes it, read by pyarrow without making a Python object per value (big event answers).
+
+    Objects become JSON text without their null fields: pyarrow gives every object of a column
+    the fields of all of them, so a field missing from one object and a field written as null
+    read the same. Rows pyarrow cannot type (objects in lists, a field of mixed kinds) are read
+    by :func:`rows_table`.
+    """
+    table = answer_rows_table(content, "results")
+    if table is None or any(_objects_in_list(field.type) for field in table.schema):
+        document = orjson.loads(content)
+        rows = document.get("results") if isinstance(document, dict) else None
+        return rows_table(rows or [], drop=drop)
+    left_out = set(drop)
+    columns = {}
+    for field in table.schema:
+        if field.name in left_out:
+            continue
+        column = table.column(field.name)
+        if field.name in TIME_FIELDS and pa.types.is_integer(field.type):
+            column = column.cast(pa.int64()).cast(_TIMESTAMP)
+        elif pa.types.is_struct(field.type) and field.type.num_fields == 0:
+            column = pc.if_else(pc.is_null(column), pa.scalar(None, pa.string()), "{}")
+        elif pa.types.is_struct(field.type) or pa.types.is_list(field.type):
+            column = pa.array([_json_text(value) for value in column.to_pylist()], pa.string())
+        elif pa.types.is_null(field.type):
+            column = column.cast(pa.string())
+        columns[field.name] = column
+    return pa.table(columns)
+
+
+def _objects_in_list(kind: pa.DataType) -> bool:
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return pa.types.is_struct(kind.value_type) or _objects_in_list(kind.value_type)
+    if pa.types.is_struct(kind):
+        return any(_objects_in_list(field.type) for field in kind)
+    return False
+
+
+def _json_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return orjson.dumps(_without_nulls(value)).decode()
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    return value
 
 
 def objects_table(objects: Sequence[Mapping[str, Any]], id_field: str) -> pa.Table:

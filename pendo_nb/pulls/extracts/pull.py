@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 from pendo_nb._checks import positive_int
 from pendo_nb.errors import SnapshotError, ValidationError
 from pendo_nb.frames.dtypes import TEXT_DTYPE
-from pendo_nb.frames.extract_files import objects_table, rows_table, write_parquet
+from pendo_nb.frames.extract_files import answer_table, objects_table, rows_table, write_parquet
 from pendo_nb.frames.times import DAY_MS, stamp
 from pendo_nb.http.cache_policy import request_expiry
 from pendo_nb.http.connection import PendoConnection, PendoResponse
@@ -255,22 +255,26 @@ class _Writer:
         self.pending[day] = set(sources)
         self.day_files[day] = {}
 
+    def _content(self, response: PendoResponse, path: str, request: Any) -> bytes:
+        """The answer's bytes, pseudonymized when asked."""
+        if self.pseudonyms is None:
+            return response.content
+        with self.lock:  # one mapping for the whole extract
+            return self.pseudonyms.answer(response.content, response.content_type, path, request)
+
     def _rows(self, response: PendoResponse, path: str, request: Any) -> Any:
-        content = response.content
-        if self.pseudonyms is not None:
-            with self.lock:  # one mapping for the whole extract
-                content = self.pseudonyms.answer(content, response.content_type, path, request)
-        return orjson.loads(content)
+        return orjson.loads(self._content(response, path, request))
 
     def pull_day(self, source: str, day: str, window: Window, body: dict, expiry: Any) -> None:
         with request_expiry(expiry):
             response = self.client.post_aggregation(body)
-        answer = self._rows(response, "/aggregation", body)
-        rows = answer.get("results", []) if isinstance(answer, dict) else []
+        content = self._content(response, "/aggregation", body)
         if source in EVENT_SOURCES:
-            table = rows_table(rows, drop=("day",))
-        else:
-            table = rows_table(rows, whole_rows=True)
+            table = answer_table(content, drop=("day",))
+        else:  # guide and poll events: fields vary from row to row, so whole rows are kept
+            answer = orjson.loads(content)
+            rows = answer.get("results") if isinstance(answer, dict) else None
+            table = rows_table(rows or [], whole_rows=True)
         name = day_file(source, day)
         size, digest = write_parquet(table, self.folder / name)
         entry = {"rows": table.num_rows, "bytes": size, "sha256": digest}
