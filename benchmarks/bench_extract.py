@@ -13,6 +13,7 @@ Against a ``large`` sandbox in its own process, for the last 30 days:
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -99,15 +100,17 @@ def main() -> None:
             extract_seconds, taken = _timed(
                 lambda: pn.extract(folder, START, client=client, progress=False)
             )
+            files = int(taken["bytes"].sum())
+            rows = int(taken.set_index("source").loc["events", "rows"])
+            print(f"day extract: {extract_seconds:.1f} s, {files / 1e6:.1f} MB, "
+                  f"{rows:,} events rows", flush=True)  # fmt: skip
+            print(f"extract files / JSON answers: {files / sum(json_sizes):.3f} "
+                  "(target <= 0.2)", flush=True)  # fmt: skip
             plain_seconds = _plain_pull(url)
+            print(f"plain windowed pull of the same sources: {plain_seconds:.1f} s", flush=True)
+            print(f"extract / plain pull time: {extract_seconds / plain_seconds:.2f}x "
+                  "(target <= 1.25x)", flush=True)  # fmt: skip
             live_seconds, live = _timed(lambda: _client(url).aggregate(EVENTS_BY_ACCOUNT))
-            hour_seconds, hour_taken = _timed(
-                lambda: pn.extract(
-                    Path(scratch) / "hour", START, grain="hour", client=_client(url), progress=False
-                )  # fmt: skip
-            )
-            stop_sandbox(process)
-            process = None
 
             local_client = pn.connect(local=folder)
             local_client.aggregate(EVENTS_BY_ACCOUNT)  # the extract's files read once
@@ -115,26 +118,26 @@ def main() -> None:
                 _timed(lambda: local_client.aggregate(EVENTS_BY_ACCOUNT))[0] for _ in range(ANSWERS)
             )
             local = local_client.aggregate(EVENTS_BY_ACCOUNT)
-            duck_seconds = _duckdb_answer(folder)
             assert len(local) == len(live), (len(local), len(live))
-    finally:
-        if process is not None:
-            stop_sandbox(process)
+            duck_seconds = _duckdb_answer(folder)
+            print(f"30-day events + group: live {live_seconds:.2f} s, local "
+                  f"{local_seconds:.3f} s, DuckDB {duck_seconds:.3f} s")  # fmt: skip
+            print(f"local vs live: {live_seconds / local_seconds:.1f}x faster (target >= 20x)")
+            print(f"local vs DuckDB: {local_seconds / duck_seconds:.1f}x DuckDB's time "
+                  "(target <= 3x)", flush=True)  # fmt: skip
+            shutil.rmtree(folder)
 
-    files = int(taken["bytes"].sum())
-    answers = sum(json_sizes)
-    rows = int(taken.set_index("source").loc["events", "rows"])
-    print(f"day extract: {extract_seconds:.1f} s, {files / 1e6:.1f} MB, {rows:,} events rows")
-    print(f"hour extract: {hour_seconds:.1f} s, {int(hour_taken['bytes'].sum()) / 1e6:.1f} MB, "
-          f"{int(hour_taken.set_index('source').loc['events', 'rows']):,} events rows")  # fmt: skip
-    print(f"plain windowed pull of the same sources: {plain_seconds:.1f} s")
-    ratio = extract_seconds / plain_seconds
-    print(f"extract / plain pull time: {ratio:.2f}x (target <= 1.25x)")
-    print(f"extract files / JSON answers: {files / answers:.3f} (target <= 0.2)")
-    print(f"30-day events + group: live {live_seconds:.2f} s, local {local_seconds:.3f} s, "
-          f"DuckDB {duck_seconds:.3f} s")  # fmt: skip
-    print(f"local vs live: {live_seconds / local_seconds:.1f}x faster (target >= 20x)")
-    print(f"local vs DuckDB: {local_seconds / duck_seconds:.1f}x DuckDB's time (target <= 3x)")
+            hour_seconds, hour_taken = _timed(
+                lambda: pn.extract(
+                    Path(scratch) / "hour", START, grain="hour", client=_client(url), progress=False
+                )  # fmt: skip
+            )
+            hour_rows = int(hour_taken.set_index("source").loc["events", "rows"])
+            hour_bytes = int(hour_taken["bytes"].sum())
+            print(f"hour extract: {hour_seconds:.1f} s, {hour_bytes / 1e6:.1f} MB, "
+                  f"{hour_rows:,} events rows")  # fmt: skip
+    finally:
+        stop_sandbox(process)
 
 
 if __name__ == "__main__":
