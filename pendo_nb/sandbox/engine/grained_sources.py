@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import orjson
 import pandas as pd
 
 from pendo_nb.sandbox.subscription.grained import (
@@ -23,6 +22,7 @@ from pendo_nb.sandbox.subscription.grained import (
     GRAIN_PERIODS,
     OBJECT_COLUMNS,
     GrainedEvents,
+    categorical_isin,
 )
 
 from .errors import AggregationError
@@ -86,37 +86,39 @@ def grained_rows(
     """
     start, end = periods[0][0], periods[-1][1]
     _check_covered(store, start, end, period_field, now_ms, timezone, where)
-    table = store.tables[source]
-    stored = table[BUCKET].to_numpy()
-    lo, hi = np.searchsorted(stored, [start, end], side="left")  # tables are sorted by bucket
-    part = table.iloc[lo:hi]
-    mask = _kept(part, keep)
-    if not mask.all():
-        part = part[mask]
     starts = np.array([s for s, _ in periods], dtype=np.int64)
-    buckets = starts[np.searchsorted(starts, part[BUCKET].to_numpy(), side="right") - 1]
-    if not np.array_equal(buckets, part[BUCKET].to_numpy()):
-        part = _rolled_up(part.assign(**{BUCKET: buckets}))
-    frame = part.rename(columns={BUCKET: period_field})
-    for name in OBJECT_COLUMNS:
-        if name in frame.columns:
-            frame[name] = _objects(frame[name])
-    return frame.reset_index(drop=True)
-
-
-def _kept(part: pd.DataFrame, keep: RowFilter) -> np.ndarray:
-    mask = np.ones(len(part), dtype=bool)
-    if keep.apps is not None:
-        mask &= part["appId"].isin(list(keep.apps)).to_numpy()
+    slabs = store.slabs(source, frozenset(keep.flagged_visitors), frozenset(keep.flagged_accounts))
+    pieces, positions, buckets = [], [], []
+    rolled = False
+    for slab in slabs:
+        if keep.apps is not None and slab.app not in keep.apps:
+            continue
+        if keep.blacklist != "ignore" and slab.flagged != (keep.blacklist == "only"):
+            continue
+        lo, hi = np.searchsorted(slab.buckets, [start, end], side="left")
+        first, last = slab.offsets[lo], slab.offsets[hi]
+        stored = slab.buckets[lo:hi]
+        # The period of each stored bucket: itself at the store's grain, else a coarser start.
+        periods_of = starts[np.searchsorted(starts, stored, side="right") - 1]
+        rolled |= not np.array_equal(periods_of, stored)
+        pieces.append(slab.frame.iloc[first:last])
+        positions.append(slab.positions[first:last])
+        buckets.append(np.repeat(periods_of, np.diff(slab.offsets[lo : hi + 1])))
+    if not pieces:
+        part = store.tables[source].iloc[0:0]
+    elif len(pieces) == 1:  # the common query: one slice, no row-wise work
+        part = pieces[0]
+    else:  # several apps (or both sides of the exclude list): in the server's order again
+        order = np.argsort(np.concatenate(positions), kind="stable")
+        part = pd.concat(pieces, ignore_index=True).take(order)
+        buckets = [np.concatenate(buckets)[order]]
     if keep.object_ids is not None and keep.object_field is not None:
-        mask &= part[keep.object_field].isin(list(keep.object_ids)).to_numpy()
-    if keep.blacklist != "ignore":
-        flagged = (
-            part["visitorId"].isin(list(keep.flagged_visitors)).to_numpy()
-            | part["accountId"].isin(list(keep.flagged_accounts)).to_numpy()
-        )
-        mask &= flagged if keep.blacklist == "only" else ~flagged
-    return mask
+        chosen = categorical_isin(part[keep.object_field], keep.object_ids)
+        part = part[chosen]
+        buckets = [np.concatenate(buckets)[chosen]] if buckets else buckets
+    if rolled:
+        part = _rolled_up(part.assign(**{BUCKET: np.concatenate(buckets)}))
+    return part.rename(columns={BUCKET: period_field}).reset_index(drop=True)
 
 
 def _rolled_up(part: pd.DataFrame) -> pd.DataFrame:
@@ -134,16 +136,6 @@ def _rolled_up(part: pd.DataFrame) -> pd.DataFrame:
     # sort=False keeps the order keys first appear in, and the rows come sorted by bucket.
     grouped = part.groupby(keys, observed=True, sort=False).agg(measures).reset_index()
     return grouped[list(part.columns)]
-
-
-def _objects(column: pd.Series) -> np.ndarray:
-    """JSON text (categorical) -> one shared object per distinct text (steps copy before
-    writing, see ``rows.write_path``)."""
-    categories = column.cat.categories
-    decoded = np.empty(len(categories) + 1, dtype=object)
-    decoded[:-1] = [orjson.loads(text) for text in categories]
-    decoded[-1] = {}
-    return decoded[column.cat.codes.to_numpy()]
 
 
 def _check_covered(

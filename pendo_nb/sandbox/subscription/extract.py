@@ -159,9 +159,20 @@ def _event_frame(days: list[tuple[str, pa.Table]], manifest: dict[str, Any]) -> 
     frame = pd.concat(frames, ignore_index=True)
     for name in frame.columns:
         column = frame[name]
-        if name in OBJECT_COLUMNS or pd.api.types.is_string_dtype(column.dtype):
+        if name in OBJECT_COLUMNS:
+            frame[name] = _objects(column.astype("category"))
+        elif pd.api.types.is_string_dtype(column.dtype):
             frame[name] = column.astype("category")
     return frame
+
+
+def _objects(column: pd.Series) -> np.ndarray:
+    """JSON text -> one shared object per distinct text (missing: ``{}``)."""
+    categories = column.cat.categories
+    decoded = np.empty(len(categories) + 1, dtype=object)
+    decoded[:-1] = [orjson.loads(str(text)) for text in categories]
+    decoded[-1] = {}
+    return decoded[column.cat.codes.to_numpy()]
 
 
 def _times_as_ms(table: pa.Table) -> pa.Table:

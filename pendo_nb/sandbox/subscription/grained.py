@@ -13,8 +13,11 @@ zone. It cannot split them finer, and it cannot answer what needs single events 
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 #: The grains a store may hold, finest first, and the timeSeries period of each.
@@ -25,8 +28,26 @@ GRAINED_SOURCES = ("events", "pageEvents", "featureEvents", "trackEvents")
 #: (epoch ms) and the four measures.
 BUCKET = "bucket"
 MEASURES = ("numEvents", "numMinutes", "firstTime", "lastTime")
-#: Nested-object columns, held as JSON text (categorical: few distinct values).
+#: Nested-object columns: objects, one shared object per distinct value (steps copy nested
+#: objects before writing into them, see ``engine.rows.write_path``).
 OBJECT_COLUMNS = ("parameters", "properties")
+
+
+@dataclass(frozen=True)
+class Slab:
+    """One source's rows of one app, on the exclude list or not, sorted by bucket.
+
+    ``buckets`` are the distinct bucket starts and ``offsets`` where each one's rows start (one
+    more: the end), so a range of periods is a slice; ``positions`` are the rows' places in the
+    source's whole table (the server's order), to interleave slabs as the server did.
+    """
+
+    app: int
+    flagged: bool
+    frame: pd.DataFrame
+    buckets: np.ndarray
+    offsets: np.ndarray
+    positions: np.ndarray
 
 
 @dataclass
@@ -36,8 +57,8 @@ class GrainedEvents:
     ``tables`` maps each source of :data:`GRAINED_SOURCES` to a DataFrame sorted by
     :data:`BUCKET`: string keys as categoricals (``visitorId``, ``accountId``, ``pageId``...),
     ``appId`` and the measures as int64 (times in epoch ms), and :data:`OBJECT_COLUMNS` as
-    categorical JSON text. ``origin`` names where the rows came from (the extract's folder), for
-    messages saying how to cover a range the store lacks.
+    objects (one shared object per distinct value). ``origin`` names where the rows came from (the extract's folder), for messages
+    saying how to cover a range the store lacks.
     """
 
     grain: str
@@ -45,3 +66,44 @@ class GrainedEvents:
     end_ms: int
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     origin: str = ""
+    _slabs: dict[tuple, list[Slab]] = field(default_factory=dict, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def slabs(
+        self, source: str, flagged_visitors: frozenset[str], flagged_accounts: frozenset[str]
+    ) -> list[Slab]:
+        """The source's rows cut once into :class:`Slab` s by app and by the exclude list (the
+        common query, one app without the excluded people, is then one slice, never a filter
+        over every row); kept for the next query with the same exclude list."""
+        key = (source, flagged_visitors, flagged_accounts)
+        with self._lock:
+            if key not in self._slabs:
+                self._slabs[key] = _cut(self.tables[source], flagged_visitors, flagged_accounts)
+            return self._slabs[key]
+
+
+def _cut(table: pd.DataFrame, visitors: frozenset[str], accounts: frozenset[str]) -> list[Slab]:
+    if table.empty:
+        return []
+    flagged = categorical_isin(table["visitorId"], visitors)
+    flagged |= categorical_isin(table["accountId"], accounts)
+    apps = table["appId"].to_numpy()
+    slabs = []
+    for app in np.unique(apps):
+        for is_flagged in (False, True):
+            positions = np.flatnonzero((apps == app) & (flagged == is_flagged))
+            if not len(positions):
+                continue
+            frame = table.iloc[positions].reset_index(drop=True)
+            buckets, first = np.unique(frame[BUCKET].to_numpy(), return_index=True)
+            offsets = np.append(first, len(frame))
+            slabs.append(Slab(int(app), is_flagged, frame, buckets, offsets, positions))
+    return slabs
+
+
+def categorical_isin(column: pd.Series, values: AbstractSet[str]) -> np.ndarray:
+    """Whether each value of a categorical column is in ``values``: decided once per category."""
+    if not values:
+        return np.zeros(len(column), dtype=bool)
+    hits = np.append(column.cat.categories.isin(list(values)), False)  # code -1: missing
+    return hits[column.cat.codes.to_numpy()]
