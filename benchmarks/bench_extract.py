@@ -95,6 +95,12 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as scratch:
             folder = Path(scratch) / "day"
+            # First the live answers (the best of two): the first also warms the sandbox process
+            # up (its first reads of the events cost more), so neither pull below pays for that.
+            live = _client(url).aggregate(EVENTS_BY_ACCOUNT)
+            live_seconds = _timed(lambda: _client(url).aggregate(EVENTS_BY_ACCOUNT))[0]
+            plain_seconds = _plain_pull(url)
+            print(f"plain windowed pull of the same sources: {plain_seconds:.1f} s", flush=True)
             client = _client(url)
             json_sizes = _counting_json_bytes(client)
             extract_seconds, taken = _timed(
@@ -106,11 +112,8 @@ def main() -> None:
                   f"{rows:,} events rows", flush=True)  # fmt: skip
             print(f"extract files / JSON answers: {files / sum(json_sizes):.3f} "
                   "(target <= 0.2)", flush=True)  # fmt: skip
-            plain_seconds = _plain_pull(url)
-            print(f"plain windowed pull of the same sources: {plain_seconds:.1f} s", flush=True)
             print(f"extract / plain pull time: {extract_seconds / plain_seconds:.2f}x "
                   "(target <= 1.25x)", flush=True)  # fmt: skip
-            live_seconds, live = _timed(lambda: _client(url).aggregate(EVENTS_BY_ACCOUNT))
 
             local_client = pn.connect(local=folder)
             local_client.aggregate(EVENTS_BY_ACCOUNT)  # the extract's files read once

@@ -92,11 +92,11 @@ def answer_table(content: bytes, *, drop: Iterable[str] = ()) -> pa.Table:
         rows = document.get("results") if isinstance(document, dict) else None
         return rows_table(rows or [], drop=drop)
     left_out = set(drop)
-    columns = {}
+    columns: dict[str, Any] = {}  # name -> Array or ChunkedArray
     for field in table.schema:
         if field.name in left_out:
             continue
-        column = table.column(field.name)
+        column: Any = table.column(field.name)
         if field.name in TIME_FIELDS and pa.types.is_integer(field.type):
             column = column.cast(pa.int64()).cast(_TIMESTAMP)
         elif pa.types.is_struct(field.type) and field.type.num_fields == 0:
