@@ -3,7 +3,9 @@
 * every body of ``tests/pipeline/bodies`` (Pendo's published samples, the reference's examples,
   connectors' bodies);
 * the request envelopes of ``tests/sandbox/test_pendo_samples.py`` (Pendo's ETL samples);
-* the pipelines of the sandbox's reports (run as ``pn.report``, and as aggregations).
+* the pipelines of the sandbox's reports (run as ``pn.report``, and as aggregations);
+* each grouped event source with each of its parameters (apps, object ids, the exclude list's
+  three modes) over each kind of period, so every way of reading the store is compared.
 """
 
 from __future__ import annotations
@@ -32,7 +34,40 @@ def aggregations() -> dict[str, object]:
         pipeline = report.get("aggregation", {}).get("pipeline")
         if pipeline:
             corpus[f"report_pipelines/{report['name']}"] = pipeline
+    corpus.update(_parameter_variants())
     return corpus
+
+
+def _parameter_variants() -> dict[str, object]:
+    subscription = generate(size="small")
+    ids = {
+        "pageEvents": ("pageIds", [p["id"] for p in subscription.pages[:2]]),
+        "featureEvents": ("featureId", subscription.features[0]["id"]),
+        "trackEvents": ("trackTypeIds", [t["id"] for t in subscription.track_types[:2]]),
+    }
+    series = {
+        "hours": {"period": "hourRange", "first": "now()", "count": -30},
+        "days": {"period": "dayRange", "first": "now()", "count": -12},
+        "weeks": {"period": "weekRange", "first": "now()", "count": -3},
+        "month": {"period": "monthRange", "first": "now()", "count": 1},
+    }
+    variants: dict[str, object] = {}
+    for source in ("events", "pageEvents", "featureEvents", "trackEvents"):
+        params: dict[str, dict] = {
+            "default": {},
+            "all apps": {"appId": 'expandAppIds("*")'},
+            "app list": {"appId": [app["id"] for app in subscription.apps]},
+            "exclude list only": {"blacklist": "only", "appId": 'expandAppIds("*")'},
+            "exclude list ignored": {"blacklist": "ignore"},
+        }
+        if source in ids:
+            key, value = ids[source]
+            params["object ids"] = {key: value}
+        for label, param in params.items():
+            for name, spec in series.items():
+                step = {"source": {source: param or None, "timeSeries": spec}}
+                variants[f"variants/{source}/{label}/{name}"] = [step]
+    return variants
 
 
 def report_ids() -> list[str]:
