@@ -192,6 +192,22 @@ def test_extending_with_another_grain_is_refused(small_extract, sandbox, tmp_pat
         pn.extract(copy, "2026-10-25", grain="hour", client=_client(sandbox), progress=False)
 
 
+def test_sources_left_out_are_refused_by_name(sandbox, tmp_path):
+    folder = tmp_path / "events-only"
+    taken = pn.extract(folder, "2026-10-28", sources=["events"], client=_client(sandbox),
+                       progress=False)  # fmt: skip
+    assert "pageEvents" not in set(taken["source"])
+    local = pn.connect(local=folder)
+    days = {"period": "dayRange", "first": "now()", "count": -2}
+    assert len(local.aggregate([{"source": {"events": None, "timeSeries": days}}])) > 0
+    for source in ("pageEvents", "guideEvents"):
+        with pytest.raises(pn.BadRequestError, match=f"holds no {source} rows"):
+            local.aggregate([{"source": {source: None, "timeSeries": days}}])
+    with pytest.raises(pn.SnapshotError, match="same sources"):
+        pn.extract(folder, "2026-10-28", sources=["events", "pageEvents"],
+                   client=_client(sandbox), progress=False)  # fmt: skip
+
+
 def test_bad_arguments_are_refused(sandbox, tmp_path):
     client = _client(sandbox)
     with pytest.raises(pn.ValidationError, match="grain"):

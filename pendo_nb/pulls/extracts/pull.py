@@ -80,6 +80,13 @@ def extract_period(
     previous = read_manifest(folder, missing_ok=True)
     if previous is not None:
         _check_compatible(folder, previous, grain, client.tz, pseudonymize)
+        if sources is None:
+            chosen = tuple(previous["sources"])
+        elif set(chosen) != set(previous["sources"]):
+            raise SnapshotError(
+                f"{folder} holds the sources {previous['sources']}; extend it with the same "
+                "sources (or sources=None), or extract into another folder"
+            )
     now_ms, start_ms, end_ms = server_range(client, start, end)
     if end is None:
         end_ms = now_ms + 1  # through the day holding now

@@ -173,6 +173,17 @@ def _check_covered(
     )
 
 
+def needs_source(store: GrainedEvents | None, source: str, where: str) -> None:
+    """Refuse (422) a source that a store's extract was made without (``sources=``)."""
+    if store is not None and source not in store.held:
+        raise AggregationError(
+            f"{where}: this local extract holds no {source} rows (it was made with "
+            f"sources={sorted(store.held)}); pn.extract({store.origin!r}, ..., "
+            f"sources=[..., {source!r}]) into a new folder would hold them",
+            status=422,
+        )
+
+
 def needs_raw_events(store: GrainedEvents | None, what: str) -> None:
     """Refuse ``what`` (422) on a subscription whose events are grouped at a grain: it needs
     event-level data, which an extract does not hold."""

@@ -29,7 +29,7 @@ from pendo_nb.sandbox.subscription.model import CLICK, PAGE_LOAD, TRACK, Subscri
 
 from .errors import AggregationError
 from .expressions import compile_expression
-from .grained_sources import RowFilter, grained_rows, needs_raw_events
+from .grained_sources import RowFilter, grained_rows, needs_raw_events, needs_source
 from .paths import get_path
 from .rows import ColumnBatch, Rows, SharedRows, fresh_rows
 from .run_state import RunState, StepEnv
@@ -498,6 +498,7 @@ def _grouped_from_store(call: SourceCall) -> ColumnBatch:
     """The grouped rows of a subscription whose events are stored at a grain (an extract)."""
     sub = call.subscription
     assert sub.grained is not None and call.periods is not None and call.period_field
+    needs_source(sub.grained, call.name, call.where)
     object_field = _OBJECT_FIELDS.get(call.name, (None, None))[0]
     keep = RowFilter(
         apps=_app_ids(call),
@@ -663,6 +664,9 @@ def _in_range(rows: list[dict], call: SourceCall) -> list[dict]:
 
 
 def _event_filter(call: SourceCall, id_fields: tuple[str, ...]) -> Callable[[dict], bool]:
+    # Guide and poll events (and the summaries made of them) come from guideEvents/pollEvents.
+    held = "pollEvents" if "pollId" in id_fields else "guideEvents"
+    needs_source(call.subscription.grained, held, call.where)
     app_ids = _app_ids(call)
     wanted = {field: _id_filter(call, field) for field in id_fields}
     wanted = {field: ids for field, ids in wanted.items() if ids is not None}

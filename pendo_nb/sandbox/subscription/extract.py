@@ -101,9 +101,11 @@ def load_extract(folder: str | os.PathLike[str]) -> Subscription:
         start_ms=int(manifest["start_ms"]),
         end_ms=int(manifest["end_ms"]),
         origin=str(folder),
+        held=frozenset(manifest.get("sources", ())),
     )
     for source in GRAINED_SOURCES:
-        store.tables[source] = _event_frame(day_tables(source), manifest)
+        if source in store.held:
+            store.tables[source] = _event_frame(day_tables(source), manifest)
     visitors = {row["visitorId"]: row for row in objects("visitors")}
     accounts = {row["accountId"]: row for row in objects("accounts")}
     schema = {entry["kind"]: entry["groups"] for entry in objects("schema")}

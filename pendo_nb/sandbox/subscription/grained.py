@@ -57,8 +57,8 @@ class GrainedEvents:
     ``tables`` maps each source of :data:`GRAINED_SOURCES` to a DataFrame sorted by
     :data:`BUCKET`: string keys as categoricals (``visitorId``, ``accountId``, ``pageId``...),
     ``appId`` and the measures as int64 (times in epoch ms), and :data:`OBJECT_COLUMNS` as
-    objects (one shared object per distinct value). ``origin`` names where the rows came from (the extract's folder), for messages
-    saying how to cover a range the store lacks.
+    objects (one shared object per distinct value). ``origin`` names where the rows came from
+    (the extract's folder), for messages saying how to cover a range the store lacks.
     """
 
     grain: str
@@ -66,6 +66,8 @@ class GrainedEvents:
     end_ms: int
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     origin: str = ""
+    #: The day-partitioned sources the store was made with (grouped ones and guide/poll events).
+    held: frozenset[str] = frozenset()
     _slabs: dict[tuple, list[Slab]] = field(default_factory=dict, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
