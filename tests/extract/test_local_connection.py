@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import pendo_nb as pn
+from pendo_nb.sandbox import DEMO_KEY
 
 ROOT = Path(__file__).parents[2]
 
@@ -131,3 +132,24 @@ def test_pseudonymized_extract_holds_no_real_ids_emails_or_names(sandbox, tmp_pa
     assert not [n for n in names if len(n) > 3 and f"'{n}'" in text]
     local = pn.connect(local=folder)  # and it still answers
     assert len(local.aggregate([{"source": {"visitors": None}}])) == len(subscription.visitors)
+
+
+def test_standalone_server_serves_an_extract(extracted):
+    """``python -m pendo_nb.sandbox --extract FOLDER``: any HTTP client can ask the extract."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "pendo_nb.sandbox", "--extract", str(extracted.day), "--port", "0"],
+        env=env, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        banner = server.stdout.readline()
+        assert f"extract {extracted.day}" in banner
+        url = banner.split(": ", 1)[1].split()[0]
+        client = pn.PendoClient(DEMO_KEY, base_url=url, cache=False)
+        days = {"period": "dayRange", "first": "now()", "count": -3}
+        local = pn.connect(local=extracted.day)
+        body = [{"source": {"events": None, "timeSeries": days}}]
+        assert client.aggregate(body).equals(local.aggregate(body))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
