@@ -553,7 +553,8 @@ class PendoClient(PendoConnection):
             recordings' pseudonymizer), so the extract can be shared. Such an extract cannot be
             resumed or extended.
         mask : list of str
-            Metadata fields (by name) whose values become null.
+            Metadata fields (by name) whose values become null (as in recordings, this also
+            pseudonymizes).
         workers : int
             Requests at the same time (default 4); they share the client's rate limit.
         progress : bool

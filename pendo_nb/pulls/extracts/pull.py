@@ -75,11 +75,18 @@ def extract_period(
 ) -> pd.DataFrame:
     """Pull ``[start, end)`` into the extract folder ``path``; see :func:`pendo_nb.extract`."""
     grain, app_param, chosen = _checked(grain, apps, sources, workers, settle_days)
+    # As in recordings, masking goes through the pseudonymizer, which also fakes the people.
+    pseudonymize = bool(pseudonymize or mask)
     folder = Path(path).expanduser()
     folder.mkdir(parents=True, exist_ok=True)
     previous = read_manifest(folder, missing_ok=True)
     if previous is not None:
         _check_compatible(folder, previous, grain, client.tz, pseudonymize)
+        if previous.get("apps") != (apps if apps == "*" else list(apps)):
+            raise SnapshotError(
+                f"{folder} holds the apps {previous.get('apps')!r}; extend it with the same "
+                "apps, or extract into another folder"
+            )
         if sources is None:
             chosen = tuple(previous["sources"])
         elif set(chosen) != set(previous["sources"]):
