@@ -35,7 +35,7 @@ CELL_TIMEOUT = 60
 #: editor settings) changes with the machine and run, not with the notebook.
 KEPT_METADATA = ("kernelspec",)
 #: The PENDO_* settings a kernel inherits (see kernel_environment).
-SNAPSHOT_SETTINGS = ("PENDO_NB_RECORD", "PENDO_NB_REPLAY")
+SNAPSHOT_SETTINGS = ("PENDO_NB_RECORD", "PENDO_NB_REPLAY", "PENDO_NB_LOCAL")
 
 
 def tutorial_notebooks() -> list[Path]:
@@ -48,8 +48,9 @@ def kernel_environment(base: Mapping[str, str], cache_dir: str) -> dict[str, str
 
     No ``PENDO_*`` setting of the machine leaks in (the notebooks use the sandbox, and a real key
     must never be able to reach an output), except the snapshot files to record into or replay
-    (``PENDO_NB_RECORD``, ``PENDO_NB_REPLAY``: paths, never secrets, and the way a notebook is
-    recorded or replayed unchanged). The HTTP cache lives in ``cache_dir``, a throw-away
+    (``PENDO_NB_RECORD``, ``PENDO_NB_REPLAY``) and the local extract to answer from
+    (``PENDO_NB_LOCAL``): paths, never secrets, and the way a notebook is recorded, replayed or
+    answered from an extract unchanged. The HTTP cache lives in ``cache_dir``, a throw-away
     directory, so no answer cached by an earlier run can change what a notebook shows.
     """
     environment = {

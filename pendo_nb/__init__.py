@@ -17,6 +17,7 @@ from pendo_nb.api.functions import (
     cache_info,
     can_write,
     clear_cache,
+    extract,
     object_names,
     report,
     report_csv,
@@ -87,6 +88,8 @@ __all__ = [
     # snapshots (connect(record=...) / connect(replay=...))
     "snapshot_info",
     "scan_for_leaks",
+    # local extracts (pn.extract(...) / connect(local=...))
+    "extract",
     # errors
     "PendoError",
     "ConfigurationError",

@@ -28,6 +28,7 @@ EXPECTED = [
     "04-product-analytics.ipynb",
     "05-updating-metadata.ipynb",
     "06-sharing-notebooks.ipynb",
+    "07-offline-exploration.ipynb",
 ]
 
 

@@ -39,6 +39,7 @@ PUBLIC = {
     # snapshots
     "snapshot_info",
     "scan_for_leaks",
+    "extract",
     # errors
     "PendoError",
     "ConfigurationError",
@@ -72,6 +73,7 @@ DATAFRAME_FUNCTIONS = [
     "object_names",
     "with_names",
     "scan_for_leaks",
+    "extract",
 ]
 
 

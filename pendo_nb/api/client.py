@@ -9,13 +9,15 @@ long work is done one layer down, in :mod:`pendo_nb.pulls`.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from pendo_nb.api.reprs import CacheSummary, client_html, connection_kind
 from pendo_nb.api.snapshots import leaks_frame
-from pendo_nb.errors import ConfigurationError, ValidationError
+from pendo_nb.errors import ConfigurationError, SnapshotError, ValidationError
 from pendo_nb.frames.csv_reader import csv_to_frame
 from pendo_nb.frames.json_reader import json_to_frame
 from pendo_nb.frames.plain_reader import rows_to_frame
@@ -24,6 +26,8 @@ from pendo_nb.http.connection import PendoConnection, aggregation_envelope
 from pendo_nb.http.known_values import KnownValues, people_values
 from pendo_nb.pulls.aggregation import aggregation_frame
 from pendo_nb.pulls.catalog_names import forget_names, names_frame, with_names
+from pendo_nb.pulls.extracts import extract_period
+from pendo_nb.pulls.extracts.pull import SETTLE_DAYS
 from pendo_nb.pulls.field_check import check_aggregation
 from pendo_nb.pulls.history import stitch_history
 from pendo_nb.pulls.object_ids import explain_missing_object
@@ -78,6 +82,8 @@ class PendoClient(PendoConnection):
 
     #: True for a client of the offline sandbox (set by :func:`pendo_nb.connect`).
     is_sandbox: bool = False
+    #: The local extract this client answers from (``connect(local=...)``), else None.
+    local_extract: Path | None = None
 
     def _repr_html_(self) -> str:
         return client_html(self)
@@ -569,6 +575,91 @@ class PendoClient(PendoConnection):
         super().clear_cache(everything=everything)
         forget_names(self)  # the names were read from the answers just deleted
 
+    def extract(
+        self,
+        path: str | os.PathLike[str],
+        start: Any,
+        end: Any = None,
+        *,
+        grain: str = "day",
+        apps: str | Sequence[int] = "*",
+        sources: Sequence[str] | None = None,
+        pseudonymize: bool = False,
+        mask: Sequence[str] = (),
+        workers: int = 4,
+        progress: bool = True,
+        settle_days: int = SETTLE_DAYS,
+    ) -> pd.DataFrame:
+        """Pull a period of the subscription into a folder of Parquet files (a local extract).
+
+        ``pn.connect(local=path)`` then answers any pipeline over it offline, with the sandbox's
+        interpreter; pandas, pyarrow, DuckDB, Polars and Dask read the files without pendo_nb.
+        The event sources are pulled one day at a time, in parallel on this client's paced and
+        retried session; each day is written atomically, so running the same call again after
+        an interruption resumes, and extending ``end`` pulls only the new days plus the days
+        that had not settled when they were pulled (``settle_days``).
+
+        Parameters
+        ----------
+        path : str or path
+            The extract's folder (made if missing). One folder per source, partitioned by day
+            (``events/day=2026-10-01/part-0.parquet``), and ``manifest.json``.
+        start, end : date, datetime, ISO text or epoch ms
+            The period ``[start, end)``, read on the server's clock; ``end=None``: through the
+            day that holds now. An existing extract is extended to cover both ranges.
+        grain : {"day", "hour"}
+            The grain of the event sources ``events``, ``pageEvents``, ``featureEvents`` and
+            ``trackEvents``: the finest period the local connection can answer. Hours take
+            more room; days answer day, week and month series.
+        apps : "*" or list of int
+            The apps whose events are pulled (default all).
+        sources : list of str, optional
+            The day-partitioned sources to pull (default all: the four event sources,
+            ``guideEvents`` and ``pollEvents``). Visitors, accounts, catalogs, segments, reports
+            and metadata schemas are always pulled.
+        pseudonymize : bool
+            Replace visitor and account ids, e-mail addresses and names with stable fakes (the
+            recordings' pseudonymizer), so the extract can be shared. Such an extract cannot be
+            resumed or extended.
+        mask : list of str
+            Metadata fields (by name) whose values become null (as in recordings, this also
+            pseudonymizes).
+        workers : int
+            Requests at the same time (default 4); they share the client's rate limit.
+        progress : bool
+            Show one progress bar over every request.
+        settle_days : int
+            Days that ended less than this many days before they were pulled are pulled again
+            by the next run (default 2: Pendo processes events hourly and connectors see them
+            arrive hours late).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per source: ``source``, ``days`` (files by day), ``rows``, ``bytes``.
+            ``df.attrs`` holds ``path``, ``grain``, ``first_day``, ``last_day``, ``taken_at``,
+            ``days_pulled`` and ``requests``.
+
+        Raises
+        ------
+        ValidationError
+            A bad grain, source list or app list, or ``end`` before ``start``.
+        SnapshotError
+            The folder holds an extract of another grain or time zone, or a pseudonymized one.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> taken = pn.extract("october", "2026-10-01", "2026-11-01")  # doctest: +SKIP
+        >>> local = pn.connect(local="october")                       # doctest: +SKIP
+        """
+        return extract_period(
+            self, path, start, end, grain=grain, apps=apps, sources=sources,
+            pseudonymize=pseudonymize, mask=mask, workers=workers, progress=progress,
+            settle_days=settle_days,
+        )  # fmt: skip
+
     # -- writes ---------------------------------------------------------------------------
 
     def can_write(self) -> bool:
@@ -664,6 +755,12 @@ class PendoClient(PendoConnection):
         >>> plan["outcome"].iloc[0] in ("would-change", "unchanged")  # doctest: +SKIP
         True
         """
+        if self.local_extract is not None and not dry_run:
+            raise SnapshotError(
+                f"update_values(): this session reads the local extract {self.local_extract} and "
+                "is read-only; writes need a live connection (pn.connect(key=...)). A dry run "
+                "(update_values(..., dry_run=True)) works"
+            )
         return write_values(
             self,
             kind,

@@ -10,16 +10,19 @@ from __future__ import annotations
 import atexit
 import os
 import threading
+from pathlib import Path
 from typing import Any, Literal
 
 from pendo_nb.api.client import PendoClient
-from pendo_nb.errors import ConfigurationError
+from pendo_nb.errors import ConfigurationError, SnapshotError
 from pendo_nb.http.session import RetryPolicy, Timeouts
+from pendo_nb.pulls.extracts import read_manifest, verify_files
 
 __all__ = ["connect", "resolve"]
 
 _default_client: PendoClient | None = None
 _shared_sandbox: Any = None  # the in-process sandbox started by connect(sandbox=True)
+_extract_sandboxes: dict[tuple[Path, str], Any] = {}  # connect(local=...): one per extract
 _lock = threading.Lock()
 
 
@@ -40,6 +43,7 @@ def connect(
     mask: tuple[str, ...] | list[str] = (),
     keep: tuple[str, ...] | list[str] = (),
     replay: str | os.PathLike[str] | None = None,
+    local: str | os.PathLike[str] | None = None,
 ) -> PendoClient:
     """Connect to Pendo (or the offline sandbox) and make this the default client.
 
@@ -93,6 +97,14 @@ def connect(
         Answer every call from a snapshot file (default ``PENDO_NB_REPLAY``): no key, no network,
         no writes. It takes precedence over ``sandbox``, ``key`` and ``record``, so a notebook
         that connects to the sandbox or to Pendo replays unchanged when ``PENDO_NB_REPLAY`` is set.
+    local : path, optional
+        Answer every read from a local extract written by :func:`pendo_nb.extract` (default
+        ``PENDO_NB_LOCAL``): the sandbox's engine runs in this process over the extract's files,
+        so any pipeline within its days and grain is answered offline; ``now()`` is the moment
+        the extract was taken; writes raise :class:`~pendo_nb.errors.SnapshotError`. It takes
+        precedence over ``sandbox``, ``key`` and ``record`` (``replay`` wins over it), so a
+        notebook's own ``connect(...)`` line opens the extract when ``PENDO_NB_LOCAL`` is set.
+        A truncated, altered, unfinished or newer extract raises ``SnapshotError``.
 
     Returns
     -------
@@ -105,11 +117,17 @@ def connect(
     >>> client = pn.connect(key="...", region="eu")  # doctest: +SKIP
     >>> client = pn.connect(sandbox=True, record="review.pendo")  # doctest: +SKIP
     >>> client = pn.connect(replay="review.pendo")   # doctest: +SKIP
+    >>> client = pn.connect(local="october")         # doctest: +SKIP
     """
     global _default_client
     replay = replay or os.environ.get("PENDO_NB_REPLAY") or None
     if replay:
         client = PendoClient(None, cache=False, timeout=timeout, tz=tz or "UTC", replay=replay)
+        _default_client = client
+        return client
+    local = local or os.environ.get("PENDO_NB_LOCAL") or None
+    if local:
+        client = _local_client(Path(local).expanduser(), timeout, tz)
         _default_client = client
         return client
     record = record or os.environ.get("PENDO_NB_RECORD") or None
@@ -168,6 +186,42 @@ def _running_sandbox() -> Any:
             atexit.register(server.stop)
             _shared_sandbox = server
         return _shared_sandbox
+
+
+def _local_client(folder: Path, timeout: Any, tz: str | None) -> PendoClient:
+    """A client of the sandbox serving the extract in ``folder`` (checked whole first), with
+    its read-only key."""
+    manifest = read_manifest(folder)
+    assert manifest is not None  # read_manifest raises for a folder without one
+    verify_files(folder, manifest)
+    server = _extract_sandbox(folder.resolve(), manifest["taken_at"])
+    client = PendoClient(
+        server.read_only_key,
+        base_url=server.url,
+        cache=False,
+        timeout=timeout,
+        tz=tz or manifest["timezone"],
+    )
+    client.local_extract = folder
+    return client
+
+
+def _extract_sandbox(folder: Path, taken_at: str) -> Any:
+    """The in-process sandbox serving ``folder`` (one per extract and version; stopped at exit)."""
+    with _lock:
+        key = (folder, taken_at)
+        if key not in _extract_sandboxes:
+            # Imported on first use, as for connect(sandbox=True): most sessions never need it.
+            from pendo_nb.sandbox import ExtractUnreadable, Sandbox
+
+            try:
+                server = Sandbox.from_extract(folder)
+            except ExtractUnreadable as error:
+                raise SnapshotError(str(error)) from None
+            server.start()
+            atexit.register(server.stop)
+            _extract_sandboxes[key] = server
+        return _extract_sandboxes[key]
 
 
 def _reset_default_client() -> None:

@@ -32,6 +32,7 @@ __all__ = [
     "cache_info",
     "can_write",
     "clear_cache",
+    "extract",
     "object_names",
     "report",
     "report_csv",
@@ -94,6 +95,7 @@ cache_info = _on_default_client("cache_info")
 object_names = _on_default_client("object_names")
 with_names = _on_default_client("with_names")
 scan_for_leaks = _on_default_client("scan_for_leaks")
+extract = _on_default_client("extract")
 
 
 def _stub_source() -> str:

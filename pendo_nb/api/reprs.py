@@ -1,7 +1,8 @@
 """How a client and its cache show in a notebook: which kind of connection, sizes for people.
 
-A client is one of three kinds, and a reader of a notebook should see which at a glance:
-*replay* (answers from a snapshot file, ``client.replaying``), *sandbox* (the offline demo
+A client is one of four kinds, and a reader of a notebook should see which at a glance:
+*replay* (answers from a snapshot file, ``client.replaying``), *local* (answers from a local
+extract, ``client.local_extract``), *sandbox* (the offline demo
 server, marked by :func:`pendo_nb.connect` when it starts or is given one) or *live* (Pendo).
 Knowing "sandbox" from the client's own settings (a loopback host, the demo key) would guess:
 a proxy may sit on loopback, and a sandbox may be started with another key; ``connect`` knows.
@@ -20,13 +21,16 @@ _KIND_COLOURS = {
     "live": ("#fdecea", "#b71c1c"),
     "sandbox": ("#e8f5e9", "#1b5e20"),
     "replay": ("#e3f2fd", "#0d47a1"),
+    "local": ("#fff8e1", "#8d6e00"),
 }
 
 
 def connection_kind(client: Any) -> str:
-    """``"replay"``, ``"sandbox"`` or ``"live"``."""
+    """``"replay"``, ``"local"`` (an extract), ``"sandbox"`` or ``"live"``."""
     if client.replaying is not None:
         return "replay"
+    if client.local_extract is not None:
+        return "local"
     return "sandbox" if client.is_sandbox else "live"
 
 
@@ -68,6 +72,8 @@ def client_html(client: Any) -> str:
     kind = connection_kind(client)
     if kind == "replay":
         rows = [("snapshot", client.replaying.name), ("writes", "refused (a replay)")]
+    elif kind == "local":
+        rows = [("extract", str(client.local_extract)), ("writes", "refused (an extract)")]
     else:
         rows = [("host", client.host), ("region", client.region or "custom")]
         if client.recording is not None:

@@ -32,6 +32,7 @@ from pendo_nb.frames.json_split import proposed_pieces, row_pieces
 __all__ = [
     "ARROW_REFUSALS",
     "PIECE_BYTES",
+    "answer_rows_table",
     "columnar_table",
     "flat_rows",
     "hand_back_freed_memory",
@@ -77,6 +78,13 @@ def columnar_table(content: bytes, key: str | None) -> pa.Table | None:
     """The rows as a flat pyarrow table (dotted column names), or None when pyarrow cannot type
     them (a field that is a number in one row and a string in another, pretty-printed text...).
     """
+    return _flat(answer_rows_table(content, key))
+
+
+def answer_rows_table(content: bytes, key: str | None) -> pa.Table | None:
+    """The rows of a JSON answer (the array, or the array under ``key``) as a pyarrow table read
+    by pyarrow, one column per top-level field (objects as struct columns); None when pyarrow
+    cannot type them or the answer holds no array of objects."""
     view = memoryview(content)
     member = key or "r"
     big = len(content) > PIECE_BYTES
@@ -92,19 +100,31 @@ def columnar_table(content: bytes, key: str | None) -> pa.Table | None:
         else:  # one piece: the array, or the object holding it under `key`
             whole = [(b'{"r":', view, b"}")] if key is None else [(b"", view, b"")]
             merged = _read_pieces(whole, member, alone=False)
-    return flat_rows(merged) if merged is not None else None
+    return _struct_rows(merged) if merged is not None else None
 
 
 def flat_rows(merged: pa.ChunkedArray[Any]) -> pa.Table | None:
     """The rows of a list-of-objects column as a flat table (dotted column names); None when
     the column is not such a list (``"results": null`` or ``[]``, an array of numbers...)."""
+    return _flat(_struct_rows(merged))
+
+
+def _struct_rows(merged: pa.ChunkedArray[Any]) -> pa.Table | None:
+    """The rows of a list-of-objects column, one column per top-level field; None when the
+    column is not such a list."""
     item = merged.type.value_type if pa.types.is_list(merged.type) else None
     if item is None or not pa.types.is_struct(item):
         return None
     # pyarrow-stubs type a column's chunks as plain Arrays (a list column's are ListArrays, with
     # flatten()) and chunked_array's type argument too narrowly.
     flat = [c.flatten() for c in merged.chunks]  # type: ignore[attr-defined]
-    rows = pa.Table.from_struct_array(pa.chunked_array(flat, item))  # type: ignore[call-overload]
+    return pa.Table.from_struct_array(pa.chunked_array(flat, item))  # type: ignore[call-overload]
+
+
+def _flat(rows: pa.Table | None) -> pa.Table | None:
+    """Struct columns flattened into dotted ones; None for rows holding objects in lists."""
+    if rows is None:
+        return None
     while any(pa.types.is_struct(field.type) for field in rows.schema):
         # One level per pass; children are named "parent.child", and an object that was always
         # empty leaves no column (as with the plain reader).

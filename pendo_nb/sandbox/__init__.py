@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import ipaddress
+import os
 import socket
 import threading
 import warnings
@@ -27,6 +28,7 @@ import orjson
 from pendo_nb.sandbox.engine import Limits
 from pendo_nb.sandbox.server.faults import FaultInjector, FaultPlan, plan_from
 from pendo_nb.sandbox.server.http_server import SandboxHTTPServer
+from pendo_nb.sandbox.subscription.extract import ExtractUnreadable, load_extract
 from pendo_nb.sandbox.subscription.generate import (
     check_seed_and_size,
     generate,
@@ -42,11 +44,13 @@ DEMO_READ_ONLY_KEY = "pendo-sandbox-demo-ro"
 __all__ = [
     "DEMO_KEY",
     "DEMO_READ_ONLY_KEY",
+    "ExtractUnreadable",
     "FaultPlan",
     "Limits",
     "Sandbox",
     "Subscription",
     "generate",
+    "load_extract",
 ]
 
 
@@ -125,6 +129,9 @@ class Sandbox:
         :class:`~pendo_nb.sandbox.engine.Limits`). Past the run time the answer is 408, past the
         result size 413, each telling the caller to split the time range, as Pendo advises for
         its 5-minute / 4 GB cut (reference 1.6). The defaults are generous.
+    subscription : Subscription, optional
+        Serve this subscription instead of generating one (``seed``, ``size``, ``now`` and
+        ``timezone`` are then unused): a local extract's, from :meth:`from_extract`.
 
     Examples
     --------
@@ -149,6 +156,7 @@ class Sandbox:
         fault_seed: int = 0,
         throttle: float = 0.0,
         limits: Limits | None = None,
+        subscription: Subscription | None = None,
     ) -> None:
         if (
             not isinstance(key, str)
@@ -179,13 +187,27 @@ class Sandbox:
         )
         self.faults: FaultInjector | None = FaultInjector(plan) if plan else None
         self.limits = limits or Limits()
-        self._subscription: Subscription | None = None
+        self._subscription: Subscription | None = subscription
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     def __repr__(self) -> str:
         where = self.url if self.running else "not running"
         return f"<Sandbox {where} seed={self.seed} size={self.size!r} key=*** read_only_key=***>"
+
+    @classmethod
+    def from_extract(cls, folder: str | os.PathLike[str], **options: Any) -> Sandbox:
+        """A sandbox serving the local extract in ``folder`` (written by ``pn.extract``).
+
+        The same routes and engine answer over the extract's rows; ``now()`` is the moment the
+        extract was taken. ``options`` are the other parameters (keys, port, limits...).
+
+        Raises
+        ------
+        ExtractUnreadable
+            No manifest, a newer format, or an unfinished extract.
+        """
+        return cls(subscription=load_extract(folder), **options)
 
     @property
     def subscription(self) -> Subscription:

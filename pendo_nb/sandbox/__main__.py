@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import FrameType
 
-from pendo_nb.sandbox import DEMO_KEY, DEMO_READ_ONLY_KEY, Limits, Sandbox
+from pendo_nb.sandbox import DEMO_KEY, DEMO_READ_ONLY_KEY, Limits, Sandbox, load_extract
 from pendo_nb.sandbox.subscription.generate import DEFAULT_NOW, SIZES
 
 
@@ -59,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--timezone", default="UTC", help="subscription time zone, IANA name (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--extract",
+        metavar="FOLDER",
+        help="serve a local extract (written by pn.extract) instead of synthetic data; "
+        "--seed, --size, --now and --timezone are then unused",
     )
     caps = parser.add_argument_group("caps on each aggregation (Pendo cuts at 5 minutes or 4 GB)")
     caps.add_argument(
@@ -141,7 +147,9 @@ def main(argv: list[str] | None = None) -> int:
 def _serve(args: argparse.Namespace) -> int:
     """Start the sandbox the arguments describe, print its banner, serve until a stop signal."""
     try:
+        options = {} if args.extract is None else {"subscription": load_extract(args.extract)}
         sandbox = Sandbox(
+            **options,
             seed=args.seed,
             size=args.size,
             now=wall_clock_now() if args.wall_clock else args.now,
@@ -163,10 +171,8 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     try:  # from here on a stop signal stops the server cleanly, even during the banner
         # Keys are printed on purpose: the operator chose them (or they are the public demo keys).
-        print(
-            f"Pendo sandbox ({args.size}, seed {args.seed}): {sandbox.url} (API under /api/v1)",
-            flush=True,
-        )
+        serving = f"extract {args.extract}" if args.extract else f"{args.size}, seed {args.seed}"
+        print(f"Pendo sandbox ({serving}): {sandbox.url} (API under /api/v1)", flush=True)
         print(f"  read-write key: {sandbox.key}", flush=True)
         print(f"  read-only key:  {sandbox.read_only_key}", flush=True)
         now = datetime.fromtimestamp(sandbox.subscription.now_ms / 1000, UTC)

@@ -29,6 +29,7 @@ from pendo_nb.sandbox.subscription.model import CLICK, PAGE_LOAD, TRACK, Subscri
 
 from .errors import AggregationError
 from .expressions import compile_expression
+from .grained_sources import RowFilter, grained_rows, needs_raw_events, needs_source
 from .paths import get_path
 from .rows import ColumnBatch, Rows, SharedRows, fresh_rows
 from .run_state import RunState, StepEnv
@@ -382,6 +383,8 @@ def _grouped_events(call: SourceCall, *, kinds: tuple[int, ...], tagged_only: bo
     IP, server, user agent) with ``numEvents``, ``numMinutes`` (distinct minutes with an event),
     ``firstTime`` and ``lastTime``."""
     sub = call.subscription
+    if sub.grained is not None:
+        return _grouped_from_store(call)
     table = sub.events
     start, end = call.span
     lo, hi = np.searchsorted(table.ts, [start, end], side="left")  # the table is sorted by ts
@@ -493,6 +496,27 @@ def _grouped_events(call: SourceCall, *, kinds: tuple[int, ...], tagged_only: bo
     return ColumnBatch(pd.DataFrame(frame))
 
 
+def _grouped_from_store(call: SourceCall) -> ColumnBatch:
+    """The grouped rows of a subscription whose events are stored at a grain (an extract)."""
+    sub = call.subscription
+    assert sub.grained is not None and call.periods is not None and call.period_field
+    needs_source(sub.grained, call.name, call.where)
+    object_field = _OBJECT_FIELDS.get(call.name, (None, None))[0]
+    keep = RowFilter(
+        apps=_app_ids(call),
+        object_field=object_field,
+        object_ids=_id_filter(call, object_field) if object_field else None,
+        blacklist=_blacklist(call),
+        flagged_visitors=_excluded(call, "visitor"),
+        flagged_accounts=_excluded(call, "account"),
+    )
+    frame = grained_rows(
+        sub.grained, call.name, call.periods, call.period_field, keep,
+        now_ms=sub.now_ms, timezone=sub.timezone, where=call.where,
+    )  # fmt: skip
+    return ColumnBatch(frame)
+
+
 def _same_object(length: int, value: dict[str, Any]) -> np.ndarray:
     """An object column holding one shared ``value`` (steps copy nested objects before writing)."""
     column = np.empty(length, dtype=object)
@@ -577,6 +601,7 @@ def single_events(call: SourceCall) -> ColumnBatch:
     concerns is the object's id (``""`` when untagged), the other two are ``""``.
     """
     sub = call.subscription
+    needs_raw_events(sub.grained, f"{call.where} (one row per event)")
     table = sub.events
     start, end = call.span
     lo, hi = np.searchsorted(table.ts, [start, end], side="left")
@@ -641,6 +666,9 @@ def _in_range(rows: list[dict[str, Any]], call: SourceCall) -> list[dict[str, An
 
 
 def _event_filter(call: SourceCall, id_fields: tuple[str, ...]) -> Callable[[dict[str, Any]], bool]:
+    # Guide and poll events (and the summaries made of them) come from guideEvents/pollEvents.
+    held = "pollEvents" if "pollId" in id_fields else "guideEvents"
+    needs_source(call.subscription.grained, held, call.where)
     app_ids = _app_ids(call)
     filters = {field: _id_filter(call, field) for field in id_fields}
     wanted = {field: ids for field, ids in filters.items() if ids is not None}

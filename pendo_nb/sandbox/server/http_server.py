@@ -153,6 +153,12 @@ class Routes:
             raise HttpError(
                 400, f"starttime={raw!r} is not an integer number of epoch milliseconds"
             )
+        if self.sub.grained is not None:
+            raise HttpError(
+                422,
+                "visitor history needs event-level data; this local extract holds event rows "
+                f"grouped per {self.sub.grained.grain}, so ask a live connection",
+            )
         try:
             return _json(self.history.items(visitor_id, int(raw)))
         except history.HistoryTooOld as exc:

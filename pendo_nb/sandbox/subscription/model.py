@@ -9,6 +9,10 @@ Raw page/click/track events are kept columnar (:class:`EventTable`, numpy arrays
 ``large`` size holds millions of them; the engine groups them into Pendo's event-source rows.
 Objects (visitors, accounts, catalog items, guide/poll events) are plain JSON-like dicts exactly as
 the API emits them.
+
+The one seam for where event rows come from is :attr:`Subscription.grained`: ``None`` for a
+generated subscription (the engine groups ``events``), or a :class:`~.grained.GrainedEvents`
+store of rows extracted at a grain (``extract.load_extract``), whose ``events`` table is empty.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from pendo_nb.sandbox.subscription.grained import GrainedEvents
 from pendo_nb.sandbox.subscription.rwlock import ReadWriteLock
 
 # Event kinds in EventTable.kind.
@@ -94,3 +99,6 @@ class Subscription:
     # URLs of untagged pages (visitor history shows one for an untagged page load)
     untagged_urls: list[str] = field(default_factory=list)
     window_start_ms: int = 0  # local midnight starting the first day of events
+    # Where event-source rows come from: None groups the raw `events` (a generated
+    # subscription); a GrainedEvents store holds rows already grouped at a grain (an extract).
+    grained: GrainedEvents | None = None

@@ -12,6 +12,7 @@ from pendo_nb.sandbox.subscription.model import CLICK, PAGE_LOAD, TRACK, Subscri
 
 from ..errors import AggregationError
 from ..expressions import compile_expression
+from ..grained_sources import needs_raw_events
 from ..paths import id_at
 from ..rows import Rows, as_records, iter_records, write_path
 from ..run_state import RunState, StepEnv, StepFunction
@@ -127,6 +128,7 @@ def compile_item_seen(arg: Any, env: StepEnv, where: str) -> StepFunction:
 def _item_use(sub: Subscription, kind: str, object_id: str) -> tuple[np.ndarray, np.ndarray]:
     """Per visitor index: how many events hit the object, and the last one's time."""
     event_kind, catalog = _ITEM_KINDS[kind]
+    needs_raw_events(sub.grained, "itemSeen (when each visitor last used an item)")
     positions = [i for i, obj in enumerate(getattr(sub, catalog)) if obj["id"] == object_id]
     table = sub.events
     hits = (table.kind == event_kind) & np.isin(table.object, positions)
