@@ -28,8 +28,12 @@ REPOSITORY = PYPROJECT.get("urls", {}).get("Repository", "")
 
 extensions = [
     "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
     "sphinx.ext.napoleon",
+    "sphinx.ext.viewcode",
     "myst_nb",
+    "sphinx_copybutton",
+    "sphinx_design",
 ]
 
 # MyST-NB reads both the Markdown pages and the notebooks.
@@ -75,13 +79,30 @@ html_title = f"pendo_nb {release}"
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
+    # The top bar holds the five sections of the landing page's toctree, on one row; the left
+    # sidebar lists the pages of the section the reader is in.
+    "header_links_before_dropdown": 5,
+    "show_nav_level": 1,
+    "navigation_depth": 2,
+    "footer_start": ["copyright"],
+    "footer_end": ["sphinx-version"],
     "icon_links": (
         [{"name": "Repository", "url": REPOSITORY, "icon": "fa-brands fa-github"}]
         if REPOSITORY
         else []
     ),
 }
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["pendo_nb.css"]
+# The landing page is cards and a picture: no section navigation there.
+html_sidebars = {"index": []}
+
+# A copy button on every block; what it copies leaves out the prompts of doctest examples
+# (`>>> `, `... `) and shell lines (`$ `), and the outputs shown after them.
+copybutton_prompt_text = r">>> |\.\.\. |\$ "
+copybutton_prompt_is_regexp = True
+copybutton_only_copy_prompt_lines = True
+copybutton_exclude = ".linenos, .gp, .go"
 
 
 # -- Public names ---------------------------------------------------------------------------------
