@@ -1,18 +1,27 @@
 """Sphinx configuration of the pendo_nb documentation.
 
 Build with ``make docs`` (HTML in ``docs/_build/html``); ``make test`` builds it with warnings as
-errors and nitpicky references (tests/test_docs.py). Nothing here executes a notebook: the
-tutorials are rendered with the outputs committed in ``notebooks/`` (reached through the
-``docs/notebooks`` symlink, so there is one copy of each notebook).
+errors and nitpicky references (tests/test_docs.py). The guides run their code against the
+sandbox while the site builds; the tutorials are rendered with the outputs committed in
+``notebooks/`` (reached through the ``docs/notebooks`` symlink, so there is one copy of each
+notebook), never executed here.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 import tomllib
 from importlib.metadata import version as installed_version
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# The kernels that run the guides inherit this environment: no PENDO_* setting of the machine
+# (a real key or region) reaches them, and their HTTP cache is a throw-away folder.
+for _name in [name for name in os.environ if name.startswith("PENDO_")]:
+    del os.environ[_name]
+os.environ["PENDO_NB_CACHE_DIR"] = tempfile.mkdtemp(prefix="pendo-nb-docs-")
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 
 project = "pendo_nb"
@@ -41,12 +50,23 @@ source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-n
 exclude_patterns = ["_build", "notebooks/README.md", "notebooks/.ipynb_checkpoints", "**/.*"]
 root_doc = "index"
 
-# The notebooks are committed executed (nbval checks them in `make test`): render those outputs,
-# never run them here.
-nb_execution_mode = "off"
+# The guides and getting-started pages are text notebooks (a `kernelspec` in their front matter,
+# `{code-cell}` blocks): their code runs against the sandbox at every build and the page shows
+# what it gives, so a guide cannot drift from the library. A cell that fails fails the build.
+# The tutorial notebooks are committed executed (nbval checks them in `make test`): their
+# outputs are rendered as they are, never run here.
+nb_execution_mode = "force"
+nb_execution_excludepatterns = ["notebooks/*"]
+nb_execution_raise_on_error = True
+nb_execution_show_tb = True
+nb_execution_timeout = 120
+# A form's bundle holds the live widget (drawn by a kernel) and its static view (text/html):
+# with no kernel behind the page, the static view is the one to show.
+nb_mime_priority_overrides = [("html", "application/vnd.jupyter.widget-view+json", None)]
 # A chart cell carries Vega-Lite (for a live notebook) and a PNG: this static site shows the PNG
-# and says nothing of the Vega-Lite it skips.
-suppress_warnings = ["mystnb.unknown_mime_type"]
+# and says nothing of the Vega-Lite it skips. An error a guide shows on purpose is pendo_nb's
+# own short message, not a Python traceback: it is shown as plain text, without a warning.
+suppress_warnings = ["mystnb.unknown_mime_type", "misc.highlighting_failure"]
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
 
@@ -96,6 +116,7 @@ html_static_path = ["_static"]
 html_css_files = ["pendo_nb.css"]
 # The landing page is cards and a picture: no section navigation there.
 html_sidebars = {"index": []}
+html_show_sourcelink = False
 
 # A copy button on every block; what it copies leaves out the prompts of doctest examples
 # (`>>> `, `... `) and shell lines (`$ `), and the outputs shown after them.
