@@ -10,10 +10,13 @@ notebook), never executed here.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import tomllib
 from importlib.metadata import version as installed_version
 from pathlib import Path
+
+from sphinx.util.docutils import SphinxDirective
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -79,7 +82,11 @@ napoleon_use_param = False
 napoleon_use_rtype = False
 napoleon_use_ivar = True
 autodoc_member_order = "bysource"
-autodoc_typehints = "none"
+# Types show in the signatures (``limit(n: int) -> Pipeline``); the Parameters sections say the
+# same in words.
+autodoc_typehints = "signature"
+autodoc_typehints_format = "short"
+autosummary_generate = False
 autodoc_default_options = {"members": True, "undoc-members": False}
 
 # Every cross-reference must resolve (a broken one fails `make test`), except to the libraries
@@ -89,9 +96,11 @@ nitpick_ignore_regex = [
     (
         r"py:.*",
         r"(pandas|pd|numpy|np|requests|requests_cache|urllib3|ipywidgets|traitlets"
-        r"|dask|dd|distributed|pyarrow|datetime|typing|collections|concurrent|altair|itables)"
+        r"|dask|dd|distributed|pyarrow|datetime|typing|collections|concurrent|altair|itables|t|alt)"
         r"(\..*)?",
     ),
+    # Type aliases written in signatures (a JSON value, an expression string or Expr).
+    (r"py:.*", r"JSON|ExprLike|ITable|dict\[.*|list\[.*"),
 ]
 
 html_theme = "pydata_sphinx_theme"
@@ -229,6 +238,91 @@ def _notebooks_by_real_path(app, env, docnames):
             env.project._path_to_docname[path.resolve()] = docname
 
 
+# -- Tables written from the code ----------------------------------------------------------------
+# The reference's tables of builder methods, sources and aggregators are made from the objects
+# themselves, so a method or source added to the library appears in them without an edit here.
+
+
+class _Generated(SphinxDirective):
+    """Parse reStructuredText made from the library's objects (see the subclasses)."""
+
+    def rst(self) -> list[str]:
+        raise NotImplementedError
+
+    def run(self):
+        return self.parse_text_to_nodes("\n".join(self.rst()))
+
+
+class PublicMethods(_Generated):
+    """``.. pendo-methods:: pendo_nb.Pipeline``: a summary table of the class's public methods."""
+
+    required_arguments = 1
+
+    def rst(self) -> list[str]:
+        klass = _import_dotted(self.arguments[0])
+        names = [n for n in vars(klass) if not n.startswith("_") and callable(getattr(klass, n))]
+        # Named from the page's current module (pendo_nb), as autosummary wants them.
+        owner = self.arguments[0].rpartition(".")[2]
+        return [".. autosummary::", "   :nosignatures:", ""] + [f"   ~{owner}.{n}" for n in names]
+
+
+class SourceTable(_Generated):
+    """``.. pendo-sources::``: every ``pn.source`` function, its rows, periods and parameters,
+    followed by each function's entry."""
+
+    def rst(self) -> list[str]:
+        from pendo_nb.pipeline import source_docs
+        from pendo_nb.pipeline._values import snake_case
+        from pendo_nb.pipeline.sources import SOURCES
+
+        periods = {True: "needs periods", False: "snapshot", None: "undocumented"}
+        lines = [
+            ".. list-table::",
+            "   :header-rows: 1",
+            "   :widths: 22 48 12 18",
+            "",
+            "   * - Source",
+            "     - One row per...",
+            "     - Periods",
+            "     - Parameters",
+        ]
+        for name, (needs, _) in SOURCES.items():
+            snake = snake_case(name)
+            takes = [snake_case(k) for k in source_docs.parameters_of(name)[2:]]
+            lines += [
+                f"   * - :func:`~pendo_nb.source.{snake}`",
+                f"     - {source_docs.ROWS[name]}",
+                f"     - {periods[needs]}",
+                f"     - {', '.join(f'``{t}``' for t in takes) or 'app_id, blacklist only'}",
+            ]
+        lines += ["", "Every source but ``const`` also takes ``app_id`` and ``blacklist``.", ""]
+        for name in SOURCES:
+            lines += [f".. autofunction:: pendo_nb.source.{snake_case(name)}", ""]
+        return lines
+
+
+class AggregatorTable(_Generated):
+    """``.. pendo-aggregators::``: every ``pn.agg`` function, with its entry."""
+
+    def rst(self) -> list[str]:
+        from pendo_nb import agg
+
+        names = [n for n in dir(agg) if not n.startswith("_")]
+        lines = [".. autosummary::", "   :nosignatures:", ""]
+        lines += [f"   ~agg.{n}" for n in names] + [""]
+        for name in names:
+            lines += [f".. autofunction:: pendo_nb.agg.{name}", ""]
+        return lines
+
+
+def _remove_execution_cache(app, exception):
+    shutil.rmtree(os.environ["PENDO_NB_CACHE_DIR"], ignore_errors=True)
+
+
 def setup(app):
     app.connect("missing-reference", _resolve_public)
     app.connect("env-before-read-docs", _notebooks_by_real_path)
+    app.connect("build-finished", _remove_execution_cache)
+    app.add_directive("pendo-methods", PublicMethods)
+    app.add_directive("pendo-sources", SourceTable)
+    app.add_directive("pendo-aggregators", AggregatorTable)

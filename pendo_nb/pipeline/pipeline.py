@@ -596,7 +596,7 @@ class Pipeline:
         return self._then(Count())
 
     def cat(self) -> Pipeline:
-        """Pass the rows through unchanged (a placeholder in :meth:`fork` branches).
+        """Pass the rows through unchanged (a placeholder in ``fork`` branches).
 
         Returns
         -------
