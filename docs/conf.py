@@ -63,6 +63,8 @@ nb_execution_excludepatterns = ["notebooks/*"]
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_execution_timeout = 120
+# Each page runs in a temporary folder: files a guide writes (a snapshot...) stay out of docs/.
+nb_execution_in_temp = True
 # A form's bundle holds the live widget (drawn by a kernel) and its static view (text/html):
 # with no kernel behind the page, the static view is the one to show.
 nb_mime_priority_overrides = [("html", "application/vnd.jupyter.widget-view+json", None)]
