@@ -89,7 +89,7 @@ def test_every_guide_runs_its_code_and_shows_the_output(built, guide):
     assert "```{code-cell}" in source, f"{guide.name} has no code cell"
     assert "```python" not in source, f"{guide.name} has Python that does not run"
     page = (built[0] / "guides" / f"{guide.stem}.html").read_text()
-    cells = page.count('class="cell docutils container"')
+    cells = len(re.findall(r'class="cell( [^"]*)? docutils container"', page))
     outputs = page.count("cell_output")
     assert cells == source.count("```{code-cell}") and outputs > 0, guide.name
     assert "Traceback (most recent call last)" not in page
