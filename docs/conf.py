@@ -10,6 +10,7 @@ notebook), never executed here.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import tomllib
@@ -317,6 +318,36 @@ class AggregatorTable(_Generated):
         return lines
 
 
+_BACKLINK = re.compile(r'href="([^"#]*)#(pendo_nb[\w.]*)"')
+
+
+def _viewcode_backlinks(app, pagename, templatename, context, doctree):
+    """Point the "[docs]" links of the highlighted source at the entries that exist.
+
+    viewcode names every object of a module with the first public module one of them was
+    documented under: ``col`` is ``pendo_nb.col`` but ``Expr``, from the same file, is
+    ``pendo_nb.pipeline.Expr``. A link to a name that is not documented is sent to the public
+    name that is.
+    """
+    if not pagename.startswith("_modules/") or "body" not in context:
+        return
+    objects = app.env.get_domain("py").objects
+
+    def fixed(match):
+        page, name = match.groups()
+        if name in objects:
+            return match.group(0)
+        tail = name.removeprefix("pendo_nb.")
+        for namespace in PUBLIC_NAMESPACES:
+            candidate = f"{namespace}.{tail}"
+            if candidate in objects:
+                target = app.builder.get_relative_uri(pagename, objects[candidate].docname)
+                return f'href="{target}#{candidate}"'
+        return match.group(0)
+
+    context["body"] = _BACKLINK.sub(fixed, context["body"])
+
+
 def _remove_execution_cache(app, exception):
     shutil.rmtree(os.environ["PENDO_NB_CACHE_DIR"], ignore_errors=True)
 
@@ -325,6 +356,7 @@ def setup(app):
     app.connect("missing-reference", _resolve_public)
     app.connect("env-before-read-docs", _notebooks_by_real_path)
     app.connect("build-finished", _remove_execution_cache)
+    app.connect("html-page-context", _viewcode_backlinks)
     app.add_directive("pendo-methods", PublicMethods)
     app.add_directive("pendo-sources", SourceTable)
     app.add_directive("pendo-aggregators", AggregatorTable)
