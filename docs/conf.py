@@ -110,7 +110,7 @@ html_theme = "pydata_sphinx_theme"
 html_title = f"pendo_nb {release}"
 html_theme_options = {
     "navigation_with_keys": False,
-    "show_toc_level": 2,
+    "show_toc_level": 1,
     # The top bar holds the five sections of the landing page's toctree, on one row; the left
     # sidebar lists the pages of the section the reader is in.
     "header_links_before_dropdown": 5,

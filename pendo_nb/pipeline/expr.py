@@ -250,7 +250,7 @@ def call(name: str, *args: object) -> Expr:
 
 
 class _Functions:
-    """``fn.dateAdd(fn.now(), -7, "days")``: every function of Pendo's expression language.
+    """Every function of Pendo's expression language, as in ``fn.dateAdd(fn.now(), -7, "days")``.
 
     ``fn.if_(...)`` stands for ``if(...)``, which is a Python keyword.
     """
