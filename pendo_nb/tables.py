@@ -170,23 +170,26 @@ def static_table(frame: pd.DataFrame, *, caption: str | None = None) -> str:
     --------
     >>> import pandas as pd
     >>> print(static_table(pd.DataFrame({"plan": ["pro"], "arr": [125412.5]})))
-    <table class="pendo-nb-static-table">...<td style="text-align:right">125,412.5</td>...
+    <table class="pendo-nb-static-table">...text-align:right">125,412.5</td>...
     """
     shown = readable(frame.head(STATIC_ROWS))
     numeric = set(range(len(shown.columns))) - set(_text_columns(shown))
+    cell = "padding:2px 10px;border-bottom:1px solid #eee;text-align:"
     head = "".join(
-        f'<th style="text-align:{"right" if i in numeric else "left"}">{html.escape(str(c))}</th>'
+        f'<th style="{cell}{"right" if i in numeric else "left"}">{html.escape(str(c))}</th>'
         for i, c in enumerate(shown.columns)
     )
+    # One number of decimals per column (at most 4), so the points line up.
+    decimals = {i: _decimals(shown.iloc[:, i]) for i in numeric}
     rows = []
     for values in shown.itertuples(index=False):
         cells = []
         for i, value in enumerate(values):
             if i in numeric:
-                text = "" if pd.isna(value) else f"{value:,}"
-                cells.append(f'<td style="text-align:right">{text}</td>')
+                text = "" if pd.isna(value) else f"{value:,.{decimals[i]}f}"
+                cells.append(f'<td style="{cell}right">{text}</td>')
             else:
-                cells.append(f'<td style="text-align:left">{html.escape(format_cell(value))}</td>')
+                cells.append(f'<td style="{cell}left">{html.escape(format_cell(value))}</td>')
         rows.append(f"<tr>{''.join(cells)}</tr>")
     rows_text = f"{len(frame):,} row{'' if len(frame) == 1 else 's'}"
     total = rows_text if len(frame) <= STATIC_ROWS else f"the first {STATIC_ROWS} of {rows_text}"
@@ -198,6 +201,15 @@ def static_table(frame: pd.DataFrame, *, caption: str | None = None) -> str:
         f"<tbody>{''.join(rows)}</tbody></table>"
         f'<div class="pendo-nb-static-note" style="color:#57606a;font-size:12px">{note}</div>'
     )
+
+
+def _decimals(column: pd.Series) -> int:
+    """Decimals to show a numeric column with: as many as its values need, at most 4."""
+    present = column.dropna()
+    if present.empty or not pd.api.types.is_float_dtype(column.dtype):
+        return 0
+    fractions = (present.astype(float).round(4) % 1).map(lambda v: f"{v:.4f}".rstrip("0"))
+    return max(len(text.split(".")[1]) for text in fractions)
 
 
 @functools.cache
