@@ -63,7 +63,8 @@ stubs: install
 	  > pendo_nb/api/functions.pyi
 
 # The documentation site, as HTML in docs/_build/html (tests/test_docs.py builds it in make test,
-# with warnings as errors). Notebooks are rendered with their committed outputs, not executed.
+# with warnings as errors). The guides run their code against the sandbox while it builds; the
+# tutorial notebooks are rendered with their committed outputs, not executed.
 docs: install
 	$(PY) -m sphinx -W --keep-going -n -b html docs docs/_build/html
 

@@ -1,18 +1,31 @@
 """Sphinx configuration of the pendo_nb documentation.
 
 Build with ``make docs`` (HTML in ``docs/_build/html``); ``make test`` builds it with warnings as
-errors and nitpicky references (tests/test_docs.py). Nothing here executes a notebook: the
-tutorials are rendered with the outputs committed in ``notebooks/`` (reached through the
-``docs/notebooks`` symlink, so there is one copy of each notebook).
+errors and nitpicky references (tests/test_docs.py). The guides run their code against the
+sandbox while the site builds; the tutorials are rendered with the outputs committed in
+``notebooks/`` (reached through the ``docs/notebooks`` symlink, so there is one copy of each
+notebook), never executed here.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import tempfile
 import tomllib
 from importlib.metadata import version as installed_version
 from pathlib import Path
 
+from sphinx.util.docutils import SphinxDirective
+
 ROOT = Path(__file__).resolve().parents[1]
+
+# The kernels that run the guides inherit this environment: no PENDO_* setting of the machine
+# (a real key or region) reaches them, and their HTTP cache is a throw-away folder.
+for _name in [name for name in os.environ if name.startswith("PENDO_")]:
+    del os.environ[_name]
+os.environ["PENDO_NB_CACHE_DIR"] = tempfile.mkdtemp(prefix="pendo-nb-docs-")
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 
 project = "pendo_nb"
@@ -28,8 +41,12 @@ REPOSITORY = PYPROJECT.get("urls", {}).get("Repository", "")
 
 extensions = [
     "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
     "sphinx.ext.napoleon",
+    "sphinx.ext.viewcode",
     "myst_nb",
+    "sphinx_copybutton",
+    "sphinx_design",
 ]
 
 # MyST-NB reads both the Markdown pages and the notebooks.
@@ -37,12 +54,25 @@ source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-n
 exclude_patterns = ["_build", "notebooks/README.md", "notebooks/.ipynb_checkpoints", "**/.*"]
 root_doc = "index"
 
-# The notebooks are committed executed (nbval checks them in `make test`): render those outputs,
-# never run them here.
-nb_execution_mode = "off"
+# The guides and getting-started pages are text notebooks (a `kernelspec` in their front matter,
+# `{code-cell}` blocks): their code runs against the sandbox at every build and the page shows
+# what it gives, so a guide cannot drift from the library. A cell that fails fails the build.
+# The tutorial notebooks are committed executed (nbval checks them in `make test`): their
+# outputs are rendered as they are, never run here.
+nb_execution_mode = "force"
+nb_execution_excludepatterns = ["notebooks/*"]
+nb_execution_raise_on_error = True
+nb_execution_show_tb = True
+nb_execution_timeout = 120
+# Each page runs in a temporary folder: files a guide writes (a snapshot...) stay out of docs/.
+nb_execution_in_temp = True
+# A form's bundle holds the live widget (drawn by a kernel) and its static view (text/html):
+# with no kernel behind the page, the static view is the one to show.
+nb_mime_priority_overrides = [("html", "application/vnd.jupyter.widget-view+json", None)]
 # A chart cell carries Vega-Lite (for a live notebook) and a PNG: this static site shows the PNG
-# and says nothing of the Vega-Lite it skips.
-suppress_warnings = ["mystnb.unknown_mime_type"]
+# and says nothing of the Vega-Lite it skips. An error a guide shows on purpose is pendo_nb's
+# own short message, not a Python traceback: it is shown as plain text, without a warning.
+suppress_warnings = ["mystnb.unknown_mime_type", "misc.highlighting_failure"]
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
 
@@ -55,7 +85,11 @@ napoleon_use_param = False
 napoleon_use_rtype = False
 napoleon_use_ivar = True
 autodoc_member_order = "bysource"
-autodoc_typehints = "none"
+# Types show in the signatures (``limit(n: int) -> Pipeline``); the Parameters sections say the
+# same in words.
+autodoc_typehints = "signature"
+autodoc_typehints_format = "short"
+autosummary_generate = False
 autodoc_default_options = {"members": True, "undoc-members": False}
 
 # Every cross-reference must resolve (a broken one fails `make test`), except to the libraries
@@ -65,23 +99,43 @@ nitpick_ignore_regex = [
     (
         r"py:.*",
         r"(pandas|pd|numpy|np|requests|requests_cache|urllib3|ipywidgets|traitlets"
-        r"|dask|dd|distributed|pyarrow|datetime|typing|collections|concurrent|altair|itables)"
+        r"|dask|dd|distributed|pyarrow|datetime|typing|collections|concurrent|altair|itables|t|alt)"
         r"(\..*)?",
     ),
+    # Type aliases written in signatures (a JSON value, an expression string or Expr).
+    (r"py:.*", r"JSON|ExprLike|ITable|dict\[.*|list\[.*"),
 ]
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"pendo_nb {release}"
 html_theme_options = {
     "navigation_with_keys": False,
-    "show_toc_level": 2,
+    "show_toc_level": 1,
+    # The top bar holds the five sections of the landing page's toctree, on one row; the left
+    # sidebar lists the pages of the section the reader is in.
+    "header_links_before_dropdown": 5,
+    "show_nav_level": 1,
+    "navigation_depth": 2,
+    "footer_start": ["copyright"],
+    "footer_end": ["sphinx-version"],
     "icon_links": (
         [{"name": "Repository", "url": REPOSITORY, "icon": "fa-brands fa-github"}]
         if REPOSITORY
         else []
     ),
 }
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["pendo_nb.css"]
+# The landing page is cards and a picture: no section navigation there.
+html_sidebars = {"index": []}
+html_show_sourcelink = False
+
+# A copy button on every block; what it copies leaves out the prompts of doctest examples
+# (`>>> `, `... `) and shell lines (`$ `), and the outputs shown after them.
+copybutton_prompt_text = r">>> |\.\.\. |\$ "
+copybutton_prompt_is_regexp = True
+copybutton_only_copy_prompt_lines = True
+copybutton_exclude = ".linenos, .gp, .go"
 
 
 # -- Public names ---------------------------------------------------------------------------------
@@ -187,6 +241,122 @@ def _notebooks_by_real_path(app, env, docnames):
             env.project._path_to_docname[path.resolve()] = docname
 
 
+# -- Tables written from the code ----------------------------------------------------------------
+# The reference's tables of builder methods, sources and aggregators are made from the objects
+# themselves, so a method or source added to the library appears in them without an edit here.
+
+
+class _Generated(SphinxDirective):
+    """Parse reStructuredText made from the library's objects (see the subclasses)."""
+
+    def rst(self) -> list[str]:
+        raise NotImplementedError
+
+    def run(self):
+        return self.parse_text_to_nodes("\n".join(self.rst()))
+
+
+class PublicMethods(_Generated):
+    """``.. pendo-methods:: pendo_nb.Pipeline``: a summary table of the class's public methods."""
+
+    required_arguments = 1
+
+    def rst(self) -> list[str]:
+        klass = _import_dotted(self.arguments[0])
+        names = [n for n in vars(klass) if not n.startswith("_") and callable(getattr(klass, n))]
+        # Named from the page's current module (pendo_nb), as autosummary wants them.
+        owner = self.arguments[0].rpartition(".")[2]
+        return [".. autosummary::", "   :nosignatures:", ""] + [f"   ~{owner}.{n}" for n in names]
+
+
+class SourceTable(_Generated):
+    """``.. pendo-sources::``: every ``pn.source`` function, its rows, periods and parameters,
+    followed by each function's entry."""
+
+    def rst(self) -> list[str]:
+        from pendo_nb.pipeline import source_docs
+        from pendo_nb.pipeline._values import snake_case
+        from pendo_nb.pipeline.sources import SOURCES
+
+        periods = {True: "needs periods", False: "snapshot", None: "undocumented"}
+        lines = [
+            ".. list-table::",
+            "   :header-rows: 1",
+            "   :widths: 22 48 12 18",
+            "",
+            "   * - Source",
+            "     - One row per...",
+            "     - Periods",
+            "     - Parameters",
+        ]
+        for name, (needs, _) in SOURCES.items():
+            snake = snake_case(name)
+            takes = [snake_case(k) for k in source_docs.parameters_of(name)[2:]]
+            lines += [
+                f"   * - :func:`~pendo_nb.source.{snake}`",
+                f"     - {source_docs.ROWS[name]}",
+                f"     - {periods[needs]}",
+                f"     - {', '.join(f'``{t}``' for t in takes) or 'app_id, blacklist only'}",
+            ]
+        lines += ["", "Every source but ``const`` also takes ``app_id`` and ``blacklist``.", ""]
+        for name in SOURCES:
+            lines += [f".. autofunction:: pendo_nb.source.{snake_case(name)}", ""]
+        return lines
+
+
+class AggregatorTable(_Generated):
+    """``.. pendo-aggregators::``: every ``pn.agg`` function, with its entry."""
+
+    def rst(self) -> list[str]:
+        from pendo_nb import agg
+
+        names = [n for n in dir(agg) if not n.startswith("_")]
+        lines = [".. autosummary::", "   :nosignatures:", ""]
+        lines += [f"   ~agg.{n}" for n in names] + [""]
+        for name in names:
+            lines += [f".. autofunction:: pendo_nb.agg.{name}", ""]
+        return lines
+
+
+_BACKLINK = re.compile(r'href="([^"#]*)#(pendo_nb[\w.]*)"')
+
+
+def _viewcode_backlinks(app, pagename, templatename, context, doctree):
+    """Point the "[docs]" links of the highlighted source at the entries that exist.
+
+    viewcode names every object of a module with the first public module one of them was
+    documented under: ``col`` is ``pendo_nb.col`` but ``Expr``, from the same file, is
+    ``pendo_nb.pipeline.Expr``. A link to a name that is not documented is sent to the public
+    name that is.
+    """
+    if not pagename.startswith("_modules/") or "body" not in context:
+        return
+    objects = app.env.get_domain("py").objects
+
+    def fixed(match):
+        page, name = match.groups()
+        if name in objects:
+            return match.group(0)
+        tail = name.removeprefix("pendo_nb.")
+        for namespace in PUBLIC_NAMESPACES:
+            candidate = f"{namespace}.{tail}"
+            if candidate in objects:
+                target = app.builder.get_relative_uri(pagename, objects[candidate].docname)
+                return f'href="{target}#{candidate}"'
+        return match.group(0)
+
+    context["body"] = _BACKLINK.sub(fixed, context["body"])
+
+
+def _remove_execution_cache(app, exception):
+    shutil.rmtree(os.environ["PENDO_NB_CACHE_DIR"], ignore_errors=True)
+
+
 def setup(app):
     app.connect("missing-reference", _resolve_public)
     app.connect("env-before-read-docs", _notebooks_by_real_path)
+    app.connect("build-finished", _remove_execution_cache)
+    app.connect("html-page-context", _viewcode_backlinks)
+    app.add_directive("pendo-methods", PublicMethods)
+    app.add_directive("pendo-sources", SourceTable)
+    app.add_directive("pendo-aggregators", AggregatorTable)

@@ -25,6 +25,8 @@ shown.
 
 from __future__ import annotations
 
+import functools
+import html
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +36,7 @@ import pandas as pd
 if TYPE_CHECKING:  # the annotation only; the module is imported when a table is shown
     from itables.widget import ITable
 
-__all__ = ["TABLE_OPTIONS", "format_cell", "readable", "show"]
+__all__ = ["TABLE_OPTIONS", "format_cell", "readable", "show", "static_table"]
 
 #: DataTables options of every pendo_nb table: 25 rows a page, a search box over all columns,
 #: one filter box per column, and Copy / CSV buttons that take the filtered rows.
@@ -125,6 +127,9 @@ def format_cell(value: Any) -> str:
 def show(frame: pd.DataFrame, *, caption: str | None = None) -> ITable:
     """Show any DataFrame as an interactive table: sort, filter, page and download it.
 
+    A page that runs no kernel (GitHub, nbviewer, an HTML export, the documentation site) shows
+    the table's first rows instead, formatted the same way (:func:`static_table`).
+
     Parameters
     ----------
     frame : pandas.DataFrame
@@ -143,10 +148,85 @@ def show(frame: pd.DataFrame, *, caption: str | None = None) -> ITable:
     >>> import pandas as pd, pendo_nb as pn
     >>> pn.show(pd.DataFrame({"day": pd.to_datetime(["2026-10-25"]), "n": [3]}))  # doctest: +SKIP
     """
-    # Imported here, for start-up cost only: itables brings ipywidgets and anywidget (~0.1 s).
-    from itables.widget import ITable
-
     shown = readable(frame)
     # DataTables right-aligns what looks like a date or a number; only numbers should be.
     left = [{"className": "dt-left", "targets": _text_columns(shown)}]
-    return ITable(shown, caption=caption, columnDefs=left, **TABLE_OPTIONS)
+    table = _table_class()(shown, caption=caption, columnDefs=left, **TABLE_OPTIONS)
+    table.static_html = static_table(frame, caption=caption)
+    return table
+
+
+#: Rows of a table written into a page that runs no kernel (a page is no place for all of them).
+STATIC_ROWS = 20
+
+
+def static_table(frame: pd.DataFrame, *, caption: str | None = None) -> str:
+    """The first rows of ``frame`` as plain HTML, as an analyst reads them.
+
+    Cells as :func:`readable` makes them, numbers right-aligned with thousands separators, text
+    left-aligned, then how many rows there are and the caption.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> print(static_table(pd.DataFrame({"plan": ["pro"], "arr": [125412.5]})))
+    <table class="pendo-nb-static-table">...text-align:right">125,412.5</td>...
+    """
+    shown = readable(frame.head(STATIC_ROWS))
+    numeric = set(range(len(shown.columns))) - set(_text_columns(shown))
+    cell = "padding:2px 10px;border-bottom:1px solid #eee;text-align:"
+    head = "".join(
+        f'<th style="{cell}{"right" if i in numeric else "left"}">{html.escape(str(c))}</th>'
+        for i, c in enumerate(shown.columns)
+    )
+    # One number of decimals per column (at most 4), so the points line up.
+    decimals = {i: _decimals(shown.iloc[:, i]) for i in numeric}
+    rows = []
+    for values in shown.itertuples(index=False):
+        cells = []
+        for i, value in enumerate(values):
+            if i in numeric:
+                text = "" if pd.isna(value) else f"{value:,.{decimals[i]}f}"
+                cells.append(f'<td style="{cell}right">{text}</td>')
+            else:
+                cells.append(f'<td style="{cell}left">{html.escape(format_cell(value))}</td>')
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    rows_text = f"{len(frame):,} row{'' if len(frame) == 1 else 's'}"
+    total = rows_text if len(frame) <= STATIC_ROWS else f"the first {STATIC_ROWS} of {rows_text}"
+    note = f"{total} · run the notebook to sort, filter and page them"
+    if caption:
+        note = f"{html.escape(caption)} · {note}"
+    return (
+        f'<table class="pendo-nb-static-table"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+        f'<div class="pendo-nb-static-note" style="color:#57606a;font-size:12px">{note}</div>'
+    )
+
+
+def _decimals(column: pd.Series) -> int:
+    """Decimals to show a numeric column with: as many as its values need, at most 4."""
+    present = column.dropna()
+    if present.empty or not pd.api.types.is_float_dtype(column.dtype):
+        return 0
+    fractions = (present.astype(float).round(4) % 1).map(lambda v: f"{v:.4f}".rstrip("0"))
+    return max(len(text.split(".")[1]) for text in fractions)
+
+
+@functools.cache
+def _table_class() -> type[ITable]:
+    """ITable that also carries its static view (``text/html``) beside the live table."""
+    # Imported here, for start-up cost only: itables brings ipywidgets and anywidget (~0.1 s).
+    from itables.widget import ITable
+
+    class Table(ITable):
+        static_html = ""
+
+        def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+            bundle = super()._repr_mimebundle_(**kwargs)
+            data = bundle[0] if isinstance(bundle, tuple) else bundle
+            if isinstance(data, dict):
+                # A front end with a kernel draws the widget; a static page shows this.
+                data["text/html"] = self.static_html
+            return bundle
+
+    return Table

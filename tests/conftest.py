@@ -103,3 +103,22 @@ def fresh_sandbox():
 
     with Sandbox(size="small") as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def built_docs(tmp_path_factory):
+    """The documentation site, built once per session as ``make docs`` builds it.
+
+    Warnings are errors and references are checked (``-W -n``); the guides' code runs against
+    the sandbox during the build. Returns the HTML folder and the finished build process.
+    """
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path_factory.mktemp("docs")
+    command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-n", "-q", "-b", "html"]
+    command += ["-d", str(out / "doctrees"), str(root / "docs"), str(out / "html")]
+    result = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=1800)
+    return out / "html", result

@@ -41,3 +41,36 @@ def test_the_tour_runs_and_each_step_gives_rows(tmp_path, monkeypatch):
     assert resolve(None).replaying == Path("tour.pendo")
     pd.testing.assert_frame_equal(namespace["replayed"], top)
     assert (tmp_path / "tour.pendo").is_file()
+
+
+def shown_after(heading: str, index: int) -> str:
+    """The ``index``-th ```text block of a README section: the output the README shows."""
+    section = README.read_text().split(heading, 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```text\n(.*?)```", section, re.S)[index]
+
+
+def test_the_outputs_the_readme_shows_are_what_the_code_gives(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    import pendo_nb as pn
+
+    pn.connect(sandbox=True)
+    first = pn.reports()[["name", "definition.kind"]]
+    assert shown_after("## First DataFrame", 0).strip("\n") == first.to_string()
+    top = (
+        pn.source.events(app_id="*")
+        .last(30, "days")
+        .group("visitorId", events=pn.agg.sum("numEvents"))
+        .sort("-events")
+        .limit(10)
+        .run()
+    )
+    vid = top["visitorId"][0]
+    history = pn.visitor_history(vid, start="2026-10-25", end="2026-10-28")
+    plan = pn.update_values("visitor", [{"visitorId": vid, "betaopt": True}], dry_run=True)
+    by_type = history.groupby("type").size().to_string().replace("\ndtype: int64", "")
+    shown = [
+        top.head(3).to_string(),
+        by_type,
+        plan[["visitorId", "outcome", "old.betaopt", "new.betaopt"]].to_string(),
+    ]
+    assert shown_after("## A ten-line tour", 0).strip("\n") == "\n\n".join(shown)

@@ -1,4 +1,4 @@
-"""Field aggregators for ``group`` and ``reduce`` (reference 3.6): ``pn.agg.sum("numEvents")``.
+"""Field aggregators for ``group`` and ``reduce``: ``pn.agg.sum("numEvents")``.
 
 An :class:`Aggregator` is the value ``{"<aggregator>": <argument>}`` of one output field. The
 official aggregators get a builder function each in :data:`agg`; the unofficial ones seen in real
@@ -144,7 +144,10 @@ def as_aggregator(value: object, where: str) -> Aggregator:
 
 
 class _AggregatorFunctions:
-    """Aggregators for :meth:`Pipeline.group` and :meth:`Pipeline.reduce` (reference 3.6).
+    """Aggregators for :meth:`Pipeline.group` and :meth:`Pipeline.reduce` (``pn.agg.sum(...)``).
+
+    The official ones are Pendo's documented aggregators; those marked undocumented are seen in
+    Pendo's own report definitions and work, but Pendo does not describe them.
 
     Arguments are expressions (strings or ``pn.col(...)``), e.g. ``pn.agg.sum("numEvents")`` or
     ``pn.agg.sum(pn.col("numEvents") * 2)``.
@@ -173,69 +176,392 @@ class _AggregatorFunctions:
         )
 
     def count(self, field: str | list[str] | None = None) -> Aggregator:
-        """Rows in the group (no argument), or distinct values of a field (or field tuple)."""
+        """Count the rows in the group, or the distinct values of a field.
+
+        Parameters
+        ----------
+        field : str or list of str, optional
+            Without it, the number of rows; with a field, the number of its distinct values; with
+            a list of fields, the number of distinct combinations.
+
+        Returns
+        -------
+        Aggregator
+            The value of one field of :meth:`~pendo_nb.Pipeline.group` or
+            :meth:`~pendo_nb.Pipeline.reduce`.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> p = (pn.source.events(app_id="*").last(7, "days")
+        ...        .reduce(rows=pn.agg.count(), visitors=pn.agg.count("visitorId")))
+        >>> p.run()
+            rows  visitors
+        0  19613      1416
+        """
         return _count(field, "agg.count(field)")
 
     def count_if(self, field: str | None, condition: object) -> Aggregator:
-        """Distinct values of ``field`` (rows when None) among rows where ``condition`` holds."""
+        """Count the distinct values of ``field`` (or the rows) where ``condition`` holds.
+
+        Parameters
+        ----------
+        field : str or None
+            The field whose distinct values are counted; ``None`` counts rows.
+        condition : str or Expr
+            The expression a row must satisfy.
+
+        Returns
+        -------
+        Aggregator
+            The value of one field of :meth:`~pendo_nb.Pipeline.group` or
+            :meth:`~pendo_nb.Pipeline.reduce`.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> heavy = pn.agg.count_if("visitorId", "numEvents > 20")
+        >>> pn.source.events(app_id="*").last(7, "days").reduce(heavy_visitors=heavy).run()
+           heavy_visitors
+        0             184
+        """
         return _conditional("countIf", {"count": field, "if": condition}, "agg.count_if")
 
     def sum(self, expression: object) -> Aggregator:
-        """Sum of a numeric expression."""
+        """Sum of a numeric expression.
+
+        Parameters
+        ----------
+        expression : str or Expr
+            A field or expression over each row's fields (``"numEvents"``,
+            ``pn.col("numMinutes") / 60``).
+
+        Returns
+        -------
+        Aggregator
+            The value of one field of :meth:`~pendo_nb.Pipeline.group` or
+            :meth:`~pendo_nb.Pipeline.reduce`.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> events = pn.source.events(app_id="*").last(7, "days")
+        >>> hours = pn.agg.sum("numMinutes / 60")
+        >>> events.reduce(events=pn.agg.sum("numEvents"), hours=hours).run()
+           events       hours
+        0   56059  851.133333
+        """
         return self._expression("sum", expression)
 
     def avg(self, expression: object) -> Aggregator:
-        """Average (``avg``)."""
+        """Average of a numeric expression (Pendo's ``avg``).
+
+        Parameters
+        ----------
+        expression : str or Expr
+            A field or expression over each row's fields (``"numEvents"``,
+            ``pn.col("numMinutes") / 60``).
+
+        Returns
+        -------
+        Aggregator
+            The value of one field of :meth:`~pendo_nb.Pipeline.group` or
+            :meth:`~pendo_nb.Pipeline.reduce`.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> pn.agg.avg("numMinutes")
+        Aggregator({'avg': 'numMinutes'})
+        """
         return self._expression("avg", expression)
 
     def mean(self, expression: object) -> Aggregator:
-        """Average (``mean``, same as ``avg``)."""
+        """Average of a numeric expression (Pendo's ``mean``, the same as ``avg``).
+
+        Parameters
+        ----------
+        expression : str or Expr
+            A field or expression over each row's fields (``"numEvents"``,
+            ``pn.col("numMinutes") / 60``).
+
+        Returns
+        -------
+        Aggregator
+            The value of one field of :meth:`~pendo_nb.Pipeline.group` or
+            :meth:`~pendo_nb.Pipeline.reduce`.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> pn.agg.mean("numMinutes")
+        Aggregator({'mean': 'numMinutes'})
+        """
         return self._expression("mean", expression)
 
     def median(self, expression: object) -> Aggregator:
-        """Median."""
+        """Median of a numeric expression.
+
+        Parameters
+        ----------
+        expression : str or Expr
+            A field or expression over each row's fields (``"numEvents"``,
+            ``pn.col("numMinutes") / 60``).
+
+        Returns
+        -------
+        Aggregator
+            The value of one field of :meth:`~pendo_nb.Pipeline.group` or
+            :meth:`~pendo_nb.Pipeline.reduce`.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> pn.agg.median("numMinutes")
+        Aggregator({'median': 'numMinutes'})
+        """
         return self._expression("median", expression)
 
     def min(self, expression: object) -> Aggregator:
-        """Minimum."""
+        """Smallest value of an expression (numbers, or times in ms).
+
+        Parameters
+        ----------
+        expression : str or Expr
+            A field or expression over each row's fields (``"numEvents"``,
+            ``pn.col("numMinutes") / 60``).
+
+        Returns
+        -------
+        Aggregator
+            The value of one field of :meth:`~pendo_nb.Pipeline.group` or
+            :meth:`~pendo_nb.Pipeline.reduce`.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> events = pn.source.events(app_id="*").last(7, "days")
+        >>> events.reduce(first_day=pn.agg.min("day")).run()
+           first_day
+        0 2026-10-25
+        """
         return self._expression("min", expression)
 
     def max(self, expression: object) -> Aggregator:
-        """Maximum."""
+        """Largest value of an expression (numbers, or times in ms).
+
+        Parameters
+        ----------
+        expression : str or Expr
+            A field or expression over each row's fields (``"numEvents"``,
+            ``pn.col("numMinutes") / 60``).
+
+        Returns
+        -------
+        Aggregator
+            The value of one field of :meth:`~pendo_nb.Pipeline.group` or
+            :meth:`~pendo_nb.Pipeline.reduce`.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> pn.agg.max("lastTime")
+        Aggregator({'max': 'lastTime'})
+        """
         return self._expression("max", expression)
 
     def first(self, expression: object) -> Aggregator:
-        """First non-null value seen (depends on row order)."""
+        """The first non-null value seen (it depends on the rows' order).
+
+        Parameters
+        ----------
+        expression : str or Expr
+            A field or expression over each row's fields (``"numEvents"``,
+            ``pn.col("numMinutes") / 60``).
+
+        Returns
+        -------
+        Aggregator
+            The value of one field of :meth:`~pendo_nb.Pipeline.group` or
+            :meth:`~pendo_nb.Pipeline.reduce`.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> pn.agg.first("accountId")
+        Aggregator({'first': 'accountId'})
+        """
         return self._expression("first", expression)
 
     def list(self, expression: object) -> Aggregator:
-        """All values, as a list."""
+        """All the values, as a list.
+
+        Parameters
+        ----------
+        expression : str or Expr
+            A field or expression over each row's fields (``"numEvents"``,
+            ``pn.col("numMinutes") / 60``).
+
+        Returns
+        -------
+        Aggregator
+            The value of one field of :meth:`~pendo_nb.Pipeline.group` or
+            :meth:`~pendo_nb.Pipeline.reduce`.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> pn.agg.list("pageId")
+        Aggregator({'list': 'pageId'})
+        """
         return self._expression("list", expression)
 
     def stddev(self, expression: object) -> Aggregator:
-        """Standard deviation (unofficial, reference 3.6)."""
+        """Standard deviation (undocumented by Pendo, seen in real pipelines).
+
+        Parameters
+        ----------
+        expression : str or Expr
+            A field or expression over each row's fields (``"numEvents"``,
+            ``pn.col("numMinutes") / 60``).
+
+        Returns
+        -------
+        Aggregator
+            The value of one field of :meth:`~pendo_nb.Pipeline.group` or
+            :meth:`~pendo_nb.Pipeline.reduce`.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> pn.agg.stddev("numMinutes")
+        Aggregator({'stddev': 'numMinutes'})
+        """
         return self._expression("stddev", expression)
 
     def var(self, expression: object) -> Aggregator:
-        """Variance (unofficial, reference 3.6)."""
+        """Variance (undocumented by Pendo, seen in real pipelines).
+
+        Parameters
+        ----------
+        expression : str or Expr
+            A field or expression over each row's fields (``"numEvents"``,
+            ``pn.col("numMinutes") / 60``).
+
+        Returns
+        -------
+        Aggregator
+            The value of one field of :meth:`~pendo_nb.Pipeline.group` or
+            :meth:`~pendo_nb.Pipeline.reduce`.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> pn.agg.var("numMinutes")
+        Aggregator({'var': 'numMinutes'})
+        """
         return self._expression("var", expression)
 
     def concat(self, expression: object) -> Aggregator:
-        """Concatenation of list values into one list (unofficial, reference 3.6)."""
+        """The list values of the group, flattened into one list (undocumented by Pendo).
+
+        Parameters
+        ----------
+        expression : str or Expr
+            A field or expression over each row's fields (``"numEvents"``,
+            ``pn.col("numMinutes") / 60``).
+
+        Returns
+        -------
+        Aggregator
+            The value of one field of :meth:`~pendo_nb.Pipeline.group` or
+            :meth:`~pendo_nb.Pipeline.reduce`.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> pn.agg.concat("tags")
+        Aggregator({'concat': 'tags'})
+        """
         return self._expression("concat", expression)
 
     def list_average(self, expression: object) -> Aggregator:
-        """``listAverage`` (unofficial, reference 3.6)."""
+        """Pendo's ``listAverage`` (undocumented by Pendo, seen in real pipelines).
+
+        Parameters
+        ----------
+        expression : str or Expr
+            A field or expression over each row's fields (``"numEvents"``,
+            ``pn.col("numMinutes") / 60``).
+
+        Returns
+        -------
+        Aggregator
+            The value of one field of :meth:`~pendo_nb.Pipeline.group` or
+            :meth:`~pendo_nb.Pipeline.reduce`.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> pn.agg.list_average("scores")
+        Aggregator({'listAverage': 'scores'})
+        """
         return self._expression("listAverage", expression)
 
     def list_if(self, expression: object, condition: object) -> Aggregator:
-        """Values of ``expression`` from rows where ``condition`` holds (unofficial)."""
+        """The values of ``expression`` from the rows where ``condition`` holds (undocumented).
+
+        Parameters
+        ----------
+        expression : str or Expr
+            The value listed.
+        condition : str or Expr
+            The expression a row must satisfy.
+
+        Returns
+        -------
+        Aggregator
+            The value of one field of :meth:`~pendo_nb.Pipeline.group` or
+            :meth:`~pendo_nb.Pipeline.reduce`.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> pn.agg.list_if("pageId", "numEvents > 5")
+        Aggregator({'listIf': {'if': 'numEvents > 5', 'list': 'pageId'}})
+        """
         return _conditional("listIf", {"list": expression, "if": condition}, "agg.list_if")
 
     def percentiles(
         self, expression: object, named: Mapping[str, float] | None = None, **percents: float
     ) -> Aggregator:
-        """Named percentiles, e.g. ``percentiles("numMinutes", p50=50, p90=90)`` (unofficial)."""
+        """Named percentiles of an expression (undocumented by Pendo, seen in real pipelines).
+
+        Parameters
+        ----------
+        expression : str or Expr
+            The value whose percentiles are computed.
+        named : dict, optional
+            Output name -> percentile (0 to 100), for names that are not Python identifiers.
+        **percents : float
+            Output name -> percentile: ``p50=50, p90=90``.
+
+        Returns
+        -------
+        Aggregator
+            The value of one field of :meth:`~pendo_nb.Pipeline.group` or
+            :meth:`~pendo_nb.Pipeline.reduce`.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> pn.agg.percentiles("numMinutes", p50=50, p90=90)
+        Aggregator({'percentiles': {'field': 'numMinutes', 'p50': 50, 'p90': 90}})
+        """
         body = {"field": expression, **(named or {}), **percents}
         return _percentiles(body, "agg.percentiles")
 

@@ -1,4 +1,4 @@
-"""A small expression helper that writes Pendo expression syntax (reference 3.7).
+"""A small expression helper that writes Pendo expression syntax.
 
 ``col("numEvents") > 10`` renders as ``numEvents > 10``; ``&``, ``|`` and ``~`` become ``&&``,
 ``||`` and ``!``; string literals are double-quoted with ``"`` and ``\\`` escaped, so values holding
@@ -159,7 +159,7 @@ class Expr:
 
     # -- Pendo functions as methods -----------------------------------------------------------
     def is_null(self) -> Expr:
-        """``isNull(x)``: true when the value is missing or null (reference 6.5)."""
+        """``isNull(x)``: true when the value is missing or null (as Pendo's samples use it)."""
         return call("isNull", self)
 
     def not_null(self) -> Expr:
@@ -183,7 +183,7 @@ class Expr:
         return call("toLowerCase", self)
 
     def isin(self, values: Iterable[object]) -> Expr:
-        """``x == a || x == b || ...``: Pendo rejects an ``in`` operator (reference 3.7)."""
+        """``x == a || x == b || ...``: Pendo's language has no ``in`` operator."""
         options = [self == value for value in values]
         if not options:
             raise PipelineError(f"{self._text}.isin(values): needs at least one value")
@@ -250,7 +250,7 @@ def call(name: str, *args: object) -> Expr:
 
 
 class _Functions:
-    """``fn.dateAdd(fn.now(), -7, "days")``: every function of reference 3.7 by its Pendo name.
+    """Every function of Pendo's expression language, as in ``fn.dateAdd(fn.now(), -7, "days")``.
 
     ``fn.if_(...)`` stands for ``if(...)``, which is a Python keyword.
     """

@@ -64,7 +64,7 @@ if TYPE_CHECKING:
 
 DEFAULT_MIME_TYPE = "application/json"
 #: Steps a whole request can start with: they make rows of their own (the metric operators are
-#: Pendo's pipeline-head operators of reference 3.5).
+#: pipeline-head operators Pendo documents).
 _HEAD_OPERATORS = ("source", "spawn", "pes", "adoption", "growth", "stickiness")
 _MIME_TYPES = (DEFAULT_MIME_TYPE, "text/csv")
 
@@ -163,7 +163,29 @@ class Pipeline:
         request_id: str | None = None,
         mime_type: str | None = None,
     ) -> Pipeline:
-        """Set the request's optional ``name``/``requestId`` labels or the response mime type."""
+        """Set the request's optional labels, or ask for CSV instead of JSON.
+
+        Parameters
+        ----------
+        name : str, optional
+            The request's ``name`` (shown in Pendo's logs).
+        request_id : str, optional
+            The request's ``requestId``.
+        mime_type : {"application/json", "text/csv"}, optional
+            The answer's format.
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the labels set; this one is unchanged.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> p = pn.source.accounts().with_request(name="accounts for the board deck")
+        >>> p.to_json()["request"]["name"]
+        'accounts for the board deck'
+        """
         changes: dict[str, Any] = {"name": name, "request_id": request_id, "mime_type": mime_type}
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 
@@ -189,7 +211,10 @@ class Pipeline:
         last: Any = None,
         count: int | None = None,
     ) -> Pipeline:
-        """Set the source's ``timeSeries`` (reference 3.3).
+        """Set the periods an event source reads (Pendo's ``timeSeries``), written directly.
+
+        :meth:`last`, :meth:`between` and :meth:`on` cover the common cases; this one writes any
+        ``timeSeries`` Pendo accepts.
 
         Parameters
         ----------
@@ -205,23 +230,74 @@ class Pipeline:
         count : int, optional
             Number of periods from ``first`` instead of ``last``; negative counts end just
             before the period containing ``first``. Give ``last`` or ``count``, not both.
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline whose source reads those periods; this one is unchanged.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> p = pn.source.page_events().time_series("dayRange", "now()", count=-7)
+        >>> p.to_json()["request"]["pipeline"][0]["source"]["timeSeries"]
+        {'period': 'dayRange', 'first': 'now()', 'count': -7}
         """
         series = make_time_series(period, first, last, count, "time_series")
         return self._with_series("time_series", series)
 
     def last(self, n: int, unit: str = "days", *, include_current: bool = False) -> Pipeline:
-        """Read the ``n`` most recent ``unit`` periods (``"hours"``, ``"days"``, ``"weeks"``,
-        ``"months"``), relative to Pendo's clock.
+        """Read the ``n`` most recent periods, on Pendo's clock.
 
         By default these are the ``n`` complete periods before the current one (``first:
-        "now()", count: -n``); ``include_current=True`` reads the current period and the
-        ``n - 1`` before it.
+        "now()", count: -n``): ``last(30, "days")`` ends at midnight this morning, server time.
+
+        Parameters
+        ----------
+        n : int
+            How many periods (at least 1).
+        unit : {"hours", "days", "weeks", "months"}
+            The period.
+        include_current : bool
+            Count the current (incomplete) period in: it and the ``n - 1`` before it.
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline whose source reads those periods; this one is unchanged.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> p = pn.source.events(app_id="*").last(30, "days")
+        >>> p.to_json()["request"]["pipeline"][0]["source"]["timeSeries"]
+        {'period': 'dayRange', 'first': 'now()', 'count': -30}
         """
         return self._with_series("last", last_periods(n, unit, include_current, "last"))
 
     def between(self, start: Any, end: Any, *, period: str = "dayRange") -> Pipeline:
-        """Read from the period containing ``start`` through the one containing ``end``
-        (both inclusive), in ``period`` buckets (``"dayRange"`` or a unit such as ``"hours"``)."""
+        """Read from the period containing ``start`` through the one containing ``end``.
+
+        Parameters
+        ----------
+        start, end : int, str, datetime, date or pandas.Timestamp
+            Both inclusive: epoch ms, a date (string), a time, or a Pendo expression. Naive dates
+            and times are read in the subscription's time zone.
+        period : str
+            ``"dayRange"`` (default), another range period, or a unit such as ``"hours"``.
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline whose source reads that range; this one is unchanged.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> p = pn.source.events(app_id="*").between("2026-10-01", "2026-10-31")
+        >>> p.to_json()["request"]["pipeline"][0]["source"]["timeSeries"]
+        {'period': 'dayRange', 'first': 'date("2026-10-01")', 'last': 'date("2026-10-31")'}
+        """
         try:
             resolved = period_for_unit(period)
         except PipelineError as error:
@@ -230,38 +306,134 @@ class Pipeline:
         return self._with_series("between", series)
 
     def on(self, day: Any) -> Pipeline:
-        """Read the one day containing ``day`` (a date, date string, timestamp or expression)."""
+        """Read the one day containing ``day``.
+
+        Parameters
+        ----------
+        day : int, str, datetime, date or pandas.Timestamp
+            A date, date string, timestamp or Pendo expression.
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline whose source reads that day; this one is unchanged.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> day = pn.source.events(app_id="*").on("2026-10-28")
+        >>> day.group("day", events=pn.agg.sum("numEvents")).run()
+                 day  events
+        0 2026-10-28   10601
+        """
         series = make_time_series("dayRange", day, None, 1, "on", names=("day", "day"))
         return self._with_series("on", series)
 
     # -- basic operators ----------------------------------------------------------------------
     def filter(self, expression: ExprLike) -> Pipeline:
-        """Keep rows where ``expression`` is true (null counts as false).
+        """Keep the rows where ``expression`` is true (null counts as false).
 
-        ``expression`` is a Pendo expression string (``'numEvents > 10'``) or built with
-        ``pn.col`` (``pn.col("numEvents") > 10``).
+        Parameters
+        ----------
+        expression : str or Expr
+            A Pendo expression (``'numEvents > 10'``) or one built with :func:`pendo_nb.col`
+            (``pn.col("numEvents") > 10``). It is checked here: a typo raises
+            :class:`~pendo_nb.PipelineError` with its position.
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the step added; this one is unchanged.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> p = pn.source.visitors().filter(pn.col("metadata.agent.role") == "admin")
+        >>> p.to_json()["request"]["pipeline"][-1]
+        {'filter': 'metadata.agent.role == "admin"'}
         """
         return self._then(Filter(expression))
 
     def select(
         self, fields: Mapping[str, ExprLike] | None = None, /, **named: ExprLike
     ) -> Pipeline:
-        """Keep only the given fields: ``select(id="visitorId", email="metadata.agent.email")``.
+        """Keep only the given fields, renamed or computed.
 
-        Names that are not Python identifiers (``"Visitor Count"``) go in the ``fields`` mapping.
+        Parameters
+        ----------
+        fields : dict, optional
+            Output name -> field path or expression, for names that are not Python identifiers
+            (``{"Visitor Count": "count"}``).
+        **named : str or Expr
+            Output name -> field path or expression: ``email="metadata.agent.email"``.
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the step added; this one is unchanged.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> p = pn.source.visitors().select(id="visitorId", role="metadata.agent.role").limit(2)
+        >>> p.run()
+                                              id    role
+        0  farid.garcia@deltawindcapital.example  member
+        1  vera.young@atlasstonelearning.example  member
         """
         return self._then(Select(_merged(fields, named)))
 
     def eval(self, fields: Mapping[str, ExprLike] | None = None, /, **named: ExprLike) -> Pipeline:
-        """Add or replace fields, keeping the others: ``eval(hours="numMinutes / 60")``.
+        """Add or replace fields, keeping the others.
 
         Evaluation order inside one ``eval`` is undefined in Pendo: chain two ``eval`` calls when
         one field uses another. Period fields such as ``day`` are read-only.
+
+        Parameters
+        ----------
+        fields : dict, optional
+            Output name -> expression, for names that are not Python identifiers.
+        **named : str or Expr
+            Output name -> expression: ``hours="numMinutes / 60"``.
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the step added; this one is unchanged.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> p = pn.source.events(app_id="*").last(7, "days").eval(hours="numMinutes / 60")
+        >>> p.to_json()["request"]["pipeline"][-1]
+        {'eval': {'hours': 'numMinutes / 60'}}
         """
         return self._then(Eval(_merged(fields, named)))
 
     def set(self, values: Mapping[str, Any] | None = None, /, **named: Any) -> Pipeline:
-        """Set fields to constant JSON values (``{"set": ...}``, unofficial)."""
+        """Set fields to constant JSON values (Pendo's undocumented ``set`` operator).
+
+        Parameters
+        ----------
+        values : dict, optional
+            Field -> value, for names that are not Python identifiers.
+        **named : JSON value
+            Field -> value: ``source="pendo"``.
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the step added; this one is unchanged.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> p = pn.source.accounts().set(origin="pendo")
+        >>> p.to_json()["request"]["pipeline"][-1]
+        {'set': {'origin': 'pendo'}}
+        """
         return self._then(Set(_merged(values, named)))
 
     def group(
@@ -278,13 +450,33 @@ class Pipeline:
         ----------
         *keys : str
             Field names to group by.
-        fields, **named : Aggregator or dict
-            Output fields, e.g. ``events=pn.agg.sum("numEvents")`` or ``{"sum": "numEvents"}``.
-            Without any, the rows are the distinct key combinations.
+        fields : dict, optional
+            Output name -> aggregator, for names that are not Python identifiers.
+        **named : Aggregator or dict
+            Output fields: ``events=pn.agg.sum("numEvents")`` or ``events={"sum": "numEvents"}``
+            (see :data:`pendo_nb.agg`). Without any, the rows are the distinct key combinations.
         list_form : bool
-            Write ``fields`` as Pendo's list of one-key objects instead of one object.
-        force_keys : dict[str, Any], optional
+            Write the fields as Pendo's list of one-key objects instead of one object.
+        force_keys : dict, optional
             ``forceKeys``: key -> expression listing values to emit even with no rows.
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the step added; this one is unchanged.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> p = (pn.source.events(app_id="*").last(7, "days")
+        ...        .group("day", visitors=pn.agg.count("visitorId"),
+        ...               events=pn.agg.sum("numEvents")))
+        >>> p.run().head(3)
+                 day  visitors  events
+        0 2026-10-25       145    2017
+        1 2026-10-26       731   10595
+        2 2026-10-27       714   10588
         """
         aggregators = _merged(fields, named)
         return self._then(Group(keys, aggregators or None, list_form, force_keys))
@@ -296,38 +488,171 @@ class Pipeline:
         list_form: bool = False,
         **named: Aggregator | Mapping[str, Any],
     ) -> Pipeline:
-        """Collapse all rows into one: ``reduce(visitors=pn.agg.count("visitorId"))``."""
+        """Collapse all rows into one, with aggregated fields.
+
+        Parameters
+        ----------
+        fields : dict, optional
+            Output name -> aggregator, for names that are not Python identifiers.
+        list_form : bool
+            Write the fields as Pendo's list of one-key objects instead of one object.
+        **named : Aggregator or dict
+            Output fields: ``visitors=pn.agg.count("visitorId")`` (see :data:`pendo_nb.agg`).
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the step added; this one is unchanged.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> p = pn.source.events(app_id="*").last(30, "days")
+        >>> p = p.reduce(visitors=pn.agg.count("visitorId"))
+        >>> p.run()
+           visitors
+        0      1710
+        """
         return self._then(Reduce(_merged(fields, named), list_form))
 
     def sort(self, *keys: str) -> Pipeline:
-        """Sort by fields, ``-`` prefix for descending: ``sort("-events", "visitorId")``."""
+        """Sort the rows by fields; a ``-`` prefix sorts that field descending.
+
+        Parameters
+        ----------
+        *keys : str
+            Field names, most significant first: ``sort("-events", "visitorId")``.
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the step added; this one is unchanged.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> p = pn.source.accounts().sort("-metadata.custom.arr", "accountId")
+        >>> p.to_json()["request"]["pipeline"][-1]
+        {'sort': ['-metadata.custom.arr', 'accountId']}
+        """
         return self._then(Sort(keys))
 
     def limit(self, n: int) -> Pipeline:
-        """Keep the first ``n`` rows (``n >= 1``)."""
+        """Keep the first ``n`` rows.
+
+        Parameters
+        ----------
+        n : int
+            At least 1.
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the step added; this one is unchanged.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> len(pn.source.visitors().limit(5).run())
+        5
+        """
         return self._then(Limit(n))
 
     def skip(self, n: int) -> Pipeline:
-        """Not available: Pendo documents no ``skip`` operator (one connector sends it, reference
-        3.5), so this raises ``PipelineError`` rather than build a request Pendo may refuse.
-        Page with ``sort`` and a ``filter`` on the sort key instead."""
+        """Not available: Pendo documents no ``skip`` operator.
+
+        One connector sends it, but Pendo may refuse it, so this raises rather than build such a
+        request. Page with :meth:`sort` and a :meth:`filter` on the sort key instead (or
+        ``run(page_size=...)``, which does that for you).
+
+        Parameters
+        ----------
+        n : int
+            The rows that would be skipped.
+
+        Returns
+        -------
+        Pipeline
+            Never: it always raises.
+
+        Raises
+        ------
+        PipelineError
+            Always, saying what to do instead.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> pn.source.visitors().skip(10)
+        Traceback (most recent call last):
+            ...
+        pendo_nb.errors.PipelineError: skip(10): Pendo documents no skip operator; ...
+        """
         raise PipelineError(
             f"skip({n!r}): Pendo documents no skip operator; page with sort() and a filter() "
             "on the sort key (e.g. visitorId > the last one seen) instead"
         )
 
     def count(self) -> Pipeline:
-        """Replace all rows by one row ``{"count": N}``."""
+        """Replace all the rows by one row ``{"count": N}``.
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the step added; this one is unchanged.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> pn.source.accounts().count().run()
+           count
+        0    150
+        """
         return self._then(Count())
 
     def cat(self) -> Pipeline:
-        """Pass rows through unchanged (a placeholder in fork/spawn branches)."""
+        """Pass the rows through unchanged (a placeholder in ``fork`` branches).
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the step added; this one is unchanged.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> p = pn.source.accounts().fork(pn.Pipeline().cat(), pn.Pipeline().count())
+        >>> p.to_json()["request"]["pipeline"][-1]
+        {'fork': [[{'cat': None}], [{'count': None}]]}
+        """
         return self._then(Cat())
 
     # -- Pendo-specific operators -------------------------------------------------------------
     def identified(self, field: str = "visitorId", *, anonymous: bool = False) -> Pipeline:
-        """Keep identified visitors (or accounts) only; ``anonymous=True`` keeps only anonymous
-        ones (``"!visitorId"``)."""
+        """Keep identified visitors (or accounts) only, or only anonymous ones.
+
+        Parameters
+        ----------
+        field : str
+            ``"visitorId"`` (default) or ``"accountId"``.
+        anonymous : bool
+            Keep only the anonymous ones instead (``"!visitorId"``).
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the step added; this one is unchanged.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> p = pn.source.events(app_id="*").last(7, "days").identified("visitorId")
+        >>> p.to_json()["request"]["pipeline"][-1]
+        {'identified': 'visitorId'}
+        """
         return self._then(Identified(f"!{field}" if anonymous else field))
 
     def bulk_expand(
@@ -337,8 +662,34 @@ class Pipeline:
         visitor: str | None = None,
         account: str | None = None,
     ) -> Pipeline:
-        """Attach visitor or account metadata under ``out``:
-        ``bulk_expand("account", account="accountId")`` gives ``account.agent.name``..."""
+        """Attach each row's visitor or account metadata under the field ``out``.
+
+        Parameters
+        ----------
+        out : str or dict
+            The field that receives the object (``account`` gives ``account.agent.name``...), or
+            Pendo's whole mapping ``{out: {"account": "accountId"}, ...}``.
+        visitor, account : str
+            The field holding the visitor or account id; give exactly one.
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the step added; this one is unchanged.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> p = (pn.source.events(app_id="*").last(7, "days").identified("accountId")
+        ...        .group("accountId").bulk_expand("account", account="accountId")
+        ...        .select(id="accountId", plan="account.agent.plan").sort("id").limit(3))
+        >>> p.run()
+                           id     plan
+        0  atlas-brook-health  starter
+        1   atlas-crest-goods  starter
+        2    atlas-line-works     free
+        """
         return self._then(
             BulkExpand(_one_target(out, {"visitor": visitor, "account": account}, "bulk_expand"))
         )
@@ -355,7 +706,27 @@ class Pipeline:
         visitor: str | None = None,
         voc_item: str | None = None,
     ) -> Pipeline:
-        """Attach the object whose id is in a field: ``expand("pageInfo", page="pageId")``."""
+        """Attach the catalog object (page, feature, guide...) whose id is in a field.
+
+        Parameters
+        ----------
+        out : str or dict
+            The field that receives the object, or Pendo's whole mapping.
+        page, feature, track_type, guide, account, visitor, voc_item : str
+            The field holding that kind of id; give exactly one.
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the step added; this one is unchanged.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> p = pn.source.page_events().last(7, "days").expand("pageInfo", page="pageId")
+        >>> p.to_json()["request"]["pipeline"][-1]
+        {'expand': {'pageInfo': {'page': 'pageId'}}}
+        """
         choices = {"page": page, "feature": feature, "trackType": track_type, "guide": guide,
                    "account": account, "visitor": visitor, "vocItem": voc_item}  # fmt: skip
         return self._then(Expand(_one_target(out, choices, "expand")))
@@ -368,18 +739,77 @@ class Pipeline:
         feature_id: str | None = None,
         track_type_id: str | None = None,
     ) -> Pipeline:
-        """Add ``out.lastUsed`` and ``out.count``: each visitor's all-time use of one object."""
+        """Add each visitor's all-time use of one page, feature or track type.
+
+        The row gets ``out.lastUsed`` and ``out.count``.
+
+        Parameters
+        ----------
+        out : str or dict
+            The field that receives the object, or Pendo's whole mapping.
+        page_id, feature_id, track_type_id : str
+            The object's id; give exactly one.
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the step added; this one is unchanged.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> p = pn.source.visitors().item_seen("export", feature_id="feature-export")
+        >>> p.to_json()["request"]["pipeline"][-1]
+        {'itemSeen': {'export': {'featureId': 'feature-export'}}}
+        """
         choices = {"pageId": page_id, "featureId": feature_id, "trackTypeId": track_type_id}
         return self._then(ItemSeen(_one_target(out, choices, "item_seen")))
 
     def segment(self, segment_id: str) -> Pipeline:
-        """Keep rows whose visitor/account belongs to the segment ``segment_id``."""
+        """Keep the rows whose visitor or account belongs to a segment.
+
+        Parameters
+        ----------
+        segment_id : str
+            The segment's id (:func:`pendo_nb.segments` lists them).
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the step added; this one is unchanged.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> admins = pn.segments().query("name == 'Admins'")["id"].item()
+        >>> len(pn.source.visitors().segment(admins).run()) > 0
+        True
+        """
         return self._then(Segment(segment_id))
 
     def useragent(self, out: str | Mapping[str, str], field: str = "userAgent") -> Pipeline:
-        """Parse the user-agent string in ``field`` into an object ``out`` (``out.name``...).
+        """Parse a user-agent string into an object (``out.name``, ``out.version``, ``out.os``...).
 
-        ``out`` may also be a mapping ``{out: field, ...}`` for several fields at once.
+        Parameters
+        ----------
+        out : str or dict
+            The field that receives the parsed object, or a mapping ``{out: field, ...}`` for
+            several at once.
+        field : str
+            The field holding the user-agent string.
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the step added; this one is unchanged.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> p = pn.source.events(app_id="*").last(1, "days").useragent("browser")
+        >>> p.to_json()["request"]["pipeline"][-1]
+        {'useragent': {'browser': 'userAgent'}}
         """
         return self._then(Useragent(out if isinstance(out, Mapping) else {out: field}))
 
@@ -394,8 +824,31 @@ class Pipeline:
     ) -> Pipeline:
         """One row per element of the list in ``field`` (the element replaces the list).
 
-        ``index`` names a field for the element's position; ``keep_empty`` keeps rows whose list
-        is empty; ``prefix`` emits running prefixes of the list instead.
+        Parameters
+        ----------
+        field : str
+            The list field.
+        index : str, optional
+            A field that receives the element's position.
+        keep_empty : bool, optional
+            Keep the rows whose list is empty.
+        prefix : bool, optional
+            Emit the running prefixes of the list instead of its elements.
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the step added; this one is unchanged.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> p = pn.source.const([{"id": "a", "tags": ["x", "y"]}]).unwind("tags", index="n")
+        >>> p.run()
+          id tags  n
+        0  a    x  0
+        1  a    y  1
         """
         return self._then(Unwind(field, index, keep_empty, prefix))
 
@@ -405,11 +858,34 @@ class Pipeline:
         field: str | None = None,
         cases: Sequence[Mapping[str, Any]] | None = None,
     ) -> Pipeline:
-        """Set ``out`` to the ``value`` of the first case whose conditions all hold for ``field``.
+        """Set ``out`` from the first case whose conditions all hold for ``field``.
 
-        ``cases`` look like ``[{"value": "small", "<": 10}, {"value": "large", ">=": 10}]``;
-        rows matching no case are dropped (Pendo's behaviour). ``out`` may also be Pendo's whole
-        mapping ``{out: {field: cases}, ...}``.
+        Rows matching no case are dropped (Pendo's behaviour).
+
+        Parameters
+        ----------
+        out : str or dict
+            The field to set, or Pendo's whole mapping ``{out: {field: cases}, ...}``.
+        field : str
+            The field the cases test.
+        cases : list of dict
+            ``[{"value": "small", "<": 10}, {"value": "large", ">=": 10}]``.
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the step added; this one is unchanged.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> size = [{"value": "small", "<": 10}, {"value": "large", ">=": 10}]
+        >>> p = pn.source.const([{"n": 3}, {"n": 12}]).switch("size", "n", size)
+        >>> p.run()
+            n   size
+        0   3  small
+        1  12  large
         """
         if isinstance(out, Mapping):
             return self._then(Switch(out))
@@ -418,16 +894,82 @@ class Pipeline:
         return self._then(Switch({out: {field: list(cases)}}))
 
     def fork(self, *branches: Pipeline | Sequence[Any]) -> Pipeline:
-        """Send every row through each branch (a ``Pipeline()`` chain or JSON steps) and
-        concatenate the outputs. Branches must not be empty (use ``Pipeline().cat()``)."""
+        """Send every row through each branch and concatenate what the branches give.
+
+        Parameters
+        ----------
+        *branches : Pipeline or list of dict
+            Sub-pipelines without a source (``pn.Pipeline().filter(...)``) or JSON steps. A
+            branch must not be empty: ``pn.Pipeline().cat()`` passes the rows as they are.
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the step added; this one is unchanged.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> rows = pn.source.const([{"n": 1}, {"n": 2}])
+        >>> p = rows.fork(pn.Pipeline().cat(), pn.Pipeline().count())
+        >>> p.run()
+              n  count
+        0     1   <NA>
+        1     2   <NA>
+        2  <NA>      2
+        """
         return self._then(Fork(branches))
 
     def spawn(self, *pipelines: Pipeline | Sequence[Any]) -> Pipeline:
-        """Run independent pipelines, each starting with a source, and concatenate their rows."""
+        """Run independent pipelines, each with its own source, and concatenate their rows.
+
+        Parameters
+        ----------
+        *pipelines : Pipeline or list of dict
+            Each starts with a source.
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the step added; this one is unchanged.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> p = pn.Pipeline().spawn(pn.source.accounts().count(), pn.source.visitors().count())
+        >>> p.run()
+           count
+        0    150
+        1   2000
+        """
         return self._then(Spawn(pipelines))
 
     def join(self, *fields: str, width: int = 2) -> Pipeline:
-        """Merge every ``width`` rows that share the values of ``fields`` into one row."""
+        """Merge every ``width`` rows that share the values of ``fields`` into one row.
+
+        Parameters
+        ----------
+        *fields : str
+            The fields the rows share.
+        width : int
+            How many rows make one (2 by default).
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the step added; this one is unchanged.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> p = pn.source.const([{"id": 1, "a": "x"}, {"id": 1, "b": "y"}]).join("id")
+        >>> p.run()
+           a  id  b
+        0  x   1  y
+        """
         return self._then(Join(fields, width))
 
     def merge(
@@ -437,31 +979,95 @@ class Pipeline:
         *,
         mappings: Mapping[str, str] | None = None,
     ) -> Pipeline:
-        """Copy fields from the rows of an inner ``pipeline`` that share the key ``fields``.
+        """Copy fields from the rows of an inner pipeline that share the key ``fields``.
 
-        ``mappings`` is output name -> inner field; without it every inner field is copied;
-        ``{}`` copies nothing.
+        Parameters
+        ----------
+        fields : str or list of str
+            The key fields.
+        pipeline : Pipeline or list of dict
+            The inner pipeline, with its own source.
+        mappings : dict, optional
+            Output name -> inner field. Without it every inner field is copied; ``{}`` copies
+            nothing.
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the step added; this one is unchanged.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> names = pn.source.apps().select(appId="id", app="name")
+        >>> p = (pn.source.events(app_id="*").last(7, "days").group("appId")
+        ...        .merge("appId", names).sort("appId"))
+        >>> p.run()
+                      appId                app
+        0           -323232      Acme Projects
+        1  5629499534213120  Acme Projects iOS
         """
         return self._then(Merge(fields, pipeline, mappings))
 
     def unofficial(self, op: str, argument: Any = None) -> Pipeline:
-        """Add an operator seen in real Pendo report definitions but not documented
-        (``treeify``, ``retention``, ``pes``...; reference 3.5), passed as given."""
+        """Add an operator seen in real Pendo report definitions but not documented.
+
+        ``treeify``, ``retention``, ``pes``... are passed as given, unchecked.
+
+        Parameters
+        ----------
+        op : str
+            The operator's name.
+        argument : JSON value
+            Its argument, as Pendo takes it.
+
+        Returns
+        -------
+        Pipeline
+            A new pipeline with the step added; this one is unchanged.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> p = pn.source.visitors().unofficial("treeify", {"field": "path"})
+        >>> p.to_json()["request"]["pipeline"][-1]
+        {'treeify': {'field': 'path'}}
+        """
         return self._then(Unofficial(op, argument))
 
     # -- JSON ---------------------------------------------------------------------------------
     @classmethod
     def from_json(cls, body: Mapping[str, Any] | Sequence[Any] | str | bytes) -> Pipeline:
-        """Read an aggregation body: the full envelope, its ``request`` object, a bare list of
-        steps, or the same as JSON text.
+        """Read an aggregation body into a pipeline.
 
         Keys that do not change what Pendo computes (``response.location``, ``channelId``, a
         stray ``request.sort``) are accepted and not kept.
+
+        Parameters
+        ----------
+        body : dict, list, str or bytes
+            The full envelope, its ``request`` object, a bare list of steps, or any of them as
+            JSON text: a body copied from Pendo's documentation or another tool.
+
+        Returns
+        -------
+        Pipeline
+            The same aggregation, as a pipeline (``to_json()`` writes it back with the same
+            meaning).
 
         Raises
         ------
         PipelineError
             Naming the step (``pipeline[3]``) and what is wrong with it.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> p = pn.Pipeline.from_json('[{"source": {"visitors": null}}, {"limit": 5}]')
+        >>> p.to_code()
+        (pn.source.visitors()
+         .limit(5))
         """
         if isinstance(body, str | bytes):
             try:
@@ -494,7 +1100,19 @@ class Pipeline:
     def to_json(self) -> dict[str, Any]:
         """The full aggregation body, ready to POST to ``/api/v1/aggregation``.
 
-        A fresh dict each time: changing it does not change the pipeline.
+        Returns
+        -------
+        dict
+            A fresh dict each time: changing it does not change the pipeline.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> body = pn.source.visitors().limit(5).to_json()
+        >>> body["request"]
+        {'pipeline': [{'source': {'visitors': None}}, {'limit': 5}]}
+        >>> body["response"]
+        {'mimeType': 'application/json'}
         """
         request: dict[str, Any] = {"pipeline": [step.to_json() for step in self.steps]}
         if self.name is not None:
@@ -505,15 +1123,38 @@ class Pipeline:
 
     # -- running ------------------------------------------------------------------------------
     def run(self, client: PendoClient | None = None, **options: Any) -> pd.DataFrame:
-        """Send the pipeline and return the rows as a DataFrame (same as ``pn.aggregate(p)``).
+        """Send the pipeline and return the rows as a DataFrame (the same as ``pn.aggregate(p)``).
 
         Parameters
         ----------
         client : PendoClient, optional
-            Defaults to the client made by the last ``pn.connect()``.
+            Defaults to the client made by the last :func:`pendo_nb.connect`.
         **options
             Passed to :func:`pendo_nb.aggregate`: ``windows="1D"``, ``workers``, ``progress``,
             ``page_size``, ``refresh``... for long ranges and big results.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per row of the answer, nested fields as dotted columns.
+
+        Raises
+        ------
+        PipelineError
+            The pipeline does not start with a source (or ``spawn``), or an event source has no
+            periods.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> top = (pn.source.events(app_id="*").last(30, "days")
+        ...          .group("visitorId", events=pn.agg.sum("numEvents")).sort("-events").limit(3))
+        >>> top.run()
+                                         visitorId  events
+        0      elena.ito@cobaltridgehealth.example     850
+        1     umar.okoro@cobaltridgehealth.example     758
+        2  quinn.lopez@willowbrooklearning.example     749
         """
         self._check_runnable("run")
         return aggregate(self, client=client, **options)
@@ -546,7 +1187,27 @@ class Pipeline:
             )
 
     def preview(self, n: int = 10, client: PendoClient | None = None) -> pd.DataFrame:
-        """Run the pipeline with a trailing ``limit(n)``: a quick look at the first rows."""
+        """Run the pipeline with a trailing ``limit(n)``: a quick look at the first rows.
+
+        Parameters
+        ----------
+        n : int
+            How many rows.
+        client : PendoClient, optional
+            Defaults to the client made by the last :func:`pendo_nb.connect`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            At most ``n`` rows.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> _ = pn.connect(sandbox=True)
+        >>> pn.source.accounts().preview(3)["accountId"].tolist()
+        ['delta-wind-capital', 'atlas-stone-learning', 'willow-crest-works']
+        """
         return self.limit(n).run(client=client)
 
     # -- showing ------------------------------------------------------------------------------
@@ -563,23 +1224,86 @@ class Pipeline:
         )
 
     def to_code(self) -> display.Text:
-        """The builder code that makes this pipeline (``import pendo_nb as pn`` assumed)."""
+        """The builder code that makes this pipeline (``import pendo_nb as pn`` assumed).
+
+        Returns
+        -------
+        Text
+            A string that shows as code in a notebook; ``str()`` of it is the code.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> pn.Pipeline.from_json([{"source": {"accounts": None}}, {"limit": 3}]).to_code()
+        (pn.source.accounts()
+         .limit(3))
+        """
         return display.Text(display.code(self))
 
     def to_curl(
         self, base_url: str = "https://app.pendo.io", *, client: PendoClient | None = None
     ) -> display.Text:
-        """The request as a ``curl`` command.
+        r"""The request as a ``curl`` command.
 
         The key is written as the shell variable ``$PENDO_INTEGRATION_KEY``, never its value.
-        ``client`` (a ``PendoClient``) supplies its host instead of ``base_url``.
+
+        Parameters
+        ----------
+        base_url : str
+            The host to send it to (the ``us`` region's by default).
+        client : PendoClient, optional
+            Supplies its host instead of ``base_url``.
+
+        Returns
+        -------
+        Text
+            A string that shows as code in a notebook.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> print(pn.source.accounts().limit(1).to_curl("https://app.eu.pendo.io"))
+        curl -X POST 'https://app.eu.pendo.io/api/v1/aggregation' \
+          -H "x-pendo-integration-key: $PENDO_INTEGRATION_KEY" \
+          -H 'content-type: application/json' \
+          --data-raw '{
+          "response": {
+            "mimeType": "application/json"
+          },
+          "request": {
+            "pipeline": [
+              {
+                "source": {
+                  "accounts": null
+                }
+              },
+              {
+                "limit": 1
+              }
+            ]
+          }
+        }'
         """
         if client is not None:
             base_url = client.base_url
         return display.Text(display.curl(self, base_url))
 
     def explain(self) -> display.Text:
-        """What each step does, in plain English, one numbered line per step."""
+        """What each step does, in plain English, one numbered line per step.
+
+        Returns
+        -------
+        Text
+            A string that shows as text in a notebook.
+
+        Examples
+        --------
+        >>> import pendo_nb as pn
+        >>> p = pn.source.events(app_id="*").last(7, "days")
+        >>> print(p.group("day", events=pn.agg.sum("numEvents")).explain())
+        1. read events (appId=expandAppIds("*")) over dayRange periods from now(), count -7
+        2. one row per day with events = sum of numEvents
+        """
         return display.Text(display.explain(self))
 
 

@@ -6,11 +6,13 @@ Pendo's own names work too (``pn.source.pageEvents``).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pendo_nb._checks import did_you_mean
 from pendo_nb.errors import PipelineError, UnknownNameError
+from pendo_nb.pipeline import source_docs
 from pendo_nb.pipeline._values import camel_case, snake_case
 from pendo_nb.pipeline.pipeline import Pipeline
 from pendo_nb.pipeline.sources import COMMON_PARAMETERS, SOURCES, Source
@@ -21,9 +23,17 @@ __all__ = ["source"]
 class _Sources:
     """Start a pipeline from a Pendo source, as in ``pn.source.events(app_id="*")``.
 
-    Every source of reference 3.4 is here under its snake_case name (``page_events``,
-    ``guides_seen_ever``...) and its Pendo name (``pageEvents``). Keyword arguments are the
-    source's parameters in snake_case (``app_id``, ``page_id``, ``event_class``...).
+    Every source Pendo documents (and a few seen in its own report definitions) is here under
+    its snake_case name (``page_events``, ``guides_seen_ever``...) and its Pendo name
+    (``pageEvents``). Keyword arguments are the source's parameters in snake_case (``app_id``,
+    ``page_id``, ``event_class``...); ``pn.source.page_events?`` tells what each one takes.
+
+    Examples
+    --------
+    >>> import pendo_nb as pn
+    >>> p = pn.source.page_events(app_id="*").last(7, "days")
+    >>> p.to_json()["request"]["pipeline"][0]["source"]["pageEvents"]
+    {'appId': 'expandAppIds("*")'}
     """
 
     def __init__(self) -> None:
@@ -48,7 +58,7 @@ class _Sources:
 
 def _source_function(name: str) -> Callable[..., Pipeline]:
     snake = snake_case(name)
-    needs_time, extra = SOURCES[name]
+    extra = SOURCES[name][1]
 
     start: Callable[..., Pipeline]
     if name == "const":
@@ -69,25 +79,17 @@ def _source_function(name: str) -> Callable[..., Pipeline]:
                 converted[pendo_key] = value
             return _start(Source(name, converted or None))
 
+        # `?` and the reference show the parameters the source takes, not **params.
+        keywords = [
+            inspect.Parameter(snake_case(key), inspect.Parameter.KEYWORD_ONLY, default=None)
+            for key in source_docs.parameters_of(name)
+        ]
+        start_params.__signature__ = inspect.Signature(keywords, return_annotation="Pipeline")  # type: ignore[attr-defined]
         start = start_params
 
     start.__name__ = snake
     start.__qualname__ = f"source.{snake}"
-    params = ", ".join(snake_case(k) for k in (*COMMON_PARAMETERS, *extra))
-    timing = {
-        True: "Add the periods to read with .last(), .between(), .on() or .time_series().",
-        False: "A current snapshot: takes no time series.",
-        None: "Unofficial source (reference 3.4, low confidence).",
-    }[needs_time]
-    start.__doc__ = (
-        f"Start a pipeline reading Pendo's ``{name}`` source.\n\n"
-        + (
-            "Parameters: rows (a list of row objects).\n\n"
-            if name == "const"
-            else f"Parameters (all optional): {params}.\n\n"
-        )  # fmt: skip
-        + timing
-    )
+    start.__doc__ = source_docs.docstring(name)
     return start
 
 

@@ -128,7 +128,7 @@ class Sandbox:
         Caps on each aggregation and report run (run time, rows, written values, nesting; see
         :class:`~pendo_nb.sandbox.engine.Limits`). Past the run time the answer is 408, past the
         result size 413, each telling the caller to split the time range, as Pendo advises for
-        its 5-minute / 4 GB cut (reference 1.6). The defaults are generous.
+        its 5-minute / 4 GB cut. The defaults are generous.
     subscription : Subscription, optional
         Serve this subscription instead of generating one (``seed``, ``size``, ``now`` and
         ``timezone`` are then unused): a local extract's, from :meth:`from_extract`.

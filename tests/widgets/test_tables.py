@@ -88,3 +88,25 @@ def test_text_and_dates_are_left_aligned_numbers_are_not():
     )
     definitions = pn.show(frame)._dt_args["columnDefs"]  # itables adds its float formats
     assert {"className": "dt-left", "targets": [0, 2, 4]} in definitions
+
+
+def test_a_shown_table_carries_a_static_view_for_pages_without_a_kernel():
+    """GitHub, nbviewer and the documentation site draw no widget: they show the first rows,
+    formatted as the live table formats them."""
+    frame = pd.DataFrame(
+        {
+            "day": pd.to_datetime([f"2026-10-{d:02d}" for d in range(1, 26)]),
+            "account": [f"acct-{d}" for d in range(25)],
+            "arr": [125412.83 + d * 0.97 for d in range(25)],
+            "seats": [10] * 25,
+        }
+    )
+    bundle = pn.show(frame, caption="ARR by day")._repr_mimebundle_()
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert "application/vnd.jupyter.widget-view+json" in data  # the live table, with a kernel
+    static = data["text/html"]
+    assert static.count("<tr>") == 1 + 20  # the header and the first 20 rows
+    assert 'left">2026-10-01</td>' in static  # a date, not a timestamp
+    assert 'right">125,412.83</td>' in static  # thousands separators, right-aligned
+    assert 'right">125,413.80</td>' in static  # one number of decimals a column
+    assert "the first 20 of 25 rows" in static and "ARR by day" in static
