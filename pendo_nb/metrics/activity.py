@@ -202,11 +202,19 @@ def daily_ratio(
     app_id: Any,
 ) -> pd.DataFrame | None:
     """Each day's numerator, denominator and ratio (``None`` when nobody was active)."""
+    since = first - (RATIOS[ratio][1] - 1) * DAY
+    rows = unit_day_rows(requests, unit, since, last, app_id=app_id)
+    return None if rows.empty else ratio_table(rows, ratio, first, last)
+
+
+def ratio_table(
+    rows: pd.DataFrame, ratio: str, first: pd.Timestamp, last: pd.Timestamp
+) -> pd.DataFrame:
+    """Stickiness of each day ``first``..``last`` from active (``day``, ``unit``) ``rows``, which
+    must cover the denominator's window before ``first``."""
     numerator_days, denominator_days = RATIOS[ratio]
     since = first - (denominator_days - 1) * DAY
-    rows = unit_day_rows(requests, unit, since, last, app_id=app_id)
-    if rows.empty:
-        return None
+    rows = rows[(rows["day"] >= since) & (rows["day"] <= last)]
     codes = rows["unit"].astype("category").cat.codes.to_numpy()
     offsets = ((rows["day"] - since) // DAY).to_numpy()
     length = (last - since) // DAY + 1
@@ -365,4 +373,3 @@ def time_on_app(
         requests.sent,
         headline=headline(f"average daily minutes per active {unit}", mean, " min"),
     )
-

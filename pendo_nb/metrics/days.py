@@ -49,9 +49,7 @@ def day_range(
     start: Any, end: Any, client: PendoClient, *, default_days: int
 ) -> tuple[pd.Timestamp, pd.Timestamp]:
     """``(first, last)`` days, both included; by default the ``default_days`` ending yesterday."""
-    last = (
-        server_today(client) - DAY if end is None else calendar_day(end, "end", client.tz)
-    )
+    last = server_today(client) - DAY if end is None else calendar_day(end, "end", client.tz)
     first = (
         last - (default_days - 1) * DAY
         if start is None

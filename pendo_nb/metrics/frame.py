@@ -38,7 +38,7 @@ class MetricFrame(pd.DataFrame):
     """
 
     @property
-    def _constructor(self) -> type[pd.DataFrame]:  # type: ignore[override]  # pandas-stubs types it as a callable
+    def _constructor(self) -> type[pd.DataFrame]:
         # Derived frames are plain: the headline describes these rows only.
         return pd.DataFrame
 
@@ -59,7 +59,9 @@ class MetricFrame(pd.DataFrame):
             return ""
         value = headline.get("value")
         shown = "no data" if value is None else f"{value:,.{headline.get('digits', 1)}f}"
-        return f"{headline['label']}: {shown}{headline.get('unit', '') if value is not None else ''}"
+        return (
+            f"{headline['label']}: {shown}{headline.get('unit', '') if value is not None else ''}"
+        )
 
     def __repr__(self) -> str:
         text = self._headline_text()
@@ -67,7 +69,8 @@ class MetricFrame(pd.DataFrame):
         return f"{text}\n{body}" if text else body
 
     def _repr_html_(self) -> str | None:
-        body = pd.DataFrame._repr_html_(self)
+        # pandas-stubs leave out _repr_html_, pandas' notebook display of a DataFrame.
+        body: str | None = super()._repr_html_()  # type: ignore[misc]
         text = self._headline_text()
         if not text or body is None:
             return body

@@ -64,7 +64,7 @@ def events_source(kind: str, ids: list[str] | None, app_id: Any) -> Pipeline:
     if kind == "any":
         return source.events(app_id=app_id)
     function, ids_param, _ = OBJECT_SOURCES[kind]
-    return getattr(source, function)(app_id=app_id, **{ids_param: ids})  # type: ignore[no-any-return]
+    return getattr(source, function)(app_id=app_id, **{ids_param: ids})
 
 
 def units_only(pipeline: Pipeline, unit: str) -> Pipeline:
@@ -95,17 +95,27 @@ def unit_day_rows(
     kind: str = "any",
     ids: list[str] | None = None,
     minutes: bool = False,
+    last_time: bool = False,
 ) -> pd.DataFrame:
-    """Active (day, unit) pairs as ``day`` (zone-less) and ``unit`` columns (plus ``object``,
-    the core event's id, for a core event kind; ``minutes`` with ``minutes=True``)."""
+    """Active (day, unit) pairs as ``day`` (zone-less) and ``unit`` columns; also ``object``
+    (the core event's id) for a core event kind, ``minutes`` (the sum of ``numMinutes``) with
+    ``minutes=True``, ``lastTime`` (the last event's time) with ``last_time=True``."""
     keys = () if kind == "any" else (OBJECT_SOURCES[kind][2],)
     fields = {"minutes": agg.sum("numMinutes")} if minutes else {}
+    if last_time:
+        fields["lastTime"] = agg.max("lastTime")
     pipeline = day_units(events_source(kind, ids, app_id), unit, first, last, *keys, **fields)
     rows = requests.run(pipeline, first, last)
     renamed = {unit_field(unit): "unit", **{key: "object" for key in keys}}
     rows = rows.rename(columns=renamed)
-    columns = ["day", "unit", *(["object"] if keys else []), *(["minutes"] if minutes else [])]
-    typed = {"day": "datetime64[us]", "unit": "str", "object": "str", "minutes": "Int64"}
+    columns = ["day", "unit", *(["object"] if keys else []), *fields]
+    typed = {
+        "day": "datetime64[us]",
+        "unit": "str",
+        "object": "str",
+        "minutes": "Int64",
+        "lastTime": "datetime64[ms, UTC]",
+    }
     return rows.loc[:, columns].astype({name: typed[name] for name in columns})
 
 
@@ -122,7 +132,11 @@ def first_visit_rows(
     )
     rows = requests.run_whole(pipeline)
     if rows.empty:
-        return pd.DataFrame({"unit": pd.Series(dtype="str"), "first_day": pd.Series(dtype="datetime64[us]")})
+        return pd.DataFrame(
+            {"unit": pd.Series(dtype="str"), "first_day": pd.Series(dtype="datetime64[us]")}
+        )
     visits = pd.to_datetime(rows["firstVisit"], utc=True)
     local = visits.dt.tz_convert(requests.client.tz).dt.tz_localize(None).dt.normalize()
-    return pd.DataFrame({"unit": rows["unit"].astype("str"), "first_day": local.astype("datetime64[us]")})
+    return pd.DataFrame(
+        {"unit": rows["unit"].astype("str"), "first_day": local.astype("datetime64[us]")}
+    )
