@@ -182,7 +182,7 @@ def stickiness(
     if table is None:
         return metric_frame(None, STICKINESS_COLUMNS, requests.sent)
     if hide_weekends:
-        table = table[table["day"].dt.dayofweek < 5]
+        table = table[table["day"].dt.day_of_week < 5]
     mean = table["ratio"].mean()
     return metric_frame(
         table,

@@ -80,7 +80,7 @@ def period_starts(days: pd.Series, period: str) -> pd.Series:
     if period == "day":
         return days
     if period == "week":
-        return days - pd.to_timedelta((days.dt.dayofweek + 1) % 7, unit="D")
+        return days - pd.to_timedelta((days.dt.day_of_week + 1) % 7, unit="D")
     return days - pd.to_timedelta(days.dt.day - 1, unit="D")
 
 
