@@ -101,3 +101,23 @@ def first_visits(server, unit: str, tz: str) -> dict[str, pd.Timestamp]:
         local = pd.Timestamp(first, unit="ms", tz="UTC").tz_convert(tz)
         out[unit_id] = local.tz_localize(None).normalize()
     return out
+
+
+def catalog_id(server, source: str, name: str) -> str:
+    """The id of the page / feature / track type / guide called ``name``."""
+    return next(
+        row["id"] for row in post(server, [{"source": {source: None}}]) if row["name"] == name
+    )
+
+
+def raw_rows(server, source: str, first: str, last: str, tz: str, **params) -> pd.DataFrame:
+    """Ungrouped guideEvents / pollEvents rows of the local days ``first``..``last``, with the
+    local ``day`` of each ``browserTime``."""
+    start = local_midnight_ms(first, tz)
+    end = local_midnight_ms((dt.date.fromisoformat(last) + dt.timedelta(days=1)).isoformat(), tz)
+    series = {"period": "hourRange", "first": start, "count": (end - start) // 3_600_000}
+    rows = pd.DataFrame(post(server, [{"source": {source: params or None, "timeSeries": series}}]))
+    if rows.empty:
+        return rows
+    times = pd.to_datetime(rows["browserTime"], unit="ms", utc=True).dt.tz_convert(tz)
+    return rows.assign(day=times.dt.tz_localize(None).dt.normalize())
