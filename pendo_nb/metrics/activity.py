@@ -25,6 +25,7 @@ RATIOS = {"DAU/MAU": (1, 30), "DAU/WAU": (1, 7), "WAU/MAU": (7, 30)}
 #: articles/360032202811).
 BANDS = (("Low", 1, 4), ("Medium", 5, 12), ("High", 13, 30))
 FREQUENCY_DAYS = 30
+ADVERBS = {"day": "daily", "week": "weekly", "month": "monthly"}
 
 ACTIVE_COLUMNS = {"period": "datetime64[us]", "days": "Int64", "active": "Int64"}
 STICKINESS_COLUMNS = {
@@ -102,7 +103,7 @@ def active(
     requests = Requests(client)
     rows = unit_day_rows(requests, unit, first, last, app_id=app_id)
     if rows.empty:
-        return metric_frame(None, ACTIVE_COLUMNS, requests.sent)
+        return metric_frame(None, ACTIVE_COLUMNS, requests.sent, unit=unit)
     days = every_day(first, last)
     lengths = days.groupby(period_starts(days, period).to_numpy()).size()
     counts = rows.groupby(period_starts(rows["day"], period).to_numpy())["unit"].nunique()
@@ -117,7 +118,8 @@ def active(
         table,
         ACTIVE_COLUMNS,
         requests.sent,
-        headline=headline(f"mean {period}ly active {unit}s", table["active"].mean(), ""),
+        unit=unit,
+        headline=headline(f"mean {ADVERBS[period]} active {unit}s", table["active"].mean(), ""),
     )
 
 
@@ -180,7 +182,7 @@ def stickiness(
     requests = Requests(client)
     table = daily_ratio(requests, ratio, unit, first, last, app_id=app_id)
     if table is None:
-        return metric_frame(None, STICKINESS_COLUMNS, requests.sent)
+        return metric_frame(None, STICKINESS_COLUMNS, requests.sent, unit=unit)
     if hide_weekends:
         table = table[table["day"].dt.day_of_week < 5]
     mean = table["ratio"].mean()
@@ -188,6 +190,7 @@ def stickiness(
         table,
         STICKINESS_COLUMNS,
         requests.sent,
+        unit=unit,
         headline=headline(f"mean {ratio} ({unit}s)", mean, "%"),
     )
 
@@ -293,7 +296,7 @@ def frequency(
     requests = Requests(client)
     rows = unit_day_rows(requests, unit, first, last, app_id=app_id)
     if rows.empty:
-        return metric_frame(None, FREQUENCY_COLUMNS, requests.sent)
+        return metric_frame(None, FREQUENCY_COLUMNS, requests.sent, unit=unit)
     days_active = rows.groupby("unit")["day"].nunique()
     table = pd.DataFrame(
         [
@@ -311,6 +314,7 @@ def frequency(
         table,
         FREQUENCY_COLUMNS,
         requests.sent,
+        unit=unit,
         headline=headline(f"active {unit}s in the 30 days", len(days_active), "", digits=0),
     )
 
@@ -362,7 +366,7 @@ def time_on_app(
     requests = Requests(client)
     rows = unit_day_rows(requests, unit, first, last, app_id=app_id, minutes=True)
     if rows.empty:
-        return metric_frame(None, TIME_COLUMNS, requests.sent)
+        return metric_frame(None, TIME_COLUMNS, requests.sent, unit=unit)
     per_day = rows.groupby("day").agg(active=("unit", "nunique"), minutes=("minutes", "sum"))
     table = per_day.reindex(every_day(first, last), fill_value=0).rename_axis("day").reset_index()
     table["minutes_per_unit"] = (table["minutes"] / table["active"]).where(table["active"] > 0)
@@ -371,5 +375,6 @@ def time_on_app(
         table,
         TIME_COLUMNS,
         requests.sent,
+        unit=unit,
         headline=headline(f"average daily minutes per active {unit}", mean, " min"),
     )

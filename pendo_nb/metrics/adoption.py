@@ -82,7 +82,7 @@ def feature_adoption(
     requests = Requests(client)
     active_units = set(unit_day_rows(requests, unit, first, last, app_id=app_id)["unit"])
     if not active_units:
-        return metric_frame(None, ADOPTION_COLUMNS, requests.sent)
+        return metric_frame(None, ADOPTION_COLUMNS, requests.sent, unit=unit)
     used = core_event_rows(requests, events, unit, first, last, app_id=app_id)
     used = used[used["unit"].isin(active_units)]
     adopters = used.groupby("object")["unit"].nunique()
@@ -95,6 +95,7 @@ def feature_adoption(
         table,
         ADOPTION_COLUMNS,
         requests.sent,
+        unit=unit,
         headline=headline(
             f"mean adoption of the core events ({unit}s)", table["share"].mean(), "%"
         ),
@@ -200,7 +201,7 @@ def pes(
     rows = unit_day_rows(requests, unit, since, last, app_id=app_id)
     now = set(rows.loc[rows["day"] >= first, "unit"])
     if not now:
-        return metric_frame(None, PES_COLUMNS, requests.sent)
+        return metric_frame(None, PES_COLUMNS, requests.sent, unit=unit)
     earlier = set(rows.loc[(rows["day"] >= before) & (rows["day"] < first), "unit"])
     used = core_event_rows(requests, events, unit, first, last, app_id=app_id)
     per_unit = used[used["unit"].isin(now)].groupby("unit")["object"].nunique()
@@ -229,5 +230,6 @@ def pes(
         table,
         PES_COLUMNS,
         requests.sent,
+        unit=unit,
         headline=headline(f"PES ({unit}s, {window} days to {last.date()})", table["score"].iloc[3]),
     )

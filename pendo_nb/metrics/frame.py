@@ -20,6 +20,8 @@ from pendo_nb.pipeline import Pipeline
 
 #: attrs key: ``{"label": str, "value": float | None, "unit": str}``, the metric's summary figure.
 HEADLINE = "headline"
+#: attrs key: what the metric counts, ``"visitor"`` or ``"account"``.
+UNIT = "unit"
 #: attrs key: the aggregation bodies sent (``Pipeline.to_json()``), in the order sent.
 PIPELINES = "pipelines"
 
@@ -83,16 +85,20 @@ def metric_frame(
     pipelines: Sequence[Pipeline],
     *,
     headline: dict[str, Any] | None = None,
+    unit: str | None = None,
 ) -> MetricFrame:
     """``data``'s columns of ``schema`` (in its order, with its dtypes) as a :class:`MetricFrame`.
 
-    ``data=None`` gives the empty frame, with its columns.
+    ``data=None`` gives the empty frame, with its columns. ``unit`` (``"visitor"`` or
+    ``"account"``) is kept in ``attrs["unit"]``, for charts' axis titles.
     """
     rows = pd.DataFrame(columns=list(schema)) if data is None else data.loc[:, list(schema)]
     frame = MetricFrame(rows.reset_index(drop=True).astype(dict(schema)))
     frame.attrs = {PIPELINES: [pipeline.to_json() for pipeline in pipelines]}
     if headline is not None:
         frame.attrs[HEADLINE] = headline
+    if unit is not None:
+        frame.attrs[UNIT] = unit
     return frame
 
 

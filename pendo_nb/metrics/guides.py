@@ -139,7 +139,7 @@ def nps(
     rows = requests.run(answers, first, last)
     rows = rows[pd.to_numeric(rows["pollResponse"], errors="coerce").notna()]
     if rows.empty:
-        return metric_frame(None, NPS_COLUMNS, requests.sent)
+        return metric_frame(None, NPS_COLUMNS, requests.sent, unit="visitor")
     rows = rows.assign(
         score=pd.to_numeric(rows["pollResponse"]).astype(int),
         day=rows["answerDay"].astype("datetime64[us]"),
@@ -151,7 +151,11 @@ def nps(
         table += [_nps_row(rows[keys == key], period, key) for key in sorted(keys.unique())]
     frame = pd.DataFrame(table)
     return metric_frame(
-        frame, NPS_COLUMNS, requests.sent, headline=headline("NPS", overall["score"], "", digits=0)
+        frame,
+        NPS_COLUMNS,
+        requests.sent,
+        headline=headline("NPS", overall["score"], "", digits=0),
+        unit="visitor",
     )
 
 
@@ -230,7 +234,7 @@ def guide_conversion(
     ).group(field, firstSeen=agg.min("browserTime"))
     viewers = requests.run(seen, first, last)
     if viewers.empty:
-        return metric_frame(None, CONVERSION_COLUMNS, requests.sent)
+        return metric_frame(None, CONVERSION_COLUMNS, requests.sent, unit=unit)
     acted = unit_day_rows(
         requests, unit, first, last, app_id=app_id, kind=str(event["kind"]),
         ids=[str(event["id"])], last_time=True,
@@ -254,5 +258,6 @@ def guide_conversion(
         table,
         CONVERSION_COLUMNS,
         requests.sent,
+        unit=unit,
         headline=headline(f"conversion to {event['name']}", table["rate"].iloc[0], "%"),
     )

@@ -114,7 +114,7 @@ def retention(
     requests = Requests(client)
     units = first_visit_rows(requests, unit, first, last)
     if units.empty:
-        return metric_frame(None, RETENTION_COLUMNS, requests.sent)
+        return metric_frame(None, RETENTION_COLUMNS, requests.sent, unit=unit)
     rows = unit_day_rows(requests, unit, first, last, app_id=app_id, kind=kind, ids=ids)
     table = cohort_table(units, rows[["day", "unit"]], cohort, last, periods)
     complete_first = table[table["complete"] & (table["period"] == 1)]
@@ -122,6 +122,7 @@ def retention(
         table,
         RETENTION_COLUMNS,
         requests.sent,
+        unit=unit,
         headline=headline(
             f"mean period-1 retention ({cohort}ly cohorts)", complete_first["rate"].mean(), "%"
         ),

@@ -103,4 +103,4 @@ def summary(
         frames.append(engagement)
     table = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
     sent = [Pipeline.from_json(body) for frame in frames for body in frame.attrs[PIPELINES]]
-    return metric_frame(table, SUMMARY_COLUMNS, sent)
+    return metric_frame(table, SUMMARY_COLUMNS, sent, unit=unit)
