@@ -144,9 +144,11 @@ def over_time(
     y_axis = alt.Y(
         "value:Q",
         title=y_title or _label(", ".join(metrics)),
-        axis=alt.Axis(format=".0%" if percent else ","),
+        axis=alt.Axis(format=".0%" if percent else ",~f"),
     )
     tooltip = [alt.Tooltip("metric:N", title=" "), alt.Tooltip("value:Q", format=value_format)]
+    # One metric needs no legend: the axis title names it.
+    legend = alt.Legend(orient="top", title=None) if len(metrics) > 1 else None
     if dated:
         # The axis spans the days that have values, not the range asked for.
         days = long[x]
@@ -160,7 +162,7 @@ def over_time(
         base = alt.Chart(long, title=title, width=WIDTH, height=260).encode(
             x=x_axis,
             y=y_axis,
-            color=alt.Color("metric:N", legend=alt.Legend(orient="top", title=None)),
+            color=alt.Color("metric:N", legend=legend),
             tooltip=[alt.Tooltip(f"{x}:T", title=_label(x), format="%a %d %b %Y"), *tooltip],
         )
         chart = base.mark_line(point=True).interactive(bind_y=False)
@@ -169,10 +171,7 @@ def over_time(
             x=alt.X(f"{x}:O", title=x_title or _label(x), axis=alt.Axis(labelAngle=0)),
             xOffset=alt.XOffset("metric:N"),
             y=y_axis,
-            color=alt.Color(
-                "metric:N",
-                legend=alt.Legend(orient="top", title=None) if len(metrics) > 1 else None,
-            ),
+            color=alt.Color("metric:N", legend=legend),
             tooltip=[alt.Tooltip(f"{x}:O", title=_label(x)), *tooltip],
         )
         chart = base.mark_bar()
@@ -342,7 +341,7 @@ def active(frame: pd.DataFrame, *, title: str | None = None) -> Chart:
             timeUnit="yearmonthdate",
             axis=alt.Axis(format="%d %b %Y", labelAngle=0),
         ),
-        y=alt.Y("active:Q", title=f"active {unit}s", axis=alt.Axis(format=",")),
+        y=alt.Y("active:Q", title=f"active {unit}s", axis=alt.Axis(format=",~f")),
         tooltip=[
             alt.Tooltip("label:N", title="from"),
             alt.Tooltip("days:Q", title="days in range"),
@@ -677,7 +676,7 @@ def _bars(
     base = alt.Chart(data, title=title, width=WIDTH - 200).encode(
         y=alt.Y(f"{y}:N", sort=list(data[y]), title=None),
         x=alt.X(
-            f"{x}:Q", title=x_title, scale=scale, axis=alt.Axis(format=".0%" if percent else ",")
+            f"{x}:Q", title=x_title, scale=scale, axis=alt.Axis(format=".0%" if percent else ",~f")
         ),
         tooltip=[alt.Tooltip(f"{y}:N", title=" "), alt.Tooltip(f"{text}:N", title=" ")],
     )

@@ -16,7 +16,13 @@ from pendo_nb.metrics.frame import PIPELINES, MetricFrame, metric_frame
 from pendo_nb.metrics.guides import nps
 from pendo_nb.pipeline import Pipeline
 
-SUMMARY_COLUMNS = {"metric": "str", "value": "Float64", "unit": "str", "days": "str"}
+SUMMARY_COLUMNS = {
+    "metric": "str",
+    "value": "Float64",
+    "unit": "str",
+    "shown": "str",
+    "days": "str",
+}
 
 
 def summary(
@@ -54,7 +60,8 @@ def summary(
     Returns
     -------
     MetricFrame
-        ``metric``, ``value``, ``unit`` (``""``, ``"%"``, ``"min"``) and ``days`` (the days the
+        ``metric``, ``value``, ``unit`` (``""``, ``"%"``, ``"min"``), ``shown`` (the value as
+        read: ``"1,606"``, ``"33.4%"``, ``"13.4 min"``) and ``days`` (the days the
         figure covers); ``pipelines`` holds every aggregation sent.
 
     Examples
@@ -101,6 +108,20 @@ def summary(
         engagement = pes(core_events, unit, last, app_id=app_id, client=client)
         rows.append(("PES (provisional)", engagement.headline, "", f"30 days to {last.date()}"))
         frames.append(engagement)
-    table = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+    table = pd.DataFrame(rows, columns=["metric", "value", "unit", "days"])
+    table["shown"] = [
+        _shown(value, sign) for value, sign in zip(table["value"], table["unit"], strict=True)
+    ]
     sent = [Pipeline.from_json(body) for frame in frames for body in frame.attrs[PIPELINES]]
     return metric_frame(table, SUMMARY_COLUMNS, sent, unit=unit)
+
+
+def _shown(value: float | None, unit: str) -> str:
+    """A figure as read: counts whole with separators, the rest to one decimal, with its unit."""
+    if value is None or pd.isna(value):
+        return "no data"
+    if unit == "%":
+        return f"{value:,.1f}%"
+    if unit:
+        return f"{value:,.1f} {unit}"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
