@@ -15,7 +15,7 @@ import pandas as pd
 from pendo_nb.api.client import PendoClient
 from pendo_nb.api.connect import resolve
 from pendo_nb.errors import ValidationError
-from pendo_nb.metrics.days import DAY, day_range, every_day, period_starts
+from pendo_nb.metrics.days import DAY, check_period, day_range, every_day, period_starts
 from pendo_nb.metrics.frame import MetricFrame, headline, metric_frame
 from pendo_nb.metrics.queries import Requests, unit_day_rows, unit_field
 
@@ -96,10 +96,10 @@ def active(
     >>> len(weekly)
     4
     """
+    unit_field(unit)
+    check_period(period)
     client = resolve(client)
     first, last = day_range(start, end, client, default_days=30)
-    unit_field(unit)
-    period_starts(pd.Series([], dtype="datetime64[us]"), period)  # checks period first
     requests = Requests(client)
     rows = unit_day_rows(requests, unit, first, last, app_id=app_id)
     if rows.empty:
@@ -177,6 +177,7 @@ def stickiness(
     """
     if ratio not in RATIOS:
         raise ValidationError(f"ratio must be one of {', '.join(RATIOS)}, got {ratio!r}")
+    unit_field(unit)
     client = resolve(client)
     first, last = day_range(start, end, client, default_days=30)
     requests = Requests(client)
@@ -290,6 +291,7 @@ def frequency(
     >>> round(float(bands["share"].sum()))
     100
     """
+    unit_field(unit)
     client = resolve(client)
     last = day_range(None, end, client, default_days=FREQUENCY_DAYS)[1]
     first = last - (FREQUENCY_DAYS - 1) * DAY
@@ -361,6 +363,7 @@ def time_on_app(
     >>> list(minutes.columns)
     ['day', 'active', 'minutes', 'minutes_per_unit']
     """
+    unit_field(unit)
     client = resolve(client)
     first, last = day_range(start, end, client, default_days=30)
     requests = Requests(client)

@@ -72,11 +72,16 @@ def iso(day: pd.Timestamp) -> str:
 PERIODS = ("day", "week", "month")
 
 
+def check_period(period: object) -> None:
+    """A clear error unless ``period`` is one of :data:`PERIODS`."""
+    if period not in PERIODS:
+        raise ValidationError(f"period must be one of {', '.join(PERIODS)}, got {period!r}")
+
+
 def period_starts(days: pd.Series, period: str) -> pd.Series:
     """The first day of the ``period`` (``"day"``, ``"week"`` from Sunday, ``"month"``) of each
     of ``days``."""
-    if period not in PERIODS:
-        raise ValidationError(f"period must be one of {', '.join(PERIODS)}, got {period!r}")
+    check_period(period)
     if period == "day":
         return days
     if period == "week":

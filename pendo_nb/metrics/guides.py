@@ -17,7 +17,7 @@ from pendo_nb.api.client import PendoClient
 from pendo_nb.api.connect import resolve
 from pendo_nb.errors import ValidationError
 from pendo_nb.metrics.core_events import resolve_events
-from pendo_nb.metrics.days import day_range, iso, period_starts
+from pendo_nb.metrics.days import check_period, day_range, iso, period_starts
 from pendo_nb.metrics.frame import MetricFrame, headline, metric_frame
 from pendo_nb.metrics.queries import Requests, unit_day_rows, unit_field, units_only
 from pendo_nb.pipeline import agg, source
@@ -127,7 +127,7 @@ def nps(
     client = resolve(client)
     first, last = day_range(start, end, client, default_days=90)
     if period is not None:
-        period_starts(pd.Series([], dtype="datetime64[us]"), period)
+        check_period(period)
     requests = Requests(client)
     guide_id, poll_id = _nps_poll(_guides(requests), poll)
     answers = (
