@@ -34,7 +34,13 @@ def modules_with_examples() -> list:
     objects = [getattr(ns, name) for ns in namespaces for name in ns.__all__]
     objects.append(pendo_nb.sandbox.Sandbox)
     names = {ns.__name__ for ns in namespaces} | {"pendo_nb.sandbox", pendo_nb.charts.__name__}
-    names |= {getattr(obj, "__module__", None) or type(obj).__module__ for obj in objects}
+    # A public module (pn.metrics) is its own home.
+    names |= {
+        obj.__name__
+        if inspect.ismodule(obj)
+        else getattr(obj, "__module__", None) or type(obj).__module__
+        for obj in objects
+    }
     names |= {m.__name__ for m in (client, connect, connection, errors, convert, session)}
     # pendo_nb.api.functions carries the docstrings of the PendoClient methods
     # (pendo_nb.api.client), whose examples run once, there.
