@@ -1,10 +1,11 @@
 """The aggregations the metrics send: grouped on the server by day and unit, never raw events.
 
-Each metric asks Pendo for one row per active (day, unit) pair, or per (day, unit, object) for
-core events, and does the rest (rolling windows, cohorts, bands) in pandas on those small rows.
-Ranges longer than a month are fetched in calendar-month windows (``pn.aggregate(windows="1M")``),
-exact because every group is keyed by the day (or combined with ``min``/``max``), and a window
-Pendo cuts short is halved and fetched again.
+Each metric asks Pendo for the active (day, unit) pairs, or (day, unit, object) for core events,
+and does the rest (rolling windows, cohorts, bands) in pandas on those small rows. Plain pairs
+come as one row per unit with the list of its days, asked month by month; pairs with minutes or
+times come one row per (day, unit), over ranges longer than a month in calendar-month windows
+(``pn.aggregate(windows="1M")``), exact because every group is keyed by the day (or combined
+with ``min``/``max``), and a window Pendo cuts short is halved and fetched again.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pandas as pd
 
 from pendo_nb.api.client import PendoClient
 from pendo_nb.errors import ValidationError
+from pendo_nb.frames.times import bucket_starts
 from pendo_nb.metrics.days import DAY, iso
 from pendo_nb.pipeline import Pipeline, agg, source
 
@@ -108,8 +110,12 @@ def unit_day_rows(
     fields = {"minutes": agg.sum("numMinutes")} if minutes else {}
     if last_time:
         fields["lastTime"] = agg.max("lastTime")
-    pipeline = day_units(events_source(kind, ids, app_id), unit, first, last, *keys, **fields)
-    rows = requests.run(pipeline, first, last)
+    events = events_source(kind, ids, app_id)
+    if fields:
+        pipeline = day_units(events, unit, first, last, *keys, **fields)
+        rows = requests.run(pipeline, first, last)
+    else:
+        rows = _listed_days(requests, events, unit, first, last, keys)
     renamed = {unit_field(unit): "unit", **{key: "object" for key in keys}}
     rows = rows.rename(columns=renamed)
     columns = ["day", "unit", *(["object"] if keys else []), *fields]
@@ -121,6 +127,45 @@ def unit_day_rows(
         "lastTime": "datetime64[ms, UTC]",
     }
     return rows.loc[:, columns].astype({name: typed[name] for name in columns})
+
+
+def _listed_days(
+    requests: Requests,
+    events: Pipeline,
+    unit: str,
+    first: pd.Timestamp,
+    last: pd.Timestamp,
+    keys: tuple[str, ...],
+) -> pd.DataFrame:
+    """(day, unit, keys...) rows fetched compactly: the server lists each unit's active days
+    (``group`` by day and unit, then by unit with ``list`` of the days), so a unit's id crosses
+    the wire once per month, not once per day: about 3.5x fewer bytes than one row per day.
+
+    ``list`` does not combine across ``pn.aggregate``'s windows, so the range is asked month by
+    month here (the same calendar months ``windows="1M"`` would use), each exact on its own as
+    its first group is keyed by the day.
+    """
+    field = unit_field(unit)
+    parts = []
+    for month_first, month_last in month_ranges(first, last):
+        by_day = day_units(events, unit, month_first, month_last, *keys)
+        pipeline = by_day.group(field, *keys, days=agg.list("day"))
+        parts.append(requests.run(pipeline, month_first, month_last))
+    rows = pd.concat(parts, ignore_index=True)
+    if rows.empty:  # no activity: an answer without rows may not name its fields
+        return pd.DataFrame(columns=[field, *keys, "day"])
+    rows = rows.explode("days", ignore_index=True)
+    millis = rows.pop("days").to_numpy(dtype="int64")
+    return rows.assign(day=bucket_starts(millis, requests.client.tz))
+
+
+def month_ranges(
+    first: pd.Timestamp, last: pd.Timestamp
+) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """``first``..``last`` cut at the starts of calendar months: (first, last) day pairs."""
+    starts = [first, *pd.date_range(first + DAY, last, freq="MS", unit="us")]
+    ends = [start - DAY for start in starts[1:]] + [last]
+    return list(zip(starts, ends, strict=True))
 
 
 def first_visit_rows(
