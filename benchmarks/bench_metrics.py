@@ -5,8 +5,8 @@ visitors; its events cover the last 32 days, so the 90 days hold all of them), r
 process. Each way runs once on a client without a cache, and every byte of every answer is
 counted (``Content-Length`` of each response: what crossed the wire):
 
-* ``pn.metrics``: the library (one row per active visitor and day from the server, month
-  windows, then pandas);
+* ``pn.metrics``: the library (each visitor once a month with the list of its active days,
+  from the server, then pandas);
 * naive: the ``events`` source's rows pulled as they are, no grouping (through the same
   ``pn.aggregate`` and windows, so only the grouping differs), the metric computed in pandas;
 * hand-written: notebook 04's former way (before ``pn.metrics``): visitor-days grouped on the
