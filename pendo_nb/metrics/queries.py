@@ -10,6 +10,7 @@ with ``min``/``max``), and a window Pendo cuts short is halved and fetched again
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pandas as pd
@@ -22,6 +23,8 @@ from pendo_nb.pipeline import Pipeline, agg, source
 
 #: What "a unit" is: the id field of each kind.
 UNIT_FIELDS = {"visitor": "visitorId", "account": "accountId"}
+#: Requests of one metric sent at the same time (pn.aggregate's windows use as many).
+WORKERS = 4
 #: Ranges of more days than this are fetched in month windows.
 LONG_RANGE_DAYS = 31
 #: Core event kinds: (source function name, its ids parameter, the id field of its rows).
@@ -50,6 +53,19 @@ class Requests:
     def run(self, pipeline: Pipeline, first: pd.Timestamp, last: pd.Timestamp) -> pd.DataFrame:
         """The rows of ``pipeline``, whose time series covers the days ``first``..``last``."""
         self.sent.append(pipeline)
+        return self._fetch((pipeline, first, last))
+
+    def run_each(
+        self, parts: list[tuple[Pipeline, pd.Timestamp, pd.Timestamp]]
+    ) -> list[pd.DataFrame]:
+        """The rows of several pipelines (each over at most a month), fetched at the same time
+        by ``WORKERS`` threads, as ``pn.aggregate``'s windows are; in the order given."""
+        self.sent += [pipeline for pipeline, _, _ in parts]
+        with ThreadPoolExecutor(WORKERS) as pool:
+            return list(pool.map(self._fetch, parts))
+
+    def _fetch(self, part: tuple[Pipeline, pd.Timestamp, pd.Timestamp]) -> pd.DataFrame:
+        pipeline, first, last = part
         days = (last - first) // DAY + 1
         windows = "1M" if days > LONG_RANGE_DAYS else None
         return self.client.aggregate(pipeline, windows=windows, progress=False)
@@ -146,12 +162,15 @@ def _listed_days(
     its first group is keyed by the day.
     """
     field = unit_field(unit)
-    parts = []
-    for month_first, month_last in month_ranges(first, last):
-        by_day = day_units(events, unit, month_first, month_last, *keys)
-        pipeline = by_day.group(field, *keys, days=agg.list("day"))
-        parts.append(requests.run(pipeline, month_first, month_last))
-    rows = pd.concat(parts, ignore_index=True)
+    months = [
+        (
+            day_units(events, unit, start, end, *keys).group(field, *keys, days=agg.list("day")),
+            start,
+            end,
+        )
+        for start, end in month_ranges(first, last)
+    ]
+    rows = pd.concat(requests.run_each(months), ignore_index=True)
     if rows.empty:  # no activity: an answer without rows may not name its fields
         return pd.DataFrame(columns=[field, *keys, "day"])
     rows = rows.explode("days", ignore_index=True)
