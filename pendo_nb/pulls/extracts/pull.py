@@ -17,6 +17,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -296,8 +297,7 @@ class _Writer:
             rows = answer.get("results") if isinstance(answer, dict) else None
             table = rows_table(rows or [], whole_rows=True)
         name = day_file(source, day)
-        size, digest = write_parquet(table, self.folder / name)
-        entry = {"rows": table.num_rows, "bytes": size, "sha256": digest}
+        entry = asdict(write_parquet(table, self.folder / name))
         with self.lock:
             self.day_files[day][name] = entry
             self.pending[day].discard(source)
@@ -314,9 +314,9 @@ class _Writer:
         objects = self._objects(kind, app_param)
         table = objects_table(objects, OBJECT_SOURCES[kind])
         name = object_file(kind)
-        size, digest = write_parquet(table, self.folder / name)
+        entry = asdict(write_parquet(table, self.folder / name))
         with self.lock:
-            self.manifest["files"][name] = {"rows": table.num_rows, "bytes": size, "sha256": digest}
+            self.manifest["files"][name] = entry
 
     def _objects(self, kind: str, app_param: Any) -> list[dict[str, Any]]:
         client = self.client
