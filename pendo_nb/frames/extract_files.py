@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ __all__ = [
     "file_digest",
     "objects_table",
     "parquet_footer",
+    "parquet_texts",
     "rows_table",
     "write_parquet",
 ]
@@ -223,6 +224,35 @@ def parquet_footer(path: Path) -> ParquetFooter:
             f"{rows:,}: refused (the file was altered or crafted)"
         )
     return ParquetFooter(rows, sum(group.total_byte_size for group in groups))
+
+
+def parquet_texts(path: Path) -> Iterator[tuple[str, str]]:
+    """Every text cell of a Parquet file, one row group at a time: ``(column, text)``.
+
+    Only text columns are read (numbers and times hold no names); missing cells are skipped.
+    """
+    parquet = pq.ParquetFile(path)
+    try:
+        names = [
+            field.name
+            for field in parquet.schema_arrow
+            if _is_text(field.type)
+            or (pa.types.is_dictionary(field.type) and _is_text(field.type.value_type))
+        ]
+        if not names:
+            return
+        for index in range(parquet.num_row_groups):
+            group = parquet.read_row_group(index, columns=names)
+            for name in names:
+                for text in group.column(name).to_pylist():
+                    if text is not None:
+                        yield name, text
+    finally:
+        parquet.close()
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
 
 
 def file_digest(path: Path) -> tuple[int, str]:
