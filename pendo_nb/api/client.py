@@ -643,7 +643,11 @@ class PendoClient(PendoConnection):
         pandas.DataFrame
             One row per source: ``source``, ``days`` (files by day), ``rows``, ``bytes``.
             ``df.attrs`` holds ``path``, ``grain``, ``first_day``, ``last_day``, ``taken_at``,
-            ``days_pulled`` and ``requests``.
+            ``days_pulled``, ``requests``, ``pseudonymized`` and ``summary``: for a
+            pseudonymized extract, ``summary["replaced"]`` counts the distinct values replaced
+            by kind and, under ``"fields"``, per field how many values were ``replaced``,
+            ``masked`` or ``kept`` (also stored in the manifest, and printed at the end when
+            ``progress``).
 
         Raises
         ------

@@ -35,6 +35,7 @@ from pendo_nb.frames.times import DAY_MS, stamp
 from pendo_nb.http.cache_policy import request_expiry
 from pendo_nb.http.connection import PendoConnection, PendoResponse
 from pendo_nb.http.pseudonyms import Pseudonymizer
+from pendo_nb.http.recording import describe_pseudonymization
 from pendo_nb.pulls.extracts.manifest import (
     DAY_SOURCES,
     EVENT_SOURCES,
@@ -134,7 +135,11 @@ def extract_period(
         days={day: manifest["days"][day] for day in sorted(manifest["days"]) if day in days},
     )
     manifest["first_day"], manifest["last_day"] = min(days), max(days)
+    if pseudonyms is not None:  # where a snapshot keeps it (pn.snapshot_info(fields=True))
+        manifest["summary"] = {"replaced": pseudonyms.summary()}
     write_manifest(folder, manifest)
+    if pseudonyms is not None and progress:  # the closing summary, as a recording's
+        print(describe_pseudonymization(manifest["summary"]["replaced"]))
     return _summary(folder, manifest, pulled_days=len(todo), requests=len(tasks))
 
 
@@ -373,7 +378,7 @@ def _run(tasks: list[tuple[str, Callable[[], None]]], workers: int, progress: bo
 def _summary(
     folder: Path, manifest: dict[str, Any], *, pulled_days: int, requests: int
 ) -> pd.DataFrame:
-    """One row per source: days, rows, bytes."""
+    """One row per source: days, rows, bytes; what pseudonymizing did in ``attrs``."""
     totals: dict[str, list[int]] = {}
     for name, entry in manifest["files"].items():
         source = name.split("/", 1)[0]
@@ -395,5 +400,7 @@ def _summary(
         "taken_at": manifest["taken_at"],
         "days_pulled": pulled_days,
         "requests": requests,
+        "pseudonymized": bool(manifest.get("pseudonymized")),
+        "summary": manifest.get("summary", {}),
     }
     return frame

@@ -1,5 +1,6 @@
-"""pn.scan_for_leaks(folder, client=live) reads a local extract: its manifest and every text
-cell of its Parquet files, JSON text field by field."""
+"""Sharing an extract: pn.scan_for_leaks(folder, client=live) reads its manifest and every
+text cell of its Parquet files (JSON text field by field); a pseudonymized extract says per
+field what was replaced, masked or kept, as a recording does."""
 
 from __future__ import annotations
 
@@ -79,3 +80,32 @@ def test_a_folder_that_is_not_a_whole_extract_is_refused(extract_copy, live, tmp
     (extract_copy / "notes.txt").write_text("planted")
     with pytest.raises(pn.SnapshotError, match="which its manifest does not list"):
         pn.scan_for_leaks(extract_copy, client=live)
+
+
+def test_a_pseudonymized_extract_says_per_field_what_was_replaced_masked_or_kept(
+    sandbox, tmp_path, capsys
+):
+    client = pn.PendoClient(sandbox.key, base_url=sandbox.url, cache=False, tz="UTC")
+    folder = tmp_path / "masked"
+    taken = pn.extract(folder, "2026-10-31", mask=["role"], client=client, progress=True)
+    client.close()
+    fields = taken.attrs["summary"]["replaced"]["fields"]
+    assert taken.attrs["pseudonymized"] is True
+    assert fields["visitorId"]["replaced"] > 0 and fields["visitorId"]["kept"] == 0
+    assert fields["metadata.agent.email"]["replaced"] > 0
+    assert fields["metadata.agent.role"]["masked"] > 0
+    assert fields["metadata.agent.role"]["replaced"] == fields["metadata.agent.role"]["kept"] == 0
+    assert any(counts["kept"] > 0 for counts in fields.values())
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["summary"] == taken.attrs["summary"]
+    printed = capsys.readouterr().out
+    assert "Pseudonymized (known values)" in printed and "Masked fields: role" in printed
+    email = fields["metadata.agent.email"]["replaced"]
+    assert "metadata.agent.email" in printed and f"{email:,} /" in printed
+    role_values = pq.read_table(folder / "visitors/part-0.parquet").column("json").to_pylist()
+    assert all(orjson.loads(text)["metadata"]["agent"].get("role") is None for text in role_values)
+
+
+def test_an_extract_taken_as_is_has_no_pseudonymization_summary(small_extract):
+    manifest = json.loads((small_extract / "manifest.json").read_text())
+    assert manifest["pseudonymized"] is False and "summary" not in manifest
