@@ -17,6 +17,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -34,6 +35,7 @@ from pendo_nb.frames.times import DAY_MS, stamp
 from pendo_nb.http.cache_policy import request_expiry
 from pendo_nb.http.connection import PendoConnection, PendoResponse
 from pendo_nb.http.pseudonyms import Pseudonymizer
+from pendo_nb.http.recording import describe_pseudonymization
 from pendo_nb.pulls.extracts.manifest import (
     DAY_SOURCES,
     EVENT_SOURCES,
@@ -133,7 +135,11 @@ def extract_period(
         days={day: manifest["days"][day] for day in sorted(manifest["days"]) if day in days},
     )
     manifest["first_day"], manifest["last_day"] = min(days), max(days)
+    if pseudonyms is not None:  # where a snapshot keeps it (pn.snapshot_info(fields=True))
+        manifest["summary"] = {"replaced": pseudonyms.summary()}
     write_manifest(folder, manifest)
+    if pseudonyms is not None and progress:  # the closing summary, as a recording's
+        print(describe_pseudonymization(manifest["summary"]["replaced"]))
     return _summary(folder, manifest, pulled_days=len(todo), requests=len(tasks))
 
 
@@ -171,7 +177,7 @@ def _checked(
 
 
 def _check_compatible(
-    folder: Path, previous: dict, grain: str, tz: str, pseudonymize: bool
+    folder: Path, previous: dict[str, Any], grain: str, tz: str, pseudonymize: bool
 ) -> None:
     if previous.get("grain") != grain or previous.get("timezone") != tz:
         raise SnapshotError(
@@ -186,7 +192,9 @@ def _check_compatible(
         )
 
 
-def _event_step(source: str, app_param: Any, period: str, start_ms: int, end_ms: int) -> dict:
+def _event_step(
+    source: str, app_param: Any, period: str, start_ms: int, end_ms: int
+) -> dict[str, Any]:
     params: dict[str, Any] = {"appId": app_param, "blacklist": "ignore"}
     if source == "groups":
         params = {"items": True}
@@ -194,7 +202,7 @@ def _event_step(source: str, app_param: Any, period: str, start_ms: int, end_ms:
     return {"source": {source: params, "timeSeries": series}}
 
 
-def _day_body(source: str, app_param: Any, period: str, window: Window) -> dict:
+def _day_body(source: str, app_param: Any, period: str, window: Window) -> dict[str, Any]:
     steps = [_event_step(source, app_param, period, window.start, window.end)]
     envelope = {"response": {"mimeType": "application/json"}, "request": {"pipeline": steps}}
     return split_plan(steps, WindowSize(1, "D")).window_body(envelope, window.start, window.end)
@@ -204,7 +212,9 @@ def _day_key(start_ms: int, tz: str) -> str:
     return stamp(start_ms, tz).date().isoformat()
 
 
-def _settled(previous: dict | None, day: str, sources: Sequence[str], settle_days: int) -> bool:
+def _settled(
+    previous: dict[str, Any] | None, day: str, sources: Sequence[str], settle_days: int
+) -> bool:
     """Whether ``day`` is in the previous extract, whole, and was settled when pulled."""
     if previous is None:
         return False
@@ -215,7 +225,7 @@ def _settled(previous: dict | None, day: str, sources: Sequence[str], settle_day
 
 
 def _new_manifest(
-    previous: dict | None,
+    previous: dict[str, Any] | None,
     grain: str,
     tz: str,
     pseudonymize: bool,
@@ -263,7 +273,7 @@ class _Writer:
         self.pseudonyms = pseudonyms
         self.lock = threading.Lock()
         self.pending: dict[str, set[str]] = {}
-        self.day_files: dict[str, dict[str, dict]] = {}
+        self.day_files: dict[str, dict[str, dict[str, Any]]] = {}
 
     def expect(self, day: str, sources: Sequence[str]) -> None:
         self.pending[day] = set(sources)
@@ -279,7 +289,9 @@ class _Writer:
     def _rows(self, response: PendoResponse, path: str, request: Any) -> Any:
         return orjson.loads(self._content(response, path, request))
 
-    def pull_day(self, source: str, day: str, window: Window, body: dict, expiry: Any) -> None:
+    def pull_day(
+        self, source: str, day: str, window: Window, body: dict[str, Any], expiry: Any
+    ) -> None:
         with request_expiry(expiry):
             response = self.client.post_aggregation(body)
         content = self._content(response, "/aggregation", body)
@@ -290,8 +302,7 @@ class _Writer:
             rows = answer.get("results") if isinstance(answer, dict) else None
             table = rows_table(rows or [], whole_rows=True)
         name = day_file(source, day)
-        size, digest = write_parquet(table, self.folder / name)
-        entry = {"rows": table.num_rows, "bytes": size, "sha256": digest}
+        entry = asdict(write_parquet(table, self.folder / name))
         with self.lock:
             self.day_files[day][name] = entry
             self.pending[day].discard(source)
@@ -308,11 +319,11 @@ class _Writer:
         objects = self._objects(kind, app_param)
         table = objects_table(objects, OBJECT_SOURCES[kind])
         name = object_file(kind)
-        size, digest = write_parquet(table, self.folder / name)
+        entry = asdict(write_parquet(table, self.folder / name))
         with self.lock:
-            self.manifest["files"][name] = {"rows": table.num_rows, "bytes": size, "sha256": digest}
+            self.manifest["files"][name] = entry
 
-    def _objects(self, kind: str, app_param: Any) -> list[dict]:
+    def _objects(self, kind: str, app_param: Any) -> list[dict[str, Any]]:
         client = self.client
         if kind == "segments":
             return list(self._rows(client.get_segments(refresh=True), "/segment", None))
@@ -349,7 +360,7 @@ def _run(tasks: list[tuple[str, Callable[[], None]]], workers: int, progress: bo
     bar = tqdm(total=len(tasks), desc="extract", unit="request", disable=not progress)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pendo-extract")
     try:
-        running: dict[Future, str] = {pool.submit(task): name for name, task in tasks}
+        running: dict[Future[None], str] = {pool.submit(task): name for name, task in tasks}
         while running:
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
@@ -364,8 +375,10 @@ def _run(tasks: list[tuple[str, Callable[[], None]]], workers: int, progress: bo
         bar.close()
 
 
-def _summary(folder: Path, manifest: dict, *, pulled_days: int, requests: int) -> pd.DataFrame:
-    """One row per source: days, rows, bytes."""
+def _summary(
+    folder: Path, manifest: dict[str, Any], *, pulled_days: int, requests: int
+) -> pd.DataFrame:
+    """One row per source: days, rows, bytes; what pseudonymizing did in ``attrs``."""
     totals: dict[str, list[int]] = {}
     for name, entry in manifest["files"].items():
         source = name.split("/", 1)[0]
@@ -387,5 +400,7 @@ def _summary(folder: Path, manifest: dict, *, pulled_days: int, requests: int) -
         "taken_at": manifest["taken_at"],
         "days_pulled": pulled_days,
         "requests": requests,
+        "pseudonymized": bool(manifest.get("pseudonymized")),
+        "summary": manifest.get("summary", {}),
     }
     return frame
