@@ -99,7 +99,8 @@ nitpick_ignore_regex = [
     (
         r"py:.*",
         r"(pandas|pd|numpy|np|requests|requests_cache|urllib3|ipywidgets|traitlets"
-        r"|dask|dd|distributed|pyarrow|datetime|typing|collections|concurrent|altair|itables|t|alt)"
+        r"|dask|dd|distributed|pyarrow|altair|itables|t|alt"
+        r"|datetime|pathlib|typing|collections|concurrent)"
         r"(\..*)?",
     ),
     # Type aliases written in signatures (a JSON value, an expression string or Expr).
