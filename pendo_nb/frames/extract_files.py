@@ -140,7 +140,7 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) or value is None else orjson.dumps(value).decode()
 
 
-def _column(name: str, values: list) -> pa.Array:
+def _column(name: str, values: list[Any]) -> pa.Array[Any]:
     if name in TIME_FIELDS and all(
         v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in values
     ):
@@ -148,9 +148,11 @@ def _column(name: str, values: list) -> pa.Array:
     if any(isinstance(v, (dict, list)) for v in values):
         return pa.array([None if v is None else orjson.dumps(v).decode() for v in values])
     try:
-        return pa.array(values)
+        # Typed: pyarrow's stubs give a list of unknown values an unknown array.
+        inferred: pa.Array[Any] = pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed kinds of values: keep them as JSON
         return pa.array([None if v is None else orjson.dumps(v).decode() for v in values])
+    return inferred
 
 
 def write_parquet(table: pa.Table, path: Path) -> tuple[int, str]:

@@ -171,7 +171,7 @@ def _checked(
 
 
 def _check_compatible(
-    folder: Path, previous: dict, grain: str, tz: str, pseudonymize: bool
+    folder: Path, previous: dict[str, Any], grain: str, tz: str, pseudonymize: bool
 ) -> None:
     if previous.get("grain") != grain or previous.get("timezone") != tz:
         raise SnapshotError(
@@ -186,7 +186,9 @@ def _check_compatible(
         )
 
 
-def _event_step(source: str, app_param: Any, period: str, start_ms: int, end_ms: int) -> dict:
+def _event_step(
+    source: str, app_param: Any, period: str, start_ms: int, end_ms: int
+) -> dict[str, Any]:
     params: dict[str, Any] = {"appId": app_param, "blacklist": "ignore"}
     if source == "groups":
         params = {"items": True}
@@ -194,7 +196,7 @@ def _event_step(source: str, app_param: Any, period: str, start_ms: int, end_ms:
     return {"source": {source: params, "timeSeries": series}}
 
 
-def _day_body(source: str, app_param: Any, period: str, window: Window) -> dict:
+def _day_body(source: str, app_param: Any, period: str, window: Window) -> dict[str, Any]:
     steps = [_event_step(source, app_param, period, window.start, window.end)]
     envelope = {"response": {"mimeType": "application/json"}, "request": {"pipeline": steps}}
     return split_plan(steps, WindowSize(1, "D")).window_body(envelope, window.start, window.end)
@@ -204,7 +206,9 @@ def _day_key(start_ms: int, tz: str) -> str:
     return stamp(start_ms, tz).date().isoformat()
 
 
-def _settled(previous: dict | None, day: str, sources: Sequence[str], settle_days: int) -> bool:
+def _settled(
+    previous: dict[str, Any] | None, day: str, sources: Sequence[str], settle_days: int
+) -> bool:
     """Whether ``day`` is in the previous extract, whole, and was settled when pulled."""
     if previous is None:
         return False
@@ -215,7 +219,7 @@ def _settled(previous: dict | None, day: str, sources: Sequence[str], settle_day
 
 
 def _new_manifest(
-    previous: dict | None,
+    previous: dict[str, Any] | None,
     grain: str,
     tz: str,
     pseudonymize: bool,
@@ -263,7 +267,7 @@ class _Writer:
         self.pseudonyms = pseudonyms
         self.lock = threading.Lock()
         self.pending: dict[str, set[str]] = {}
-        self.day_files: dict[str, dict[str, dict]] = {}
+        self.day_files: dict[str, dict[str, dict[str, Any]]] = {}
 
     def expect(self, day: str, sources: Sequence[str]) -> None:
         self.pending[day] = set(sources)
@@ -279,7 +283,9 @@ class _Writer:
     def _rows(self, response: PendoResponse, path: str, request: Any) -> Any:
         return orjson.loads(self._content(response, path, request))
 
-    def pull_day(self, source: str, day: str, window: Window, body: dict, expiry: Any) -> None:
+    def pull_day(
+        self, source: str, day: str, window: Window, body: dict[str, Any], expiry: Any
+    ) -> None:
         with request_expiry(expiry):
             response = self.client.post_aggregation(body)
         content = self._content(response, "/aggregation", body)
@@ -312,7 +318,7 @@ class _Writer:
         with self.lock:
             self.manifest["files"][name] = {"rows": table.num_rows, "bytes": size, "sha256": digest}
 
-    def _objects(self, kind: str, app_param: Any) -> list[dict]:
+    def _objects(self, kind: str, app_param: Any) -> list[dict[str, Any]]:
         client = self.client
         if kind == "segments":
             return list(self._rows(client.get_segments(refresh=True), "/segment", None))
@@ -349,7 +355,7 @@ def _run(tasks: list[tuple[str, Callable[[], None]]], workers: int, progress: bo
     bar = tqdm(total=len(tasks), desc="extract", unit="request", disable=not progress)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pendo-extract")
     try:
-        running: dict[Future, str] = {pool.submit(task): name for name, task in tasks}
+        running: dict[Future[None], str] = {pool.submit(task): name for name, task in tasks}
         while running:
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
@@ -364,7 +370,9 @@ def _run(tasks: list[tuple[str, Callable[[], None]]], workers: int, progress: bo
         bar.close()
 
 
-def _summary(folder: Path, manifest: dict, *, pulled_days: int, requests: int) -> pd.DataFrame:
+def _summary(
+    folder: Path, manifest: dict[str, Any], *, pulled_days: int, requests: int
+) -> pd.DataFrame:
     """One row per source: days, rows, bytes."""
     totals: dict[str, list[int]] = {}
     for name, entry in manifest["files"].items():

@@ -83,7 +83,7 @@ def load_extract(folder: str | os.PathLike[str]) -> Subscription:
     files = sorted(manifest["files"])
     timezone = ZoneInfo(manifest["timezone"])
 
-    def objects(kind: str) -> list[dict]:
+    def objects(kind: str) -> list[dict[str, Any]]:
         path = folder / kind / "part-0.parquet"
         texts = pq.read_table(path, columns=["json"]).column("json").to_pylist()
         return [orjson.loads(str(text)) for text in texts]
@@ -186,8 +186,8 @@ def _times_as_ms(table: pa.Table) -> pa.Table:
     return table
 
 
-def _whole_rows(days: list[tuple[str, pa.Table]]) -> list[dict]:
-    rows: list[dict] = []
+def _whole_rows(days: list[tuple[str, pa.Table]]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
     for _day, table in days:
         if "json" in table.column_names:
             rows.extend(orjson.loads(str(text)) for text in table.column("json").to_pylist())
@@ -195,7 +195,7 @@ def _whole_rows(days: list[tuple[str, pa.Table]]) -> list[dict]:
     return rows
 
 
-def _segment(obj: dict) -> dict | None:
+def _segment(obj: dict[str, Any]) -> dict[str, Any] | None:
     """A ``GET /segment`` object back in the subscription's form (kind + filter), if its pipeline
     is the one form the sandbox evaluates: a visitors/accounts source and one filter."""
     pipeline = obj.get("pipeline")

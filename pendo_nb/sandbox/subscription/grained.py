@@ -68,7 +68,9 @@ class GrainedEvents:
     origin: str = ""
     #: The day-partitioned sources the store was made with (grouped ones and guide/poll events).
     held: frozenset[str] = frozenset()
-    _slabs: dict[tuple, list[Slab]] = field(default_factory=dict, repr=False, compare=False)
+    _slabs: dict[tuple[str, frozenset[str], frozenset[str]], list[Slab]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def slabs(
