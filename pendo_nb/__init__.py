@@ -9,6 +9,7 @@ import sys
 from importlib.metadata import version as _version
 from typing import Any
 
+from pendo_nb import metrics
 from pendo_nb.api.client import PendoClient
 from pendo_nb.api.connect import connect
 from pendo_nb.api.functions import (
@@ -80,6 +81,8 @@ __all__ = [
     "agg",
     "col",
     "load_ipython_extension",
+    # Pendo's product metrics, one call each (pn.metrics.stickiness(...))
+    "metrics",
     # any DataFrame as an interactive table (sort, filter, page, download)
     "show",
     # the cache

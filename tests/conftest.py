@@ -32,9 +32,19 @@ def _running_children() -> set[psutil.Process]:
     return running
 
 
+def _owned_by(process: psutil.Process, owners: set[psutil.Process]) -> bool:
+    """Whether ``process`` descends from one of ``owners``: a longer-lived fixture's server
+    (JupyterLab starts a kernel when a test opens a notebook) ends its own children, and the
+    session's check sees any it leaves."""
+    try:
+        return any(parent in owners for parent in process.parents())
+    except psutil.NoSuchProcess:
+        return False
+
+
 def _kill_left_behind(before: set[psutil.Process]) -> list[str]:
     """Kill the descendants started since ``before`` still running; describe them."""
-    left = _running_children() - before
+    left = {process for process in _running_children() - before if not _owned_by(process, before)}
     if not left:
         return []
     _, left = psutil.wait_procs(left, timeout=GRACE_SECONDS)

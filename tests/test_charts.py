@@ -55,3 +55,39 @@ def test_retention_is_a_cohort_by_period_heatmap():
     (rows,) = data["application/vnd.vegalite.v5+json"]["datasets"].values()
     assert {row["row"] for row in rows} == {"2026-10-05", "2026-10-12"}
     assert {row["column"] for row in rows} == {"0", "1"}
+
+
+def test_a_discrete_axis_is_drawn_as_bars_titled_in_words():
+    answers = pd.DataFrame({"score": range(11), "numVisitors": range(11)})
+    data, _ = bundle(charts.over_time(answers, "score", "numVisitors", title="NPS answers"))
+    spec = data["application/vnd.vegalite.v5+json"]
+    assert spec["mark"]["type"] == "bar"
+    assert spec["encoding"]["y"]["title"] == "num visitors"
+
+
+def test_a_date_axis_spans_the_days_with_values():
+    frame = pd.DataFrame(
+        {"day": pd.date_range("2026-09-01", periods=60), "ratio": [None] * 29 + [40.0] * 31}
+    )
+    data, _ = bundle(charts.over_time(frame, "day", "ratio", title="DAU/MAU", percent=True))
+    spec = data["application/vnd.vegalite.v5+json"]
+    assert spec["encoding"]["x"]["scale"]["domain"] == [
+        "2026-09-30T00:00:00",
+        "2026-10-30T00:00:00",
+    ]
+    assert spec["encoding"]["y"]["axis"]["format"] == ".0%"
+    (rows,) = spec["datasets"].values()
+    assert {row["value"] for row in rows} == {0.4}  # percent shown as a share, labelled with %
+
+
+def test_heatmap_axes_are_titled_in_words_and_empty_cells_stay_blank():
+    frame = pd.DataFrame(
+        [[0.1, None]],
+        index=pd.Index(["Export CSV"], name="feature.name"),
+        columns=pd.Index(["free", "pro"], name="metadata.agent.plan"),
+    )
+    spec = bundle(charts.heatmap(frame, title="Adoption"))[0]["application/vnd.vegalite.v5+json"]
+    layer = spec["layer"][0]["encoding"]
+    assert layer["x"]["title"] == "plan" and layer["y"]["title"] == "feature"
+    (rows,) = spec["datasets"].values()
+    assert [row["column"] for row in rows] == ["free"]

@@ -23,12 +23,13 @@ from sphinx.util.inventory import InventoryFile
 
 import pendo_nb
 import pendo_nb.dask
+import pendo_nb.metrics
 import pendo_nb.pipeline
 import pendo_nb.sandbox
 import pendo_nb.widgets
 
 ROOT = Path(__file__).resolve().parents[1]
-PUBLIC_NAMESPACES = [pendo_nb, pendo_nb.pipeline, pendo_nb.widgets, pendo_nb.dask]
+PUBLIC_NAMESPACES = [pendo_nb, pendo_nb.pipeline, pendo_nb.widgets, pendo_nb.dask, pendo_nb.metrics]
 
 
 # The build runs the guides' code: minutes on a busy 2-core machine.

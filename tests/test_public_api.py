@@ -31,6 +31,8 @@ PUBLIC = {
     "agg",
     "col",
     "load_ipython_extension",
+    # Pendo's product metrics (issue 26)
+    "metrics",
     # any DataFrame as an interactive table (issue 16)
     "show",
     # the cache

@@ -529,21 +529,25 @@ class PendoClient(PendoConnection):
         """Find the real people and customers of this client's subscription in a shared file.
 
         Reads every string of a snapshot (its manifest, every answer, JSON and CSV, any field
-        and depth, keys too) and reports each one that equals or contains a real visitor id,
-        account id, e-mail address (or its local part, or a company's mail domain), person name
-        or account name of the subscription, learned live from the ``visitors`` and
-        ``accounts`` sources (one aggregation each). Run it before sharing a file.
+        and depth, keys too) or of a local extract (its manifest and every text cell of its
+        Parquet files, JSON text read field by field) and reports each one that equals or
+        contains a real visitor id, account id, e-mail address (or its local part, or a
+        company's mail domain), person name or account name of the subscription, learned live
+        from the ``visitors`` and ``accounts`` sources (one aggregation each). Run it before
+        sharing a file or a folder.
 
         Parameters
         ----------
         path : str or path
-            A snapshot file (``pn.connect(..., record=path)``).
+            A snapshot file (``pn.connect(..., record=path)``) or an extract folder
+            (``pn.extract(path, ...)``).
 
         Returns
         -------
         pandas.DataFrame
             One row per real value found in a field: ``where`` (``snapshot.json`` or the
-            answer's method and path), ``request`` (the aggregation's steps, or the query),
+            answer's method and path; for an extract ``manifest.json`` or the Parquet file),
+            ``request`` (the aggregation's steps, or the query; for an extract the source),
             ``field``, ``kind`` (``"visitor id"``, ``"e-mail address"``, ``"account name"``...),
             ``value`` (the real value: do not share this frame) and ``count``. Empty, with these
             columns, when the file holds none.
@@ -553,7 +557,8 @@ class PendoClient(PendoConnection):
         ConfigurationError
             The client replays a snapshot: the scan needs the live subscription.
         SnapshotError
-            The file is not a readable snapshot.
+            The file is not a readable snapshot, or the folder not a whole, readable extract
+            (it is checked as ``pn.connect(local=...)`` checks it).
 
         Examples
         --------
@@ -638,7 +643,11 @@ class PendoClient(PendoConnection):
         pandas.DataFrame
             One row per source: ``source``, ``days`` (files by day), ``rows``, ``bytes``.
             ``df.attrs`` holds ``path``, ``grain``, ``first_day``, ``last_day``, ``taken_at``,
-            ``days_pulled`` and ``requests``.
+            ``days_pulled``, ``requests``, ``pseudonymized`` and ``summary``: for a
+            pseudonymized extract, ``summary["replaced"]`` counts the distinct values replaced
+            by kind and, under ``"fields"``, per field how many values were ``replaced``,
+            ``masked`` or ``kept`` (also stored in the manifest, and printed at the end when
+            ``progress``).
 
         Raises
         ------

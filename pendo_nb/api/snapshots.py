@@ -1,4 +1,5 @@
-"""``snapshot_info()``: what a snapshot file holds, as a DataFrame; the leak scan's frame."""
+"""``snapshot_info()``: what a snapshot file holds, as a DataFrame; the leak scan's frame (of a
+snapshot file or an extract folder)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from pendo_nb.errors import ValidationError
 from pendo_nb.frames.dtypes import TEXT_DTYPE
 from pendo_nb.http.known_values import KnownValues
 from pendo_nb.http.leak_scan import describe_request, find_leaks, snapshot_strings
 from pendo_nb.http.snapshot import read_snapshot
+from pendo_nb.pulls.extracts.strings import extract_strings
 
 __all__ = ["leaks_frame", "snapshot_info"]
 
@@ -100,17 +101,14 @@ def snapshot_info(
 
 
 def leaks_frame(path: str | os.PathLike[str], known: KnownValues) -> pd.DataFrame:
-    """Every known real value found in the snapshot at ``path``, counted by where it is.
+    """Every known real value found in the snapshot file or extract folder at ``path``, counted
+    by where it is.
 
     The frame of :meth:`pendo_nb.PendoClient.scan_for_leaks`: ``where``, ``request``, ``field``,
     ``kind``, ``value``, ``count``; empty (with those columns) when the file is clean.
     """
-    if Path(path).is_dir():
-        raise ValidationError(
-            f"scan_for_leaks: {str(path)!r} is a folder; it scans snapshot files (extract "
-            "folders are not supported yet)"
-        )
-    found = find_leaks(snapshot_strings(path), known)
+    strings = extract_strings(path) if Path(path).is_dir() else snapshot_strings(path)
+    found = find_leaks(strings, known)
     frame = pd.DataFrame(
         [(*key, count) for key, count in sorted(found.items())], columns=_LEAK_COLUMNS
     )

@@ -8,7 +8,9 @@ its id and the whole object as JSON text (``json``), so no schema has to be gues
 pyarrow, DuckDB, Polars and Dask read the files without pendo_nb.
 
 Each file is written to a temporary name and renamed into place (:func:`write_parquet`), so a
-reader or an interrupted writer never sees half a file.
+reader or an interrupted writer never sees half a file. What a file's footer declares (its rows,
+its data's size unpacked) is read without its data by :func:`parquet_footer`, so a reader can
+compare it with the extract's manifest before reading anything.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +28,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pendo_nb.errors import SnapshotError
 from pendo_nb.frames.columnar_reader import answer_rows_table
 
 __all__ = [
     "TIME_FIELDS",
+    "ParquetFooter",
+    "StoredFile",
     "answer_table",
     "file_digest",
     "objects_table",
+    "parquet_footer",
+    "parquet_texts",
     "rows_table",
     "write_parquet",
 ]
@@ -148,20 +156,38 @@ def _column(name: str, values: list[Any]) -> pa.Array[Any]:
     if any(isinstance(v, (dict, list)) for v in values):
         return pa.array([None if v is None else orjson.dumps(v).decode() for v in values])
     try:
-        # Typed: pyarrow's stubs give a list of unknown values an unknown array.
         inferred: pa.Array[Any] = pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed kinds of values: keep them as JSON
         return pa.array([None if v is None else orjson.dumps(v).decode() for v in values])
     return inferred
 
 
-def write_parquet(table: pa.Table, path: Path) -> tuple[int, str]:
+@dataclass(frozen=True)
+class StoredFile:
+    """A Parquet file as written: its rows, size on disk, SHA-256 (hex) and the size of its data
+    unpacked (the sum of its row groups' uncompressed sizes, as its footer declares)."""
+
+    rows: int
+    bytes: int
+    sha256: str
+    uncompressed_bytes: int
+
+
+@dataclass(frozen=True)
+class ParquetFooter:
+    """What a Parquet file's footer declares about its data, read without reading the data."""
+
+    rows: int
+    uncompressed_bytes: int
+
+
+def write_parquet(table: pa.Table, path: Path) -> StoredFile:
     """Write ``table`` to ``path`` atomically (a temporary file renamed into place).
 
     Returns
     -------
-    (int, str)
-        The file's size in bytes and its SHA-256 (hex).
+    StoredFile
+        What the manifest records about the file.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -169,11 +195,64 @@ def write_parquet(table: pa.Table, path: Path) -> tuple[int, str]:
         with os.fdopen(handle, "wb") as sink:
             pq.write_table(table, sink, compression="zstd")
         size, digest = file_digest(Path(temporary))
+        footer = parquet_footer(Path(temporary))
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    return size, digest
+    return StoredFile(table.num_rows, size, digest, footer.uncompressed_bytes)
+
+
+def parquet_footer(path: Path) -> ParquetFooter:
+    """The rows and unpacked data size a Parquet file's footer declares (only the footer is
+    read: its size is bounded by the file's).
+
+    Raises
+    ------
+    SnapshotError
+        Not a Parquet file, or a footer whose row groups disagree with its row count.
+    """
+    try:
+        metadata = pq.read_metadata(path)
+    except (pa.ArrowException, OSError) as error:
+        raise SnapshotError(f"{path.name} is not a readable Parquet file ({error})") from None
+    groups = [metadata.row_group(index) for index in range(metadata.num_row_groups)]
+    rows = sum(group.num_rows for group in groups)
+    if rows != metadata.num_rows:
+        raise SnapshotError(
+            f"{path.name}: its footer declares {metadata.num_rows:,} rows but its row groups "
+            f"{rows:,}: refused (the file was altered or crafted)"
+        )
+    return ParquetFooter(rows, sum(group.total_byte_size for group in groups))
+
+
+def parquet_texts(path: Path) -> Iterator[tuple[str, str]]:
+    """Every text cell of a Parquet file, one row group at a time: ``(column, text)``.
+
+    Only text columns are read (numbers and times hold no names); missing cells are skipped.
+    """
+    parquet = pq.ParquetFile(path)
+    try:
+        names = [
+            field.name
+            for field in parquet.schema_arrow
+            if _is_text(field.type)
+            or (pa.types.is_dictionary(field.type) and _is_text(field.type.value_type))
+        ]
+        if not names:
+            return
+        for index in range(parquet.num_row_groups):
+            group = parquet.read_row_group(index, columns=names)
+            for name in names:
+                for text in group.column(name).to_pylist():
+                    if text is not None:
+                        yield name, text
+    finally:
+        parquet.close()
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
 
 
 def file_digest(path: Path) -> tuple[int, str]:

@@ -48,6 +48,7 @@ __all__ = [
     "KnownValues",
     "people_values",
     "strings_of_answer",
+    "strings_of_json",
 ]
 
 #: Shortest value that counts when a whole string equals it.
@@ -223,7 +224,8 @@ def strings_of_answer(content: bytes, content_type: str) -> Iterator[tuple[str, 
     JSON: every string value at any depth (list items too) and every object key, the field being
     the dotted path of keys (``metadata.agent.name``; ``(key)`` for a key itself). CSV: every
     cell, the field being its column's title. Other bodies yield nothing. This is the one reader
-    the leak scan uses for answers, whatever holds them (a snapshot today).
+    the leak scan uses for answers, whatever holds them (a snapshot's answers; an extract's JSON
+    text cells go through :func:`strings_of_json`).
     """
     if content_type.startswith("text/csv"):
         rows = csv.reader(io.StringIO(content.decode("utf-8", "replace")))
@@ -237,16 +239,18 @@ def strings_of_answer(content: bytes, content_type: str) -> Iterator[tuple[str, 
         document = orjson.loads(content)
     except orjson.JSONDecodeError:
         return
-    yield from _json_strings(document, "")
+    yield from strings_of_json(document)
 
 
-def _json_strings(value: Any, field: str) -> Iterator[tuple[str, str]]:
+def strings_of_json(value: Any, field: str = "") -> Iterator[tuple[str, str]]:
+    """Every string of a parsed JSON value with its dotted field path (under ``field``):
+    ``(field, text)``, object keys as ``field.(key)``."""
     if isinstance(value, str):
         yield field, value
     elif isinstance(value, list):
         for item in value:
-            yield from _json_strings(item, field)
+            yield from strings_of_json(item, field)
     elif isinstance(value, dict):
         for key, item in value.items():
             yield f"{field}.(key)" if field else "(key)", key
-            yield from _json_strings(item, f"{field}.{key}" if field else key)
+            yield from strings_of_json(item, f"{field}.{key}" if field else key)

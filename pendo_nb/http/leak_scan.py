@@ -3,8 +3,9 @@
 :func:`find_leaks` counts every known real value (:class:`~pendo_nb.http.known_values.KnownValues`
 of a live subscription) in the strings a file holds. The strings come from one reader per kind of
 file: :func:`snapshot_strings` for a snapshot (its manifest and every answer, through
-:func:`~pendo_nb.http.known_values.strings_of_answer`). Another kind of file (an extract folder)
-plugs in as one more reader yielding the same ``(where, request, field, text)`` tuples.
+:func:`~pendo_nb.http.known_values.strings_of_answer`), and for an extract folder
+:func:`pendo_nb.pulls.extracts.strings.extract_strings` (in ``pulls``: reading Parquet needs
+pyarrow), yielding the same ``(where, request, field, text)`` tuples.
 """
 
 from __future__ import annotations

@@ -23,7 +23,13 @@ from pendo_nb.errors import SnapshotError
 from pendo_nb.http.pseudonyms import Pseudonymizer
 from pendo_nb.http.snapshot import RecordedAnswer, Snapshot, read_snapshot, write_snapshot
 
-__all__ = ["Recorder", "Replayer", "describe_fields", "describe_recording"]
+__all__ = [
+    "Recorder",
+    "Replayer",
+    "describe_fields",
+    "describe_pseudonymization",
+    "describe_recording",
+]
 
 #: Seconds between a new answer and the save that includes it (saves are whole-file rewrites).
 SAVE_DELAY = 1.0
@@ -186,11 +192,18 @@ def describe_recording(path: Path, summary: dict[str, Any]) -> str:
     replaced = summary.get("replaced")
     if replaced is None:
         return text + " Values are as the server sent them (not pseudonymized)."
+    return f"{text} {describe_pseudonymization(replaced)}"
+
+
+def describe_pseudonymization(replaced: dict[str, Any]) -> str:
+    """What a pseudonymizer did (its :meth:`~pendo_nb.http.pseudonyms.Pseudonymizer.summary`),
+    in words: the distinct values replaced by kind, the masked fields, then one line per field
+    (the closing summary of a recording, and of an extract)."""
     counts = ", ".join(f"{kind} {replaced[kind]:,}" for kind in _KINDS if kind in replaced)
     masked = ", ".join(replaced["masked fields"]) or "none"
     mode = "strict" if replaced.get("mode") == "strict" else "known values"
     lines = [
-        f"{text} Pseudonymized ({mode}). Replaced by stable fake values: {counts} "
+        f"Pseudonymized ({mode}). Replaced by stable fake values: {counts} "
         f"(distinct values). Masked fields: {masked}.",
         *describe_fields(replaced.get("fields", {})),
     ]

@@ -23,16 +23,24 @@ def written_examples(module) -> int:
 def modules_with_examples() -> list:
     """The client's layers, and every module where a documented public name lives (wherever a
     restructure puts them): the API reference (docs/api) shows their docstrings."""
+    import pendo_nb.charts
     import pendo_nb.dask
+    import pendo_nb.metrics
     import pendo_nb.pipeline
     import pendo_nb.sandbox
     import pendo_nb.widgets
 
-    namespaces = [pendo_nb, pendo_nb.pipeline, pendo_nb.widgets, pendo_nb.dask]
+    namespaces = [pendo_nb, pendo_nb.pipeline, pendo_nb.widgets, pendo_nb.dask, pendo_nb.metrics]
     objects = [getattr(ns, name) for ns in namespaces for name in ns.__all__]
     objects.append(pendo_nb.sandbox.Sandbox)
-    names = {ns.__name__ for ns in namespaces} | {"pendo_nb.sandbox"}
-    names |= {getattr(obj, "__module__", None) or type(obj).__module__ for obj in objects}
+    names = {ns.__name__ for ns in namespaces} | {"pendo_nb.sandbox", pendo_nb.charts.__name__}
+    # A public module (pn.metrics) is its own home.
+    names |= {
+        obj.__name__
+        if inspect.ismodule(obj)
+        else getattr(obj, "__module__", None) or type(obj).__module__
+        for obj in objects
+    }
     frames = (csv_reader, json_reader, plain_reader)
     names |= {m.__name__ for m in (client, connect, connection, errors, session, *frames)}
     # pendo_nb.api.functions carries the docstrings of the PendoClient methods

@@ -133,14 +133,14 @@ def test_scan_for_leaks_finds_what_was_planted_and_nothing_in_a_clean_file(
     assert empty.empty and list(empty.columns) == list(found.columns)
 
 
-def test_scan_for_leaks_needs_a_live_client_and_a_snapshot_file(sandbox, tmp_path):
+def test_scan_for_leaks_needs_a_live_client_and_a_snapshot_or_an_extract(sandbox, tmp_path):
     path = tmp_path / "s.pendo"
     client = pn.connect(sandbox=sandbox, record=path, pseudonymize=True, cache=False)
     client.reports()
     client.close()
     with pytest.raises(pn.ConfigurationError, match="live client"):
         pn.scan_for_leaks(path, client=pn.connect(replay=path))
-    with pytest.raises(pn.ValidationError, match="is a folder"):
+    with pytest.raises(pn.SnapshotError, match="not a local extract"):
         pn.scan_for_leaks(tmp_path, client=pn.connect(sandbox=sandbox))
 
 

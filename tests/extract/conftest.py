@@ -1,8 +1,10 @@
 """One extract of a small sandbox at each grain, with the live answers of the corpus taken
-before the sandbox stops (the local connection then answers with no server but its own)."""
+before the sandbox stops (the local connection then answers with no server but its own); and
+a short extract to damage, one fresh copy per test."""
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,3 +50,20 @@ def extracted(tmp_path_factory) -> Extracted:
             result.reports[report_id] = _answer(lambda i=report_id: client.report(i))
         client.close()
     return result
+
+
+@pytest.fixture(scope="session")
+def small_extract(sandbox, tmp_path_factory) -> Path:
+    """A week of the shared sandbox, extracted at the day grain: never changed."""
+    folder = tmp_path_factory.mktemp("integrity") / "x"
+    client = pn.PendoClient(sandbox.key, base_url=sandbox.url, cache=False, tz="UTC")
+    pn.extract(folder, "2026-10-25", client=client, progress=False)
+    return folder
+
+
+@pytest.fixture
+def extract_copy(small_extract, tmp_path) -> Path:
+    """A copy of ``small_extract`` a test may damage."""
+    copy = tmp_path / "copy"
+    shutil.copytree(small_extract, copy)
+    return copy

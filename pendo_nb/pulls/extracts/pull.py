@@ -17,6 +17,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -34,6 +35,7 @@ from pendo_nb.frames.times import DAY_MS, stamp
 from pendo_nb.http.cache_policy import request_expiry
 from pendo_nb.http.connection import PendoConnection, PendoResponse
 from pendo_nb.http.pseudonyms import Pseudonymizer
+from pendo_nb.http.recording import describe_pseudonymization
 from pendo_nb.pulls.extracts.manifest import (
     DAY_SOURCES,
     EVENT_SOURCES,
@@ -133,7 +135,11 @@ def extract_period(
         days={day: manifest["days"][day] for day in sorted(manifest["days"]) if day in days},
     )
     manifest["first_day"], manifest["last_day"] = min(days), max(days)
+    if pseudonyms is not None:  # where a snapshot keeps it (pn.snapshot_info(fields=True))
+        manifest["summary"] = {"replaced": pseudonyms.summary()}
     write_manifest(folder, manifest)
+    if pseudonyms is not None and progress:  # the closing summary, as a recording's
+        print(describe_pseudonymization(manifest["summary"]["replaced"]))
     return _summary(folder, manifest, pulled_days=len(todo), requests=len(tasks))
 
 
@@ -296,8 +302,7 @@ class _Writer:
             rows = answer.get("results") if isinstance(answer, dict) else None
             table = rows_table(rows or [], whole_rows=True)
         name = day_file(source, day)
-        size, digest = write_parquet(table, self.folder / name)
-        entry = {"rows": table.num_rows, "bytes": size, "sha256": digest}
+        entry = asdict(write_parquet(table, self.folder / name))
         with self.lock:
             self.day_files[day][name] = entry
             self.pending[day].discard(source)
@@ -314,9 +319,9 @@ class _Writer:
         objects = self._objects(kind, app_param)
         table = objects_table(objects, OBJECT_SOURCES[kind])
         name = object_file(kind)
-        size, digest = write_parquet(table, self.folder / name)
+        entry = asdict(write_parquet(table, self.folder / name))
         with self.lock:
-            self.manifest["files"][name] = {"rows": table.num_rows, "bytes": size, "sha256": digest}
+            self.manifest["files"][name] = entry
 
     def _objects(self, kind: str, app_param: Any) -> list[dict[str, Any]]:
         client = self.client
@@ -373,7 +378,7 @@ def _run(tasks: list[tuple[str, Callable[[], None]]], workers: int, progress: bo
 def _summary(
     folder: Path, manifest: dict[str, Any], *, pulled_days: int, requests: int
 ) -> pd.DataFrame:
-    """One row per source: days, rows, bytes."""
+    """One row per source: days, rows, bytes; what pseudonymizing did in ``attrs``."""
     totals: dict[str, list[int]] = {}
     for name, entry in manifest["files"].items():
         source = name.split("/", 1)[0]
@@ -395,5 +400,7 @@ def _summary(
         "taken_at": manifest["taken_at"],
         "days_pulled": pulled_days,
         "requests": requests,
+        "pseudonymized": bool(manifest.get("pseudonymized")),
+        "summary": manifest.get("summary", {}),
     }
     return frame
