@@ -84,9 +84,10 @@ def period_starts(days: pd.Series, period: str) -> pd.Series:
     check_period(period)
     if period == "day":
         return days
-    if period == "week":
-        return days - pd.to_timedelta((days.dt.day_of_week + 1) % 7, unit="D")
-    return days - pd.to_timedelta(days.dt.day - 1, unit="D")
+    # Weeks start on Sunday, as Pendo's do; months on their first day.
+    back = (days.dt.day_of_week + 1) % 7 if period == "week" else days.dt.day - 1
+    starts: pd.Series = days - pd.to_timedelta(back, unit="D")
+    return starts
 
 
 def every_day(first: pd.Timestamp, last: pd.Timestamp) -> pd.Series:

@@ -82,7 +82,8 @@ def events_source(kind: str, ids: list[str] | None, app_id: Any) -> Pipeline:
     if kind == "any":
         return source.events(app_id=app_id)
     function, ids_param, _ = OBJECT_SOURCES[kind]
-    return getattr(source, function)(app_id=app_id, **{ids_param: ids})
+    start: Pipeline = getattr(source, function)(app_id=app_id, **{ids_param: ids})
+    return start
 
 
 def units_only(pipeline: Pipeline, unit: str) -> Pipeline:
