@@ -99,11 +99,13 @@ nitpick_ignore_regex = [
     (
         r"py:.*",
         r"(pandas|pd|numpy|np|requests|requests_cache|urllib3|ipywidgets|traitlets"
-        r"|dask|dd|distributed|pyarrow|datetime|typing|collections|concurrent|altair|itables|t|alt)"
+        r"|dask|dd|distributed|pyarrow|altair|itables|t|alt"
+        r"|datetime|pathlib|typing|collections|concurrent)"
         r"(\..*)?",
     ),
-    # Type aliases written in signatures (a JSON value, an expression string or Expr).
-    (r"py:.*", r"JSON|ExprLike|ITable|dict\[.*|list\[.*"),
+    # Type aliases written in signatures (a JSON value, an expression string or Expr), and
+    # pandas' own (DataFrame's constructor, which MetricFrame inherits: `Axes`, `Dtype`).
+    (r"py:.*", r"JSON|ExprLike|ITable|Axes|Dtype|dict\[.*|list\[.*"),
 ]
 
 html_theme = "pydata_sphinx_theme"
