@@ -1,5 +1,5 @@
-"""The same metric on the sandbox and on a replay of it gives equal frames; summary() carries
-each metric's own headline."""
+"""The same metric on the sandbox, on a replay of it and on a local extract of it gives equal
+frames; summary() carries each metric's own headline."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import pytest
 
 import pendo_nb as pn
 
+#: A month start before either sandbox's first event (the earliest, New York's, is 11 October):
+#: every metric's range, its 7- and 30-day denominators and first visits fall inside the extract.
+EXTRACT_START = "2026-09-01"
 CORE_EVENTS = ["Dashboard", "Create Project", "Report Exported"]
 #: Each metric as a notebook calls it; a 40-day range is fetched in month windows, and the
 #: calls without dates read the server's clock (yesterday) first.
@@ -44,6 +47,21 @@ def test_a_replay_gives_the_frames_of_the_sandbox(zone, tmp_path):
         pd.testing.assert_frame_equal(pd.DataFrame(again), pd.DataFrame(recorded[name]), obj=name)
         assert again.headline == recorded[name].headline, name
         assert again.attrs["pipelines"] == recorded[name].attrs["pipelines"], name
+
+
+def test_a_local_extract_gives_the_frames_of_the_sandbox(zone, tmp_path):
+    server, tz, live = zone
+    # Day grain: the metrics group by day at the finest; through the server's clock (end=None).
+    pn.extract(tmp_path / "extract", EXTRACT_START, progress=False, client=live)
+    local = pn.connect(local=tmp_path / "extract", tz=tz)
+    for name, call in CALLS.items():
+        expected, got = call(live), call(local)
+        assert not expected.empty, name
+        pd.testing.assert_frame_equal(pd.DataFrame(got), pd.DataFrame(expected), obj=name)
+        assert got.headline == expected.headline, name
+        assert got.attrs["pipelines"] == expected.attrs["pipelines"], name
+    local.close()
+    live.close()
 
 
 def test_summary_rows_are_the_metrics_headlines(sandbox):
