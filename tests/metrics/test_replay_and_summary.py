@@ -34,32 +34,33 @@ CALLS = {
 }
 
 
+def _assert_same_metrics(expected: dict, client: pn.PendoClient) -> None:
+    """Each of ``CALLS`` on ``client`` gives the (non-empty) frame, headline and pipelines of
+    ``expected``."""
+    for name, call in CALLS.items():
+        got = call(client)
+        assert not expected[name].empty, name
+        pd.testing.assert_frame_equal(pd.DataFrame(got), pd.DataFrame(expected[name]), obj=name)
+        assert got.headline == expected[name].headline, name
+        assert got.attrs["pipelines"] == expected[name].attrs["pipelines"], name
+
+
 def test_a_replay_gives_the_frames_of_the_sandbox(zone, tmp_path):
     server, tz, _ = zone
     path = tmp_path / "metrics.pendo"
     live = pn.connect(sandbox=server, record=path, cache=False)
     recorded = {name: call(live) for name, call in CALLS.items()}
     live.close()
-    replay = pn.connect(replay=path, tz=tz)
-    for name, call in CALLS.items():
-        again = call(replay)
-        assert not recorded[name].empty, name
-        pd.testing.assert_frame_equal(pd.DataFrame(again), pd.DataFrame(recorded[name]), obj=name)
-        assert again.headline == recorded[name].headline, name
-        assert again.attrs["pipelines"] == recorded[name].attrs["pipelines"], name
+    _assert_same_metrics(recorded, pn.connect(replay=path, tz=tz))
 
 
 def test_a_local_extract_gives_the_frames_of_the_sandbox(zone, tmp_path):
-    server, tz, live = zone
+    _, tz, live = zone
     # Day grain: the metrics group by day at the finest; through the server's clock (end=None).
     pn.extract(tmp_path / "extract", EXTRACT_START, progress=False, client=live)
+    expected = {name: call(live) for name, call in CALLS.items()}
     local = pn.connect(local=tmp_path / "extract", tz=tz)
-    for name, call in CALLS.items():
-        expected, got = call(live), call(local)
-        assert not expected.empty, name
-        pd.testing.assert_frame_equal(pd.DataFrame(got), pd.DataFrame(expected), obj=name)
-        assert got.headline == expected.headline, name
-        assert got.attrs["pipelines"] == expected.attrs["pipelines"], name
+    _assert_same_metrics(expected, local)
     local.close()
     live.close()
 
