@@ -1,5 +1,5 @@
-"""The same metric on the sandbox and on a replay of it gives equal frames; summary() carries
-each metric's own headline."""
+"""The same metric on the sandbox, on a replay of it and on a local extract of it gives equal
+frames; summary() carries each metric's own headline."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import pytest
 
 import pendo_nb as pn
 
+#: A month start before either sandbox's first event (the earliest, New York's, is 11 October):
+#: every metric's range, its 7- and 30-day denominators and first visits fall inside the extract.
+EXTRACT_START = "2026-09-01"
 CORE_EVENTS = ["Dashboard", "Create Project", "Report Exported"]
 #: Each metric as a notebook calls it; a 40-day range is fetched in month windows, and the
 #: calls without dates read the server's clock (yesterday) first.
@@ -31,19 +34,35 @@ CALLS = {
 }
 
 
+def _assert_same_metrics(expected: dict, client: pn.PendoClient) -> None:
+    """Each of ``CALLS`` on ``client`` gives the (non-empty) frame, headline and pipelines of
+    ``expected``."""
+    for name, call in CALLS.items():
+        got = call(client)
+        assert not expected[name].empty, name
+        pd.testing.assert_frame_equal(pd.DataFrame(got), pd.DataFrame(expected[name]), obj=name)
+        assert got.headline == expected[name].headline, name
+        assert got.attrs["pipelines"] == expected[name].attrs["pipelines"], name
+
+
 def test_a_replay_gives_the_frames_of_the_sandbox(zone, tmp_path):
     server, tz, _ = zone
     path = tmp_path / "metrics.pendo"
     live = pn.connect(sandbox=server, record=path, cache=False)
     recorded = {name: call(live) for name, call in CALLS.items()}
     live.close()
-    replay = pn.connect(replay=path, tz=tz)
-    for name, call in CALLS.items():
-        again = call(replay)
-        assert not recorded[name].empty, name
-        pd.testing.assert_frame_equal(pd.DataFrame(again), pd.DataFrame(recorded[name]), obj=name)
-        assert again.headline == recorded[name].headline, name
-        assert again.attrs["pipelines"] == recorded[name].attrs["pipelines"], name
+    _assert_same_metrics(recorded, pn.connect(replay=path, tz=tz))
+
+
+def test_a_local_extract_gives_the_frames_of_the_sandbox(zone, tmp_path):
+    _, tz, live = zone
+    # Day grain: the metrics group by day at the finest; through the server's clock (end=None).
+    pn.extract(tmp_path / "extract", EXTRACT_START, progress=False, client=live)
+    expected = {name: call(live) for name, call in CALLS.items()}
+    local = pn.connect(local=tmp_path / "extract", tz=tz)
+    _assert_same_metrics(expected, local)
+    local.close()
+    live.close()
 
 
 def test_summary_rows_are_the_metrics_headlines(sandbox):
