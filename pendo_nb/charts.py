@@ -150,14 +150,9 @@ def over_time(
     # One metric needs no legend: the axis title names it.
     legend = alt.Legend(orient="top", title=None) if len(metrics) > 1 else None
     if dated:
-        # The axis spans the days that have values, not the range asked for.
         days = long[x]
         x_axis = alt.X(
-            f"{x}:T",
-            title=x_title,
-            scale=alt.Scale(domain=[_iso(days.min()), _iso(days.max())])
-            if len(days)
-            else alt.Undefined,
+            f"{x}:T", title=x_title, scale=_period_scale(days) if len(days) else alt.Undefined
         )
         base = alt.Chart(long, title=title, width=WIDTH, height=260).encode(
             x=x_axis,
@@ -379,9 +374,8 @@ def stickiness(frame: pd.DataFrame, *, title: str | None = None) -> Chart:
     data = frame.dropna(subset=["ratio"]).assign(share=lambda rows: rows["ratio"] / 100)
     if data.empty:
         return over_time(frame, "day", "ratio", title=title, percent=True)
-    days = [_iso(data["day"].min()), _iso(data["day"].max())]
     line = alt.Chart(data, title=title, width=WIDTH, height=260).encode(
-        x=alt.X("day:T", title=None, scale=alt.Scale(domain=days)),
+        x=alt.X("day:T", title=None, scale=_period_scale(data["day"])),
         y=alt.Y("share:Q", title="stickiness", axis=alt.Axis(format=".0%")),
         tooltip=[
             alt.Tooltip("day:T", format="%a %d %b %Y"),
@@ -704,6 +698,15 @@ def _weekly(cohorts: pd.Series) -> bool:
 def _period_name(periods: pd.Series) -> str:
     gaps = periods.diff().dropna()
     return "week" if len(gaps) and (gaps == pd.Timedelta(days=7)).all() else "month"
+
+
+def _period_scale(periods: pd.Series) -> alt.Scale:
+    """A date scale fitted to the periods that have values (not the range asked for), half a
+    period wider at each end: the first and last points sit inside the plot, whole and hoverable,
+    rather than cut in half by its edges."""
+    step = periods.drop_duplicates().sort_values().diff().min()
+    half = (step if pd.notna(step) else pd.Timedelta(days=1)) / 2
+    return alt.Scale(domain=[_iso(periods.min() - half), _iso(periods.max() + half)])
 
 
 def _iso(day: Any) -> str:

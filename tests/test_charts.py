@@ -71,9 +71,11 @@ def test_a_date_axis_spans_the_days_with_values():
     )
     data, _ = bundle(charts.over_time(frame, "day", "ratio", title="DAU/MAU", percent=True))
     spec = data["application/vnd.vegalite.v5+json"]
+    # The days with a value (30 Sep to 30 Oct), half a day wider at each end: the first and
+    # last points are drawn whole inside the plot, not cut by its edges.
     assert spec["encoding"]["x"]["scale"]["domain"] == [
-        "2026-09-30T00:00:00",
-        "2026-10-30T00:00:00",
+        "2026-09-29T12:00:00",
+        "2026-10-30T12:00:00",
     ]
     assert spec["encoding"]["y"]["axis"]["format"] == ".0%"
     (rows,) = spec["datasets"].values()
@@ -91,3 +93,18 @@ def test_heatmap_axes_are_titled_in_words_and_empty_cells_stay_blank():
     assert layer["x"]["title"] == "plan" and layer["y"]["title"] == "feature"
     (rows,) = spec["datasets"].values()
     assert [row["column"] for row in rows] == ["free"]
+
+
+def test_a_weekly_date_axis_leaves_half_a_week_beyond_its_end_points():
+    frame = pd.DataFrame(
+        {
+            "week": pd.date_range("2026-10-04", periods=4, freq="7D", tz="UTC"),
+            "visitors": [1, 2, 3, 4],
+        }
+    )
+    spec = bundle(charts.over_time(frame, "week", "visitors", title="Weekly"))[0][
+        "application/vnd.vegalite.v5+json"
+    ]
+    low, high = (pd.Timestamp(day) for day in spec["encoding"]["x"]["scale"]["domain"])
+    first, last = (day.tz_localize(None) for day in (frame["week"].min(), frame["week"].max()))
+    assert first - low == high - last == pd.Timedelta(days=3.5)

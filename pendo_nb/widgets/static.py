@@ -13,6 +13,7 @@ blocks, controls become disabled HTML controls showing their value, tables their
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -33,10 +34,16 @@ border-radius:6px;padding:8px 12px;max-width:920px}
 margin:2px 0}
 .pendo-static select,.pendo-static input,.pendo-static textarea,.pendo-static button{font:inherit;
 color:#24292f}
-.pendo-static select{font-family:ui-monospace,monospace;white-space:pre}
+.pendo-static pre{margin:0;padding:0 0 0 4px;border:0;background:none;color:#57606a;
+font:12px/1.5 ui-monospace,monospace;white-space:pre}
+.pendo-static select{font:12px/1.5 ui-monospace,monospace;white-space:pre;width:100%;
+box-sizing:border-box}
+.pendo-static select:disabled,.pendo-static select:disabled option{color:#24292f;opacity:1}
+.pendo-static select option:checked{background:#dbe9f9 linear-gradient(#dbe9f9,#dbe9f9)}
 .pendo-static table{border-collapse:collapse;font-size:12px}
 .pendo-static th,.pendo-static td{border-bottom:1px solid #eee;padding:2px 6px;text-align:left}
 .pendo-static .pendo-static-note{color:#57606a;font-size:12px}
+.pendo-static .pendo-hint{color:#57606a}
 .pendo-static .pendo-static-on{font-weight:600;text-decoration:underline}
 </style>"""
 
@@ -61,11 +68,18 @@ def _render(widget: Any) -> Iterable[str]:
         yield from _render(widget.children[0])
         yield _table(frame)
         return
-    if isinstance(widget, widgets.Box):
-        tag = "pendo-static-row" if isinstance(widget, widgets.HBox) else "pendo-static-block"
+    if isinstance(widget, widgets.HBox):
         inner = "".join(part for child in widget.children for part in _render(child))
         if inner:
-            yield f'<div class="{tag}">{inner}</div>'
+            yield f'<div class="pendo-static-row">{inner}</div>'
+        return
+    if isinstance(widget, widgets.Box):
+        # A column: each child on its own line, as the live form stacks them (inline text such
+        # as a hint would otherwise flow beside the list above it).
+        shown = ("".join(_render(child)) for child in widget.children)
+        inner = "".join(f"<div>{part}</div>" for part in shown if part)
+        if inner:
+            yield f'<div class="pendo-static-block">{inner}</div>'
         return
     yield from _control(widget)
 
@@ -122,5 +136,7 @@ def _table(frame: pd.DataFrame) -> str:
 
 
 def _spaced(text: str) -> str:
-    """Escaped text whose runs of spaces survive HTML (list labels align in columns)."""
-    return html.escape(text).replace("  ", "\u00a0 ")
+    """Escaped text whose runs of spaces survive HTML (list labels align in columns): an
+    option's text collapses white space whatever its style, so each run becomes as many
+    no-break spaces (single spaces between words stay plain, for search and copy)."""
+    return re.sub(" {2,}", lambda run: "\u00a0" * len(run[0]), html.escape(text))

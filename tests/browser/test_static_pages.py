@@ -88,6 +88,17 @@ def test_a_browser_shows_the_committed_notebooks_forms(
     assert _names_listed(loaded, reports) == narrowed
     selected = loaded.locator("select option:checked").inner_text()
     assert selected.startswith(LAST_LOADED)
+    # Laid out as the live form: the list as wide as its column header, in the page's text
+    # colour (not a disabled control's grey), and the note on its own line under it.
+    header = loaded.locator("pre.pendo-list-header").bounding_box()
+    listing = loaded.locator("select").bounding_box()
+    note = loaded.get_by_text("⊘ Path, Funnel").bounding_box()
+    assert header and listing and note
+    assert abs(header["width"] - listing["width"]) <= 1
+    assert note["y"] >= listing["y"] + listing["height"]
+    colour = "e => getComputedStyle(e).color"
+    search_box = loaded.locator("input").first
+    assert loaded.locator("select option").first.evaluate(colour) == search_box.evaluate(colour)
 
     report_id = next(report["id"] for report in reports if report["name"] == LAST_LOADED)
     expected = _rows_of(demo_sandbox, report_id)

@@ -3,6 +3,7 @@ dates as dates, titles in words, and a PNG."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 import pendo_nb as pn
@@ -75,9 +76,14 @@ def test_stickiness_chart_titles_the_headline_and_labels_percentages(frames):
     )
     line = spec_of(chart)["layer"][0]
     assert line["encoding"]["y"]["axis"]["format"] == ".0%"
-    # The axis spans the days with a ratio (the small sandbox's data starts on 3 October).
+    # The axis spans the days with a ratio (the small sandbox's data starts on 3 October), with
+    # half a day's room at each end so the end points are drawn whole.
     days = frames["stickiness"].dropna()["day"]
-    domain = [f"{days.min():%Y-%m-%d}T00:00:00", f"{days.max():%Y-%m-%d}T00:00:00"]
+    half_day = pd.Timedelta(hours=12)
+    domain = [
+        f"{days.min() - half_day:%Y-%m-%dT%H:%M:%S}",
+        f"{days.max() + half_day:%Y-%m-%dT%H:%M:%S}",
+    ]
     assert line["encoding"]["x"]["scale"]["domain"] == domain
     assert days.min() > frames["stickiness"]["day"].min()
 

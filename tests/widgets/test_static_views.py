@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import pandas as pd
 import pytest
@@ -48,6 +49,17 @@ def test_the_pickers_view_holds_its_list_selection_and_last_table(client, raw_ge
     assert "<option selected>Enterprise" in view.replace("\u00a0", " ")
     assert f"{len(rows)} row" in view  # the shape line (singular for one row)
     assert rows[0]["accountId"] in view
+
+
+def test_the_pickers_view_keeps_its_columns_and_its_note_under_the_list(client):
+    view = static_view(ReportPicker(client=client))
+    options = re.findall(r"<option[^>]*>(.*?)</option>", view)
+    # An option's text collapses runs of plain spaces, which would break the columns.
+    assert options and not any("  " in option for option in options)
+    updated = {option.rindex("2026-") for option in options if "2026-" in option}
+    assert len(updated) == 1  # every date starts in the same column
+    # The note is a line of its own under the list, not text flowing beside it.
+    assert re.search(r"</select></div><div><span [^>]*>⊘ Path, Funnel", view)
 
 
 def test_the_editors_view_holds_the_diff(client, sandbox, raw_get):
