@@ -241,14 +241,14 @@ def trailing_distinct(units: np.ndarray, days: np.ndarray, window: int, length: 
     """For each day 0..``length``-1, the distinct units active in the ``window`` days ending on
     it: a unit active on day *a* counts until its next active day or ``window`` days later,
     whichever is first, so each unit counts once per day (a difference array, one pass)."""
-    order = np.lexsort((days, units))
+    days = days.astype(np.int64)
+    order = np.argsort(units.astype(np.int64) * (length + 1) + days)  # by unit, then day
     unit, day = units[order], days[order]
     stop = day + window
     same_unit_next = unit[:-1] == unit[1:]
     stop[:-1] = np.where(same_unit_next, np.minimum(stop[:-1], day[1:]), stop[:-1])
-    steps = np.zeros(length + window + 1, dtype=np.int64)
-    np.add.at(steps, day, 1)
-    np.add.at(steps, stop, -1)
+    size = length + window + 1
+    steps = np.bincount(day, minlength=size) - np.bincount(stop, minlength=size)
     return np.cumsum(steps)[:length]
 
 

@@ -17,7 +17,7 @@ from .operators import grouping, lookups, row_steps
 from .paths import get_path, key_reader
 from .rows import Rows, as_records, write_path
 from .run_state import RunState, StepEnv, StepFunction
-from .sources import compile_source
+from .sources import SourceReader, compile_source
 from .step_arguments import expect_object, field_name, field_names, no_unknown_keys, writable_field
 
 # Steps that build values from row values: a pipeline holding one has its result measured
@@ -36,7 +36,7 @@ class CompiledPipeline:
     """Compiled steps; call with the incoming rows (ignored when it starts with a source)."""
 
     steps: tuple[tuple[str, StepFunction], ...]
-    head: Callable[[RunState], Rows] | None
+    head: SourceReader | None
 
     def __call__(self, rows: Rows, run: RunState) -> Rows:
         if self.head is not None:
@@ -67,7 +67,7 @@ def compile_steps(steps: Any, env: StepEnv, where: str, *, with_source: bool) ->
     env.compilation.steps += len(steps)
     if env.compilation.steps > env.limits.max_steps:
         raise AggregationError(f"{where}: more than {env.limits.max_steps} steps in all")
-    head = None
+    head: SourceReader | None = None
     compiled: list[tuple[str, StepFunction]] = []
     for index, step in enumerate(steps):
         kind = step_type(step, f"{where}[{index}]")
@@ -88,8 +88,16 @@ def compile_steps(steps: Any, env: StepEnv, where: str, *, with_source: bool) ->
             continue
         if index == 0 and with_source and kind != "spawn":
             raise AggregationError(f"{step_where}: a pipeline must start with a source or spawn")
-        compiled.append((step_where, OPERATORS[kind](step[kind], env, step_where)))
+        function = OPERATORS[kind](step[kind], env, step_where)
         env.compilation.builds_values |= kind in _VALUE_BUILDING_STEPS
+        # A group right after an event source: the source may group its raw events itself.
+        pushed = None
+        if kind == "group" and head is not None and not compiled:
+            pushed = head.grouping(step[kind], step_where)
+        if pushed is not None:
+            head = pushed
+        else:
+            compiled.append((step_where, function))
     return CompiledPipeline(tuple(compiled), head)
 
 

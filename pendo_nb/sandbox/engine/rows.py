@@ -48,8 +48,13 @@ class ColumnBatch:
         column = self.frame.get(name)
         if column is None or not isinstance(column.dtype, pd.CategoricalDtype):
             return None
-        verdicts = np.array([keep(label) for label in column.cat.categories], dtype=bool)
-        return ColumnBatch(self.frame[verdicts[column.cat.codes.to_numpy()]])
+        codes = column.cat.codes.to_numpy()
+        labels = column.cat.categories
+        # Only the strings the rows hold are decided (a batch's categories can be every visitor).
+        present = np.flatnonzero(np.bincount(codes, minlength=len(labels)))
+        verdicts = np.zeros(len(labels), dtype=bool)
+        verdicts[present] = [keep(label) for label in labels[present]]
+        return ColumnBatch(self.frame[verdicts[codes]])
 
     def records(self) -> list[dict[str, Any]]:
         """The rows as fresh dicts with plain Python values (``tolist`` unboxes numpy scalars)."""

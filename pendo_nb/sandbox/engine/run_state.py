@@ -117,7 +117,7 @@ class RunState:
         kind = type(value)
         if kind is str:
             self._stored += len(value) >> 3
-        elif kind is list and not any(type(item) in _CONTAINERS for item in value):
+        elif kind is list and _CONTAINERS.isdisjoint(map(type, value)):
             self._stored += len(value)  # the common flat list, without the bookkeeping
         else:
             self._stored += _measure(value, {}, self.limits)[0]
@@ -151,7 +151,7 @@ class StepEnv:
     compilation: _Compilation = field(default_factory=_Compilation)
 
 
-_CONTAINERS = (dict, list)
+_CONTAINERS = frozenset({dict, list})
 
 
 def check_written_size(rows: list[dict[str, Any]], limits: Limits) -> None:
@@ -166,12 +166,19 @@ def check_written_size(rows: list[dict[str, Any]], limits: Limits) -> None:
         total += len(row)
         for value in row.values():
             if type(value) in _CONTAINERS:  # most rows hold only scalars: no bookkeeping
-                size, levels = _measure(value, measured, limits)
+                size, levels = _flat_size(value) or _measure(value, measured, limits)
                 total += size
                 if levels >= limits.max_nesting:
                     raise _too_deep(limits)
         if total > limits.max_values:
             raise _too_many_values(limits)
+
+
+def _flat_size(value: list[Any] | dict[str, Any]) -> tuple[int, int] | None:
+    """(values, 1) of a list holding no list or object (a grouped ``list``), else ``None``."""
+    if type(value) is list and _CONTAINERS.isdisjoint(map(type, value)):
+        return len(value), 1
+    return None
 
 
 def check_value_count(count: int, limits: Limits) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -27,12 +27,14 @@ import pandas as pd
 
 from pendo_nb.sandbox.subscription.model import CLICK, PAGE_LOAD, TRACK, Subscription
 
+from .aggregators import compile_aggregators
 from .errors import AggregationError
 from .expressions import compile_expression
 from .grained_sources import RowFilter, grained_rows, needs_raw_events, needs_source
 from .paths import get_path
 from .rows import ColumnBatch, Rows, SharedRows, fresh_rows
 from .run_state import RunState, StepEnv
+from .step_arguments import field_names
 from .timeseries import PERIOD_FIELDS, resolve_time_series
 
 _BLACKLIST_MODES = ("apply", "ignore", "only")
@@ -49,6 +51,7 @@ class SourceCall:
     periods: list[tuple[int, int]] | None  # None when the step has no timeSeries
     period_field: str | None  # "day", "hour", ... for the bucket field of grouped events
     where: str
+    grouped_by: PushedGroup | None = None  # the next step's group, done by the source itself
 
     @property
     def span(self) -> tuple[int, int]:
@@ -60,7 +63,7 @@ class SourceCall:
 SourceFunction = Callable[[SourceCall], Rows]
 
 
-def compile_source(step: dict[str, Any], env: StepEnv, where: str) -> Callable[[RunState], Rows]:
+def compile_source(step: dict[str, Any], env: StepEnv, where: str) -> SourceReader:
     """Check a ``source`` step and return the function that reads its rows.
 
     Parameters
@@ -76,7 +79,7 @@ def compile_source(step: dict[str, Any], env: StepEnv, where: str) -> Callable[[
 
     Returns
     -------
-    callable
+    SourceReader
         ``read(run) -> rows``.
     """
     spec = step.get("source")
@@ -121,12 +124,41 @@ def compile_source(step: dict[str, Any], env: StepEnv, where: str) -> Callable[[
         for key in set(params) & set(_ID_FILTERS):
             _id_filter(call, key.removesuffix("s"))
 
-    def read(run: RunState) -> Rows:
-        rows = function(call)
-        run.check(len(rows), call.where)
+    return SourceReader(call, function, call.where)
+
+
+@dataclass(frozen=True)
+class SourceReader:
+    """A compiled ``source`` step: ``reader(run)`` gives its rows."""
+
+    call: SourceCall
+    function: SourceFunction
+    where: str
+
+    def __call__(self, run: RunState) -> Rows:
+        rows = self.function(self.call)
+        run.check(len(rows), self.where)
         return rows
 
-    return read
+    def grouping(self, spec: Any, where: str) -> SourceReader | None:
+        """This source doing the ``group`` step that follows it (``spec``, already checked, at
+        ``where``), or ``None`` when it cannot give exactly that step's rows itself.
+
+        Only the grouped event sources over generated events can (see :class:`PushedGroup`):
+        they then group the raw events straight into the step's rows, skipping the millions of
+        intermediate Pendo rows a month of events makes.
+        """
+        call = self.call
+        if (
+            self.function not in _GROUPED_EVENT_SOURCES
+            or call.subscription.grained is not None
+            or call.grouped_by is not None
+        ):
+            return None
+        pushed = PushedGroup.of(spec, call, where)
+        if pushed is None:
+            return None
+        return SourceReader(replace(call, grouped_by=pushed), self.function, where)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -378,6 +410,9 @@ def track_events(call: SourceCall) -> ColumnBatch:
     return _grouped_events(call, kinds=(TRACK,), tagged_only=True)
 
 
+_GROUPED_EVENT_SOURCES = (events, page_events, feature_events, track_events)
+
+
 def _grouped_events(call: SourceCall, *, kinds: tuple[int, ...], tagged_only: bool) -> ColumnBatch:
     """Pendo's grouped rows (reference 5.6): one per (visitor, account, app, bucket, object, remote
     IP, server, user agent) with ``numEvents``, ``numMinutes`` (distinct minutes with an event),
@@ -424,9 +459,6 @@ def _grouped_events(call: SourceCall, *, kinds: tuple[int, ...], tagged_only: bo
 
     starts = np.array([s for s, _ in call.periods or ()], dtype=np.int64)
     columns["bucket"] = np.searchsorted(starts, ts, side="right") - 1
-    columns["minute"] = (ts - start) // 60_000
-    keys = ["bucket", "visitor", "account", "app", "object" if object_field else "feature",
-            "ip", "server", "ua"]  # fmt: skip
     sizes = {
         "bucket": len(starts),
         "visitor": len(sub.visitor_ids),
@@ -438,10 +470,14 @@ def _grouped_events(call: SourceCall, *, kinds: tuple[int, ...], tagged_only: bo
         "server": len(sub.servers),
         "ua": len(sub.user_agents),
     }
+    kept = np.flatnonzero(keep)
+    if call.grouped_by is not None:
+        return _pushed_group_rows(call, call.grouped_by, columns, sizes, kept, ts, starts)
+    columns["minute"] = (ts - start) // 60_000
+    keys = _row_dims(call)
     minutes = (end - start) // 60_000  # the minute column is in [0, minutes)
     # Group keys with the minute as the least significant part: one sort puts each group's rows
     # together with its minutes in order, so distinct minutes are where the key changes.
-    kept = np.flatnonzero(keep)
     composite = _composite_key(
         [*(columns[k][kept] for k in keys), columns["minute"][kept]],
         [*(sizes[k] for k in keys), minutes],
@@ -459,40 +495,141 @@ def _grouped_events(call: SourceCall, *, kinds: tuple[int, ...], tagged_only: bo
     group_of_row = np.cumsum(new_group) - 1
     sorted_ts = ts[rows]
     first_rows = rows[first_index]
-
-    def key(name: str) -> np.ndarray:
-        return columns[name][first_rows]
-
     frame = {
-        "visitorId": _categorical(key("visitor"), sub.visitor_ids),
-        "accountId": _categorical(key("account"), sub.account_ids, missing=""),
-        "appId": np.array([app["id"] for app in sub.apps], dtype=np.int64)[key("app")],
-        call.period_field: starts[key("bucket")],
+        field: _key_column(call, field, columns[dim][first_rows], starts)
+        for field, dim in _row_key_fields(call).items()
     }
-    if object_field is None:
-        default_app = sub.apps[0]["id"]
-        names = [
-            "allevents" if a["id"] == default_app else f"allevents-{a['id']}" for a in sub.apps
-        ]
-        frame["pageId"] = _categorical(key("app"), names)
-        frame["featureId"] = _categorical(
-            key("feature"), [f["id"] for f in sub.features], missing=""
-        )
-    else:
-        catalog = getattr(sub, catalog_name)
-        frame[object_field] = _categorical(key("object"), [obj["id"] for obj in catalog])
-    frame["remoteIp"] = _categorical(key("ip"), sub.remote_ips)
-    frame["server"] = _categorical(key("server"), sub.servers)
-    frame["userAgent"] = _categorical(key("ua"), sub.user_agents)
     frame["numEvents"] = np.diff(np.append(first_index, n))
     frame["numMinutes"] = np.bincount(group_of_row[new_minute], minlength=len(first_index))
     frame["firstTime"] = np.minimum.reduceat(sorted_ts, first_index) if n else sorted_ts
     frame["lastTime"] = np.maximum.reduceat(sorted_ts, first_index) if n else sorted_ts
     if call.name == "trackEvents":
-        frame["properties"] = _track_properties(sub, key("object"), key("account"))
+        frame["properties"] = _track_properties(sub, columns["object"][first_rows],
+                                                columns["account"][first_rows])  # fmt: skip
     else:
         # The page URL's query parameters (reference 4.5); the sandbox's tagged pages have none.
         frame["parameters"] = _same_object(len(first_index), {})
+    return ColumnBatch(pd.DataFrame(frame))
+
+
+def _row_dims(call: SourceCall) -> list[str]:
+    """The raw event columns Pendo's grouped rows are keyed by, in the order the rows come in
+    (sorted by these, the first most significant)."""
+    object_dim = "object" if call.name in _OBJECT_FIELDS else "feature"
+    return ["bucket", "visitor", "account", "app", object_dim, "ip", "server", "ua"]
+
+
+def _row_key_fields(call: SourceCall) -> dict[str, str]:
+    """The key fields of a grouped row, in the row's field order, each with its raw column."""
+    assert call.period_field is not None
+    fields = {"visitorId": "visitor", "accountId": "account", "appId": "app",
+              call.period_field: "bucket"}  # fmt: skip
+    if call.name in _OBJECT_FIELDS:
+        fields[_OBJECT_FIELDS[call.name][0]] = "object"
+    else:
+        fields["pageId"] = "app"  # one pseudo page per app
+        fields["featureId"] = "feature"
+    return {**fields, "remoteIp": "ip", "server": "server", "userAgent": "ua"}
+
+
+def _key_column(call: SourceCall, field: str, codes: np.ndarray, starts: np.ndarray) -> Any:
+    """The values of key ``field`` of grouped rows from its raw column's ``codes``."""
+    sub = call.subscription
+    if field == call.period_field:
+        return starts[codes]
+    if field == "appId":
+        return np.array([app["id"] for app in sub.apps], dtype=np.int64)[codes]
+    if field == "pageId" and call.name not in _OBJECT_FIELDS:
+        default_app = sub.apps[0]["id"]
+        names = [
+            "allevents" if a["id"] == default_app else f"allevents-{a['id']}" for a in sub.apps
+        ]
+        return _categorical(codes, names)
+    labels, missing = {
+        "visitorId": (sub.visitor_ids, None),
+        "accountId": (sub.account_ids, ""),
+        "featureId": ([f["id"] for f in sub.features], ""),
+        "remoteIp": (sub.remote_ips, None),
+        "server": (sub.servers, None),
+        "userAgent": (sub.user_agents, None),
+    }.get(field) or ([obj["id"] for obj in getattr(sub, _OBJECT_FIELDS[call.name][1])], None)
+    return _categorical(codes, labels, missing=missing)
+
+
+#: Aggregators a source can compute straight from raw events, by (aggregator, field): what
+#: each gives for a group of rows equals the same over all their raw events.
+_RAW_AGGREGATES = {("sum", "numEvents"): "count", ("min", "firstTime"): "first",
+                   ("max", "lastTime"): "last"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PushedGroup:
+    """A ``group`` step right after a grouped event source, done by the source on raw events.
+
+    Exact only when the step's keys are the rows' leading keys (:func:`_row_dims`, in any
+    order): the rows come sorted by those keys, so the step's groups appear in the keys' order,
+    which is the order the raw events sort into. Its outputs must be among
+    :data:`_RAW_AGGREGATES` (``numMinutes`` or a count of rows depend on the rows themselves).
+    """
+
+    keys: tuple[str, ...]
+    dims: tuple[str, ...]
+    outputs: tuple[tuple[str, str], ...]  # (output field, what it counts)
+
+    @classmethod
+    def of(cls, spec: Any, call: SourceCall, where: str) -> PushedGroup | None:
+        if set(spec) - {"group", "fields"}:  # forceKeys adds rows of its own
+            return None
+        keys = field_names(spec.get("group"), f"{where}.group")
+        key_dims = _row_key_fields(call)
+        dims = tuple(key_dims.get(key, "") for key in keys)
+        if set(dims) != set(_row_dims(call)[: len(dims)]) or len(set(dims)) != len(dims):
+            return None
+        outputs = []
+        aggregators = compile_aggregators(spec.get("fields") or {}, call.env.ctx, where)
+        for item in aggregators.items:
+            counted = _RAW_AGGREGATES.get((item.kind, item.field_path or ""))
+            if counted is None or "." in item.output or item.output in keys:
+                return None
+            outputs.append((item.output, counted))
+        return cls(tuple(keys), dims, tuple(outputs))
+
+
+def _pushed_group_rows(
+    call: SourceCall,
+    group: PushedGroup,
+    columns: dict[str, np.ndarray],
+    sizes: dict[str, int],
+    kept: np.ndarray,
+    ts: np.ndarray,
+    starts: np.ndarray,
+) -> ColumnBatch:
+    """The rows of ``group`` over the kept raw events, in the order the step would give them."""
+    ordered_dims = [dim for dim in _row_dims(call) if dim in group.dims]
+    composite = _composite_key(
+        [columns[dim][kept] for dim in ordered_dims], [sizes[dim] for dim in ordered_dims]
+    )
+    # Hashing numbers the groups in order of appearance (much faster than sorting every event);
+    # then only the groups are sorted, into the order of their keys.
+    appearance, keys = pd.factorize(composite)
+    rank = np.empty(len(keys), np.int64)
+    rank[np.argsort(keys)] = np.arange(len(keys))
+    inverse = rank[appearance]
+    seen_before = np.maximum.accumulate(np.concatenate(([-1], appearance[:-1])))
+    first = np.empty(len(keys), np.int64)
+    first[rank] = np.flatnonzero(appearance > seen_before)  # each group's first event, in turn
+    first_rows = kept[first]  # the raw events are in time order: a group's first is its earliest
+    last_rows = np.zeros(len(first), np.int64)
+    np.maximum.at(last_rows, inverse, kept)
+    frame: dict[str, Any] = {
+        key: _key_column(call, key, columns[dim][first_rows], starts)
+        for key, dim in zip(group.keys, group.dims, strict=True)
+    }
+    for output, counted in group.outputs:
+        if counted == "count":
+            frame[output] = np.bincount(inverse, minlength=len(first)).astype(np.float64)
+        else:
+            frame[output] = ts[first_rows] if counted == "first" else ts[last_rows]
     return ColumnBatch(pd.DataFrame(frame))
 
 

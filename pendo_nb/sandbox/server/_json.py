@@ -44,6 +44,8 @@ def _go_numbers(value: Any) -> Any:
                 out[key] = new
         return out
     if kind is list or kind is tuple:
+        if all(type(item) in _AS_IS for item in value):  # a grouped list of ids or days
+            return value
         return [_go_numbers(item) for item in value]
     if isinstance(value, float):  # numpy float64 and other float subclasses too
         return _go_float(float(value))

@@ -218,7 +218,8 @@ def test_group_on_event_columns_equals_grouping_row_by_row():
               "days": {"count": "day"}, "first": {"min": "firstTime"},
               "last": {"max": "lastTime"}, "avg": {"avg": "numEvents"},
               "mid": {"median": "numMinutes"}, "rows": {"count": None},
-              "firstDay": {"first": "day"}}  # fmt: skip
+              "firstDay": {"first": "day"}, "days_seen": {"list": "day"},
+              "starts": {"list": "firstTime"}}  # fmt: skip
     group = {"group": {"group": ["visitorId", "accountId"], "fields": fields}}
     columnar = run_pipeline([EVENTS_3_DAYS, group], SUB)
     # An eval turns the batch into dict rows first, so the same group runs row by row.
@@ -227,15 +228,27 @@ def test_group_on_event_columns_equals_grouping_row_by_row():
     assert columnar == [
         {"visitorId": "v1", "accountId": "a1", "numEvents": 3, "minutes": 3, "days": 2,
          "first": ms("2026-10-30T10:00"), "last": ms("2026-10-31T09:00"), "avg": 1.5,
-         "mid": 1.5, "rows": 2, "firstDay": ms("2026-10-30")},
+         "mid": 1.5, "rows": 2, "firstDay": ms("2026-10-30"),
+         "days_seen": [ms("2026-10-30"), ms("2026-10-31")],
+         "starts": [ms("2026-10-30T10:00"), ms("2026-10-31T09:00")]},
         # Issue 14: v2's page load and feature click are two events rows (the click's row
         # names its feature), so two rows of one event each.
         {"visitorId": "v2", "accountId": "a2", "numEvents": 2, "minutes": 2, "days": 1,
          "first": ms("2026-10-31T09:30"), "last": ms("2026-10-31T09:31"), "avg": 1.0,
-         "mid": 1.0, "rows": 2, "firstDay": ms("2026-10-31")},
+         "mid": 1.0, "rows": 2, "firstDay": ms("2026-10-31"),
+         "days_seen": [ms("2026-10-31"), ms("2026-10-31")],
+         "starts": [ms("2026-10-31T09:30"), ms("2026-10-31T09:31")]},
     ]  # fmt: skip
     reduced = run_pipeline([EVENTS_3_DAYS, {"reduce": {"n": {"sum": "numEvents"}}}], SUB)
     assert reduced == [{"n": 5}]
+
+
+def test_group_lists_of_no_event_rows_is_empty():
+    quiet = {"source": {"events": None, "timeSeries": {"period": "dayRange",
+                                                       "first": "date(\"2026-10-01\")",
+                                                       "count": 3}}}  # fmt: skip
+    lists = {"group": {"group": ["visitorId"], "fields": {"days": {"list": "day"}}}}
+    assert run_pipeline([quiet, lists], SUB) == []
 
 
 def test_sort_select_limit_on_event_columns_equal_row_by_row():
@@ -593,6 +606,11 @@ def new_york():
                    "fields": {"n": {"sum": "numEvents"}}}},
         {"group": {"group": ["visitorId"], "fields": {"visitorId": {"count": None},
                                                       "_size": {"sum": "numEvents"}}}},
+        # Lists keep each group's values in row order, numbers and strings alike.
+        {"group": {"group": ["visitorId"], "fields": {
+            "weeks": {"list": "week"}, "pages": {"list": "pageId"}, "n": {"count": None}}}},
+        {"group": {"group": ["accountId"], "fields": {"by.weeks": {"list": "week"}}}},
+        {"reduce": {"visitors": {"list": "visitorId"}, "n": {"sum": "numEvents"}}},
         {"sort": ["-userAgent", "visitorId", "firstTime"]},
         {"identified": "!visitorId"},
         {"select": {"who": "visitorId", "when": "firstTime"}},

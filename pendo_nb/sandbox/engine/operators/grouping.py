@@ -1,7 +1,8 @@
 """Steps that combine rows by key: ``group``, ``reduce`` and ``join``.
 
 ``group`` and ``reduce`` run on columns when their input is a :class:`ColumnBatch` and every key
-and aggregator argument is a plain numeric column (:func:`_group_columns`), else row by row.
+and aggregator argument is a plain column (numeric, or any column for ``count`` and ``list``)
+(:func:`_group_columns`), else row by row.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def compile_group(arg: Any, env: StepEnv, where: str) -> StepFunction:
 
     def run(rows: Rows, state: RunState) -> Rows:
         if isinstance(rows, ColumnBatch) and not forced:
-            grouped = _group_columns(rows, keys, aggregators)
+            grouped = _group_columns(rows, keys, aggregators, state, where)
             if grouped is not None:
                 return grouped
         groups: dict[tuple[Any, ...], tuple[tuple[Any, ...], list[dict[str, Any]]]] = {}
@@ -133,7 +134,7 @@ def compile_reduce(arg: Any, env: StepEnv, where: str) -> StepFunction:
 
     def run(rows: Rows, state: RunState) -> Rows:
         if isinstance(rows, ColumnBatch) and len(rows):
-            grouped = _group_columns(rows, [], aggregators)
+            grouped = _group_columns(rows, [], aggregators, state, where)
             if grouped is not None:
                 return grouped
         return [_group_row([], (), _charged(aggregators.reduce(as_records(rows)), state, where))]
@@ -150,10 +151,16 @@ _NUMERIC_COLUMN_AGGREGATORS = {"sum": "sum", "min": "min", "max": "max", "avg": 
 _FLOAT_RESULTS = {"sum", "avg", "mean", "median"}  # the row-wise versions return floats
 
 
-def _group_columns(batch: ColumnBatch, keys: list[str], aggregators: Aggregators) -> Rows | None:
+def _group_columns(
+    batch: ColumnBatch, keys: list[str], aggregators: Aggregators, state: RunState, where: str
+) -> Rows | None:
     """The rows of the row-wise group, computed on columns; ``None`` when a key or an aggregator
     argument is not a plain column of the batch, or an output reuses a key's name (then the
-    caller groups row by row)."""
+    caller groups row by row).
+
+    Rows holding ``list`` outputs come back as dict rows (a batch holds scalars only), each list
+    charged to the run as the row-wise group charges it.
+    """
     frame = batch.frame
     if not batch.has_fields(keys) or set(keys) & set(aggregators.output_names):
         return None
@@ -162,7 +169,7 @@ def _group_columns(batch: ColumnBatch, keys: list[str], aggregators: Aggregators
             continue
         if item.field_path not in frame.columns:
             return None
-        if item.kind != "count" and (
+        if item.kind not in ("count", "list") and (
             item.kind not in _NUMERIC_COLUMN_AGGREGATORS
             or not pd.api.types.is_numeric_dtype(frame[item.field_path])
         ):
@@ -173,12 +180,17 @@ def _group_columns(batch: ColumnBatch, keys: list[str], aggregators: Aggregators
     grouped = frame.groupby(by, sort=False)
     sizes = grouped.size()
     columns: dict[str, Any] = {}
+    lists = False
     for item in aggregators.items:
         values: pd.Series[Any]
         if item.field_path is None:  # a count of rows (other aggregators name a field)
             values = sizes
         elif item.kind == "count":
             values = grouped[item.field_path].nunique()
+        elif item.kind == "list":
+            made = _lists(frame[item.field_path], grouped, state, where)
+            values = pd.Series(made, index=sizes.index, dtype=object)
+            lists = True
         else:
             values = grouped[item.field_path].agg(_NUMERIC_COLUMN_AGGREGATORS[item.kind])
             if item.kind in _FLOAT_RESULTS:
@@ -196,7 +208,27 @@ def _group_columns(batch: ColumnBatch, keys: list[str], aggregators: Aggregators
         result = result.reset_index(drop=True)
     if any("." in name for name in aggregators.output_names):
         return [_group_row([], (), row) for row in ColumnBatch(result).records()]  # nest outputs
-    return ColumnBatch(result)
+    return ColumnBatch(result).records() if lists else ColumnBatch(result)
+
+
+def _lists(column: pd.Series[Any], grouped: Any, state: RunState, where: str) -> list[list[Any]]:
+    """Each group's values of ``column`` in row order, as plain Python lists, in group order,
+    charged to the run as the row-wise ``list`` charges them (one value each).
+
+    A stable sort by group number puts every group's rows together in their order; one
+    ``tolist`` then unboxes all values at once, and slicing cuts it into the groups' lists.
+    """
+    numbers = grouped.ngroup().to_numpy()
+    order = np.argsort(numbers, kind="stable")
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        labels = np.asarray(column.cat.categories, dtype=object)
+        values = labels[column.cat.codes.to_numpy()[order]].tolist()
+    else:
+        values = column.to_numpy()[order].tolist()
+    state.store(values, where)
+    bounds = np.zeros(grouped.ngroups + 1, np.int64)
+    np.cumsum(np.bincount(numbers, minlength=grouped.ngroups), out=bounds[1:])
+    return [values[start:end] for start, end in itertools.pairwise(bounds.tolist())]
 
 
 def _codes_if_categorical(column: pd.Series[Any]) -> pd.Series[Any]:
