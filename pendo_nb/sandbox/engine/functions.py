@@ -34,6 +34,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from pendo_nb.sandbox.subscription.identifiers import idhash
 
 from . import dates
@@ -385,6 +388,12 @@ def _identified(ctx: EvalContext, visitor_id: Any) -> bool:
     if visitor_id is None or visitor_id == "":
         return False
     return not to_text(visitor_id).startswith(ANONYMOUS_PREFIXES)
+
+
+def identified_ids(ids: pd.Index) -> np.ndarray:
+    """``identified(id)`` of many string ids at once (a column's distinct visitor ids)."""
+    text = pd.Index(ids, dtype=object)
+    return np.asarray((text != "") & ~text.str.startswith(ANONYMOUS_PREFIXES), dtype=bool)
 
 
 def _hash(ctx: EvalContext, value: Any) -> Any:

@@ -42,9 +42,12 @@ class ColumnBatch:
         """Whether every name is a column (a dotted path never is: batches are flat)."""
         return all(name in self.frame.columns for name in names)
 
-    def keep_by_label(self, name: str, keep: Callable[[Any], bool]) -> ColumnBatch | None:
-        """The rows whose string field ``name`` passes ``keep``, deciding once per distinct
-        string; ``None`` when the field is not a string (categorical) column."""
+    def keep_by_label(
+        self, name: str, keep: Callable[[pd.Index], np.ndarray]
+    ) -> ColumnBatch | None:
+        """The rows whose string field ``name`` passes ``keep``, which decides the distinct
+        strings the rows hold all at once (one bool each); ``None`` when the field is not a
+        string (categorical) column."""
         column = self.frame.get(name)
         if column is None or not isinstance(column.dtype, pd.CategoricalDtype):
             return None
@@ -53,7 +56,7 @@ class ColumnBatch:
         # Only the strings the rows hold are decided (a batch's categories can be every visitor).
         present = np.flatnonzero(np.bincount(codes, minlength=len(labels)))
         verdicts = np.zeros(len(labels), dtype=bool)
-        verdicts[present] = [keep(label) for label in labels[present]]
+        verdicts[present] = keep(labels[present])
         return ColumnBatch(self.frame[verdicts[codes]])
 
     def records(self) -> list[dict[str, Any]]:

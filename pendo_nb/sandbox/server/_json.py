@@ -44,7 +44,7 @@ def _go_numbers(value: Any) -> Any:
                 out[key] = new
         return out
     if kind is list or kind is tuple:
-        if all(type(item) in _AS_IS for item in value):  # a grouped list of ids or days
+        if _AS_IS.issuperset(map(type, value)):  # a grouped list of ids or days
             return value
         return [_go_numbers(item) for item in value]
     if isinstance(value, float):  # numpy float64 and other float subclasses too

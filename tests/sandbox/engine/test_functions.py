@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import pytest
 
 from pendo_nb.sandbox.engine.context import EvalContext
 from pendo_nb.sandbox.engine.errors import AggregationError
 from pendo_nb.sandbox.engine.expressions import compile_expression
-from pendo_nb.sandbox.engine.functions import FUNCTIONS
+from pendo_nb.sandbox.engine.functions import FUNCTIONS, _identified, identified_ids
 
 NOW = 1_793_534_400_000  # 2026-11-01T12:00:00Z = 07:00 EST
 NOV_1_NY = 1_793_505_600_000  # 2026-11-01T00:00 EDT (04:00Z)
@@ -457,3 +458,11 @@ def test_expand_app_ids_refuses_unknown_filters():
     assert "expandAppIds(): unknown app filter 'desktop'" in message
     assert "at position 13" in message  # the argument, caught at compile time
     assert "unknown app filter 'tv'" in error_of("expandAppIds(kind)", row={"kind": "tv"})
+
+
+def test_identified_of_many_ids_agrees_with_the_function():
+    ids = ["v1", "", "_PENDO_T_abc", "PENDO_Tx", "pendo_t_lower", "x_PENDO_T_", "PENDO_T",
+           " _PENDO_T_", "12"]  # fmt: skip
+    one_by_one = [_identified(None, visitor_id) for visitor_id in ids]
+    assert identified_ids(pd.Index(ids)).tolist() == one_by_one
+    assert one_by_one == [True, False, False, False, True, True, False, True, True]

@@ -34,9 +34,9 @@ def test_chunked_records_equal_all_at_once():
 def test_keep_by_label_decides_per_string():
     seen = []
 
-    def keep(label):
-        seen.append(label)
-        return label == "b"
+    def keep(labels):
+        seen.extend(labels)
+        return labels == "b"
 
     kept = _batch().keep_by_label("visitorId", keep)
     assert kept.records() == [

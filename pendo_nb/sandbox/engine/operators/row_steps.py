@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..errors import AggregationError
 from ..expressions import compile_expression
+from ..functions import identified_ids
 from ..paths import column_at, get_path, split_path
 from ..rows import (
     ColumnBatch,
@@ -149,7 +150,7 @@ def compile_identified(arg: Any, env: StepEnv, where: str) -> StepFunction:
 
     def run(rows: Rows, state: RunState) -> Rows:
         if isinstance(rows, ColumnBatch) and "." not in field:
-            kept = rows.keep_by_label(field, lambda visitor_id: passes({field: visitor_id}))
+            kept = rows.keep_by_label(field, lambda ids: identified_ids(ids) == keep)
             if kept is not None:
                 return kept
         return [row for row in iter_records(rows) if passes(row)]
