@@ -23,7 +23,7 @@ from pendo_nb.metrics.activity import RATIOS, ratio_table
 from pendo_nb.metrics.core_events import resolve_events
 from pendo_nb.metrics.days import DAY, day_range
 from pendo_nb.metrics.frame import MetricFrame, headline, metric_frame
-from pendo_nb.metrics.queries import Requests, first_visit_rows, unit_day_rows, unit_field
+from pendo_nb.metrics.queries import Requests, first_visits, unit_day_rows, unit_field
 
 ADOPTION_COLUMNS = {
     "event": "str",
@@ -207,7 +207,7 @@ def pes(
     per_unit = used[used["unit"].isin(now)].groupby("unit")["object"].nunique()
     adoption = 100 * float(per_unit.reindex(list(now), fill_value=0).mean()) / len(events)
     stickiness = float(ratio_table(rows, stickiness_ratio, first, last)["ratio"].mean())
-    newcomers = set(first_visit_rows(requests, unit, first, last)["unit"]) & now
+    newcomers = set(first_visits(requests, unit, first, last)()["unit"]) & now
     recovered = now - earlier - newcomers
     dropped = earlier - now
     moved = len(newcomers) + len(recovered) + len(dropped)

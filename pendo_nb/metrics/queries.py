@@ -10,7 +10,8 @@ with ``min``/``max``), and a window Pendo cuts short is halved and fetched again
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import pandas as pd
@@ -74,6 +75,16 @@ class Requests:
         """The rows of a pipeline over a snapshot source (visitors, accounts, guides)."""
         self.sent.append(pipeline)
         return self.client.aggregate(pipeline, progress=False)
+
+    def start_whole(self, pipeline: Pipeline) -> Future[pd.DataFrame]:
+        """:meth:`run_whole` on a thread of its own, so the metric's other requests go
+        meanwhile; the future's ``result()`` gives the rows or raises the request's error."""
+        self.sent.append(pipeline)
+        pool = ThreadPoolExecutor(1)
+        try:
+            return pool.submit(self.client.aggregate, pipeline, progress=False)
+        finally:
+            pool.shutdown(wait=False)  # the thread ends with the request
 
 
 def events_source(kind: str, ids: list[str] | None, app_id: Any) -> Pipeline:
@@ -188,24 +199,40 @@ def month_ranges(
     return list(zip(starts, ends, strict=True))
 
 
-def first_visit_rows(
+def first_visits(
     requests: Requests, unit: str, first: pd.Timestamp, last: pd.Timestamp
-) -> pd.DataFrame:
-    """Identified units whose first visit falls on ``first``..``last``: ``unit`` and
-    ``first_day`` (the day of ``metadata.auto.firstvisit`` on the client's clock)."""
+) -> Callable[[], pd.DataFrame]:
+    """Start fetching the identified units whose first visit falls on ``first``..``last``;
+    calling the result waits for them: ``unit`` and ``first_day`` (the day of
+    ``metadata.auto.firstvisit`` on the client's clock).
+
+    The request goes while the caller fetches its events. Units are filtered on their first
+    visit before anything else, so the later steps see only the range's newcomers.
+    """
     field = unit_field(unit)
-    people = source.visitors().identified() if unit == "visitor" else source.accounts()
     until = iso(last + DAY)
-    pipeline = people.select({"unit": field, "firstVisit": "metadata.auto.firstvisit"}).filter(
-        f'firstVisit >= date("{iso(first)}") && firstVisit < date("{until}")'
+    people = source.visitors() if unit == "visitor" else source.accounts()
+    newcomers = people.filter(
+        f'metadata.auto.firstvisit >= date("{iso(first)}") && '
+        f'metadata.auto.firstvisit < date("{until}")'
     )
-    rows = requests.run_whole(pipeline)
-    if rows.empty:
+    if unit == "visitor":
+        newcomers = newcomers.identified()
+    pending = requests.start_whole(
+        newcomers.select({"unit": field, "firstVisit": "metadata.auto.firstvisit"})
+    )
+    tz = requests.client.tz
+
+    def rows() -> pd.DataFrame:
+        found = pending.result()
+        if found.empty:
+            return pd.DataFrame(
+                {"unit": pd.Series(dtype="str"), "first_day": pd.Series(dtype="datetime64[us]")}
+            )
+        visits = pd.to_datetime(found["firstVisit"], utc=True)
+        local = visits.dt.tz_convert(tz).dt.tz_localize(None).dt.normalize()
         return pd.DataFrame(
-            {"unit": pd.Series(dtype="str"), "first_day": pd.Series(dtype="datetime64[us]")}
+            {"unit": found["unit"].astype("str"), "first_day": local.astype("datetime64[us]")}
         )
-    visits = pd.to_datetime(rows["firstVisit"], utc=True)
-    local = visits.dt.tz_convert(requests.client.tz).dt.tz_localize(None).dt.normalize()
-    return pd.DataFrame(
-        {"unit": rows["unit"].astype("str"), "first_day": local.astype("datetime64[us]")}
-    )
+
+    return rows

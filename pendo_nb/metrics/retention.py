@@ -19,7 +19,7 @@ from pendo_nb.errors import ValidationError
 from pendo_nb.metrics.core_events import resolve_events
 from pendo_nb.metrics.days import DAY, calendar_day, period_starts, server_today
 from pendo_nb.metrics.frame import MetricFrame, headline, metric_frame
-from pendo_nb.metrics.queries import Requests, first_visit_rows, unit_day_rows, unit_field
+from pendo_nb.metrics.queries import Requests, first_visits, unit_day_rows, unit_field
 
 #: Cohort sizes and the length of each unit's own periods, in days.
 PERIOD_DAYS = {"month": 30, "week": 7}
@@ -112,10 +112,11 @@ def retention(
         event = resolve_events(client, activity, "retention(activity)").iloc[0]
         kind, ids = str(event["kind"]), [str(event["id"])]
     requests = Requests(client)
-    units = first_visit_rows(requests, unit, first, last)
+    newcomers = first_visits(requests, unit, first, last)
+    rows = unit_day_rows(requests, unit, first, last, app_id=app_id, kind=kind, ids=ids)
+    units = newcomers()
     if units.empty:
         return metric_frame(None, RETENTION_COLUMNS, requests.sent, unit=unit)
-    rows = unit_day_rows(requests, unit, first, last, app_id=app_id, kind=kind, ids=ids)
     table = cohort_table(units, rows[["day", "unit"]], cohort, last, periods)
     complete_first = table[table["complete"] & (table["period"] == 1)]
     return metric_frame(
