@@ -18,7 +18,7 @@ from pendo_nb.sandbox.subscription.model import Subscription
 from .compiler import compile_steps
 from .context import EvalContext
 from .errors import AggregationError
-from .rows import ColumnBatch, ValueColumns, deep_copy
+from .rows import ColumnBatch, FreshRows, ValueColumns, deep_copy
 from .run_state import Limits, RunState, StepEnv, check_value_count, check_written_size
 
 # JSON is the default; CSV is plausible in Pendo (reference 2.1, 3.1) and the server writes it.
@@ -125,6 +125,9 @@ def run_pipeline(
         # measured before anyone tries to write them out.
         if isinstance(result, ColumnBatch):
             return result.records()  # new rows of plain values
+        if type(result) is FreshRows:  # made by the last step: flat, counted, shared with nothing
+            check_value_count(result.values, limits)
+            return list(result)
         if isinstance(result, ValueColumns):
             count = result.value_count()
             if count is not None:  # immutable values only: nothing to measure deeply or copy

@@ -89,6 +89,19 @@ class SharedRows(list[Any]):
     """
 
 
+class FreshRows(list[Any]):
+    """Rows a step has just made from columns: their values are scalars or new lists of
+    scalars, shared with nothing, and ``values`` counts every value they write out.
+
+    As a pipeline's result they need neither measuring nor copying. :func:`as_records` hands a
+    step a plain list of them, so rows a step changes are never taken for fresh ones.
+    """
+
+    def __init__(self, rows: list[dict[str, Any]], values: int) -> None:
+        super().__init__(rows)
+        self.values = values
+
+
 _SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
 
 
@@ -139,6 +152,8 @@ def as_records(rows: Rows) -> list[dict[str, Any]]:
         return rows.records()
     if isinstance(rows, SharedRows):
         return fresh_rows(rows)
+    if isinstance(rows, FreshRows):
+        return list(rows)
     return rows
 
 

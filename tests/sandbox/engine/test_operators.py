@@ -611,6 +611,7 @@ def new_york():
             "weeks": {"list": "week"}, "pages": {"list": "pageId"}, "n": {"count": None}}}},
         {"group": {"group": ["accountId"], "fields": {"by.weeks": {"list": "week"}}}},
         {"reduce": {"visitors": {"list": "visitorId"}, "n": {"sum": "numEvents"}}},
+        {"group": {"group": ["visitorId"], "fields": {"params": {"list": "parameters"}}}},
         {"sort": ["-userAgent", "visitorId", "firstTime"]},
         {"identified": "!visitorId"},
         {"select": {"who": "visitorId", "when": "firstTime"}},

@@ -159,3 +159,23 @@ def test_a_list_doubled_step_after_step_is_stopped_as_it_grows():
     assert error.status == 413
     # The charges pass 50,000,000 at the eval whose value holds 2**25 - 2 values.
     assert error.message.startswith("pipeline[24].eval: more than 50,000,000 values written")
+
+
+@pytest.mark.parametrize("row_wise", [False, True], ids=["on columns", "row by row"])
+def test_lists_a_group_makes_count_in_the_result_as_written(row_wise):
+    # v1 active on three days, v2 on one: two rows of two fields, and four days in the lists.
+    visits = [("2026-10-29T10:00", "v1"), ("2026-10-30T10:00", "v1"), ("2026-10-31T10:00", "v1"),
+              ("2026-10-31T11:00", "v2")]  # fmt: skip
+    sub = make_subscription([(when, who, "a" + who, "page", "p1") for when, who in visits])
+    series = {"period": "dayRange", "first": "now()", "count": -3}
+    pipeline = [
+        {"source": {"events": None, "timeSeries": series}},
+        *([{"eval": {"forced": "1"}}] if row_wise else []),
+        {"group": {"group": ["visitorId"], "fields": {"days": {"list": "day"}}}},
+    ]
+    body = {"request": {"pipeline": pipeline}}
+    rows = run_aggregation(body, sub, limits=Limits(max_values=8))["results"]
+    assert [len(row["days"]) for row in rows] == [3, 1]
+    with pytest.raises(AggregationError) as caught:
+        run_aggregation(body, sub, limits=Limits(max_values=7))
+    assert caught.value.status == 413

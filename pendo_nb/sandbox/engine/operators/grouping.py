@@ -18,7 +18,7 @@ from ..aggregators import Aggregators, compile_aggregators
 from ..errors import AggregationError
 from ..expressions import compile_expression
 from ..paths import key_reader
-from ..rows import ColumnBatch, Rows, as_records, write_path
+from ..rows import ColumnBatch, FreshRows, Rows, as_records, write_path
 from ..run_state import RunState, StepEnv, StepFunction
 from ..step_arguments import expect_object, field_names, no_unknown_keys, whole_number
 from ..values import hashable
@@ -158,8 +158,8 @@ def _group_columns(
     argument is not a plain column of the batch, or an output reuses a key's name (then the
     caller groups row by row).
 
-    Rows holding ``list`` outputs come back as dict rows (a batch holds scalars only), each list
-    charged to the run as the row-wise group charges it.
+    Rows holding ``list`` outputs come back as :class:`FreshRows` (a batch holds scalars only),
+    each list charged to the run as the row-wise group charges it.
     """
     frame = batch.frame
     if not batch.has_fields(keys) or set(keys) & set(aggregators.output_names):
@@ -169,10 +169,13 @@ def _group_columns(
             continue
         if item.field_path not in frame.columns:
             return None
-        if item.kind not in ("count", "list") and (
-            item.kind not in _NUMERIC_COLUMN_AGGREGATORS
-            or not pd.api.types.is_numeric_dtype(frame[item.field_path])
-        ):
+        column = frame[item.field_path]
+        numeric = pd.api.types.is_numeric_dtype(column)
+        if item.kind == "list":  # of numbers or strings, not of a batch's shared objects
+            usable = numeric or isinstance(column.dtype, pd.CategoricalDtype)
+        else:
+            usable = item.kind == "count" or (item.kind in _NUMERIC_COLUMN_AGGREGATORS and numeric)
+        if not usable:
             return None
     # Strings group by their category codes (much faster than by the categoricals themselves).
     by: list[Any] = [_codes_if_categorical(frame[key]) for key in keys]
@@ -180,6 +183,7 @@ def _group_columns(
     grouped = frame.groupby(by, sort=False)
     sizes = grouped.size()
     columns: dict[str, Any] = {}
+    listed = 0  # values in the lists made (each row's value goes into one list)
     lists = False
     for item in aggregators.items:
         values: pd.Series[Any]
@@ -190,6 +194,7 @@ def _group_columns(
         elif item.kind == "list":
             made = _lists(frame[item.field_path], grouped, state, where)
             values = pd.Series(made, index=sizes.index, dtype=object)
+            listed += len(frame)
             lists = True
         else:
             values = grouped[item.field_path].agg(_NUMERIC_COLUMN_AGGREGATORS[item.kind])
@@ -208,7 +213,9 @@ def _group_columns(
         result = result.reset_index(drop=True)
     if any("." in name for name in aggregators.output_names):
         return [_group_row([], (), row) for row in ColumnBatch(result).records()]  # nest outputs
-    return ColumnBatch(result).records() if lists else ColumnBatch(result)
+    if lists:
+        return FreshRows(ColumnBatch(result).records(), result.size + listed)
+    return ColumnBatch(result)
 
 
 def _lists(column: pd.Series[Any], grouped: Any, state: RunState, where: str) -> list[list[Any]]:
