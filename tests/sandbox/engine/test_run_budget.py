@@ -166,7 +166,7 @@ def test_lists_a_group_makes_count_in_the_result_as_written(row_wise):
     # v1 active on three days, v2 on one: two rows of two fields, and four days in the lists.
     visits = [("2026-10-29T10:00", "v1"), ("2026-10-30T10:00", "v1"), ("2026-10-31T10:00", "v1"),
               ("2026-10-31T11:00", "v2")]  # fmt: skip
-    sub = make_subscription([(when, who, "a" + who, "page", "p1") for when, who in visits])
+    sub = make_subscription([(when, who, "a1", "page", "p1") for when, who in visits])
     series = {"period": "dayRange", "first": "now()", "count": -3}
     pipeline = [
         {"source": {"events": None, "timeSeries": series}},
