@@ -566,9 +566,7 @@ _RAW_AGGREGATES = {("sum", "numEvents"): "count", ("min", "firstTime"): "first",
 class PushedGroup:
     """A ``group`` step right after a grouped event source, done by the source on raw events.
 
-    Exact only when the step's keys are the rows' leading keys (:func:`_row_dims`, in any
-    order): the rows come sorted by those keys, so the step's groups appear in the keys' order,
-    which is the order the raw events sort into. Its outputs must be among
+    Its keys are key fields of the rows, each its own raw column, and its outputs are among
     :data:`_RAW_AGGREGATES` (``numMinutes`` or a count of rows depend on the rows themselves).
     """
 
@@ -583,7 +581,7 @@ class PushedGroup:
         keys = field_names(spec.get("group"), f"{where}.group")
         key_dims = _row_key_fields(call)
         dims = tuple(key_dims.get(key, "") for key in keys)
-        if set(dims) != set(_row_dims(call)[: len(dims)]) or len(set(dims)) != len(dims):
+        if "" in dims or len(set(dims)) != len(dims):  # not a key, or two keys of one column
             return None
         outputs = []
         aggregators = compile_aggregators(spec.get("fields") or {}, call.env.ctx, where)
@@ -604,16 +602,30 @@ def _pushed_group_rows(
     ts: np.ndarray,
     starts: np.ndarray,
 ) -> ColumnBatch:
-    """The rows of ``group`` over the kept raw events, in the order the step would give them."""
-    ordered_dims = [dim for dim in _row_dims(call) if dim in group.dims]
+    """The rows of ``group`` over the kept raw events, in the order the step would give them.
+
+    The source's rows come sorted by all their keys (:func:`_row_dims`), so a group first
+    appears at the least of its members' keys up to the last key it is grouped by: the groups
+    are put in that order. When its keys are the leading ones, that is the order of its keys.
+    """
+    row_dims = _row_dims(call)
+    ordered_dims = [dim for dim in row_dims if dim in group.dims]
     composite = _composite_key(
         [columns[dim][kept] for dim in ordered_dims], [sizes[dim] for dim in ordered_dims]
     )
     # Hashing numbers the groups in order of appearance (much faster than sorting every event);
-    # then only the groups are sorted, into the order of their keys.
+    # then only the groups are sorted.
     appearance, keys = pd.factorize(composite)
+    leading = row_dims[: row_dims.index(ordered_dims[-1]) + 1]
+    order_by = keys
+    if leading != ordered_dims:  # keys skipped before the last one decide the order too
+        prefix = _composite_key(
+            [columns[dim][kept] for dim in leading], [sizes[dim] for dim in leading]
+        )
+        order_by = np.full(len(keys), np.iinfo(np.int64).max)
+        np.minimum.at(order_by, appearance, prefix)
     rank = np.empty(len(keys), np.int64)
-    rank[np.argsort(keys)] = np.arange(len(keys))
+    rank[np.argsort(order_by)] = np.arange(len(keys))
     inverse = rank[appearance]
     seen_before = np.maximum.accumulate(np.concatenate(([-1], appearance[:-1])))
     first = np.empty(len(keys), np.int64)

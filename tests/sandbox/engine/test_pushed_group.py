@@ -48,12 +48,22 @@ PUSHED = [
      EVERYTHING),
     ("featureEvents", "weekRange", ["visitorId", "{period}"], {"n": {"sum": "numEvents"}}),
     ("trackEvents", "dayRange", ["{period}", "visitorId"], {"first": {"min": "firstTime"}}),
+    # Keys after a skipped one: the groups come in the order of their least skipped keys.
+    ("events", "dayRange", ["{period}", "accountId"], EVERYTHING),
+    ("events", "weekRange", ["accountId", "{period}"], None),
+    ("events", "dayRange", ["visitorId"], {"n": {"sum": "numEvents"}}),
+    ("events", "dayRange", ["accountId"], None),
+    ("events", "hourRange", ["userAgent", "remoteIp"], {"t": {"max": "lastTime"}}),
+    ("pageEvents", "dayRange", ["pageId", "{period}"], EVERYTHING),
+    ("featureEvents", "dayRange", ["accountId", "featureId", "server"], None),
+    ("trackEvents", "weekRange", ["trackTypeId"], {"n": {"sum": "numEvents"}}),
 ]  # fmt: skip
 
 NOT_PUSHABLE = [
-    # Keys that are not the leading ones, aggregators the raw events cannot give, forceKeys.
-    ("events", "dayRange", {"group": ["{period}", "accountId"]}),
-    ("events", "dayRange", {"group": ["visitorId"]}),
+    # Fields that are not keys, two keys of one raw column, aggregators the raw events cannot
+    # give, dotted outputs, forceKeys.
+    ("events", "dayRange", {"group": ["{period}", "numEvents"]}),
+    ("events", "dayRange", {"group": ["appId", "pageId"]}),
     ("events", "dayRange", {"group": ["{period}", "visitorId"],
                             "fields": {"m": {"sum": "numMinutes"}}}),
     ("events", "dayRange", {"group": ["{period}", "visitorId"],
