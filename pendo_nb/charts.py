@@ -28,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 
-from pendo_nb.metrics.frame import HEADLINE, UNIT
+from pendo_nb.metrics.frame import UNIT, headline_text
 
 try:
     import altair as alt
@@ -370,7 +370,7 @@ def stickiness(frame: pd.DataFrame, *, title: str | None = None) -> Chart:
     >>> charts.stickiness(pn.metrics.stickiness("DAU/MAU", start="2026-10-01", end="2026-10-31"))
     <pendo_nb chart: mean DAU/MAU (visitors): 33.4%>
     """
-    title = title or _headline_text(frame) or "Stickiness"
+    title = title or headline_text(frame) or "Stickiness"
     data = frame.dropna(subset=["ratio"]).assign(share=lambda rows: rows["ratio"] / 100)
     if data.empty:
         return over_time(frame, "day", "ratio", title=title, percent=True)
@@ -455,7 +455,7 @@ def time_on_app(frame: pd.DataFrame, *, title: str | None = None) -> Chart:
     <pendo_nb chart: average daily minutes per active visitor: 13.4 min>
     """
     unit = frame.attrs.get(UNIT, "unit")
-    title = title or _headline_text(frame) or "Time on app"
+    title = title or headline_text(frame) or "Time on app"
     shown = frame.rename(columns={"minutes_per_unit": f"minutes per active {unit}"})
     return over_time(shown, "day", f"minutes per active {unit}", title=title, y_title="minutes")
 
@@ -645,9 +645,8 @@ def pes(frame: pd.DataFrame, *, title: str | None = None) -> Chart:
         ],
         text=[f"{score:.0f}" for score in frame["score"]],
     )
-    chart = _bars(data, "label", "score", "text", title=title or _headline_text(frame) or "PES",
-                  x_title="score (0-100; * rests on an assumption)", domain=(0, 100))  # fmt: skip
-    return chart
+    return _bars(data, "label", "score", "text", title=title or headline_text(frame) or "PES",
+                 x_title="score (0-100; * rests on an assumption)", domain=(0, 100))  # fmt: skip
 
 
 def _bars(
@@ -677,15 +676,6 @@ def _bars(
     return Chart(
         base.mark_bar() + base.mark_text(align="left", dx=4).encode(text=f"{text}:N"), title
     )
-
-
-def _headline_text(frame: pd.DataFrame) -> str | None:
-    """A metric frame's headline as a title ("mean DAU/MAU (visitors): 33.4%")."""
-    headline = frame.attrs.get(HEADLINE)
-    if not headline or headline.get("value") is None:
-        return None
-    value = f"{headline['value']:,.{headline.get('digits', 1)}f}"
-    return f"{headline['label']}: {value}{headline.get('unit', '')}"
 
 
 def _weekly(cohorts: pd.Series) -> bool:

@@ -184,20 +184,21 @@ class PendoClient(PendoConnection):
         >>> events = pn.source.events().last(14, "days").group("day", n={"sum": "numEvents"})
         >>> daily = pn.aggregate(events, windows="1D", progress=False)  # doctest: +SKIP
         """
+        envelope = aggregation_envelope(pipeline)  # built once: the pulls take it as it is
         check_aggregation(
             self,
-            aggregation_envelope(pipeline)["request"]["pipeline"],
+            envelope["request"]["pipeline"],
             built=hasattr(pipeline, "to_json"),  # a Pipeline warned as it was built
         )
         if page_size is not None:
             if windows is not None:
                 raise ValidationError("give windows= or page_size=, not both")
             return aggregate_in_pages(
-                pipeline, client=self, page_size=page_size, progress=progress, refresh=refresh
+                envelope, client=self, page_size=page_size, progress=progress, refresh=refresh
             )
         if windows is not None:
             return aggregate_in_windows(
-                pipeline,
+                envelope,
                 client=self,
                 windows=windows,
                 workers=workers,
@@ -205,7 +206,7 @@ class PendoClient(PendoConnection):
                 refresh=refresh,
                 cache_policy=cache_policy,
             )
-        return aggregation_frame(self, pipeline, refresh=refresh)
+        return aggregation_frame(self, envelope, refresh=refresh)
 
     def account(self, account_id: str, *, refresh: bool = False) -> pd.DataFrame:
         """Fetch one account.

@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pendo_nb.errors import SnapshotError
-from pendo_nb.frames.columnar_reader import answer_rows_table
+from pendo_nb.frames.columnar_reader import answer_rows_table, objects_in_lists
 
 __all__ = [
     "TIME_FIELDS",
@@ -95,7 +95,7 @@ def answer_table(content: bytes, *, drop: Iterable[str] = ()) -> pa.Table:
     by :func:`rows_table`.
     """
     table = answer_rows_table(content, "results")
-    if table is None or any(_objects_in_list(field.type) for field in table.schema):
+    if table is None or any(objects_in_lists(field.type) for field in table.schema):
         document = orjson.loads(content)
         rows = document.get("results") if isinstance(document, dict) else None
         return rows_table(rows or [], drop=drop)
@@ -115,14 +115,6 @@ def answer_table(content: bytes, *, drop: Iterable[str] = ()) -> pa.Table:
             column = column.cast(pa.string())
         columns[field.name] = column
     return pa.table(columns)
-
-
-def _objects_in_list(kind: pa.DataType) -> bool:
-    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
-        return pa.types.is_struct(kind.value_type) or _objects_in_list(kind.value_type)
-    if pa.types.is_struct(kind):
-        return any(_objects_in_list(field.type) for field in kind)
-    return False
 
 
 def _json_text(value: Any) -> str | None:

@@ -26,6 +26,16 @@ UNIT = "unit"
 PIPELINES = "pipelines"
 
 
+def headline_text(frame: pd.DataFrame) -> str | None:
+    """A metric frame's headline as text ("mean DAU/MAU (visitors): 33.4%"); ``None`` when it
+    has no headline value."""
+    headline = frame.attrs.get(HEADLINE)
+    if not headline or headline.get("value") is None:
+        return None
+    value = f"{headline['value']:,.{headline.get('digits', 1)}f}"
+    return f"{headline['label']}: {value}{headline.get('unit', '')}"
+
+
 class MetricFrame(pd.DataFrame):
     """A metric's tidy DataFrame, shown with its headline figure.
 
@@ -59,11 +69,7 @@ class MetricFrame(pd.DataFrame):
         headline = self.attrs.get(HEADLINE)
         if not headline:
             return ""
-        value = headline.get("value")
-        shown = "no data" if value is None else f"{value:,.{headline.get('digits', 1)}f}"
-        return (
-            f"{headline['label']}: {shown}{headline.get('unit', '') if value is not None else ''}"
-        )
+        return headline_text(self) or f"{headline['label']}: no data"
 
     def __repr__(self) -> str:
         text = self._headline_text()

@@ -48,7 +48,11 @@ from pendo_nb.errors import (
     PendoConnectionError,
     PipelineError,
 )
-from pendo_nb.frames.field_types import BUCKET_FIELDS, GROUPED_SOURCES, event_source_fields
+from pendo_nb.frames.field_types import (
+    BUCKET_MS_FIELDS,
+    GROUPED_SOURCES,
+    event_source_fields,
+)
 from pendo_nb.http.connection import PendoConnection
 
 __all__ = [
@@ -66,7 +70,6 @@ _GROUPED_MAYBE = (
     "tabId", "country", "region", "rageClickCount", "errorClickCount", "deadClickCount",
     "uTurnCount", "recordingId", "recordingSessionId", "parameters", "properties",
 )  # fmt: skip
-_EVERY_BUCKET = (*BUCKET_FIELDS.values(), "quarter")
 _OBJECT_SOURCES = {"visitors": "visitor", "accounts": "account"}
 # Steps that keep the rows' fields as they are.
 _KEEPING = frozenset({"filter", "sort", "limit", "skip", "cat", "identified", "segment", "join"})
@@ -211,8 +214,8 @@ def _source_rows(step: Mapping[str, Any]) -> _Rows | None:
     known = set(fields)
     if name in GROUPED_SOURCES:
         known.update(_GROUPED_MAYBE)
-        if not any(bucket in known for bucket in _EVERY_BUCKET):
-            known.update(_EVERY_BUCKET)  # periods not read yet, or iterative: any bucket
+        if not any(bucket in known for bucket in BUCKET_MS_FIELDS):
+            known.update(BUCKET_MS_FIELDS)  # periods not read yet, or iterative: any bucket
     return _Rows(known, False, f"{name} rows")
 
 

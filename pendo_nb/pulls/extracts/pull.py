@@ -48,7 +48,7 @@ from pendo_nb.pulls.extracts.manifest import (
     write_manifest,
 )
 from pendo_nb.pulls.server_clock import server_range
-from pendo_nb.pulls.windows import Window, WindowSize, plan_pull, split_plan
+from pendo_nb.pulls.windows import Window, plan_pull
 
 __all__ = ["GRAINS", "SETTLE_DAYS", "extract_period"]
 
@@ -196,16 +196,13 @@ def _event_step(
     source: str, app_param: Any, period: str, start_ms: int, end_ms: int
 ) -> dict[str, Any]:
     params: dict[str, Any] = {"appId": app_param, "blacklist": "ignore"}
-    if source == "groups":
-        params = {"items": True}
     series = {"period": period, "first": start_ms, "last": end_ms - 1}
     return {"source": {source: params, "timeSeries": series}}
 
 
 def _day_body(source: str, app_param: Any, period: str, window: Window) -> dict[str, Any]:
     steps = [_event_step(source, app_param, period, window.start, window.end)]
-    envelope = {"response": {"mimeType": "application/json"}, "request": {"pipeline": steps}}
-    return split_plan(steps, WindowSize(1, "D")).window_body(envelope, window.start, window.end)
+    return {"response": {"mimeType": "application/json"}, "request": {"pipeline": steps}}
 
 
 def _day_key(start_ms: int, tz: str) -> str:

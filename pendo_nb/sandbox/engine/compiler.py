@@ -92,8 +92,8 @@ def compile_steps(steps: Any, env: StepEnv, where: str, *, with_source: bool) ->
         env.compilation.builds_values |= kind in _VALUE_BUILDING_STEPS
         # A group right after an event source: the source may group its raw events itself.
         pushed = None
-        if kind == "group" and head is not None and not compiled:
-            pushed = head.grouping(step[kind], step_where)
+        if isinstance(function, grouping.GroupStep) and head is not None and not compiled:
+            pushed = head.grouping(function)
         if pushed is not None:
             head = pushed
         else:

@@ -117,7 +117,7 @@ class RunState:
         kind = type(value)
         if kind is str:
             self._stored += len(value) >> 3
-        elif kind is list and _CONTAINERS.isdisjoint(map(type, value)):
+        elif _is_flat_list(value):
             self._stored += len(value)  # the common flat list, without the bookkeeping
         else:
             self._stored += _measure(value, {}, self.limits)[0]
@@ -166,7 +166,8 @@ def check_written_size(rows: list[dict[str, Any]], limits: Limits) -> None:
         total += len(row)
         for value in row.values():
             if type(value) in _CONTAINERS:  # most rows hold only scalars: no bookkeeping
-                size, levels = _flat_size(value) or _measure(value, measured, limits)
+                flat = _is_flat_list(value)  # a grouped list: no bookkeeping either
+                size, levels = (len(value), 1) if flat else _measure(value, measured, limits)
                 total += size
                 if levels >= limits.max_nesting:
                     raise _too_deep(limits)
@@ -174,11 +175,9 @@ def check_written_size(rows: list[dict[str, Any]], limits: Limits) -> None:
             raise _too_many_values(limits)
 
 
-def _flat_size(value: list[Any] | dict[str, Any]) -> tuple[int, int] | None:
-    """(values, 1) of a list holding no list or object (a grouped ``list``), else ``None``."""
-    if type(value) is list and _CONTAINERS.isdisjoint(map(type, value)):
-        return len(value), 1
-    return None
+def _is_flat_list(value: Any) -> bool:
+    """Whether ``value`` is a list holding no list or object (it writes out ``len`` values)."""
+    return type(value) is list and _CONTAINERS.isdisjoint(map(type, value))
 
 
 def check_value_count(count: int, limits: Limits) -> None:

@@ -27,14 +27,13 @@ import pandas as pd
 
 from pendo_nb.sandbox.subscription.model import CLICK, PAGE_LOAD, TRACK, Subscription
 
-from .aggregators import compile_aggregators
 from .errors import AggregationError
 from .expressions import compile_expression
 from .grained_sources import RowFilter, grained_rows, needs_raw_events, needs_source
+from .operators.grouping import GroupStep
 from .paths import get_path
 from .rows import ColumnBatch, Rows, SharedRows, fresh_rows
 from .run_state import RunState, StepEnv
-from .step_arguments import field_names
 from .timeseries import PERIOD_FIELDS, resolve_time_series
 
 _BLACKLIST_MODES = ("apply", "ignore", "only")
@@ -140,9 +139,9 @@ class SourceReader:
         run.check(len(rows), self.where)
         return rows
 
-    def grouping(self, spec: Any, where: str) -> SourceReader | None:
-        """This source doing the ``group`` step that follows it (``spec``, already checked, at
-        ``where``), or ``None`` when it cannot give exactly that step's rows itself.
+    def grouping(self, step: GroupStep) -> SourceReader | None:
+        """This source doing the ``group`` step that follows it, or ``None`` when it cannot give
+        exactly that step's rows itself.
 
         Only the grouped event sources over generated events can (see :class:`PushedGroup`):
         they then group the raw events straight into the step's rows, skipping the millions of
@@ -155,10 +154,10 @@ class SourceReader:
             or call.grouped_by is not None
         ):
             return None
-        pushed = PushedGroup.of(spec, call, where)
+        pushed = PushedGroup.of(step, call)
         if pushed is None:
             return None
-        return SourceReader(replace(call, grouped_by=pushed), self.function, where)
+        return SourceReader(replace(call, grouped_by=pushed), self.function, step.where)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -575,22 +574,20 @@ class PushedGroup:
     outputs: tuple[tuple[str, str], ...]  # (output field, what it counts)
 
     @classmethod
-    def of(cls, spec: Any, call: SourceCall, where: str) -> PushedGroup | None:
-        if set(spec) - {"group", "fields"}:  # forceKeys adds rows of its own
+    def of(cls, step: GroupStep, call: SourceCall) -> PushedGroup | None:
+        if step.forced:  # forceKeys adds rows of its own
             return None
-        keys = field_names(spec.get("group"), f"{where}.group")
         key_dims = _row_key_fields(call)
-        dims = tuple(key_dims.get(key, "") for key in keys)
+        dims = tuple(key_dims.get(key, "") for key in step.keys)
         if "" in dims or len(set(dims)) != len(dims):  # not a key, or two keys of one column
             return None
         outputs = []
-        aggregators = compile_aggregators(spec.get("fields") or {}, call.env.ctx, where)
-        for item in aggregators.items:
+        for item in step.aggregators.items:
             counted = _RAW_AGGREGATES.get((item.kind, item.field_path or ""))
-            if counted is None or "." in item.output or item.output in keys:
+            if counted is None or "." in item.output or item.output in step.keys:
                 return None
             outputs.append((item.output, counted))
-        return cls(tuple(keys), dims, tuple(outputs))
+        return cls(step.keys, dims, tuple(outputs))
 
 
 def _pushed_group_rows(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,7 +26,7 @@ from ..values import hashable
 from ._common import charge
 
 
-def compile_group(arg: Any, env: StepEnv, where: str) -> StepFunction:
+def compile_group(arg: Any, env: StepEnv, where: str) -> GroupStep:
     """``{"group": {"group": [...], "fields": ..., "forceKeys": {...}}}``.
 
     One row per distinct combination of the group fields (in order of first appearance) with the
@@ -38,13 +39,26 @@ def compile_group(arg: Any, env: StepEnv, where: str) -> StepFunction:
     keys = field_names(spec.get("group"), f"{where}.group")
     aggregators = compile_aggregators(spec.get("fields") or {}, env.ctx, f"{where}.fields")
     forced = _forced_keys(spec.get("forceKeys"), keys, env, f"{where}.forceKeys")
-    read_key = key_reader(keys)
+    return GroupStep(tuple(keys), aggregators, forced, where)
 
-    def run(rows: Rows, state: RunState) -> Rows:
-        if isinstance(rows, ColumnBatch) and not forced:
+
+@dataclass(frozen=True)
+class GroupStep:
+    """A compiled ``group`` step; what it groups by is kept so that the event source before it
+    can do it instead (``sources.SourceReader.grouping``)."""
+
+    keys: tuple[str, ...]
+    aggregators: Aggregators
+    forced: dict[str, list[Any]]
+    where: str
+
+    def __call__(self, rows: Rows, state: RunState) -> Rows:
+        keys, aggregators, where = list(self.keys), self.aggregators, self.where
+        if isinstance(rows, ColumnBatch) and not self.forced:
             grouped = _group_columns(rows, keys, aggregators, state, where)
             if grouped is not None:
                 return grouped
+        read_key = key_reader(keys)
         groups: dict[tuple[Any, ...], tuple[tuple[Any, ...], list[dict[str, Any]]]] = {}
         for row in as_records(rows):
             key, values = read_key(row)
@@ -55,11 +69,9 @@ def compile_group(arg: Any, env: StepEnv, where: str) -> StepFunction:
                 entry[1].append(row)
         out = [_group_row(keys, values, _charged(aggregators.reduce(members), state, where))
                for values, members in groups.values()]  # fmt: skip
-        if forced:
-            out.extend(_forced_rows(forced, keys, groups, aggregators))
+        if self.forced:
+            out.extend(_forced_rows(self.forced, keys, groups, aggregators))
         return out
-
-    return run
 
 
 def _charged(aggregates: dict[str, Any], state: RunState, where: str) -> dict[str, Any]:
