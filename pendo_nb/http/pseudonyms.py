@@ -73,9 +73,10 @@ _FAKE_PREFIXES = {
     "account name": "Account-",
     "text": "Text-",
 }
+# Every fake this module makes: one of its prefixes, the digest, and an e-mail's or a domain's end.
 _FAKE_TOKEN = re.compile(
-    r"(?:_PENDO_T_|visitor-|account-|person-|domain-|Name-|Account-|Text-)[0-9a-f]{10}"
-    r"(?:@example\.com|\.example)?",
+    "(?:" + "|".join(map(re.escape, (_ANONYMOUS_PREFIX, *_FAKE_PREFIXES.values()))) + ")"
+    r"[0-9a-f]{10}(?:@example\.com|\.example)?",
     re.IGNORECASE,
 )
 _CSV_ID_TITLES = {
